@@ -1,0 +1,63 @@
+/* Command-line plumbing shared by the tcgpu subcommands: option tables, number and list
+ * parsing, one-line errors, and outputs that appear only when complete. */
+#ifndef TCGPU_CLI_H
+#define TCGPU_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum { CLI_OK = 0, CLI_RUNTIME = 1, CLI_BADINPUT = 2 };
+
+/* One option of a subcommand: its name without "--", whether it takes a value, its help. */
+typedef struct {
+    const char *name;
+    int takes_value;
+    const char *help;
+} cli_option;
+
+/* Parsed options: values[i] is the value of opts[i] ("1" for a switch), NULL when absent. */
+typedef struct {
+    const cli_option *opts;
+    int count;
+    const char *values[32];
+} cli_parsed;
+
+/* Parses argv (after the subcommand) into p; on bad input prints one line and returns 2. */
+int cli_parse(const char *cmd, const cli_option *opts, int argc, char **argv, cli_parsed *p);
+const char *cli_get(const cli_parsed *p, const char *name);
+void cli_usage(FILE *f, const char *cmd, const char *synopsis, const cli_option *opts);
+
+/* Prints "tcgpu <cmd>: <message>" on stderr as one line. */
+void cli_error(const char *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Numbers: the whole text must be a finite number (an integer for cli_int, 1e5 allowed). */
+int cli_double(const char *cmd, const char *flag, const char *text, double *out);
+int cli_int(const char *cmd, const char *flag, const char *text, int64_t *out);
+
+/* A list "a,b,c" or a range "a:b:n" / "a:b:n:log" / "a:b:n:lin"; every value must be > 0 when
+ * positive is set. Returns a malloc'ed array in *vals. */
+int cli_values(const char *cmd, const char *flag, const char *text, int positive, double **vals,
+               size_t *n);
+
+/* Output to a file written under a temporary name and renamed when complete, or to stdout. */
+typedef struct {
+    FILE *f;
+    char *path, *tmp;
+} cli_output;
+
+int cli_output_open(const char *cmd, const char *path, cli_output *o);
+/* ok = 0 discards the temporary file. Returns CLI_OK or CLI_RUNTIME (with a message). */
+int cli_output_close(const char *cmd, cli_output *o, int ok);
+
+/* Writes a CSV number: full precision, and an empty field for a non-finite value. */
+void cli_csv_num(FILE *f, double v);
+
+int cli_exact(int argc, char **argv);
+int cli_info(int argc, char **argv);
+
+#endif

@@ -1,0 +1,41 @@
+/* The tcgpu command: dispatch to the subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "../src/cli.h"
+
+#ifndef TCGPU_VERSION
+#define TCGPU_VERSION "0.1.0"
+#endif
+
+static void usage(FILE *f) {
+    fputs("usage: tcgpu <command> [options]\n\n"
+          "commands:\n"
+          "  exact   exact final distributions, moments and critical rates (CSV)\n"
+          "  info    version, build and CUDA devices\n\n"
+          "tcgpu <command> --help shows the command's options.\n",
+          f);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_BADINPUT;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "exact"))
+        return cli_exact(argc - 2, argv + 2);
+    if (!strcmp(cmd, "info"))
+        return cli_info(argc - 2, argv + 2);
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    if (!strcmp(cmd, "--version")) {
+        printf("tcgpu %s\n", TCGPU_VERSION);
+        return CLI_OK;
+    }
+    fprintf(stderr, "tcgpu: unknown command '%s'; expected exact or info (see tcgpu --help)\n",
+            cmd);
+    return CLI_BADINPUT;
+}

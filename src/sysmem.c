@@ -1,0 +1,30 @@
+#include "tcgpu/sysmem.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+double tcgpu_physical_memory(void) {
+    /* TCGPU_MEMORY_LIMIT (bytes) lets tests and batch schedulers impose a smaller ceiling. */
+    const char *limit = getenv("TCGPU_MEMORY_LIMIT");
+    if (limit && *limit) {
+        char *end;
+        double v = strtod(limit, &end);
+        if (*end == '\0' && v > 0)
+            return v;
+    }
+    long pages = sysconf(_SC_PHYS_PAGES);
+    long page = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page <= 0)
+        return 0;
+    return (double)pages * (double)page;
+}
+
+tcgpu_status tcgpu_check_memory(double bytes, const char *what) {
+    double have = tcgpu_physical_memory();
+    if (have > 0 && !(bytes <= have))
+        return tcgpu_fail(TCGPU_ENOMEM,
+                          "%s needs %.3g GiB of memory but this machine has %.3g GiB; "
+                          "ask for a smaller N or fewer channels",
+                          what, bytes / 1073741824.0, have / 1073741824.0);
+    return TCGPU_OK;
+}
