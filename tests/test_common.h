@@ -1,0 +1,49 @@
+/* Helpers shared by the test suites. */
+#ifndef TCGPU_TEST_COMMON_H
+#define TCGPU_TEST_COMMON_H
+
+#include <math.h>
+#include <stdlib.h>
+
+#include <criterion/criterion.h>
+
+#include "tcgpu/exact.h"
+
+#define PI_L 3.14159265358979323846264338327950288L
+
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
+#define ASSERT_OK(call)                                                                        \
+    do {                                                                                       \
+        tcgpu_status st_ = (call);                                                             \
+        cr_assert_eq(st_, TCGPU_OK, "%s failed: %s", #call, tcgpu_last_error());               \
+    } while (0)
+
+/* Relative deviation, counted only where the reference is above the 1e-300 floor; below it the
+ * engine must also be below ~1e-300 (or zero). */
+static inline double rel_dev(double got, long double ref) {
+    if (ref < 1e-300L)
+        return got < 1.0000001e-300 ? 0.0 : INFINITY;
+    return (double)(fabsl((long double)got - ref) / ref);
+}
+
+/* Compensated sum, the test's own (not the engine's). */
+static inline long double test_sum(const double *v, size_t n) {
+    long double s = 0, c = 0;
+    for (size_t i = 0; i < n; ++i) {
+        long double y = (long double)v[i] - c, t = s + y;
+        c = (t - s) - y;
+        s = t;
+    }
+    return s;
+}
+
+static inline void *xcalloc(size_t n, size_t size) {
+    void *p = calloc(n, size);
+    cr_assert_not_null(p, "out of memory in the test");
+    return p;
+}
+
+#endif

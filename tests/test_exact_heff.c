@@ -1,0 +1,2 @@
+#include "test_common.h"
+Test(placeholder, none) {}
