@@ -85,7 +85,7 @@ long double tcgpu_euler_mean(long double c, int a) {
         for (int64_t j = a;; ++j) {
             long double term = 1.0L / expm1l(c * (long double)j);
             ksum_add(&s, term);
-            if (term < 1e-22L * ksum_get(&s))
+            if (term == 0 || term < 1e-22L * ksum_get(&s))
                 break;
         }
         return ksum_get(&s);

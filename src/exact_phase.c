@@ -16,6 +16,10 @@ static const long double pi_l = 3.14159265358979323846264338327950L;
 
 void tcgpu_lgamma_complex(long double re, long double im, long double *lre, long double *lim) {
     long double complex z = re + im * I, shift = 0;
+    if (!(re > -1e6L) || !isfinite(im)) { /* outside the documented domain */
+        *lre = *lim = NAN;
+        return;
+    }
     while (cabsl(z) < 15.0L || creall(z) < 0.5L) {
         shift += clogl(z);
         z += 1.0L;

@@ -1,2 +1,208 @@
+/* `tcgpu exact` as a user meets it: headers, files complete or absent, and bad input answered
+ * by one line on stderr and exit status 2. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "test_common.h"
-Test(placeholder, none) {}
+
+typedef struct {
+    int status;
+    char out[1 << 16], err[4096];
+    int err_lines;
+} run_result;
+
+static void slurp(const char *path, char *buf, size_t len) {
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, len - 1, f) : 0;
+    buf[n] = '\0';
+    if (f)
+        fclose(f);
+}
+
+/* Runs `tcgpu <args>` through the shell (args are trusted test strings). */
+static run_result *run(const char *env, const char *args) {
+    static run_result r;
+    char dir[] = "/tmp/tcgpu_cli_XXXXXX", cmd[2048], o[128], e[128];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(o, sizeof o, "%s/out", dir);
+    snprintf(e, sizeof e, "%s/err", dir);
+    snprintf(cmd, sizeof cmd, "%s %s %s >%s 2>%s </dev/null", env ? env : "", TCGPU_BIN, args, o,
+             e);
+    int st = system(cmd);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    slurp(o, r.out, sizeof r.out);
+    slurp(e, r.err, sizeof r.err);
+    r.err_lines = 0;
+    for (char *s = r.err; *s; ++s)
+        r.err_lines += *s == '\n';
+    remove(o);
+    remove(e);
+    rmdir(dir);
+    return &r;
+}
+
+static void expect_bad_input(const char *args, const char *mentions) {
+    run_result *r = run(NULL, args);
+    cr_expect_eq(r->status, 2, "'%s' exited %d, expected 2 (stderr: %s)", args, r->status, r->err);
+    cr_expect_eq(r->err_lines, 1, "'%s' printed %d lines on stderr: %s", args, r->err_lines,
+                 r->err);
+    cr_expect_not_null(strstr(r->err, mentions), "'%s': stderr '%s' should mention '%s'", args,
+                       r->err, mentions);
+    cr_expect_str_empty(r->out, "'%s' wrote to stdout: %s", args, r->out);
+}
+
+Test(cli_bad_input, each_mistake_gets_one_line_and_exit_2) {
+    expect_bad_input("exact --model foo", "foo");
+    expect_bad_input("exact --bogus 3", "--bogus");
+    expect_bad_input("exact --beta abc", "abc");
+    expect_bad_input("exact --beta 0.5,x", "'x'");
+    expect_bad_input("exact --N -3", "-3");
+    expect_bad_input("exact --N 2.5", "2.5");
+    expect_bad_input("exact --g 0", "must be > 0");
+    expect_bad_input("exact --g -1", "-1");
+    expect_bad_input("exact --beta 0", "must be > 0");
+    expect_bad_input("exact --beta -2", "-2");
+    expect_bad_input("exact --beta 1:10:0", "1:10:0");
+    expect_bad_input("exact --beta -1:10:5:log", "log range");
+    expect_bad_input("exact --beta nan", "nan");
+    expect_bad_input("exact --channels 0", "channels");
+    expect_bad_input("exact --levels 1,1", "equal");
+    expect_bad_input("exact --levels 1,2,3", "expected 2");
+    expect_bad_input("exact --what spectrum", "spectrum");
+    expect_bad_input("exact --model lz --N 4", "--N");
+    expect_bad_input("exact --model lz --what moments", "moments");
+    expect_bad_input("exact --what phases --channels 2", "phases");
+    expect_bad_input("exact --what critical --N 0", "N >= 1");
+    expect_bad_input("exact --N", "needs a value");
+    expect_bad_input("exact stray", "stray");
+    expect_bad_input("frobnicate", "frobnicate");
+}
+
+Test(cli_bad_input, oversize_requests_are_refused_up_front) {
+    expect_bad_input("exact --channels 1 --N 1e15 --what dist", "GiB");
+    expect_bad_input("exact --channels 3 --N 1e6 --what dist", "GiB");
+    expect_bad_input("exact --channels 64 --N 1e6 --what dist", "2^63");
+    run_result *r = run("TCGPU_MEMORY_LIMIT=1000000", "exact --N 2000 --what dist --beta 1");
+    cr_expect_eq(r->status, 2, "a 2000-molecule joint table under a 1 MB ceiling: %d", r->status);
+    cr_expect_not_null(strstr(r->err, "GiB"), "%s", r->err);
+}
+
+static int count_lines(const char *s) {
+    int n = 0;
+    for (; *s; ++s)
+        n += *s == '\n';
+    return n;
+}
+
+static int first_line_is(const char *s, const char *header) {
+    size_t n = strlen(header);
+    return !strncmp(s, header, n) && s[n] == '\n';
+}
+
+Test(cli_tables, headers_and_row_counts) {
+    static const struct {
+        const char *args, *header;
+        int lines;
+    } cases[] = {
+        {"exact --model tc --N 40 --channels 2 --g 1 --beta 0.5 --what dist", "beta,n1,n2,prob",
+         1 + 41 * 42 / 2},
+        {"exact --N 40 --channels 1 --beta 0.5,2 --what dist", "beta,n1,prob", 1 + 2 * 41},
+        {"exact --N 5 --channels 3 --beta 1 --what dist", "beta,n1,n2,n3,prob", 1 + 56},
+        {"exact --N 5 --g 1,2 --beta 1 --what dist", "g,beta,n1,n2,prob", 1 + 2 * 21},
+        {"exact --model lz --beta 0.1:10:3:log", "beta,level,prob", 1 + 3 * 2},
+        {"exact --model do --channels 2 --beta 1", "beta,level,prob", 1 + 3},
+        {"exact --model heff --N 50 --beta 50 --what dist", "beta,n1,n2,prob", 1 + 51},
+        {"exact --N 40 --beta 0.5", "beta,g,N,channels,mean_n1,mean_n2,mean_n,eta", 2},
+        {"exact --N 40 --channels 3 --beta 0.5:2:4", "beta,g,N,channels,mean_n1,mean_n2,mean_n3,"
+                                                      "mean_n", 5},
+        {"exact --what critical --N 10 --g 1,2", "N,g,beta_c_exact,beta_c_asymptotic", 3},
+        {"exact --what total --N 10 --beta 1", "beta,n,prob", 12},
+        {"exact --what phases --channels 1 --N 3 --g 0.5:1.5:3 --beta 1",
+         "beta,g,m,prob,phase,phase_mod_2pi", 1 + 12},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; ++i) {
+        run_result *r = run(NULL, cases[i].args);
+        cr_expect_eq(r->status, 0, "'%s' exited %d: %s", cases[i].args, r->status, r->err);
+        cr_expect(first_line_is(r->out, cases[i].header), "'%s' header: %.80s", cases[i].args,
+                  r->out);
+        cr_expect_eq(count_lines(r->out), cases[i].lines, "'%s': %d lines", cases[i].args,
+                     count_lines(r->out));
+        cr_expect_str_empty(r->err, "'%s' stderr: %s", cases[i].args, r->err);
+    }
+}
+
+Test(cli_tables, dist_sums_to_one_and_extremes_print_no_nan) {
+    run_result *r = run(NULL, "exact --N 30 --channels 2 --beta 1e-300,1,1e300 --what dist");
+    cr_assert_eq(r->status, 0, "%s", r->err);
+    cr_expect_null(strstr(r->out, "nan"));
+    cr_expect_null(strstr(r->out, "inf"));
+    long double sum[3] = {0};
+    char *line = strchr(r->out, '\n') + 1;
+    double beta, p;
+    int n1, n2;
+    while (sscanf(line, "%lf,%d,%d,%lf", &beta, &n1, &n2, &p) == 4) {
+        sum[beta < 1e-100 ? 0 : beta > 1e100 ? 2 : 1] += p;
+        line = strchr(line, '\n') + 1;
+    }
+    for (int i = 0; i < 3; ++i)
+        cr_expect_leq(fabsl(sum[i] - 1), 1e-13L, "block %d sums to %.17Lg", i, sum[i]);
+    r = run(NULL, "exact --N 100 --channels 2 --beta 1e-300,1e300 --what asymptotic");
+    cr_expect_eq(r->status, 0);
+    cr_expect_null(strstr(r->out, "nan"));
+    cr_expect_null(strstr(r->out, "inf"));
+}
+
+Test(cli_tables, levels_keep_the_users_numbering) {
+    run_result *r = run(NULL, "exact --N 3 --beta 2 --what dist --levels 0.5,-0.5");
+    char swapped[4096];
+    strcpy(swapped, r->out);
+    r = run(NULL, "exact --N 3 --beta 2 --what dist");
+    /* (n1, n2) with reversed energies has the probability of (n2, n1) by default. */
+    double a, b;
+    char key[64];
+    for (int n1 = 0; n1 <= 3; ++n1)
+        for (int n2 = 0; n1 + n2 <= 3; ++n2) {
+            snprintf(key, sizeof key, "\n2,%d,%d,", n1, n2);
+            cr_assert_not_null(strstr(swapped, key));
+            sscanf(strstr(swapped, key) + strlen(key), "%lf", &a);
+            snprintf(key, sizeof key, "\n2,%d,%d,", n2, n1);
+            cr_assert_not_null(strstr(r->out, key));
+            sscanf(strstr(r->out, key) + strlen(key), "%lf", &b);
+            cr_expect_eq(a, b, "(%d,%d)", n1, n2);
+        }
+}
+
+Test(cli_output, out_file_is_complete_or_absent) {
+    char dir[] = "/tmp/tcgpu_out_XXXXXX", args[512], path[256];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/fig3.csv", dir);
+    snprintf(args, sizeof args, "exact --N 1000 --channels 1 --beta 100,1000 --what dist --out %s",
+             path);
+    run_result *r = run(NULL, args);
+    cr_expect_eq(r->status, 0, "%s", r->err);
+    cr_expect_str_empty(r->out);
+    struct stat sb;
+    cr_expect_eq(stat(path, &sb), 0, "the output file exists");
+    char listing[512];
+    snprintf(args, sizeof args, "ls %s | wc -l > %s/count", dir, dir);
+    cr_assert_eq(system(args), 0);
+    snprintf(path, sizeof path, "%s/count", dir);
+    slurp(path, listing, sizeof listing);
+    cr_expect_eq(atoi(listing), 2, "no temporary file is left beside the output");
+    snprintf(args, sizeof args, "rm -rf %s", dir);
+    cr_expect_eq(system(args), 0);
+
+    r = run(NULL, "exact --N 5 --out /nonexistent-dir/x.csv");
+    cr_expect_eq(r->status, 1, "an unwritable output is a runtime failure: %d", r->status);
+    cr_expect_eq(r->err_lines, 1, "%s", r->err);
+}
+
+Test(cli_info, reports_build_and_devices_without_failing) {
+    run_result *r = run(NULL, "info");
+    cr_expect_eq(r->status, 0, "%s", r->err);
+    cr_expect_not_null(strstr(r->out, "cuda backend:"));
+    cr_expect_not_null(strstr(r->out, "cuda device"));
+}

@@ -77,7 +77,8 @@ tcgpu_status tcgpu_exact_m_max(int64_t N, double g, double beta, int64_t *m_max)
  * phi[m] on the branch continuous in g (sums of Im ln Gamma), phi[0] = 0. */
 tcgpu_status tcgpu_exact_phases(int64_t N, double g, double beta, double *phi);
 
-/* Principal branch of ln Gamma(z) for complex z off the non-positive real axis. */
+/* Principal branch of ln Gamma(z) for complex z off the non-positive real axis, re > -1e6
+ * (NaN outside). */
 void tcgpu_lgamma_complex(long double re, long double im, long double *lre, long double *lim);
 
 /* Euler means for N -> infinity (eq 43 with alpha = x^a): sum_{j>=a} x^j / (1 - x^j).
