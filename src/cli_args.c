@@ -31,8 +31,10 @@ int cli_parse(const char *cmd, const cli_option *opts, int argc, char **argv, cl
     for (int i = 0; i < argc; ++i) {
         const char *arg = argv[i];
         if (strncmp(arg, "--", 2) != 0) {
-            cli_error(cmd, "unexpected argument '%s': options are written --name value "
-                           "(see tcgpu %s --help)", arg, cmd);
+            cli_error(cmd,
+                      "unexpected argument '%s': options are written --name value "
+                      "(see tcgpu %s --help)",
+                      arg, cmd);
             return CLI_BADINPUT;
         }
         const char *name = arg + 2, *eq = strchr(name, '=');

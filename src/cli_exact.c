@@ -182,11 +182,19 @@ static int write_asymptotic(FILE *f, const job *j, double g, double beta) {
     if (j->N < 1 || tcgpu_exact_beta_c(j->N, g, &bc))
         bc = NAN;
     int lo = j->has_levels && j->levels[1] < j->levels[0] ? 1 : 0; /* the lowest channel */
-    double v1[] = {beta, g, (double)j->N, (double)expl(-c), m.nu,
-                   (double)tcgpu_euler_mean(c, 1), tcgpu_asym_nu_eq46(g, beta),
-                   tcgpu_asym_nu_eq46_log(g, beta), tcgpu_asym_n_ex_eq52(g, beta),
-                   tcgpu_asym_n_ex_eq53(g, beta), m.mean[j->K == 2 ? lo : 0],
-                   tcgpu_asym_n1_fast_eq64(j->N, g, beta), (double)mmax,
+    double v1[] = {beta,
+                   g,
+                   (double)j->N,
+                   (double)expl(-c),
+                   m.nu,
+                   (double)tcgpu_euler_mean(c, 1),
+                   tcgpu_asym_nu_eq46(g, beta),
+                   tcgpu_asym_nu_eq46_log(g, beta),
+                   tcgpu_asym_n_ex_eq52(g, beta),
+                   tcgpu_asym_n_ex_eq53(g, beta),
+                   m.mean[j->K == 2 ? lo : 0],
+                   tcgpu_asym_n1_fast_eq64(j->N, g, beta),
+                   (double)mmax,
                    tcgpu_asym_m_max_eq54(j->N, g, beta, bc)};
     cli_csv_num(f, v1[0]);
     csv_list(f, (int)(sizeof v1 / sizeof *v1) - 1, v1 + 1);
@@ -264,8 +272,10 @@ static int check_size(const job *j) {
     if (!strcmp(w, "dist") && !strcmp(j->model, "tc")) {
         int64_t dim = tcgpu_basis_dim(j->N, j->K);
         if (dim < 0) {
-            cli_error(CMD, "N = %lld with %d channels has more than 2^63 states; expected a "
-                           "smaller N or fewer channels", (long long)j->N, j->K);
+            cli_error(CMD,
+                      "N = %lld with %d channels has more than 2^63 states; expected a "
+                      "smaller N or fewer channels",
+                      (long long)j->N, j->K);
             return CLI_BADINPUT;
         }
         entries = (double)dim + 2.0 * ((double)j->N + 1);
@@ -330,8 +340,8 @@ static int one_of(const char *v, const char *const *set) {
 /* Which --what each model offers, and which options make sense for it. */
 static int check_model(const cli_parsed *a, job *j) {
     static const char *const models[] = {"lz", "do", "tc", "heff", NULL};
-    static const char *const whats[] = {"dist",     "moments",    "total", "critical",
-                                        "asymptotic", "phases",   NULL};
+    static const char *const whats[] = {"dist",       "moments", "total", "critical",
+                                        "asymptotic", "phases",  NULL};
     if (!one_of(j->model, models)) {
         cli_error(CMD, "--model: unknown model '%s'; expected lz, do, tc or heff", j->model);
         return CLI_BADINPUT;
@@ -341,23 +351,28 @@ static int check_model(const cli_parsed *a, job *j) {
     if (!j->what)
         j->what = is_tc || is_heff ? "moments" : "dist";
     if (!one_of(j->what, whats)) {
-        cli_error(CMD, "--what: unknown table '%s'; expected dist, moments, total, critical, "
-                       "asymptotic or phases", j->what);
+        cli_error(CMD,
+                  "--what: unknown table '%s'; expected dist, moments, total, critical, "
+                  "asymptotic or phases",
+                  j->what);
         return CLI_BADINPUT;
     }
     const char *w = j->what;
     if ((!is_tc && strcmp(w, "dist") && !(is_heff && !strcmp(w, "moments")))) {
-        cli_error(CMD, "--what %s is not available for --model %s (lz and do: dist; heff: dist, "
-                       "moments)", w, j->model);
+        cli_error(CMD,
+                  "--what %s is not available for --model %s (lz and do: dist; heff: dist, "
+                  "moments)",
+                  w, j->model);
         return CLI_BADINPUT;
     }
-    const char *bad = is_lz ? (cli_get(a, "N") ? "N" : cli_get(a, "channels") ? "channels"
-                               : cli_get(a, "levels")                        ? "levels"
-                                                                             : NULL)
+    const char *bad = is_lz                     ? (cli_get(a, "N")          ? "N"
+                                                   : cli_get(a, "channels") ? "channels"
+                                                   : cli_get(a, "levels")   ? "levels"
+                                                                            : NULL)
                       : !strcmp(j->model, "do") ? (cli_get(a, "N") ? "N" : NULL)
-                      : is_heff ? (cli_get(a, "channels") ? "channels"
-                                   : cli_get(a, "levels") ? "levels"
-                                                          : NULL)
+                      : is_heff                 ? (cli_get(a, "channels") ? "channels"
+                                                   : cli_get(a, "levels") ? "levels"
+                                                                          : NULL)
                       : !strcmp(w, "critical") && cli_get(a, "beta") ? "beta"
                                                                      : NULL;
     if (bad) {
@@ -365,8 +380,10 @@ static int check_model(const cli_parsed *a, job *j) {
         return CLI_BADINPUT;
     }
     if (is_tc && !strcmp(w, "phases") && j->K != 1) {
-        cli_error(CMD, "--what phases: eq 58 gives the phases of one channel; expected "
-                       "--channels 1, got %d", j->K);
+        cli_error(CMD,
+                  "--what phases: eq 58 gives the phases of one channel; expected "
+                  "--channels 1, got %d",
+                  j->K);
         return CLI_BADINPUT;
     }
     if (is_tc && !strcmp(w, "asymptotic") && j->K > 2) {
@@ -375,8 +392,7 @@ static int check_model(const cli_parsed *a, job *j) {
         return CLI_BADINPUT;
     }
     if (is_tc && !strcmp(w, "critical") && j->N < 1) {
-        cli_error(CMD, "--what critical needs N >= 1 (P_0 = P_1), got N = %lld",
-                  (long long)j->N);
+        cli_error(CMD, "--what critical needs N >= 1 (P_0 = P_1), got N = %lld", (long long)j->N);
         return CLI_BADINPUT;
     }
     return CLI_OK;
@@ -389,8 +405,10 @@ static int parse_levels(const char *text, job *j) {
     if (rc)
         return rc;
     if ((int)n != j->K || strchr(text, ':')) {
-        cli_error(CMD, "--levels: expected %d comma-separated energies (one per channel), got "
-                       "'%s'", j->K, text);
+        cli_error(CMD,
+                  "--levels: expected %d comma-separated energies (one per channel), got "
+                  "'%s'",
+                  j->K, text);
         free(v);
         return CLI_BADINPUT;
     }
@@ -428,8 +446,8 @@ static int parse_job(const cli_parsed *a, job *j) {
     if (!rc)
         rc = cli_values(CMD, "g", (v = cli_get(a, "g")) ? v : "1", 1, &j->g, &j->ng);
     if (!rc)
-        rc = cli_values(CMD, "beta", (v = cli_get(a, "beta")) ? v : "0.05:100:12:log", 1,
-                        &j->beta, &j->nb);
+        rc = cli_values(CMD, "beta", (v = cli_get(a, "beta")) ? v : "0.05:100:12:log", 1, &j->beta,
+                        &j->nb);
     return rc;
 }
 
@@ -440,8 +458,10 @@ int cli_exact(int argc, char **argv) {
     if (rc)
         return rc;
     if (cli_get(&a, "help")) {
-        cli_usage(stdout, CMD, "[--model tc] [--N 40] [--channels 2] [--g 1] [--beta LIST] "
-                               "[--what moments] [--out FILE]", opts);
+        cli_usage(stdout, CMD,
+                  "[--model tc] [--N 40] [--channels 2] [--g 1] [--beta LIST] "
+                  "[--what moments] [--out FILE]",
+                  opts);
         return CLI_OK;
     }
     rc = parse_job(&a, &j);

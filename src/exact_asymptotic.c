@@ -71,12 +71,11 @@ static long double euler_maclaurin_tail(long double c, int64_t J) {
     long double d1 = -(f + f2);
     long double d3 = -(f + 7 * f2 + 12 * f3 + 6 * f4);
     long double d5 = -(f + 31 * f2 + 180 * f3 + 390 * f4 + 360 * f5 + 120 * f6);
-    long double d7 = -(f + 127 * f2 + 1932 * f3 + 10206 * f4 + 25200 * f5 + 31920 * f6 +
-                       20160 * f7 + 5040 * f8);
+    long double d7 =
+        -(f + 127 * f2 + 1932 * f3 + 10206 * f4 + 25200 * f5 + 31920 * f6 + 20160 * f7 + 5040 * f8);
     long double c2 = c * c, c3 = c2 * c, c5 = c3 * c2, c7 = c5 * c2;
     long double integral = -log1mexp_l(c * (long double)J) / c;
-    return integral + 0.5L * f - c * d1 / 12 + c3 * d3 / 720 - c5 * d5 / 30240 +
-           c7 * d7 / 1209600;
+    return integral + 0.5L * f - c * d1 / 12 + c3 * d3 / 720 - c5 * d5 / 30240 + c7 * d7 / 1209600;
 }
 
 long double tcgpu_euler_mean(long double c, int a) {
@@ -139,9 +138,7 @@ double tcgpu_asym_nu_plus_eq68(double g, double beta) {
 
 double tcgpu_asym_n2_eq69(double g, double beta) { return gamma_of(g, beta); }
 
-double tcgpu_asym_n2_limit(double g, double beta) {
-    return (double)(1.0L / expm1l(c_of(g, beta)));
-}
+double tcgpu_asym_n2_limit(double g, double beta) { return (double)(1.0L / expm1l(c_of(g, beta))); }
 
 double tcgpu_asym_eta_eq70(int64_t N, double g, double beta) {
     return 1 - 2 * gamma_of(g, beta) / (double)N;

@@ -14,7 +14,9 @@ static inline long double log1mexp_l(long double a) {
 }
 
 /* k ln x = -k c, with 0 ln x = 0 exactly. */
-static inline long double xlog_l(long double c, int64_t k) { return k == 0 ? 0.0L : -c * (long double)k; }
+static inline long double xlog_l(long double c, int64_t k) {
+    return k == 0 ? 0.0L : -c * (long double)k;
+}
 
 /* Neumaier compensated sum: error ~ eps |sum| instead of ~ n eps max|term|. */
 typedef struct {

@@ -24,9 +24,8 @@ void tcgpu_lgamma_complex(long double re, long double im, long double *lre, long
         shift += clogl(z);
         z += 1.0L;
     }
-    static const long double b[8] = {1.0L / 12,          -1.0L / 360,   1.0L / 1260,
-                                     -1.0L / 1680,       1.0L / 1188,   -691.0L / 360360,
-                                     1.0L / 156,         -3617.0L / 122400};
+    static const long double b[8] = {1.0L / 12,   -1.0L / 360,      1.0L / 1260, -1.0L / 1680,
+                                     1.0L / 1188, -691.0L / 360360, 1.0L / 156,  -3617.0L / 122400};
     long double complex zinv = 1.0L / z, zinv2 = zinv * zinv, series = 0, pw = zinv;
     for (int k = 0; k < 8; ++k) {
         series += b[k] * pw;

@@ -33,8 +33,7 @@ static tcgpu_status heff_begin(int64_t n, double g, double beta, long double *c,
     if (st)
         return st;
     if (n < 0)
-        return tcgpu_fail(TCGPU_EINVAL, "n = %lld: the number of pairs must be >= 0",
-                          (long long)n);
+        return tcgpu_fail(TCGPU_EINVAL, "n = %lld: the number of pairs must be >= 0", (long long)n);
     *lnorm = log1mexp_l(*c) - log1mexp_l(*c * (long double)(n + 1));
     return TCGPU_OK;
 }

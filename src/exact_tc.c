@@ -18,7 +18,8 @@ int64_t tcgpu_basis_dim(int64_t N, int K) {
     uint64_t d = 1;
     for (int j = 1; j <= K; ++j) {
         uint64_t m = (uint64_t)N + (uint64_t)j, q = d / (uint64_t)j, r = d % (uint64_t)j;
-        if ((long double)q * (long double)m + (long double)r * (long double)m > (long double)INT64_MAX)
+        if ((long double)q * (long double)m + (long double)r * (long double)m >
+            (long double)INT64_MAX)
             return -1;
         d = q * m + r * m / (uint64_t)j;
     }

@@ -5,9 +5,7 @@
 
 typedef __float128 quad;
 
-static quad c_of(double g, double beta) {
-    return 2 * M_PIq * (quad)g * (quad)g / (quad)beta;
-}
+static quad c_of(double g, double beta) { return 2 * M_PIq * (quad)g * (quad)g / (quad)beta; }
 
 /* (x^a, x)_m = prod_{j=0}^{m-1} (1 - x^(a+j)) */
 static quad qpoch(quad c, int64_t a, int64_t m) {

@@ -15,10 +15,10 @@
 #define M_PI 3.14159265358979323846
 #endif
 
-#define ASSERT_OK(call)                                                                        \
-    do {                                                                                       \
-        tcgpu_status st_ = (call);                                                             \
-        cr_assert_eq(st_, TCGPU_OK, "%s failed: %s", #call, tcgpu_last_error());               \
+#define ASSERT_OK(call)                                                                            \
+    do {                                                                                           \
+        tcgpu_status st_ = (call);                                                                 \
+        cr_assert_eq(st_, TCGPU_OK, "%s failed: %s", #call, tcgpu_last_error());                   \
     } while (0)
 
 /* Relative deviation, counted only where the reference is above the 1e-300 floor; below it the

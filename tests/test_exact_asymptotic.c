@@ -15,8 +15,8 @@ Test(quasi_adiabatic, eq69_n2_tends_to_beta_over_2pi_g2_and_its_exact_limit) {
         cr_expect_leq(fabs(m.mean[1] - Gs[i]), 0.5 + 0.1 / Gs[i], "Gamma=%g <n2>=%.10g", Gs[i],
                       m.mean[1]);
         long double limit = 1.0L / expm1l(1.0L / Gs[i]);
-        cr_expect_leq(rel_dev(m.mean[1], limit), 1e-10, "Gamma=%g <n2>=%.17g x/(1-x)=%.17Lg",
-                      Gs[i], m.mean[1], limit);
+        cr_expect_leq(rel_dev(m.mean[1], limit), 1e-10, "Gamma=%g <n2>=%.17g x/(1-x)=%.17Lg", Gs[i],
+                      m.mean[1], limit);
         cr_expect_leq(rel_dev(tcgpu_asym_n2_limit(1.0, beta), limit), 1e-15);
     }
 }
@@ -42,8 +42,7 @@ Test(quasi_adiabatic, eq46_eq68_and_eq70_hold_to_their_order) {
         ASSERT_OK(tcgpu_exact_tc_moments(N5, 2, 1.0, beta, NULL, &m));
         /* Leading order in 1/Gamma: relative deviations of order 1/Gamma. */
         double tol = 1.0 / Gs[i];
-        cr_expect_leq(fabs(tcgpu_asym_nu_eq46(1.0, beta) / m.nu - 1), tol, "eq46 Gamma=%g",
-                      Gs[i]);
+        cr_expect_leq(fabs(tcgpu_asym_nu_eq46(1.0, beta) / m.nu - 1), tol, "eq46 Gamma=%g", Gs[i]);
         cr_expect_leq(fabs(tcgpu_asym_nu_eq46_log(1.0, beta) / m.nu - 1), tol,
                       "eq46 log form Gamma=%g", Gs[i]);
         cr_expect_leq(fabs(tcgpu_asym_nu_plus_eq68(1.0, beta) / m.nu_plus - 1), tol,
@@ -51,8 +50,8 @@ Test(quasi_adiabatic, eq46_eq68_and_eq70_hold_to_their_order) {
         cr_expect_leq(fabs(tcgpu_asym_n_ex_eq53(1.0, beta) / m.nu - 1), 1.5 / log(Gs[i]),
                       "eq53 Gamma ln Gamma is the leading log: Gamma=%g", Gs[i]);
         if (Gs[i] <= 100) /* eq 70 needs <nu_+> << N, i.e. Gamma ln Gamma << N */
-            cr_expect_leq(fabs((1 - m.eta) / (1 - tcgpu_asym_eta_eq70(N5, 1.0, beta)) - 1), tol + 0.01,
-                          "eq70 Gamma=%g eta=%.10g", Gs[i], m.eta);
+            cr_expect_leq(fabs((1 - m.eta) / (1 - tcgpu_asym_eta_eq70(N5, 1.0, beta)) - 1),
+                          tol + 0.01, "eq70 Gamma=%g eta=%.10g", Gs[i], m.eta);
     }
 }
 
@@ -67,8 +66,7 @@ Test(fast_sweep, eq64_eq65_and_eq66) {
                       "eq64 beta=%g", bs[i]);
         cr_expect_leq(fabs(tcgpu_asym_n_fast_eq65(N5, 1.0, bs[i]) / m.mean_n - 1), tol[i],
                       "eq65 beta=%g", bs[i]);
-        cr_expect_leq(fabs(m.eta), 10 * log((double)N5) / N5, "eq66 beta=%g eta=%g", bs[i],
-                      m.eta);
+        cr_expect_leq(fabs(m.eta), 10 * log((double)N5) / N5, "eq66 beta=%g eta=%g", bs[i], m.eta);
     }
 }
 
@@ -94,8 +92,8 @@ Test(critical, known_values_and_eq50) {
     static const struct {
         int64_t N;
         double bc, low;
-    } ref[] = {{10, 34.862, 0.06},      {100, 184.87, 0.024},    {1000, 1196.4, 0.010},
-               {10000, 8687.8, 0.005},  {100000, 67673, 0.003}, {1000000, 551962, 0.0015}};
+    } ref[] = {{10, 34.862, 0.06},     {100, 184.87, 0.024},   {1000, 1196.4, 0.010},
+               {10000, 8687.8, 0.005}, {100000, 67673, 0.003}, {1000000, 551962, 0.0015}};
     for (size_t i = 0; i < 6; ++i) {
         double bc;
         ASSERT_OK(tcgpu_exact_beta_c(ref[i].N, 1.0, &bc));
@@ -150,7 +148,7 @@ Test(euler_mean, euler_maclaurin_tail_matches_brute_force) {
             for (int64_t j = 4000000; j >= a; --j) /* smallest terms first */
                 s += 1.0L / expm1l(cs[i] * (long double)j);
             long double got = tcgpu_euler_mean(cs[i], a);
-            cr_expect_leq(fabsl(got / s - 1), 1e-14L, "c=%Lg a=%d: %.20Lg vs %.20Lg", cs[i], a,
-                          got, s);
+            cr_expect_leq(fabsl(got / s - 1), 1e-14L, "c=%Lg a=%d: %.20Lg vs %.20Lg", cs[i], a, got,
+                          s);
         }
 }

@@ -13,8 +13,8 @@ Test(heff, eq75_as_printed_with_its_partition_function) {
         ASSERT_OK(tcgpu_exact_heff(n, 1.0, bs[i], p));
         for (int n2 = 0; n2 <= n; ++n2) {
             long double want = expl(-(long double)(2 * n2 - n) / kT) / Z;
-            cr_expect_leq(rel_dev(p[n2], want), 1e-12, "beta=%g n2=%d %.17g vs %.17Lg", bs[i],
-                          n2, p[n2], want);
+            cr_expect_leq(rel_dev(p[n2], want), 1e-12, "beta=%g n2=%d %.17g vs %.17Lg", bs[i], n2,
+                          p[n2], want);
         }
     }
 }
@@ -37,7 +37,7 @@ Test(heff, is_the_sector_conditional_of_eq61) {
             for (int64_t n2 = 0; n2 <= n; ++n2)
                 if (cond[n2] > 1e-290) /* denormal joint entries carry fewer digits */
                     cr_expect_leq(rel_dev(p[n2], cond[n2] / sector), 1e-11,
-                              "beta=%g n=%lld n2=%lld", beta, (long long)n, (long long)n2);
+                                  "beta=%g n=%lld n2=%lld", beta, (long long)n, (long long)n2);
         }
     }
 }
@@ -51,8 +51,10 @@ Test(heff, mean_n2_closed_form_and_eq76) {
             ASSERT_OK(tcgpu_exact_heff_mean_n2(n, 1.0, bs[i], &got));
             long double x = expl(-2 * PI_L / bs[i]), xn = powl(x, (long double)(n + 1));
             long double want = x / (1 - x) - (n + 1) * xn / (1 - xn);
-            cr_expect_leq(fabsl(got - want), 1e-9L * fmaxl(1, want), "beta=%g n=%lld: %.17g vs "
-                          "%.17Lg", bs[i], (long long)n, got, want);
+            cr_expect_leq(fabsl(got - want), 1e-9L * fmaxl(1, want),
+                          "beta=%g n=%lld: %.17g vs "
+                          "%.17Lg",
+                          bs[i], (long long)n, got, want);
         }
     double got;
     ASSERT_OK(tcgpu_exact_heff_mean_n2(100000, 1.0, 6.28, &got));

@@ -60,8 +60,8 @@ Test(identities, eq62_equals_sum_of_eq61_and_K_channel_totals) {
             ASSERT_OK(tcgpu_exact_tc_total(N, K, 1.0, betas[ib], tot));
             joint_marginals(N, K, p, st, m1);
             for (int64_t n = 0; n <= N; ++n)
-                cr_expect_leq(rel_dev(tot[n], st[n]), 1e-12, "K=%d beta=%g n=%lld: %g vs %Lg",
-                              K, betas[ib], (long long)n, tot[n], st[n]);
+                cr_expect_leq(rel_dev(tot[n], st[n]), 1e-12, "K=%d beta=%g n=%lld: %g vs %Lg", K,
+                              betas[ib], (long long)n, tot[n], st[n]);
             free(p);
             free(tot);
             free(st);
@@ -82,8 +82,8 @@ Test(identities, first_channel_marginal_is_eq40) {
             ASSERT_OK(tcgpu_exact_tc_single(N, 1.0, betas[ib], single));
             joint_marginals(N, K, p, tot, m1);
             for (int64_t m = 0; m <= N; ++m)
-                cr_expect_leq(rel_dev(single[m], m1[m]), 1e-12, "K=%d beta=%g m=%lld", K,
-                              betas[ib], (long long)m);
+                cr_expect_leq(rel_dev(single[m], m1[m]), 1e-12, "K=%d beta=%g m=%lld", K, betas[ib],
+                              (long long)m);
             free(p);
         }
 }
@@ -108,8 +108,7 @@ Test(reductions, one_molecule_is_demkov_osherov_and_landau_zener) {
         for (int k = 1; k <= 4; ++k) {
             long double want = powl(xl, rank[k - 1] - 1) * -expm1l(-2 * PI_L / beta);
             cr_expect_leq(rel_dev(dop[k], want), 1e-13, "DO level %d beta %g", k, beta);
-            cr_expect_leq(rel_dev(joint[5 - k], want), 1e-13, "TC N=1 channel %d beta %g", k,
-                          beta);
+            cr_expect_leq(rel_dev(joint[5 - k], want), 1e-13, "TC N=1 channel %d beta %g", k, beta);
         }
     }
 }

@@ -4,8 +4,8 @@
 
 static void expect_clean(const double *p, size_t n, const char *what, double beta) {
     for (size_t i = 0; i < n; ++i)
-        cr_expect(isfinite(p[i]) && p[i] >= 0 && p[i] <= 1, "%s beta=%g entry %zu = %g", what,
-                  beta, i, p[i]);
+        cr_expect(isfinite(p[i]) && p[i] >= 0 && p[i] <= 1, "%s beta=%g entry %zu = %g", what, beta,
+                  i, p[i]);
 }
 
 Test(limits, slow_sweep_dissociates_everything) {

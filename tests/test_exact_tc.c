@@ -90,8 +90,8 @@ Test(two_channel, means_for_N_1e5_to_1e12_relative_against_quad_sums) {
         ref_tc2_means(100000, 1.0, bs[i], &r1, &rn, &r2);
         cr_expect_leq(rel_dev(m.mean[0], r1), 1e-12, "beta=%g <n1> %.17g vs %.17Lg", bs[i],
                       m.mean[0], r1);
-        cr_expect_leq(rel_dev(m.mean_n, rn), 1e-12, "beta=%g <n> %.17g vs %.17Lg", bs[i],
-                      m.mean_n, rn);
+        cr_expect_leq(rel_dev(m.mean_n, rn), 1e-12, "beta=%g <n> %.17g vs %.17Lg", bs[i], m.mean_n,
+                      rn);
         cr_expect_leq(rel_dev(m.mean[1], r2), 1e-12, "beta=%g <n2> %.17g vs %.17Lg", bs[i],
                       m.mean[1], r2);
     }

@@ -10,8 +10,8 @@ extern "C" {
 
 typedef struct {
     char name[256];
-    int major, minor;      /* compute capability */
-    double memory_bytes;   /* global memory */
+    int major, minor;    /* compute capability */
+    double memory_bytes; /* global memory */
     int multiprocessors;
     double shared_per_block; /* bytes of shared memory a block may opt into */
 } tcgpu_device_info;

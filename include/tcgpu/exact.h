@@ -54,9 +54,9 @@ tcgpu_status tcgpu_exact_tc_joint(int64_t N, int K, double g, double beta, const
 typedef struct {
     double mean[TCGPU_MAX_CHANNELS]; /* <n_k>, in the caller's numbering */
     double mean_n;                   /* <n> = <n_1 + ... + n_K> */
-    double eta;       /* K = 2: (<n_1> - <n_2>)/<n> (eq 63; 0 when <n> = 0); else 0 */
-    double nu;        /* <nu> = N - <n> of the lowest channel alone (eq 45), summed directly */
-    double nu_plus;   /* <nu_+> = N - <n>, molecules never split (eq 67), summed directly */
+    double eta;     /* K = 2: (<n_1> - <n_2>)/<n> (eq 63; 0 when <n> = 0); else 0 */
+    double nu;      /* <nu> = N - <n> of the lowest channel alone (eq 45), summed directly */
+    double nu_plus; /* <nu_+> = N - <n>, molecules never split (eq 67), summed directly */
 } tcgpu_tc_moments;
 
 tcgpu_status tcgpu_exact_tc_moments(int64_t N, int K, double g, double beta, const double *levels,
@@ -86,17 +86,17 @@ void tcgpu_lgamma_complex(long double re, long double im, long double *lre, long
 long double tcgpu_euler_mean(long double c, int a);
 
 /* The paper's asymptotic forms; each returns a non-finite value where the formula has none. */
-double tcgpu_asym_nu_eq46(double g, double beta);       /* Gamma [gamma_E - ln(1 - x)] */
-double tcgpu_asym_nu_eq46_log(double g, double beta);   /* Gamma [ln Gamma + gamma_E] */
-double tcgpu_asym_n_ex_eq52(double g, double beta);     /* -Gamma ln(1 - x) */
-double tcgpu_asym_n_ex_eq53(double g, double beta);     /* Gamma ln Gamma */
+double tcgpu_asym_nu_eq46(double g, double beta);                 /* Gamma [gamma_E - ln(1 - x)] */
+double tcgpu_asym_nu_eq46_log(double g, double beta);             /* Gamma [ln Gamma + gamma_E] */
+double tcgpu_asym_n_ex_eq52(double g, double beta);               /* -Gamma ln(1 - x) */
+double tcgpu_asym_n_ex_eq53(double g, double beta);               /* Gamma ln Gamma */
 double tcgpu_asym_n1_fast_eq64(int64_t N, double g, double beta); /* (1 - p)/p, p = x^N */
 double tcgpu_asym_n_fast_eq65(int64_t N, double g, double beta);  /* 2 (1 - p)/p */
-double tcgpu_asym_nu_plus_eq68(double g, double beta); /* Gamma [ln Gamma - (1 - gamma_E)] */
-double tcgpu_asym_n2_eq69(double g, double beta);      /* Gamma = beta / 2 pi g^2 */
-double tcgpu_asym_n2_limit(double g, double beta);     /* x / (1 - x), exact for N -> inf */
+double tcgpu_asym_nu_plus_eq68(double g, double beta);        /* Gamma [ln Gamma - (1 - gamma_E)] */
+double tcgpu_asym_n2_eq69(double g, double beta);             /* Gamma = beta / 2 pi g^2 */
+double tcgpu_asym_n2_limit(double g, double beta);            /* x / (1 - x), exact for N -> inf */
 double tcgpu_asym_eta_eq70(int64_t N, double g, double beta); /* 1 - 2 Gamma / N */
-double tcgpu_asym_beta_c_eq50(int64_t N, double g);   /* N >= 2 */
+double tcgpu_asym_beta_c_eq50(int64_t N, double g);           /* N >= 2 */
 /* eq 54 with the given critical rate (use tcgpu_exact_beta_c). */
 double tcgpu_asym_m_max_eq54(int64_t N, double g, double beta, double beta_c);
 double tcgpu_asym_heff_n2_eq76_coth(double g, double beta);   /* coth(pi g^2/beta)/2 - 1/2 */
