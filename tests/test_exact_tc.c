@@ -31,6 +31,14 @@ Test(single_channel, eq40_to_1e12_relative_for_every_probability) {
             }
 }
 
+Test(single_channel, eq40_for_N_1e6_to_1e12_relative) {
+    static const double bs[] = {2e4, 5.5e5, 3e7};
+    for (size_t i = 0; i < 3; ++i) {
+        double d = check_single(1000000, 1.0, bs[i]);
+        cr_expect_leq(d, 1e-12, "N=1e6 beta=%g: relative error %g", bs[i], d);
+    }
+}
+
 static double check_joint(int64_t N, int K, const double *levels, double beta) {
     int order[TCGPU_MAX_CHANNELS];
     ASSERT_OK(tcgpu_channel_order(K, levels, order));
