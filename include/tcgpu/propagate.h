@@ -1,0 +1,71 @@
+/* Propagation of one sweep: adiabatic (superadiabatic) start at t_start, batched-ready
+ * interaction-picture steps (RK4 or commutator-free Magnus-4), projection on the dressed
+ * instantaneous eigenstates at the readout times, and the accuracy control around it. */
+#ifndef TCGPU_PROPAGATE_H
+#define TCGPU_PROPAGATE_H
+
+#include "tcgpu/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum { TCGPU_METHOD_RK4 = 0, TCGPU_METHOD_MAGNUS4 = 1 } tcgpu_method;
+
+typedef struct {
+    tcgpu_method method;
+    double t_start, t_end; /* the window (heff: 0 < t_start < t_end) */
+    double t_check;        /* an earlier readout (window error estimate), used when the
+                            * result's prob_check is not NULL */
+    double kappa;          /* phase advanced per step: h(t) = kappa / r(t), r the local rate */
+    int superadiabatic;    /* 1: first-order dressed start and readout; 0: plain adiabatic */
+} tcgpu_sweep_opts;
+
+typedef struct {
+    double *prob;       /* [dim] final probabilities, indexed like the model's basis */
+    double *prob_check; /* [dim] at t_check, or NULL for no intermediate readout */
+    int64_t steps, applications; /* time steps, applications of the coupling matrix */
+    double norm_error;  /* | |phi|^2 - 1 | at the end of the propagation */
+} tcgpu_sweep_result;
+
+/* Runs one sweep with fixed window and step parameter. r->prob (and r->prob_check when
+ * o->t_check != 0) must hold m->dim doubles. */
+tcgpu_status tcgpu_sweep_run(const tcgpu_model *m, const tcgpu_sweep_opts *o,
+                             tcgpu_sweep_result *r);
+
+/* Accuracy control: chooses the window and the step from the model's time scales and tol
+ * (total-variation distance of the final distribution), unless T0, Tr or kappa are given
+ * (> 0), and reports what it did. */
+typedef struct {
+    tcgpu_method method;
+    double tol;
+    double T0, Tr;     /* window overrides (0 = automatic) */
+    double kappa;      /* step override (0 = automatic) */
+    int max_doublings; /* step-halving rounds allowed (default 8) */
+} tcgpu_auto_opts;
+
+typedef struct {
+    double T0, Tr, kappa;
+    int64_t steps, applications;
+    double norm_error;
+    double err_step, err_window, err_estimate; /* estimated TV errors */
+    double seconds;
+} tcgpu_auto_report;
+
+tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, double *prob,
+                              tcgpu_auto_report *rep);
+
+/* Start-window error: the state propagated to -T0 from a dressed start at -1.3 T0 has leaked
+ * L out of the dressed ground state at -T0; the estimate is sqrt(L), which bounds the
+ * total-variation distance that leakage can cause. */
+tcgpu_status tcgpu_sweep_start_error(const tcgpu_model *m, tcgpu_method method, double T0,
+                                     double kappa, double *err);
+
+/* Total-variation distance 1/2 sum |p - q| and max |p - q|. */
+double tcgpu_tv(const double *p, const double *q, int64_t n);
+double tcgpu_maxabs(const double *p, const double *q, int64_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,266 @@
+/* Start and readout in the instantaneous eigenbasis (dense LAPACK; dimension <= 4000).
+ *
+ * Following eigenstate k, the first-order adiabatic-perturbation admixture of state m is
+ * i <m|dH/dt|k> / (E_m - E_k)^2 (derived in the comments of the tests); starting in and
+ * projecting on these dressed ("superadiabatic") states removes the O(1/T) ringing that a plain
+ * adiabatic start and readout leave (shared/PHYSICS.md, Numerics). */
+#include "adiabatic.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eig.h"
+
+typedef struct {
+    int64_t n;
+    double *u, *e, *hdot; /* eigenvectors (columns), energies, dH/dt in the eigenbasis */
+} frame;
+
+static void frame_free(frame *f) {
+    free(f->u);
+    free(f->e);
+    free(f->hdot);
+}
+
+static tcgpu_status frame_build(const tcgpu_model *m, double t, int with_hdot, frame *f) {
+    int64_t n = m->dim;
+    if (n > TCGPU_DENSE_MAX)
+        return tcgpu_fail(TCGPU_EINVAL,
+                          "dimension %lld: the adiabatic start/readout of this version "
+                          "diagonalizes densely and stops at %d states",
+                          (long long)n, TCGPU_DENSE_MAX);
+    size_t nn = (size_t)n * (size_t)n;
+    f->n = n;
+    f->u = calloc(nn, sizeof *f->u);
+    f->e = malloc((size_t)n * sizeof *f->e);
+    f->hdot = with_hdot ? malloc(nn * sizeof *f->hdot) : NULL;
+    double *s = with_hdot ? calloc(nn, sizeof *s) : NULL, *work = with_hdot ? malloc(nn * 8) : 0;
+    if (!f->u || !f->e || (with_hdot && (!f->hdot || !s || !work))) {
+        free(s);
+        free(work);
+        frame_free(f);
+        return tcgpu_fail(TCGPU_ERUNTIME, "out of memory for a %lld-state eigenbasis",
+                          (long long)n);
+    }
+    double ft = m->inverse_t ? 1.0 / t : 1.0, dft = m->inverse_t ? -1.0 / (t * t) : 0.0;
+    for (int64_t i = 0; i < n; ++i) {
+        double w = m->w ? m->w[i] : 0.0;
+        f->u[i * n + i] = m->b[i] * t + m->a[i] + (w != 0 ? w / t : 0.0);
+        if (s)
+            s[i * n + i] = m->b[i] - (w != 0 ? w / (t * t) : 0.0);
+        for (int64_t e = m->row_ptr[i]; e < m->row_ptr[i + 1]; ++e) {
+            f->u[m->col[e] * n + i] = ft * m->val[e];
+            if (s)
+                s[m->col[e] * n + i] = dft * m->val[e];
+        }
+    }
+    tcgpu_status st = eig_sym(n, f->u, f->e);
+    if (!st && with_hdot)
+        eig_sandwich(n, f->u, s, f->hdot, work);
+    free(s);
+    free(work);
+    if (st)
+        frame_free(f);
+    return st;
+}
+
+/* Overlap of psi with the dressed eigenstate k: c_k - i sum_m hdot_mk/(E_m - E_k)^2 c_m,
+ * normalized to first order. c: eigenbasis amplitudes. */
+static tcgpu_cplx dressed_overlap(const frame *f, const tcgpu_cplx *c, int64_t k) {
+    tcgpu_cplx s = c[k];
+    double norm = 1;
+    for (int64_t mm = 0; mm < f->n; ++mm) {
+        double gap = f->e[mm] - f->e[k];
+        if (mm == k || gap == 0)
+            continue;
+        double a = -f->hdot[k * f->n + mm] / (gap * gap);
+        s.re += a * c[mm].im;
+        s.im -= a * c[mm].re;
+        norm += a * a;
+    }
+    double inv = 1.0 / sqrt(norm);
+    s.re *= inv;
+    s.im *= inv;
+    return s;
+}
+
+tcgpu_status adiabatic_start(const tcgpu_model *m, double t, int superadiabatic,
+                             tcgpu_cplx *psi) {
+    frame f;
+    tcgpu_status st = frame_build(m, t, superadiabatic, &f);
+    if (st)
+        return st;
+    int64_t n = f.n;
+    double norm = 0;
+    for (int64_t i = 0; i < n; ++i) { /* |0> + i sum_m a_m |m> */
+        psi[i].re = f.u[i];
+        psi[i].im = 0;
+    }
+    for (int64_t mm = 1; superadiabatic && mm < n; ++mm) {
+        double gap = f.e[mm] - f.e[0];
+        if (gap == 0)
+            continue;
+        double a = -f.hdot[mm] / (gap * gap); /* hdot[0 * n + mm] = <m|Hdot|0> */
+        for (int64_t i = 0; i < n; ++i)
+            psi[i].im += a * f.u[mm * n + i];
+    }
+    for (int64_t i = 0; i < n; ++i)
+        norm += psi[i].re * psi[i].re + psi[i].im * psi[i].im;
+    for (int64_t i = 0; i < n; ++i) {
+        psi[i].re /= sqrt(norm);
+        psi[i].im /= sqrt(norm);
+    }
+    frame_free(&f);
+    return TCGPU_OK;
+}
+
+/* label[j] = diabatic state that eigenvector j becomes. Groups of equal slope b keep their
+ * order for t -> +inf only among themselves: eigenvectors go to the group holding most of
+ * their weight, then ascend in energy as the group's diabatic energies a do; ties in a are
+ * resolved by overlap. */
+static tcgpu_status assign_labels(const tcgpu_model *m, const frame *f, int64_t *label);
+
+tcgpu_status adiabatic_readout(const tcgpu_model *m, double t, int superadiabatic,
+                               const tcgpu_cplx *psi, double *prob) {
+    frame f;
+    tcgpu_status st = frame_build(m, t, superadiabatic, &f);
+    if (st)
+        return st;
+    int64_t n = f.n, *label = malloc((size_t)n * sizeof *label);
+    tcgpu_cplx *c = malloc((size_t)n * sizeof *c);
+    if (!label || !c) {
+        free(label);
+        free(c);
+        frame_free(&f);
+        return tcgpu_fail(TCGPU_ERUNTIME, "out of memory for the readout");
+    }
+    for (int64_t j = 0; j < n; ++j) { /* c = U^T psi */
+        double re = 0, im = 0;
+        for (int64_t i = 0; i < n; ++i) {
+            re += f.u[j * n + i] * psi[i].re;
+            im += f.u[j * n + i] * psi[i].im;
+        }
+        c[j] = (tcgpu_cplx){re, im};
+    }
+    st = assign_labels(m, &f, label);
+    for (int64_t j = 0; !st && j < n; ++j) {
+        tcgpu_cplx s = superadiabatic ? dressed_overlap(&f, c, j) : c[j];
+        prob[label[j]] = s.re * s.re + s.im * s.im;
+    }
+    free(label);
+    free(c);
+    frame_free(&f);
+    return st;
+}
+
+typedef struct {
+    double key;
+    int64_t idx;
+} keyed;
+
+static int by_key(const void *x, const void *y) {
+    const keyed *a = x, *b = y;
+    return a->key < b->key ? -1 : a->key > b->key ? 1 : (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+/* Within a run of diabatic states of equal energy, pair them with the run's eigenvectors by
+ * largest overlap (greedy). */
+static void resolve_ties(const frame *f, const keyed *dia, const keyed *vec, int64_t len,
+                         int64_t *label) {
+    int64_t n = f->n;
+    char *used = calloc((size_t)len, 1);
+    if (!used)
+        return; /* keeps the order pairing already written */
+    for (int64_t r = 0; r < len; ++r) {
+        int64_t j = vec[r].idx, best = -1;
+        double bw = -1;
+        for (int64_t q = 0; q < len; ++q) {
+            double u = f->u[j * n + dia[q].idx];
+            if (!used[q] && u * u > bw) {
+                bw = u * u;
+                best = q;
+            }
+        }
+        used[best] = 1;
+        label[j] = dia[best].idx;
+    }
+    free(used);
+}
+
+static tcgpu_status assign_labels(const tcgpu_model *m, const frame *f, int64_t *label) {
+    int64_t n = f->n, ng = 0;
+    keyed *slope = malloc((size_t)n * sizeof *slope), *vec = malloc((size_t)n * sizeof *vec);
+    int64_t *group = malloc((size_t)n * sizeof *group), *cap = calloc((size_t)n, 8);
+    double *weight = NULL;
+    tcgpu_status st = TCGPU_OK;
+    if (!slope || !vec || !group || !cap)
+        goto oom;
+    for (int64_t i = 0; i < n; ++i)
+        slope[i] = (keyed){m->b[i], i};
+    qsort(slope, (size_t)n, sizeof *slope, by_key);
+    for (int64_t i = 0; i < n; ++i) {
+        if (i > 0 && slope[i].key != slope[i - 1].key)
+            ++ng;
+        group[slope[i].idx] = ng;
+        cap[ng]++;
+    }
+    ++ng;
+    weight = calloc((size_t)n * (size_t)ng, sizeof *weight);
+    if (!weight)
+        goto oom;
+    for (int64_t j = 0; j < n; ++j) {
+        for (int64_t i = 0; i < n; ++i)
+            weight[j * ng + group[i]] += f->u[j * n + i] * f->u[j * n + i];
+        double best = 0;
+        for (int64_t g = 0; g < ng; ++g)
+            best = weight[j * ng + g] > best ? weight[j * ng + g] : best;
+        vec[j] = (keyed){-best, j};
+    }
+    qsort(vec, (size_t)n, sizeof *vec, by_key); /* most clearly placed eigenvectors first */
+    int64_t *vgroup = label;                     /* reuse label[] for the eigenvector's group */
+    for (int64_t r = 0; r < n; ++r) {
+        int64_t j = vec[r].idx, best = -1;
+        for (int64_t g = 0; g < ng; ++g)
+            if (cap[g] > 0 && (best < 0 || weight[j * ng + g] > weight[j * ng + best]))
+                best = g;
+        cap[best]--;
+        vgroup[j] = best;
+    }
+    /* Per group: eigenvectors by energy against diabatic states by a. */
+    keyed *dia = slope; /* reuse */
+    for (int64_t g = 0; g < ng; ++g) {
+        int64_t nd = 0, nv = 0;
+        for (int64_t i = 0; i < n; ++i)
+            if (group[i] == g)
+                dia[nd++] = (keyed){m->a[i], i};
+        for (int64_t j = 0; j < n; ++j)
+            if (vgroup[j] == g)
+                vec[nv++] = (keyed){f->e[j], j};
+        qsort(dia, (size_t)nd, sizeof *dia, by_key);
+        qsort(vec, (size_t)nv, sizeof *vec, by_key);
+        for (int64_t r = 0; r < nd; ++r) /* cap[] is spent: it now holds eigenvector labels */
+            cap[vec[r].idx] = dia[r].idx;
+        for (int64_t r = 0; r < nd;) {
+            int64_t q = r + 1;
+            double scale = 1e-9 * (fabs(dia[r].key) + 1);
+            while (q < nd && fabs(dia[q].key - dia[r].key) <= scale)
+                ++q;
+            if (q - r > 1)
+                resolve_ties(f, dia + r, vec + r, q - r, cap);
+            r = q;
+        }
+    }
+    for (int64_t j = 0; j < n; ++j)
+        label[j] = cap[j];
+    goto done;
+oom:
+    st = tcgpu_fail(TCGPU_ERUNTIME, "out of memory while labelling eigenstates");
+done:
+    free(slope);
+    free(vec);
+    free(group);
+    free(cap);
+    free(weight);
+    return st;
+}

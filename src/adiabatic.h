@@ -1,0 +1,20 @@
+/* Instantaneous eigenstates of H(t), first-order superadiabatic dressing, and the labelling of
+ * eigenstates by the diabatic states they connect to as t -> +inf. */
+#ifndef TCGPU_ADIABATIC_H
+#define TCGPU_ADIABATIC_H
+
+#include "../kernels/step.h"
+#include "tcgpu/model.h"
+
+/* psi (lab frame, dim): the (superadiabatic) ground state of H(t). */
+tcgpu_status adiabatic_start(const tcgpu_model *m, double t, int superadiabatic,
+                             tcgpu_cplx *psi);
+
+/* prob[i]: population of the (superadiabatic) eigenstate that becomes diabatic state i. */
+tcgpu_status adiabatic_readout(const tcgpu_model *m, double t, int superadiabatic,
+                               const tcgpu_cplx *psi, double *prob);
+
+/* The largest dimension the dense eigen-decomposition is used for. */
+#define TCGPU_DENSE_MAX 4000
+
+#endif

@@ -1,0 +1,24 @@
+/* Assembly helpers shared by the model builders. */
+#ifndef TCGPU_MODEL_INTERNAL_H
+#define TCGPU_MODEL_INTERNAL_H
+
+#include "tcgpu/model.h"
+
+/* A coupling V_ij = v between states i > j, in phase class cls. */
+typedef struct {
+    int64_t i, j;
+    double v;
+    int32_t cls;
+} model_link;
+
+/* Allocates the diagonal, labels (dim x K) and classes; zero-filled. */
+tcgpu_status model_alloc(tcgpu_model *m, int64_t dim, int K, int nclass, int with_w);
+
+/* Builds the CSR (both triangles) from links; takes ownership of nothing. */
+tcgpu_status model_set_links(tcgpu_model *m, const model_link *links, int64_t nlinks);
+
+/* Fills the phase classes from the diagonal: class of each link from (b, a, w) differences,
+ * merging equal differences. Links' cls fields are written. */
+tcgpu_status model_classify(tcgpu_model *m, model_link *links, int64_t nlinks);
+
+#endif
