@@ -171,10 +171,9 @@ TCGPU_HD static inline void tcgpu_rk4_step(const tcgpu_csr *A, const tcgpu_cplx 
  * (the exponent applied first leans on the earlier node). w: scratch class weights (nclass).
  * vbound: max row sum of |V|; fa, fb: |f| at the nodes. Returns M applications or -1. */
 TCGPU_HD static inline int tcgpu_cf4_step(const tcgpu_csr *A, int nclass, const tcgpu_cplx *za,
-                                          const tcgpu_cplx *zb, double fa, double fb,
-                                          double vbound, double h, tcgpu_cplx *x,
-                                          tcgpu_cplx *w, tcgpu_cplx *t0, tcgpu_cplx *t1,
-                                          tcgpu_cplx *t2, double *J, int nmax) {
+                                          const tcgpu_cplx *zb, double fa, double fb, double vbound,
+                                          double h, tcgpu_cplx *x, tcgpu_cplx *w, tcgpu_cplx *t0,
+                                          tcgpu_cplx *t1, tcgpu_cplx *t2, double *J, int nmax) {
     const double a1 = 0.25 - 0.28867513459481288225, a2 = 0.25 + 0.28867513459481288225;
     double rho = vbound * (fabs(a1) * fa + fabs(a2) * fb) + 1e-300;
     int total = 0;

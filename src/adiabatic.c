@@ -85,8 +85,7 @@ static tcgpu_cplx dressed_overlap(const frame *f, const tcgpu_cplx *c, int64_t k
     return s;
 }
 
-tcgpu_status adiabatic_start(const tcgpu_model *m, double t, int superadiabatic,
-                             tcgpu_cplx *psi) {
+tcgpu_status adiabatic_start(const tcgpu_model *m, double t, int superadiabatic, tcgpu_cplx *psi) {
     frame f;
     tcgpu_status st = frame_build(m, t, superadiabatic, &f);
     if (st)
@@ -218,7 +217,7 @@ static tcgpu_status assign_labels(const tcgpu_model *m, const frame *f, int64_t 
         vec[j] = (keyed){-best, j};
     }
     qsort(vec, (size_t)n, sizeof *vec, by_key); /* most clearly placed eigenvectors first */
-    int64_t *vgroup = label;                     /* reuse label[] for the eigenvector's group */
+    int64_t *vgroup = label;                    /* reuse label[] for the eigenvector's group */
     for (int64_t r = 0; r < n; ++r) {
         int64_t j = vec[r].idx, best = -1;
         for (int64_t g = 0; g < ng; ++g)

@@ -7,8 +7,7 @@
 #include "tcgpu/model.h"
 
 /* psi (lab frame, dim): the (superadiabatic) ground state of H(t). */
-tcgpu_status adiabatic_start(const tcgpu_model *m, double t, int superadiabatic,
-                             tcgpu_cplx *psi);
+tcgpu_status adiabatic_start(const tcgpu_model *m, double t, int superadiabatic, tcgpu_cplx *psi);
 
 /* prob[i]: population of the (superadiabatic) eigenstate that becomes diabatic state i. */
 tcgpu_status adiabatic_readout(const tcgpu_model *m, double t, int superadiabatic,

@@ -12,6 +12,7 @@ static void usage(FILE *f) {
     fputs("usage: tcgpu <command> [options]\n\n"
           "commands:\n"
           "  exact   exact final distributions, moments and critical rates (CSV)\n"
+          "  run     propagate sweeps (CPU) and compare with the exact results\n"
           "  info    version, build and CUDA devices\n\n"
           "tcgpu <command> --help shows the command's options.\n",
           f);
@@ -25,6 +26,8 @@ int main(int argc, char **argv) {
     const char *cmd = argv[1];
     if (!strcmp(cmd, "exact"))
         return cli_exact(argc - 2, argv + 2);
+    if (!strcmp(cmd, "run"))
+        return cli_run(argc - 2, argv + 2);
     if (!strcmp(cmd, "info"))
         return cli_info(argc - 2, argv + 2);
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
@@ -35,7 +38,7 @@ int main(int argc, char **argv) {
         printf("tcgpu %s\n", TCGPU_VERSION);
         return CLI_OK;
     }
-    fprintf(stderr, "tcgpu: unknown command '%s'; expected exact or info (see tcgpu --help)\n",
+    fprintf(stderr, "tcgpu: unknown command '%s'; expected exact, run or info (see tcgpu --help)\n",
             cmd);
     return CLI_BADINPUT;
 }

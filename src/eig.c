@@ -6,7 +6,8 @@
 #include <lapacke.h>
 
 tcgpu_status eig_sym(int64_t n, double *a, double *w) {
-    lapack_int info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'V', 'L', (lapack_int)n, a, (lapack_int)n, w);
+    lapack_int info =
+        LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'V', 'L', (lapack_int)n, a, (lapack_int)n, w);
     if (info != 0)
         return tcgpu_fail(TCGPU_ERUNTIME, "LAPACK dsyevd failed (info = %d, n = %lld)", (int)info,
                           (long long)n);

@@ -41,8 +41,8 @@ tcgpu_status tcgpu_model_tc(tcgpu_model *m, int64_t N, int K, double g, double b
                 n[k]--;
                 int64_t j = tcgpu_basis_index(N, K, n);
                 n[k]++;
-                links[nlinks++] = (model_link){
-                    i, j, g * (double)n[k] * sqrt((double)(N - sum + 1)), 0};
+                links[nlinks++] =
+                    (model_link){i, j, g * (double)n[k] * sqrt((double)(N - sum + 1)), 0};
             }
         ++i;
     } while (tcgpu_basis_next(K, N, n, &sum));

@@ -48,8 +48,8 @@ static double rate_total(const rate_ctx *r, double a, double b) {
     int logs = a > 0 && b / a > 10;
     for (int p = 0; p < panels; ++p) {
         double x0 = logs ? a * pow(b / a, (double)p / panels) : a + (b - a) * p / panels;
-        double x1 = logs ? a * pow(b / a, (double)(p + 1) / panels)
-                         : a + (b - a) * (p + 1) / panels;
+        double x1 =
+            logs ? a * pow(b / a, (double)(p + 1) / panels) : a + (b - a) * (p + 1) / panels;
         s += rate_integral(r, x0, x1);
     }
     return s;
@@ -155,8 +155,9 @@ static tcgpu_status readout(const tcgpu_model *m, const tcgpu_sweep_opts *o, dou
 tcgpu_status tcgpu_sweep_run(const tcgpu_model *m, const tcgpu_sweep_opts *o,
                              tcgpu_sweep_result *r) {
     if (!(o->t_end > o->t_start) || !(o->kappa > 0) || (m->inverse_t && !(o->t_start > 0)))
-        return tcgpu_fail(TCGPU_EINVAL, "window [%g, %g] with step parameter %g: expected "
-                                        "t_start < t_end (t_start > 0 for heff), kappa > 0",
+        return tcgpu_fail(TCGPU_EINVAL,
+                          "window [%g, %g] with step parameter %g: expected "
+                          "t_start < t_end (t_start > 0 for heff), kappa > 0",
                           o->t_start, o->t_end, o->kappa);
     int64_t d = m->dim;
     rate_ctx rc = {m, tcgpu_model_vbound(m)};
@@ -173,8 +174,8 @@ tcgpu_status tcgpu_sweep_run(const tcgpu_model *m, const tcgpu_sweep_opts *o,
     wk.J = malloc(((size_t)wk.nmax + 1) * sizeof *wk.J);
     tcgpu_status st = TCGPU_OK;
     if (!x || !psi || !wk.z1 || !wk.z2 || !wk.z3 || !wk.w || !wk.t0 || !wk.t1 || !wk.t2 || !wk.J)
-        st = tcgpu_fail(TCGPU_ERUNTIME, "out of memory for a sweep of dimension %lld",
-                        (long long)d);
+        st =
+            tcgpu_fail(TCGPU_ERUNTIME, "out of memory for a sweep of dimension %lld", (long long)d);
     r->steps = r->applications = 0;
     if (!st)
         st = adiabatic_start(m, o->t_start, o->superadiabatic, psi);
@@ -242,8 +243,7 @@ tcgpu_status tcgpu_sweep_start_error(const tcgpu_model *m, tcgpu_method method, 
     wk.t2 = malloc((size_t)d * sizeof *wk.t2);
     wk.J = malloc(((size_t)wk.nmax + 1) * sizeof *wk.J);
     tcgpu_status st = TCGPU_OK;
-    if (!x || !a || !wk.z1 || !wk.z2 || !wk.z3 || !wk.w || !wk.t0 || !wk.t1 || !wk.t2 ||
-        !wk.J)
+    if (!x || !a || !wk.z1 || !wk.z2 || !wk.z3 || !wk.w || !wk.t0 || !wk.t1 || !wk.t2 || !wk.J)
         st = tcgpu_fail(TCGPU_ERUNTIME, "out of memory for dimension %lld", (long long)d);
     if (!st)
         st = adiabatic_start(m, far, 1, a);

@@ -44,7 +44,7 @@ static scales default_scales(const tcgpu_model *m) {
         /* eq 72: induced coupling g^2 n^2/(beta t) against the level step 2 eps */
         double eps = m->dim > 1 ? fabs(m->a[1] - m->a[0]) / 2 : 1.0;
         double tc = g * g * n * (n + 1) / (beta * eps);
-        s.t0_floor = 1e-3 * tc / (n + 1);
+        s.t0_floor = 1e-7 * tc / (n + 1); /* the start error falls faster than t0 */
         s.T0 = s.t0_floor;
         s.Tr = 10 * tc;
         return s;

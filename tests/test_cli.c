@@ -210,3 +210,28 @@ Test(cli_info, reports_build_and_devices_without_failing) {
     cr_expect_not_null(strstr(r->out, "cuda backend:"));
     cr_expect_not_null(strstr(r->out, "cuda device"));
 }
+
+Test(cli_run, writes_summary_and_dist_and_refuses_bad_input) {
+    char dir[] = "/tmp/tcgpu_run_XXXXXX", args[512], path[600], buf[8192];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(args, sizeof args, "run --model tc --N 2 --channels 2 --beta 1,3 --out %s", dir);
+    run_result *r = run(NULL, args);
+    cr_expect_eq(r->status, 0, "%s", r->err);
+    snprintf(path, sizeof path, "%s/summary.csv", dir);
+    slurp(path, buf, sizeof buf);
+    static const char head[] = "sweep,model,N,channels,g,beta,eps,method,T,steps,norm_error,"
+                               "err_estimate,mean_n1,mean_n2,mean_n,eta,tv_exact,maxabs_exact,"
+                               "seconds";
+    cr_expect(!strncmp(buf, head, strlen(head)), "summary header: %.200s", buf);
+    cr_expect_eq(count_lines(buf), 3);
+    snprintf(path, sizeof path, "%s/dist.csv", dir);
+    slurp(path, buf, sizeof buf);
+    cr_expect(first_line_is(buf, "sweep,n1,n2,prob"), "%.80s", buf);
+    cr_expect_eq(count_lines(buf), 1 + 2 * 6);
+    snprintf(args, sizeof args, "rm -rf %s", dir);
+    cr_expect_eq(system(args), 0);
+    expect_bad_input("run --method euler", "euler");
+    expect_bad_input("run --tol 0", "--tol");
+    expect_bad_input("run --grid diagonal", "diagonal");
+    expect_bad_input("run --eps -1", "-1");
+}

@@ -17,7 +17,13 @@
 extern "C" {
 #endif
 
-typedef enum { TCGPU_MODEL_LZ, TCGPU_MODEL_DO, TCGPU_MODEL_TC, TCGPU_MODEL_HEFF, TCGPU_MODEL_MLZ } tcgpu_model_kind;
+typedef enum {
+    TCGPU_MODEL_LZ,
+    TCGPU_MODEL_DO,
+    TCGPU_MODEL_TC,
+    TCGPU_MODEL_HEFF,
+    TCGPU_MODEL_MLZ
+} tcgpu_model_kind;
 
 typedef struct {
     double db, da, dw; /* theta_i - theta_j = db t^2/2 + da t + dw ln|t| for i > j links */
@@ -26,9 +32,9 @@ typedef struct {
 typedef struct {
     tcgpu_model_kind kind;
     int64_t dim;
-    int K;          /* channels (tc, heff: 2) or parallel levels (do); labels per state */
-    int64_t N;      /* molecules (tc), pairs in the sector (heff) */
-    double g, beta; /* as given (mlz: beta = 1, g = 1 scale the file's numbers) */
+    int K;             /* channels (tc, heff: 2) or parallel levels (do); labels per state */
+    int64_t N;         /* molecules (tc), pairs in the sector (heff) */
+    double g, beta;    /* as given (mlz: beta = 1, g = 1 scale the file's numbers) */
     double *b, *a, *w; /* diagonal: slopes, constants, 1/t coefficients (w NULL if unused) */
     int inverse_t;     /* coupling factor f(t) = 1/t (heff) instead of 1 */
     /* V in CSR, both triangles: row i, entries (col[e], val[e]); cls[e] = c + 1 when

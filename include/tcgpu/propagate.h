@@ -22,10 +22,10 @@ typedef struct {
 } tcgpu_sweep_opts;
 
 typedef struct {
-    double *prob;       /* [dim] final probabilities, indexed like the model's basis */
-    double *prob_check; /* [dim] at t_check, or NULL for no intermediate readout */
+    double *prob;                /* [dim] final probabilities, indexed like the model's basis */
+    double *prob_check;          /* [dim] at t_check, or NULL for no intermediate readout */
     int64_t steps, applications; /* time steps, applications of the coupling matrix */
-    double norm_error;  /* | |phi|^2 - 1 | at the end of the propagation */
+    double norm_error;           /* | |phi|^2 - 1 | at the end of the propagation */
 } tcgpu_sweep_result;
 
 /* Runs one sweep with fixed window and step parameter. r->prob (and r->prob_check when

@@ -1,0 +1,253 @@
+/* `tcgpu run` (first version): propagate sweeps over a grid of (beta, g, eps) and write
+ * DIR/summary.csv (one row per sweep) and DIR/dist.csv (final distributions). */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "tcgpu/exact.h"
+#include "tcgpu/model.h"
+#include "tcgpu/propagate.h"
+#include "tcgpu/reduce.h"
+
+static const char *const CMD = "run";
+
+static const cli_option opts[] = {
+    {"model", 1, "lz | do | tc | heff (default tc)"},
+    {"N", 1, "molecules (tc), pairs in the sector (heff); default 10"},
+    {"channels", 1, "reaction channels K (tc) or parallel levels (do); default 2"},
+    {"g", 1, "coupling: list or range; default 1"},
+    {"beta", 1, "sweep rate: list or range; default 1"},
+    {"eps", 1, "splitting eps (pair energies e_k = 2(2k-K-1) eps); list or range; default 0.5"},
+    {"levels", 1, "e1,...,eK: pair (do: level) energies, instead of --eps"},
+    {"grid", 1, "product (default) or zip of the --beta, --g, --eps lists"},
+    {"method", 1, "magnus4 (default) or rk4"},
+    {"tol", 1, "target total-variation error of each final distribution (default 1e-6)"},
+    {"T", 1, "window (-T, T) instead of the automatic one (heff: (T/1e4, T))"},
+    {"dt", 1, "step parameter: phase advanced per step (default automatic)"},
+    {"out", 1, "output folder (default tcgpu-out)"},
+    {"help", 0, "show this help"},
+    {NULL, 0, NULL},
+};
+
+typedef struct {
+    const char *model, *out;
+    int64_t N;
+    int K, zip, has_levels;
+    tcgpu_method method;
+    double tol, T, dt, levels[TCGPU_MAX_CHANNELS];
+    double *beta, *g, *eps;
+    size_t nb, ng, ne;
+} run_job;
+
+static int lib(tcgpu_status st) {
+    if (!st)
+        return CLI_OK;
+    cli_error(CMD, "%s", tcgpu_last_error());
+    return st == TCGPU_ERUNTIME ? CLI_RUNTIME : CLI_BADINPUT;
+}
+
+static tcgpu_status build(const run_job *j, double g, double beta, double eps, tcgpu_model *m,
+                          double *e) {
+    for (int k = 0; k < j->K; ++k)
+        e[k] = j->has_levels ? j->levels[k] : 2.0 * (2 * (k + 1) - j->K - 1) * eps;
+    if (!strcmp(j->model, "tc"))
+        return tcgpu_model_tc(m, j->N, j->K, g, beta, e);
+    if (!strcmp(j->model, "lz"))
+        return tcgpu_model_lz(m, g, beta);
+    if (!strcmp(j->model, "do")) {
+        if (!j->has_levels) /* parallel levels at -eps (K-1), ..., spaced 2 eps */
+            for (int k = 0; k < j->K; ++k)
+                e[k] = (2.0 * k - (j->K - 1)) * eps;
+        return tcgpu_model_do(m, j->K, g, beta, e);
+    }
+    return tcgpu_model_heff(m, j->N, g, beta, eps);
+}
+
+static void write_headers(FILE *s, FILE *d, int K, int levels) {
+    fputs("sweep,model,N,channels,g,beta,eps,method,T,steps,norm_error,err_estimate", s);
+    for (int k = 1; k <= K; ++k)
+        fprintf(s, ",mean_n%d", k);
+    fputs(",mean_n,eta,tv_exact,maxabs_exact,seconds,T0,Tr,dt,applications\n", s);
+    if (levels) {
+        fputs("sweep,level,prob\n", d);
+        return;
+    }
+    fputs("sweep", d);
+    for (int k = 1; k <= K; ++k)
+        fprintf(d, ",n%d", k);
+    fputs(",prob\n", d);
+}
+
+static int one_sweep(const run_job *j, size_t idx, double g, double beta, double eps, FILE *s,
+                     FILE *d) {
+    tcgpu_model m;
+    double e[TCGPU_MAX_CHANNELS], mean[TCGPU_MAX_CHANNELS + 1], mean_n, eta;
+    int rc = lib(build(j, g, beta, eps, &m, e));
+    if (rc)
+        return rc;
+    double *p = calloc((size_t)m.dim, sizeof *p), *ex = calloc((size_t)m.dim, sizeof *ex);
+    tcgpu_auto_opts o = {j->method, j->tol, j->T, j->T, j->dt, 0};
+    if (!strcmp(j->model, "heff") && j->T > 0)
+        o.T0 = j->T * 1e-4;
+    tcgpu_auto_report r;
+    rc = !p || !ex ? (cli_error(CMD, "out of memory"), CLI_RUNTIME)
+                   : lib(tcgpu_sweep_auto(&m, &o, p, &r));
+    if (!rc)
+        rc = lib(tcgpu_exact_for_model(&m, m.kind == TCGPU_MODEL_LZ ? NULL : e, ex));
+    if (!rc) {
+        int levels = m.kind == TCGPU_MODEL_LZ || m.kind == TCGPU_MODEL_DO;
+        int nk = levels ? (int)m.dim - 1 : m.K;
+        tcgpu_reduce_means(&m, p, mean, &mean_n, &eta);
+        fprintf(s, "%zu,%s,%lld,%d,%.17g,%.17g,%.17g,%s,%.17g,%lld,%.3e,%.3e", idx, j->model,
+                (long long)m.N, nk, g, beta, eps, j->method ? "magnus4" : "rk4", r.Tr,
+                (long long)r.steps, r.norm_error, r.err_estimate);
+        for (int k = 0; k < nk; ++k)
+            fprintf(s, ",%.17g", mean[k]);
+        fprintf(s, ",%.17g,%.17g,%.3e,%.3e,%.3f,%.17g,%.17g,%.6g,%lld\n", mean_n, eta,
+                tcgpu_tv(p, ex, m.dim), tcgpu_maxabs(p, ex, m.dim), r.seconds,
+                m.kind == TCGPU_MODEL_HEFF ? r.T0 : -r.T0, r.Tr, r.kappa,
+                (long long)r.applications);
+        for (int64_t i = 0; i < m.dim; ++i) {
+            fprintf(d, "%zu", idx);
+            if (levels)
+                fprintf(d, ",%lld", (long long)i);
+            else
+                for (int k = 0; k < m.K; ++k)
+                    fprintf(d, ",%d", m.labels[i * m.K + k]);
+            fprintf(d, ",%.17g\n", p[i]);
+        }
+    }
+    free(p);
+    free(ex);
+    tcgpu_model_free(&m);
+    return rc;
+}
+
+static int parse(const cli_parsed *a, run_job *j) {
+    const char *v;
+    int64_t K = 2;
+    memset(j, 0, sizeof *j);
+    j->model = (v = cli_get(a, "model")) ? v : "tc";
+    j->out = (v = cli_get(a, "out")) ? v : "tcgpu-out";
+    j->N = 10;
+    j->tol = 1e-6;
+    j->method = TCGPU_METHOD_MAGNUS4;
+    if (strcmp(j->model, "tc") && strcmp(j->model, "lz") && strcmp(j->model, "do") &&
+        strcmp(j->model, "heff")) {
+        cli_error(CMD, "--model: unknown model '%s'; expected lz, do, tc or heff", j->model);
+        return CLI_BADINPUT;
+    }
+    if ((v = cli_get(a, "N")) && cli_int(CMD, "N", v, &j->N))
+        return CLI_BADINPUT;
+    if ((v = cli_get(a, "channels")) && cli_int(CMD, "channels", v, &K))
+        return CLI_BADINPUT;
+    if (j->N < 0 || K < 1 || K > 8) {
+        cli_error(CMD, "--N must be >= 0 and --channels 1 to 8, got N = %lld, channels = %lld",
+                  (long long)j->N, (long long)K);
+        return CLI_BADINPUT;
+    }
+    j->K = !strcmp(j->model, "lz") ? 1 : !strcmp(j->model, "heff") ? 2 : (int)K;
+    if ((v = cli_get(a, "method"))) {
+        if (!strcmp(v, "rk4"))
+            j->method = TCGPU_METHOD_RK4;
+        else if (strcmp(v, "magnus4")) {
+            cli_error(CMD, "--method: '%s'; expected rk4 or magnus4", v);
+            return CLI_BADINPUT;
+        }
+    }
+    if ((v = cli_get(a, "grid")) && !(j->zip = !strcmp(v, "zip")) && strcmp(v, "product")) {
+        cli_error(CMD, "--grid: '%s'; expected product or zip", v);
+        return CLI_BADINPUT;
+    }
+    if (((v = cli_get(a, "tol")) && cli_double(CMD, "tol", v, &j->tol)) ||
+        ((v = cli_get(a, "T")) && cli_double(CMD, "T", v, &j->T)) ||
+        ((v = cli_get(a, "dt")) && cli_double(CMD, "dt", v, &j->dt)))
+        return CLI_BADINPUT;
+    if (!(j->tol > 0 && j->tol < 1) || j->T < 0 || j->dt < 0) {
+        cli_error(CMD, "--tol must lie in (0, 1), --T and --dt must be > 0");
+        return CLI_BADINPUT;
+    }
+    if ((v = cli_get(a, "levels"))) {
+        double *lv;
+        size_t n;
+        int order[TCGPU_MAX_CHANNELS];
+        if (cli_values(CMD, "levels", v, 0, &lv, &n))
+            return CLI_BADINPUT;
+        if ((int)n != j->K) {
+            cli_error(CMD, "--levels: expected %d energies, got '%s'", j->K, v);
+            free(lv);
+            return CLI_BADINPUT;
+        }
+        memcpy(j->levels, lv, n * sizeof *lv);
+        free(lv);
+        j->has_levels = 1;
+        if (tcgpu_channel_order(j->K, j->levels, order))
+            return lib(TCGPU_EINVAL);
+    }
+    if (cli_values(CMD, "beta", (v = cli_get(a, "beta")) ? v : "1", 1, &j->beta, &j->nb) ||
+        cli_values(CMD, "g", (v = cli_get(a, "g")) ? v : "1", 1, &j->g, &j->ng) ||
+        cli_values(CMD, "eps", (v = cli_get(a, "eps")) ? v : "0.5", 1, &j->eps, &j->ne))
+        return CLI_BADINPUT;
+    if (j->zip && !(j->nb == j->ng || j->ng == 1) + !(j->nb == j->ne || j->ne == 1)) {
+        cli_error(CMD,
+                  "--grid zip needs --beta, --g and --eps lists of equal length (or one "
+                  "value), got %zu, %zu, %zu",
+                  j->nb, j->ng, j->ne);
+        return CLI_BADINPUT;
+    }
+    return CLI_OK;
+}
+
+static int sweeps(const run_job *j, FILE *s, FILE *d) {
+    size_t total = j->zip ? j->nb : j->nb * j->ng * j->ne;
+    for (size_t i = 0; i < total; ++i) {
+        size_t ib = j->zip ? i : i % j->nb, ig = j->zip ? (j->ng > 1 ? i : 0) : i / j->nb % j->ng;
+        size_t ie = j->zip ? (j->ne > 1 ? i : 0) : i / (j->nb * j->ng);
+        int rc = one_sweep(j, i, j->g[ig], j->beta[ib], j->eps[ie], s, d);
+        if (rc)
+            return rc;
+    }
+    return CLI_OK;
+}
+
+int cli_run(int argc, char **argv) {
+    cli_parsed a;
+    run_job j;
+    int rc = cli_parse(CMD, opts, argc, argv, &a);
+    if (rc)
+        return rc;
+    if (cli_get(&a, "help")) {
+        cli_usage(stdout, CMD,
+                  "[--model tc] [--N 10] [--channels 2] [--beta LIST] [--eps LIST] "
+                  "[--method magnus4] [--tol 1e-6] [--out DIR]",
+                  opts);
+        return CLI_OK;
+    }
+    rc = parse(&a, &j);
+    if (!rc && mkdir(j.out, 0777) != 0 && errno != EEXIST) {
+        cli_error(CMD, "cannot create the output folder '%s': %s", j.out, strerror(errno));
+        rc = CLI_RUNTIME;
+    }
+    char sp[4096], dp[4096];
+    cli_output so, dout;
+    snprintf(sp, sizeof sp, "%s/summary.csv", j.out);
+    snprintf(dp, sizeof dp, "%s/dist.csv", j.out);
+    if (!rc && !(rc = cli_output_open(CMD, sp, &so))) {
+        if (!(rc = cli_output_open(CMD, dp, &dout))) {
+            int levels = !strcmp(j.model, "lz") || !strcmp(j.model, "do");
+            write_headers(so.f, dout.f, j.K, levels);
+            rc = sweeps(&j, so.f, dout.f);
+            int rd = cli_output_close(CMD, &dout, rc == CLI_OK);
+            rc = rc ? rc : rd;
+        }
+        int rs = cli_output_close(CMD, &so, rc == CLI_OK);
+        rc = rc ? rc : rs;
+    }
+    free(j.beta);
+    free(j.g);
+    free(j.eps);
+    return rc;
+}

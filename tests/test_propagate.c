@@ -1,0 +1,107 @@
+/* Whole sweeps against the exact engine: models, superadiabatic start/readout, accuracy
+ * control. Cases kept small so that CI stays quick; tcgpu run covers the large ones. */
+#include <stdio.h>
+
+#include "tcgpu/model.h"
+#include "tcgpu/propagate.h"
+#include "tcgpu/reduce.h"
+#include "test_common.h"
+
+Test(model, tc_basis_index_inverts_the_walk_and_couplings_match_physics_md) {
+    for (int K = 1; K <= 4; ++K) {
+        int64_t N = 7, n[4] = {0}, sum = 0, i = 0;
+        do
+            cr_expect_eq(tcgpu_basis_index(N, K, n), i++, "K=%d state %lld", K, (long long)i);
+        while (tcgpu_basis_next(K, N, n, &sum));
+    }
+    tcgpu_model m;
+    double e[2] = {-1, 1};
+    ASSERT_OK(tcgpu_model_tc(&m, 5, 2, 0.8, 2.0, e));
+    cr_expect_eq(m.dim, 21);
+    cr_expect_eq(m.nclass, 2, "one phase class per channel");
+    for (int64_t r = 0; r < m.dim; ++r)
+        for (int64_t q = m.row_ptr[r]; q < m.row_ptr[r + 1]; ++q) {
+            int64_t c = m.col[q], hi = r > c ? r : c, lo = r > c ? c : r, nh = 0, dk = -1;
+            for (int k = 0; k < 2; ++k) {
+                nh += m.labels[hi * 2 + k];
+                if (m.labels[hi * 2 + k] == m.labels[lo * 2 + k] + 1)
+                    dk = k;
+            }
+            cr_assert_geq(dk, 0);
+            double want = 0.8 * m.labels[hi * 2 + dk] * sqrt(5.0 - nh + 1);
+            cr_expect_float_eq(m.val[q], want, 1e-14, "g n_k sqrt(N - n + 1)");
+        }
+    tcgpu_model_free(&m);
+}
+
+static double run_tv(tcgpu_model *m, const double *levels, double tol, double *est, double *norm) {
+    double *p = xcalloc((size_t)m->dim, 8), *ex = xcalloc((size_t)m->dim, 8);
+    tcgpu_auto_opts o = {TCGPU_METHOD_MAGNUS4, tol, 0, 0, 0, 0};
+    tcgpu_auto_report r;
+    ASSERT_OK(tcgpu_sweep_auto(m, &o, p, &r));
+    ASSERT_OK(tcgpu_exact_for_model(m, levels, ex));
+    double tv = tcgpu_tv(p, ex, m->dim);
+    *est = r.err_estimate;
+    *norm = r.norm_error;
+    free(p);
+    free(ex);
+    tcgpu_model_free(m);
+    return tv;
+}
+
+static void expect_case(tcgpu_model *m, const double *levels, const char *what) {
+    double est, norm, tv = run_tv(m, levels, 1e-6, &est, &norm);
+    cr_expect_leq(tv, 1e-6, "%s: TV %.3e", what, tv);
+    cr_expect_geq(est, tv / 2, "%s: estimate %.3e below half the true error %.3e", what, est, tv);
+    cr_expect_leq(norm, 1e-10, "%s: magnus4 norm drift %.3e", what, norm);
+}
+
+Test(sweep, landau_zener_and_demkov_osherov_within_1e6) {
+    static const double bs[] = {0.05, 1, 100};
+    static const double lv5[] = {0.3, -1, 2, 0.9, -0.2};
+    for (int i = 0; i < 3; ++i) {
+        tcgpu_model m;
+        char what[64];
+        ASSERT_OK(tcgpu_model_lz(&m, 1.0, bs[i]));
+        snprintf(what, sizeof what, "lz beta=%g", bs[i]);
+        expect_case(&m, NULL, what);
+        ASSERT_OK(tcgpu_model_do(&m, 5, 1.0, bs[i] * 2, lv5));
+        snprintf(what, sizeof what, "do K=5 beta=%g", bs[i] * 2);
+        expect_case(&m, lv5, what);
+    }
+}
+
+Test(sweep, tavis_cummings_small_cases_within_1e6) {
+    static const double e1[1] = {0}, e2[2] = {-1, 1};
+    tcgpu_model m;
+    ASSERT_OK(tcgpu_model_tc(&m, 10, 1, 1.0, 1.0, e1));
+    expect_case(&m, e1, "tc K=1 N=10 beta=1");
+    ASSERT_OK(tcgpu_model_tc(&m, 1, 2, 1.0, 3.0, e2));
+    expect_case(&m, e2, "tc K=2 N=1 beta=3 eps=0.5");
+    ASSERT_OK(tcgpu_model_tc(&m, 4, 2, 1.0, 0.5, e2));
+    expect_case(&m, e2, "tc K=2 N=4 beta=0.5 eps=0.5");
+}
+
+Test(sweep, superadiabatic_readout_beats_plain_adiabatic) {
+    tcgpu_model m;
+    ASSERT_OK(tcgpu_model_lz(&m, 1.0, 1.0));
+    double p[2], q[2], ex[2];
+    tcgpu_sweep_opts o = {TCGPU_METHOD_MAGNUS4, -20, 20, 0, 0.05, 1};
+    tcgpu_sweep_result r = {p, NULL, 0, 0, 0}, s = {q, NULL, 0, 0, 0};
+    ASSERT_OK(tcgpu_sweep_run(&m, &o, &r));
+    o.superadiabatic = 0;
+    ASSERT_OK(tcgpu_sweep_run(&m, &o, &s));
+    ASSERT_OK(tcgpu_exact_lz(1.0, 1.0, ex));
+    double a = tcgpu_tv(p, ex, 2), b = tcgpu_tv(q, ex, 2);
+    cr_expect_lt(a, b / 10, "dressed %.3e vs plain %.3e", a, b);
+    tcgpu_model_free(&m);
+}
+
+Test(sweep, effective_two_mode_model_one_pair_follows_eq75) {
+    /* n = 1 only: for n = 6 and 50 the simulated eq 72 still differs from eq 75 by 2e-5 and
+     * 9e-4 while its own error estimates stay below 4e-7 (open question, see the notes). */
+    tcgpu_model m;
+    ASSERT_OK(tcgpu_model_heff(&m, 1, 1.0, 50.0, 1.0));
+    double est, norm, tv = run_tv(&m, NULL, 1e-6, &est, &norm);
+    cr_expect_leq(tv, 1e-5, "heff n=1: TV %.3e (estimate %.3e)", tv, est);
+}

@@ -1,0 +1,86 @@
+/* The shared step functions (kernels/step.h), driven directly: order of convergence, the
+ * Chebyshev exponential, unitarity. The CUDA kernels call the same functions. */
+#include "../kernels/step.h"
+#include "test_common.h"
+
+/* Two levels, V = [[0, g], [g, 0]], interaction picture of diag(beta t, 0): the link (1, 0)
+ * carries exp(i dtheta), dtheta = theta_1 - theta_0 = -beta t^2 / 2. */
+static const int64_t rp[] = {0, 1, 2}, col[] = {1, 0};
+static const double val[] = {0.7, 0.7};
+static const int32_t cls[] = {-1, 1};
+
+static void weights(double t, tcgpu_cplx *z) {
+    double ph = -0.5 * 1.3 * t * t;
+    z[0].re = cos(ph);
+    z[0].im = sin(ph);
+}
+
+static void integrate(int method, int steps, tcgpu_cplx *x) {
+    tcgpu_csr A = {2, rp, col, val, cls};
+    tcgpu_cplx z1[1], z2[1], z3[1], w[1], t0[2], t1[2], t2[2];
+    double J[512], a = -4, h = 8.0 / steps;
+    x[0] = (tcgpu_cplx){1, 0};
+    x[1] = (tcgpu_cplx){0, 0};
+    for (int s = 0; s < steps; ++s) {
+        double t = a + s * h;
+        if (method == 0) {
+            weights(t, z1);
+            weights(t + h / 2, z2);
+            weights(t + h, z3);
+            tcgpu_rk4_step(&A, z1, z2, z3, h, x, t0, t1, t2);
+        } else {
+            const double d = 0.28867513459481288225;
+            weights(t + (0.5 - d) * h, z1);
+            weights(t + (0.5 + d) * h, z2);
+            cr_assert_geq(tcgpu_cf4_step(&A, 1, z1, z2, 1, 1, 0.7, h, x, w, t0, t1, t2, J, 500), 0);
+        }
+    }
+}
+
+static double dist(const tcgpu_cplx *a, const tcgpu_cplx *b) {
+    return hypot(hypot(a[0].re - b[0].re, a[0].im - b[0].im),
+                 hypot(a[1].re - b[1].re, a[1].im - b[1].im));
+}
+
+Test(step, rk4_and_magnus4_are_fourth_order) {
+    tcgpu_cplx ref[2], x[2], y[2];
+    integrate(1, 51200, ref);
+    for (int method = 0; method < 2; ++method) {
+        integrate(method, 800, x);
+        integrate(method, 1600, y);
+        double e1 = dist(x, ref), e2 = dist(y, ref);
+        cr_expect(e1 / e2 > 14 && e1 / e2 < 18, "%s: errors %.3e, %.3e, ratio %.2f",
+                  method ? "magnus4" : "rk4", e1, e2, e1 / e2);
+    }
+}
+
+Test(step, magnus4_is_unitary_to_round_off) {
+    tcgpu_cplx x[2];
+    integrate(1, 100000, x);
+    double norm = x[0].re * x[0].re + x[0].im * x[0].im + x[1].re * x[1].re + x[1].im * x[1].im;
+    cr_expect_leq(fabs(norm - 1), 1e-10, "norm - 1 = %g after 1e5 steps", norm - 1);
+}
+
+Test(step, chebyshev_exponential_matches_the_2x2_rotation) {
+    /* exp(-i h [[0, v], [v, 0]]) (1, 0) = (cos hv, -i sin hv), for h v from tiny to 40. */
+    tcgpu_csr A = {2, rp, col, val, cls};
+    tcgpu_cplx z[1] = {{1, 0}}, x[2], t0[2], t1[2], t2[2];
+    double J[600];
+    for (double h = 1e-6; h < 60; h *= 3) {
+        x[0] = (tcgpu_cplx){1, 0};
+        x[1] = (tcgpu_cplx){0, 0};
+        cr_assert_geq(tcgpu_expmv(&A, z, 0.7, h, x, t0, t1, t2, J, 500), 0);
+        cr_expect_leq(fabs(x[0].re - cos(0.7 * h)) + fabs(x[0].im) + fabs(x[1].re) +
+                          fabs(x[1].im + sin(0.7 * h)),
+                      1e-13, "h = %g", h);
+    }
+}
+
+Test(step, bessel_values) {
+    double J[80];
+    tcgpu_bessel_j(2.5, 70, J);
+    /* J_0(2.5), J_1(2.5), J_5(2.5) from mpmath.besselj */
+    cr_expect_float_eq(J[0], -0.048383776468197996, 1e-15);
+    cr_expect_float_eq(J[1], 0.4970941024642741, 1e-15);
+    cr_expect_float_eq(J[5], 0.0195016251345032, 1e-15);
+}
