@@ -30,6 +30,9 @@ static tcgpu_status frame_build(const tcgpu_model *m, double t, int with_hdot, f
                           "dimension %lld: the adiabatic start/readout of this version "
                           "diagonalizes densely and stops at %d states",
                           (long long)n, TCGPU_DENSE_MAX);
+    if (!isfinite(t))
+        return tcgpu_fail(TCGPU_ERUNTIME, "eigenbasis requested at a non-finite time (window "
+                                          "control failed); set --T explicitly");
     size_t nn = (size_t)n * (size_t)n;
     f->n = n;
     f->u = calloc(nn, sizeof *f->u);
