@@ -42,14 +42,17 @@ tcgpu_status tcgpu_model_tc(tcgpu_model *m, int64_t N, int K, double g, double b
                 int64_t j = tcgpu_basis_index(N, K, n);
                 n[k]++;
                 links[nlinks++] =
-                    (model_link){i, j, g * (double)n[k] * sqrt((double)(N - sum + 1)), 0};
+                    (model_link){i, j, g * (double)n[k] * sqrt((double)(N - sum + 1)), k};
             }
         ++i;
     } while (tcgpu_basis_next(K, N, n, &sum));
+    /* One phase class per channel, set exactly: beta (N - n) products differ in the last bit
+     * from link to link, and classifying by them would split a channel into many classes. */
     m->start = 0;
-    st = model_classify(m, links, nlinks);
-    if (!st)
-        st = model_set_links(m, links, nlinks);
+    m->nclass = K;
+    for (int k = 0; k < K; ++k)
+        m->classes[k] = (tcgpu_phase_class){-beta, e[k], 0.0};
+    st = model_set_links(m, links, nlinks);
     free(links);
     return st;
 }

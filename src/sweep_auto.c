@@ -8,6 +8,7 @@
  *  - start window: sqrt(L), L the leakage out of the dressed ground state at -T0 of a state
  *    propagated there from a dressed start at -1.3 T0. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -52,7 +53,7 @@ static scales default_scales(const tcgpu_model *m) {
     s.T0 = 5 * ttr - emin / beta;
     s.Tr = 5 * ttr + emax / beta;
     if (m->kind == TCGPU_MODEL_TC && m->K >= 2 && isfinite(gap))
-        s.Tr += 2 * 4 * g * g * n / (beta * gap); /* 4/gap = 1/eps for the eq-59 energies */
+        s.Tr += 4 * g * g * n / (beta * gap); /* t_c = g^2 N/(beta eps) for eq-59 energies */
     return s;
 }
 
@@ -107,6 +108,10 @@ tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, do
             memcpy(coarse, prob, (size_t)d * sizeof *prob);
         }
         double ew = tcgpu_tv(check, prob, d) / (1.3 * 1.3 - 1);
+        if (getenv("TCGPU_DEBUG")) /* the control's decisions, for tuning */
+            fprintf(stderr, "auto: T0 %g Tr %g kappa %g steps %lld err_step %.2e ew %.2e %.1fs\n",
+                    s.T0, s.Tr, s.kappa, (long long)rep->steps, rep->err_step, ew,
+                    wall() - t_begin);
         rep->err_estimate = rep->err_step + rep->err_window + ew;
         rep->T0 = s.T0;
         rep->Tr = s.Tr;
