@@ -182,12 +182,13 @@ tcgpu_status tcgpu_sweep_run(const tcgpu_model *m, const tcgpu_sweep_opts *o,
     if (!st)
         to_frame(m, o->t_start, psi, x, +1);
     double t = o->t_start;
-    if (!st && r->prob_check && o->t_check > o->t_start && o->t_check < o->t_end) {
-        st = march(m, &rc, o, t, o->t_check, x, &wk, r);
-        if (!st)
-            st = readout(m, o, o->t_check, x, psi, r->prob_check);
-        t = o->t_check;
-    }
+    for (int c = 0; c < 2; ++c)
+        if (!st && r->prob_check[c] && o->t_check[c] > t && o->t_check[c] < o->t_end) {
+            st = march(m, &rc, o, t, o->t_check[c], x, &wk, r);
+            if (!st)
+                st = readout(m, o, o->t_check[c], x, psi, r->prob_check[c]);
+            t = o->t_check[c];
+        }
     if (!st)
         st = march(m, &rc, o, t, o->t_end, x, &wk, r);
     if (!st) {
@@ -227,9 +228,10 @@ double tcgpu_maxabs(const double *p, const double *q, int64_t n) {
 tcgpu_status tcgpu_sweep_start_error(const tcgpu_model *m, tcgpu_method method, double T0,
                                      double kappa, double *err) {
     int64_t d = m->dim;
-    double far = -1.3 * T0, near = -T0;
-    tcgpu_sweep_opts o = {method, far, near, 0, kappa, 1};
-    tcgpu_sweep_result r = {NULL, NULL, 0, 0, 0};
+    /* heff starts at t0 -> 0+: its "earlier" start lies closer to 0. */
+    double far = m->inverse_t ? T0 / 10 : -1.3 * T0, near = m->inverse_t ? T0 : -T0;
+    tcgpu_sweep_opts o = {method, far, near, {0, 0}, kappa, 1};
+    tcgpu_sweep_result r = {NULL, {NULL, NULL}, 0, 0, 0};
     rate_ctx rc = {m, tcgpu_model_vbound(m)};
     work wk = {.A = {d, m->row_ptr, m->col, m->val, m->cls}, .nmax = 4096};
     size_t nc = (size_t)(m->nclass > 0 ? m->nclass : 1);

@@ -3,8 +3,9 @@
  *
  * Estimates (total-variation distance of the final distribution):
  *  - steps: TV(P_kappa, P_kappa/2)/15 for the finer run (4th order: error ratio 16);
- *  - readout window: the residual falls like Tr^-2, so the error at Tr is about
- *    TV(P(Tr/1.3), P(Tr)) / (1.3^2 - 1);
+ *  - readout window: the residual falls like Tr^-2 (or faster), so the error at Tr is about
+ *    TV(P(Tr/r), P(Tr)) / (r^2 - 1); the residual oscillates with Tr, so two earlier readouts
+ *    (r = 1.3 and 1.13) are compared and the larger estimate kept;
  *  - start window: sqrt(L), L the leakage out of the dressed ground state at -T0 of a state
  *    propagated there from a dressed start at -1.3 T0. */
 #include <math.h>
@@ -45,7 +46,7 @@ static scales default_scales(const tcgpu_model *m) {
         /* eq 72: induced coupling g^2 n^2/(beta t) against the level step 2 eps */
         double eps = m->dim > 1 ? fabs(m->a[1] - m->a[0]) / 2 : 1.0;
         double tc = g * g * n * (n + 1) / (beta * eps);
-        s.t0_floor = 1e-7 * tc / (n + 1); /* the start error falls faster than t0 */
+        s.t0_floor = 1e-4 * tc / (n + 1);
         s.T0 = s.t0_floor;
         s.Tr = 10 * tc;
         return s;
@@ -70,26 +71,28 @@ tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, do
         s.kappa = o->kappa;
     int heff = m->kind == TCGPU_MODEL_HEFF, rounds = o->max_doublings > 0 ? o->max_doublings : 8;
     memset(rep, 0, sizeof *rep);
-    double *coarse = malloc((size_t)d * sizeof *coarse), *check = malloc((size_t)d * 8);
+    double *coarse = malloc((size_t)d * sizeof *coarse), *check = malloc((size_t)d * 16);
     if (!coarse || !check) {
         free(coarse);
         free(check);
         return tcgpu_fail(TCGPU_ERUNTIME, "out of memory for dimension %lld", (long long)d);
     }
     tcgpu_status st = TCGPU_OK;
-    /* Start window (not for heff, which starts from t -> 0+ by construction). */
-    for (int r = 0; !heff && o->T0 <= 0 && r < 6; ++r) {
+    /* Start window: grown for the MLZ models, moved towards t = 0+ for heff. */
+    for (int r = 0; o->T0 <= 0 && r < (heff ? 10 : 6); ++r) {
         double e;
         if ((st = tcgpu_sweep_start_error(m, o->method, s.T0, s.kappa / 2, &e)))
             goto out;
         rep->err_window = e;
         if (e < tol / 4)
             break;
-        s.T0 *= 1.5;
+        s.T0 = heff ? s.T0 / 10 : s.T0 * 1.5;
     }
     for (int grow = 0; grow < 12; ++grow) {
-        tcgpu_sweep_opts so = {o->method, heff ? s.T0 : -s.T0, s.Tr, s.Tr / 1.3, s.kappa, 1};
-        tcgpu_sweep_result rc = {coarse, NULL, 0, 0, 0}, rf = {prob, check, 0, 0, 0};
+        tcgpu_sweep_opts so = {o->method, heff ? s.T0 : -s.T0, s.Tr, {s.Tr / 1.3, s.Tr / 1.13},
+                               s.kappa, 1};
+        tcgpu_sweep_result rc = {coarse, {NULL, NULL}, 0, 0, 0},
+                           rf = {prob, {check, check + d}, 0, 0, 0};
         if ((st = tcgpu_sweep_run(m, &so, &rc)))
             goto out;
         rep->steps += rc.steps;
@@ -107,7 +110,8 @@ tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, do
                 break;
             memcpy(coarse, prob, (size_t)d * sizeof *prob);
         }
-        double ew = tcgpu_tv(check, prob, d) / (1.3 * 1.3 - 1);
+        double ew = fmax(tcgpu_tv(check, prob, d) / (1.3 * 1.3 - 1),
+                         tcgpu_tv(check + d, prob, d) / (1.13 * 1.13 - 1));
         if (getenv("TCGPU_DEBUG")) /* the control's decisions, for tuning */
             fprintf(stderr, "auto: T0 %g Tr %g kappa %g steps %lld err_step %.2e ew %.2e %.1fs\n",
                     s.T0, s.Tr, s.kappa, (long long)rep->steps, rep->err_step, ew,

@@ -86,8 +86,8 @@ Test(sweep, superadiabatic_readout_beats_plain_adiabatic) {
     tcgpu_model m;
     ASSERT_OK(tcgpu_model_lz(&m, 1.0, 1.0));
     double p[2], q[2], ex[2];
-    tcgpu_sweep_opts o = {TCGPU_METHOD_MAGNUS4, -20, 20, 0, 0.05, 1};
-    tcgpu_sweep_result r = {p, NULL, 0, 0, 0}, s = {q, NULL, 0, 0, 0};
+    tcgpu_sweep_opts o = {TCGPU_METHOD_MAGNUS4, -20, 20, {0, 0}, 0.05, 1};
+    tcgpu_sweep_result r = {p, {NULL, NULL}, 0, 0, 0}, s = {q, {NULL, NULL}, 0, 0, 0};
     ASSERT_OK(tcgpu_sweep_run(&m, &o, &r));
     o.superadiabatic = 0;
     ASSERT_OK(tcgpu_sweep_run(&m, &o, &s));

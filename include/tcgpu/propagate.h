@@ -15,21 +15,21 @@ typedef enum { TCGPU_METHOD_RK4 = 0, TCGPU_METHOD_MAGNUS4 = 1 } tcgpu_method;
 typedef struct {
     tcgpu_method method;
     double t_start, t_end; /* the window (heff: 0 < t_start < t_end) */
-    double t_check;        /* an earlier readout (window error estimate), used when the
-                            * result's prob_check is not NULL */
+    double t_check[2]; /* earlier readouts (window error estimate), ascending; each used when
+                        * the result's prob_check[i] is not NULL */
     double kappa;          /* phase advanced per step: h(t) = kappa / r(t), r the local rate */
     int superadiabatic;    /* 1: first-order dressed start and readout; 0: plain adiabatic */
 } tcgpu_sweep_opts;
 
 typedef struct {
     double *prob;                /* [dim] final probabilities, indexed like the model's basis */
-    double *prob_check;          /* [dim] at t_check, or NULL for no intermediate readout */
+    double *prob_check[2]; /* [dim] at t_check[i], or NULL for no intermediate readout */
     int64_t steps, applications; /* time steps, applications of the coupling matrix */
     double norm_error;           /* | |phi|^2 - 1 | at the end of the propagation */
 } tcgpu_sweep_result;
 
-/* Runs one sweep with fixed window and step parameter. r->prob (and r->prob_check when
- * o->t_check != 0) must hold m->dim doubles. */
+/* Runs one sweep with fixed window and step parameter. r->prob (and each non-NULL
+ * r->prob_check[i]) must hold m->dim doubles. */
 tcgpu_status tcgpu_sweep_run(const tcgpu_model *m, const tcgpu_sweep_opts *o,
                              tcgpu_sweep_result *r);
 
@@ -55,9 +55,9 @@ typedef struct {
 tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, double *prob,
                               tcgpu_auto_report *rep);
 
-/* Start-window error: the state propagated to -T0 from a dressed start at -1.3 T0 has leaked
- * L out of the dressed ground state at -T0; the estimate is sqrt(L), which bounds the
- * total-variation distance that leakage can cause. */
+/* Start-window error: the state propagated to -T0 from a dressed start at -1.3 T0 (heff: to T0
+ * from T0/10) has leaked L out of the dressed ground state there; the estimate is sqrt(L),
+ * which bounds the total-variation distance that leakage can cause. */
 tcgpu_status tcgpu_sweep_start_error(const tcgpu_model *m, tcgpu_method method, double T0,
                                      double kappa, double *err);
 
