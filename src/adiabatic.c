@@ -121,7 +121,8 @@ tcgpu_status adiabatic_start(const tcgpu_model *m, double t, int superadiabatic,
  * order for t -> +inf only among themselves: eigenvectors go to the group holding most of
  * their weight, then ascend in energy as the group's diabatic energies a do; ties in a are
  * resolved by overlap. */
-static tcgpu_status assign_labels(const tcgpu_model *m, const frame *f, int64_t *label);
+static tcgpu_status assign_labels(const tcgpu_model *m, const frame *f, double t,
+                                  int64_t *label);
 
 tcgpu_status adiabatic_readout(const tcgpu_model *m, double t, int superadiabatic,
                                const tcgpu_cplx *psi, double *prob) {
@@ -145,7 +146,7 @@ tcgpu_status adiabatic_readout(const tcgpu_model *m, double t, int superadiabati
         }
         c[j] = (tcgpu_cplx){re, im};
     }
-    st = assign_labels(m, &f, label);
+    st = assign_labels(m, &f, t, label);
     for (int64_t j = 0; !st && j < n; ++j) {
         tcgpu_cplx s = superadiabatic ? dressed_overlap(&f, c, j) : c[j];
         prob[label[j]] = s.re * s.re + s.im * s.im;
@@ -190,7 +191,52 @@ static void resolve_ties(const frame *f, const keyed *dia, const keyed *vec, int
     free(used);
 }
 
-static tcgpu_status assign_labels(const tcgpu_model *m, const frame *f, int64_t *label) {
+/* The last diabatic crossing: b_i t + a_i = b_j t + a_j at t = (a_j - a_i)/(b_i - b_j). */
+static double last_crossing(const tcgpu_model *m) {
+    double last = -INFINITY;
+    for (int64_t i = 0; i < m->dim; ++i)
+        for (int64_t j = 0; j < m->dim; ++j)
+            if (m->b[i] > m->b[j])
+                last = fmax(last, (m->a[j] - m->a[i]) / (m->b[i] - m->b[j]));
+    return last;
+}
+
+/* After the last diabatic crossing the eigenvalues keep the order the diabatic energies have
+ * as t -> +inf (slope first, then constant): label by rank, ties by overlap. */
+static void rank_labels(const tcgpu_model *m, const frame *f, keyed *dia, keyed *vec,
+                        int64_t *label) {
+    int64_t n = f->n;
+    for (int64_t i = 0; i < n; ++i) {
+        dia[i] = (keyed){m->a[i], i};
+        vec[i] = (keyed){f->e[i], i};
+    }
+    /* sort by (b, a): b classes are exact multiples, so a stable key pair does */
+    for (int64_t i = 1; i < n; ++i) {
+        keyed v = dia[i];
+        int64_t q = i;
+        while (q > 0 && (m->b[dia[q - 1].idx] > m->b[v.idx] ||
+                         (m->b[dia[q - 1].idx] == m->b[v.idx] && dia[q - 1].key > v.key))) {
+            dia[q] = dia[q - 1];
+            --q;
+        }
+        dia[q] = v;
+    }
+    qsort(vec, (size_t)n, sizeof *vec, by_key);
+    for (int64_t r = 0; r < n; ++r)
+        label[vec[r].idx] = dia[r].idx;
+    for (int64_t r = 0; r < n;) {
+        int64_t q = r + 1;
+        while (q < n && m->b[dia[q].idx] == m->b[dia[r].idx] &&
+               fabs(dia[q].key - dia[r].key) <= 1e-9 * (fabs(dia[r].key) + 1))
+            ++q;
+        if (q - r > 1)
+            resolve_ties(f, dia + r, vec + r, q - r, label);
+        r = q;
+    }
+}
+
+static tcgpu_status assign_labels(const tcgpu_model *m, const frame *f, double t,
+                                  int64_t *label) {
     int64_t n = f->n, ng = 0;
     keyed *slope = malloc((size_t)n * sizeof *slope), *vec = malloc((size_t)n * sizeof *vec);
     int64_t *group = malloc((size_t)n * sizeof *group), *cap = calloc((size_t)n, 8);
@@ -198,6 +244,10 @@ static tcgpu_status assign_labels(const tcgpu_model *m, const frame *f, int64_t 
     tcgpu_status st = TCGPU_OK;
     if (!slope || !vec || !group || !cap)
         goto oom;
+    if (t > last_crossing(m)) {
+        rank_labels(m, f, slope, vec, label);
+        goto done;
+    }
     for (int64_t i = 0; i < n; ++i)
         slope[i] = (keyed){m->b[i], i};
     qsort(slope, (size_t)n, sizeof *slope, by_key);

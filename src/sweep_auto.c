@@ -81,7 +81,7 @@ tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, do
     /* Start window: grown for the MLZ models, moved towards t = 0+ for heff. */
     for (int r = 0; o->T0 <= 0 && r < (heff ? 10 : 6); ++r) {
         double e;
-        if ((st = tcgpu_sweep_start_error(m, o->method, s.T0, s.kappa / 2, &e)))
+        if ((st = tcgpu_sweep_start_error(m, o->method, s.T0, fmin(s.kappa / 2, 0.25), &e)))
             goto out;
         rep->err_window = e;
         if (e < tol / 4)

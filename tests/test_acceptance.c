@@ -1,0 +1,65 @@
+/* The propagation core's acceptance cases: with default settings (tol 1e-6, magnus4) every
+ * sweep over beta/g^2 from 0.05 to 100 meets the stated total-variation distance to the exact
+ * engine, its error estimate is never below the true error by more than 2x, and the Magnus
+ * norm drift stays below 1e-10. CTest label "long". */
+#include <stdio.h>
+
+#include "tcgpu/model.h"
+#include "tcgpu/propagate.h"
+#include "tcgpu/reduce.h"
+#include "test_common.h"
+
+static const double betas[] = {0.05, 0.3, 1, 3, 10, 30, 100};
+#define NB (sizeof betas / sizeof *betas)
+
+typedef enum { LZ, DO, TC, HEFF } kind;
+
+static void check(kind k, int64_t N, int K, double eps, double beta, double target) {
+    tcgpu_model m;
+    double e[TCGPU_MAX_CHANNELS];
+    for (int c = 0; c < K; ++c) /* eq 59's convention; DO: parallel levels 2 eps apart */
+        e[c] = k == DO ? (2.0 * c - (K - 1)) * eps : 2.0 * (2 * (c + 1) - K - 1) * eps;
+    ASSERT_OK(k == LZ   ? tcgpu_model_lz(&m, 1.0, beta)
+              : k == DO ? tcgpu_model_do(&m, K, 1.0, beta, e)
+              : k == TC ? tcgpu_model_tc(&m, N, K, 1.0, beta, e)
+                        : tcgpu_model_heff(&m, N, 1.0, beta, eps));
+    double *p = xcalloc((size_t)m.dim, 8), *ex = xcalloc((size_t)m.dim, 8);
+    tcgpu_auto_opts o = {TCGPU_METHOD_MAGNUS4, 1e-6, 0, 0, 0, 0};
+    tcgpu_auto_report r;
+    ASSERT_OK(tcgpu_sweep_auto(&m, &o, p, &r));
+    ASSERT_OK(tcgpu_exact_for_model(&m, k == LZ ? NULL : e, ex));
+    double tv = tcgpu_tv(p, ex, m.dim);
+    const char *name[] = {"lz", "do", "tc", "heff"};
+    fprintf(stderr, "%s N=%lld K=%d eps=%g beta=%g: TV %.2e est %.2e norm %.1e window (%.3g, %.3g) "
+                    "steps %lld %.2fs\n",
+            name[k], (long long)N, K, eps, beta, tv, r.err_estimate, r.norm_error, r.T0, r.Tr,
+            (long long)r.steps, r.seconds);
+    cr_expect_leq(tv, target, "%s N=%lld K=%d eps=%g beta=%g: TV %.3e > %g", name[k],
+                  (long long)N, K, eps, beta, tv, target);
+    cr_expect_geq(r.err_estimate, tv / 2, "%s N=%lld K=%d beta=%g: estimate %.3e < TV/2 = %.3e",
+                  name[k], (long long)N, K, beta, r.err_estimate, tv / 2);
+    cr_expect_leq(r.norm_error, 1e-10, "norm drift %.3e", r.norm_error);
+    free(p);
+    free(ex);
+    tcgpu_model_free(&m);
+}
+
+static void scan(kind k, int64_t N, int K, double eps, double target) {
+    for (size_t i = 0; i < NB; ++i)
+        check(k, N, K, eps, betas[i], target);
+}
+
+Test(acceptance, landau_zener) { scan(LZ, 1, 1, 0, 1e-6); }
+Test(acceptance, demkov_osherov_K2) { scan(DO, 1, 2, 0.5, 1e-6); }
+Test(acceptance, demkov_osherov_K5) { scan(DO, 1, 5, 0.5, 1e-6); }
+Test(acceptance, tc_one_channel_N1) { scan(TC, 1, 1, 0, 1e-6); }
+Test(acceptance, tc_one_channel_N10) { scan(TC, 10, 1, 0, 1e-6); }
+Test(acceptance, tc_two_channels_N1_eps05) { scan(TC, 1, 2, 0.5, 1e-6); }
+Test(acceptance, tc_two_channels_N10_eps05) { scan(TC, 10, 2, 0.5, 1e-6); }
+Test(acceptance, tc_three_channels_N8_eps05) { scan(TC, 8, 3, 0.5, 1e-6); }
+Test(acceptance, tc_two_channels_N1_eps01) { scan(TC, 1, 2, 0.1, 1e-5); }
+Test(acceptance, tc_two_channels_N10_eps01) { scan(TC, 10, 2, 0.1, 1e-5); }
+Test(acceptance, heff_n50_against_eq75) {
+    for (size_t i = 0; i < NB; ++i) /* eq 72's units: beta/g^2 as for TC, eps = 1 (Fig 7) */
+        check(HEFF, 50, 2, 1.0, betas[i], 1e-6);
+}
