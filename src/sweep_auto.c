@@ -46,15 +46,17 @@ static scales default_scales(const tcgpu_model *m) {
         /* eq 72: induced coupling g^2 n^2/(beta t) against the level step 2 eps */
         double eps = m->dim > 1 ? fabs(m->a[1] - m->a[0]) / 2 : 1.0;
         double tc = g * g * n * (n + 1) / (beta * eps);
-        s.t0_floor = 1e-4 * tc / (n + 1);
+        s.t0_floor = 1e-2 * tc / (n + 1); /* moved towards 0 by the start check */
         s.T0 = s.t0_floor;
-        s.Tr = 10 * tc;
+        s.Tr = tc / 10; /* grown by the readout check where the sweep needs more */
         return s;
     }
-    s.T0 = 5 * ttr - emin / beta;
-    s.Tr = 5 * ttr + emax / beta;
+    /* Start small: the start and readout checks grow the window where the sweep needs it
+     * (slow sweeps follow the ground state so closely that short windows suffice). */
+    s.T0 = 1.5 * ttr - emin / beta;
+    s.Tr = 1.5 * ttr + emax / beta;
     if (m->kind == TCGPU_MODEL_TC && m->K >= 2 && isfinite(gap))
-        s.Tr += 4 * g * g * n / (beta * gap); /* t_c = g^2 N/(beta eps) for eq-59 energies */
+        s.Tr += 2 * g * g * n / (beta * gap); /* t_c / 2, t_c = g^2 N/(beta eps) for eq 59 */
     return s;
 }
 
@@ -71,7 +73,8 @@ tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, do
         s.kappa = o->kappa;
     int heff = m->kind == TCGPU_MODEL_HEFF, rounds = o->max_doublings > 0 ? o->max_doublings : 8;
     memset(rep, 0, sizeof *rep);
-    double *coarse = malloc((size_t)d * sizeof *coarse), *check = malloc((size_t)d * 16);
+    /* check: fine run's two earlier readouts (2d), the coarse run's (2d), extrapolations (3d) */
+    double *coarse = malloc((size_t)d * sizeof *coarse), *check = malloc((size_t)d * 7 * 8);
     if (!coarse || !check) {
         free(coarse);
         free(check);
@@ -79,7 +82,7 @@ tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, do
     }
     tcgpu_status st = TCGPU_OK;
     /* Start window: grown for the MLZ models, moved towards t = 0+ for heff. */
-    for (int r = 0; o->T0 <= 0 && r < (heff ? 10 : 6); ++r) {
+    for (int r = 0; o->T0 <= 0 && r < 10; ++r) {
         double e;
         if ((st = tcgpu_sweep_start_error(m, o->method, s.T0, fmin(s.kappa / 2, 0.25), &e)))
             goto out;
@@ -91,7 +94,8 @@ tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, do
     for (int grow = 0; grow < 12; ++grow) {
         tcgpu_sweep_opts so = {o->method, heff ? s.T0 : -s.T0, s.Tr, {s.Tr / 1.3, s.Tr / 1.13},
                                s.kappa, 1};
-        tcgpu_sweep_result rc = {coarse, {NULL, NULL}, 0, 0, 0},
+        double *cc = check + 2 * d, *ex = check + 4 * d;
+        tcgpu_sweep_result rc = {coarse, {cc, cc + d}, 0, 0, 0},
                            rf = {prob, {check, check + d}, 0, 0, 0};
         if ((st = tcgpu_sweep_run(m, &so, &rc)))
             goto out;
@@ -109,9 +113,17 @@ tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, do
             if (rep->err_step < tol / 2 || o->kappa > 0)
                 break;
             memcpy(coarse, prob, (size_t)d * sizeof *prob);
+            memcpy(cc, check, (size_t)(2 * d) * sizeof *check);
         }
-        double ew = fmax(tcgpu_tv(check, prob, d) / (1.3 * 1.3 - 1),
-                         tcgpu_tv(check + d, prob, d) / (1.13 * 1.13 - 1));
+        /* Compare the readouts after Richardson extrapolation in the step, so that the step
+         * error gathered between the readout times does not pass for a window error. */
+        for (int64_t i = 0; i < d; ++i) {
+            ex[i] = check[i] + (check[i] - cc[i]) / 15;
+            ex[d + i] = check[d + i] + (check[d + i] - cc[d + i]) / 15;
+            ex[2 * d + i] = prob[i] + (prob[i] - coarse[i]) / 15;
+        }
+        double ew = fmax(tcgpu_tv(ex, ex + 2 * d, d) / (1.3 * 1.3 - 1),
+                         tcgpu_tv(ex + d, ex + 2 * d, d) / (1.13 * 1.13 - 1));
         if (getenv("TCGPU_DEBUG")) /* the control's decisions, for tuning */
             fprintf(stderr, "auto: T0 %g Tr %g kappa %g steps %lld err_step %.2e ew %.2e %.1fs\n",
                     s.T0, s.Tr, s.kappa, (long long)rep->steps, rep->err_step, ew,
