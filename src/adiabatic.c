@@ -121,8 +121,7 @@ tcgpu_status adiabatic_start(const tcgpu_model *m, double t, int superadiabatic,
  * order for t -> +inf only among themselves: eigenvectors go to the group holding most of
  * their weight, then ascend in energy as the group's diabatic energies a do; ties in a are
  * resolved by overlap. */
-static tcgpu_status assign_labels(const tcgpu_model *m, const frame *f, double t,
-                                  int64_t *label);
+static tcgpu_status assign_labels(const tcgpu_model *m, const frame *f, double t, int64_t *label);
 
 tcgpu_status adiabatic_readout(const tcgpu_model *m, double t, int superadiabatic,
                                const tcgpu_cplx *psi, double *prob) {
@@ -235,8 +234,7 @@ static void rank_labels(const tcgpu_model *m, const frame *f, keyed *dia, keyed 
     }
 }
 
-static tcgpu_status assign_labels(const tcgpu_model *m, const frame *f, double t,
-                                  int64_t *label) {
+static tcgpu_status assign_labels(const tcgpu_model *m, const frame *f, double t, int64_t *label) {
     int64_t n = f->n, ng = 0;
     keyed *slope = malloc((size_t)n * sizeof *slope), *vec = malloc((size_t)n * sizeof *vec);
     int64_t *group = malloc((size_t)n * sizeof *group), *cap = calloc((size_t)n, 8);

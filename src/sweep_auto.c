@@ -92,8 +92,8 @@ tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, do
         s.T0 = heff ? s.T0 / 10 : s.T0 * 1.5;
     }
     for (int grow = 0; grow < 12; ++grow) {
-        tcgpu_sweep_opts so = {o->method, heff ? s.T0 : -s.T0, s.Tr, {s.Tr / 1.3, s.Tr / 1.13},
-                               s.kappa, 1};
+        tcgpu_sweep_opts so = {
+            o->method, heff ? s.T0 : -s.T0, s.Tr, {s.Tr / 1.3, s.Tr / 1.13}, s.kappa, 1};
         double *cc = check + 2 * d, *ex = check + 4 * d;
         tcgpu_sweep_result rc = {coarse, {cc, cc + d}, 0, 0, 0},
                            rf = {prob, {check, check + d}, 0, 0, 0};

@@ -15,15 +15,15 @@ typedef enum { TCGPU_METHOD_RK4 = 0, TCGPU_METHOD_MAGNUS4 = 1 } tcgpu_method;
 typedef struct {
     tcgpu_method method;
     double t_start, t_end; /* the window (heff: 0 < t_start < t_end) */
-    double t_check[2]; /* earlier readouts (window error estimate), ascending; each used when
-                        * the result's prob_check[i] is not NULL */
+    double t_check[2];     /* earlier readouts (window error estimate), ascending; each used when
+                            * the result's prob_check[i] is not NULL */
     double kappa;          /* phase advanced per step: h(t) = kappa / r(t), r the local rate */
     int superadiabatic;    /* 1: first-order dressed start and readout; 0: plain adiabatic */
 } tcgpu_sweep_opts;
 
 typedef struct {
     double *prob;                /* [dim] final probabilities, indexed like the model's basis */
-    double *prob_check[2]; /* [dim] at t_check[i], or NULL for no intermediate readout */
+    double *prob_check[2];       /* [dim] at t_check[i], or NULL for no intermediate readout */
     int64_t steps, applications; /* time steps, applications of the coupling matrix */
     double norm_error;           /* | |phi|^2 - 1 | at the end of the propagation */
 } tcgpu_sweep_result;
