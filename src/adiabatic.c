@@ -88,22 +88,36 @@ static tcgpu_cplx dressed_overlap(const frame *f, const tcgpu_cplx *c, int64_t k
     return s;
 }
 
+/* The eigenvector that the start state becomes as t -> -inf: diabatic energies b t + a order
+ * by descending slope, then ascending constant; eigenvalues keep that rank before the first
+ * crossing. (heff starts at t -> 0+ in the ground state of its coupling: rank 0.) */
+static int64_t start_rank(const tcgpu_model *m) {
+    if (m->kind == TCGPU_MODEL_HEFF)
+        return 0;
+    int64_t r = 0, s = m->start;
+    for (int64_t i = 0; i < m->dim; ++i)
+        if (m->b[i] > m->b[s] ||
+            (m->b[i] == m->b[s] && (m->a[i] < m->a[s] || (m->a[i] == m->a[s] && i < s))))
+            ++r;
+    return r;
+}
+
 tcgpu_status adiabatic_start(const tcgpu_model *m, double t, int superadiabatic, tcgpu_cplx *psi) {
     frame f;
     tcgpu_status st = frame_build(m, t, superadiabatic, &f);
     if (st)
         return st;
-    int64_t n = f.n;
+    int64_t n = f.n, k = start_rank(m);
     double norm = 0;
-    for (int64_t i = 0; i < n; ++i) { /* |0> + i sum_m a_m |m> */
-        psi[i].re = f.u[i];
+    for (int64_t i = 0; i < n; ++i) { /* |k> + i sum_m a_m |m> */
+        psi[i].re = f.u[k * n + i];
         psi[i].im = 0;
     }
-    for (int64_t mm = 1; superadiabatic && mm < n; ++mm) {
-        double gap = f.e[mm] - f.e[0];
-        if (gap == 0)
+    for (int64_t mm = 0; superadiabatic && mm < n; ++mm) {
+        double gap = f.e[mm] - f.e[k];
+        if (mm == k || gap == 0)
             continue;
-        double a = -f.hdot[mm] / (gap * gap); /* hdot[0 * n + mm] = <m|Hdot|0> */
+        double a = -f.hdot[k * n + mm] / (gap * gap); /* <m|Hdot|k> */
         for (int64_t i = 0; i < n; ++i)
             psi[i].im += a * f.u[mm * n + i];
     }

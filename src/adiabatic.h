@@ -6,7 +6,8 @@
 #include "../kernels/step.h"
 #include "tcgpu/model.h"
 
-/* psi (lab frame, dim): the (superadiabatic) ground state of H(t). */
+/* psi (lab frame, dim): the (superadiabatic) eigenstate of H(t) that the model's start state
+ * becomes (the ground state for the paper's models). */
 tcgpu_status adiabatic_start(const tcgpu_model *m, double t, int superadiabatic, tcgpu_cplx *psi);
 
 /* prob[i]: population of the (superadiabatic) eigenstate that becomes diabatic state i. */

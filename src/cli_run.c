@@ -15,7 +15,8 @@
 static const char *const CMD = "run";
 
 static const cli_option opts[] = {
-    {"model", 1, "lz | do | tc | heff (default tc)"},
+    {"model", 1, "lz | do | tc | heff | mlz (default tc)"},
+    {"file", 1, "mlz: the model file (docs/mlz-format.md)"},
     {"N", 1, "molecules (tc), pairs in the sector (heff); default 10"},
     {"channels", 1, "reaction channels K (tc) or parallel levels (do); default 2"},
     {"g", 1, "coupling: list or range; default 1"},
@@ -33,7 +34,7 @@ static const cli_option opts[] = {
 };
 
 typedef struct {
-    const char *model, *out;
+    const char *model, *out, *file;
     int64_t N;
     int K, zip, has_levels;
     tcgpu_method method;
@@ -57,6 +58,8 @@ static tcgpu_status build(const run_job *j, double g, double beta, double eps, t
         return tcgpu_model_tc(m, j->N, j->K, g, beta, e);
     if (!strcmp(j->model, "lz"))
         return tcgpu_model_lz(m, g, beta);
+    if (!strcmp(j->model, "mlz"))
+        return tcgpu_model_mlz_file(m, j->file);
     if (!strcmp(j->model, "do")) {
         if (!j->has_levels) /* parallel levels at -eps (K-1), ..., spaced 2 eps */
             for (int k = 0; k < j->K; ++k)
@@ -95,19 +98,29 @@ static int one_sweep(const run_job *j, size_t idx, double g, double beta, double
     tcgpu_auto_report r;
     rc = !p || !ex ? (cli_error(CMD, "out of memory"), CLI_RUNTIME)
                    : lib(tcgpu_sweep_auto(&m, &o, p, &r));
-    if (!rc)
+    int mlz = m.kind == TCGPU_MODEL_MLZ; /* a user's model: no exact solution, no channels */
+    if (!rc && !mlz)
         rc = lib(tcgpu_exact_for_model(&m, m.kind == TCGPU_MODEL_LZ ? NULL : e, ex));
     if (!rc) {
-        int levels = m.kind == TCGPU_MODEL_LZ || m.kind == TCGPU_MODEL_DO;
-        int nk = levels ? (int)m.dim - 1 : m.K;
+        int levels = m.kind == TCGPU_MODEL_LZ || m.kind == TCGPU_MODEL_DO || mlz;
+        int nk = mlz ? 0 : levels ? (int)m.dim - 1 : m.K;
         tcgpu_reduce_means(&m, p, mean, &mean_n, &eta);
+        double nan = NAN, tv = mlz ? nan : tcgpu_tv(p, ex, m.dim);
+        double mx = mlz ? nan : tcgpu_maxabs(p, ex, m.dim);
         fprintf(s, "%zu,%s,%lld,%d,%.17g,%.17g,%.17g,%s,%.17g,%lld,%.3e,%.3e", idx, j->model,
                 (long long)m.N, nk, g, beta, eps, j->method ? "magnus4" : "rk4", r.Tr,
                 (long long)r.steps, r.norm_error, r.err_estimate);
         for (int k = 0; k < nk; ++k)
             fprintf(s, ",%.17g", mean[k]);
-        fprintf(s, ",%.17g,%.17g,%.3e,%.3e,%.3f,%.17g,%.17g,%.6g,%lld\n", mean_n, eta,
-                tcgpu_tv(p, ex, m.dim), tcgpu_maxabs(p, ex, m.dim), r.seconds,
+        fputc(',', s);
+        cli_csv_num(s, mlz ? nan : mean_n);
+        fputc(',', s);
+        cli_csv_num(s, mlz ? nan : eta);
+        fputc(',', s);
+        cli_csv_num(s, tv);
+        fputc(',', s);
+        cli_csv_num(s, mx);
+        fprintf(s, ",%.3f,%.17g,%.17g,%.6g,%lld\n", r.seconds,
                 m.kind == TCGPU_MODEL_HEFF ? r.T0 : -r.T0, r.Tr, r.kappa,
                 (long long)r.applications);
         for (int64_t i = 0; i < m.dim; ++i) {
@@ -136,8 +149,13 @@ static int parse(const cli_parsed *a, run_job *j) {
     j->tol = 1e-6;
     j->method = TCGPU_METHOD_MAGNUS4;
     if (strcmp(j->model, "tc") && strcmp(j->model, "lz") && strcmp(j->model, "do") &&
-        strcmp(j->model, "heff")) {
-        cli_error(CMD, "--model: unknown model '%s'; expected lz, do, tc or heff", j->model);
+        strcmp(j->model, "heff") && strcmp(j->model, "mlz")) {
+        cli_error(CMD, "--model: unknown model '%s'; expected lz, do, tc, heff or mlz", j->model);
+        return CLI_BADINPUT;
+    }
+    j->file = cli_get(a, "file");
+    if (!strcmp(j->model, "mlz") != !!j->file) {
+        cli_error(CMD, "--file goes with --model mlz, and --model mlz needs --file PATH");
         return CLI_BADINPUT;
     }
     if ((v = cli_get(a, "N")) && cli_int(CMD, "N", v, &j->N))
@@ -237,8 +255,9 @@ int cli_run(int argc, char **argv) {
     snprintf(dp, sizeof dp, "%s/dist.csv", j.out);
     if (!rc && !(rc = cli_output_open(CMD, sp, &so))) {
         if (!(rc = cli_output_open(CMD, dp, &dout))) {
-            int levels = !strcmp(j.model, "lz") || !strcmp(j.model, "do");
-            write_headers(so.f, dout.f, j.K, levels);
+            int mlz = !strcmp(j.model, "mlz");
+            int levels = !strcmp(j.model, "lz") || !strcmp(j.model, "do") || mlz;
+            write_headers(so.f, dout.f, mlz ? 0 : j.K, levels);
             rc = sweeps(&j, so.f, dout.f);
             int rd = cli_output_close(CMD, &dout, rc == CLI_OK);
             rc = rc ? rc : rd;

@@ -48,7 +48,7 @@ static scales default_scales(const tcgpu_model *m) {
         double tc = g * g * n * (n + 1) / (beta * eps);
         s.t0_floor = 1e-2 * tc / (n + 1); /* moved towards 0 by the start check */
         s.T0 = s.t0_floor;
-        s.Tr = tc / 10; /* grown by the readout check where the sweep needs more */
+        s.Tr = fmax(tc / 10, 4 / eps); /* grown by the readout check where needed */
         return s;
     }
     /* Start small: the start and readout checks grow the window where the sweep needs it
@@ -87,11 +87,11 @@ tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, do
         if ((st = tcgpu_sweep_start_error(m, o->method, s.T0, fmin(s.kappa / 2, 0.25), &e)))
             goto out;
         rep->err_window = e;
-        if (e < tol / 4)
+        if (e < (heff ? tol / 40 : tol / 4)) /* heff: the leakage check reads low near t = 0 */
             break;
         s.T0 = heff ? s.T0 / 10 : s.T0 * 1.5;
     }
-    for (int grow = 0; grow < 12; ++grow) {
+    for (int grow = 0; grow < 20; ++grow) {
         tcgpu_sweep_opts so = {
             o->method, heff ? s.T0 : -s.T0, s.Tr, {s.Tr / 1.3, s.Tr / 1.13}, s.kappa, 1};
         double *cc = check + 2 * d, *ex = check + 4 * d;

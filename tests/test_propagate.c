@@ -1,6 +1,7 @@
 /* Whole sweeps against the exact engine: models, superadiabatic start/readout, accuracy
  * control. Cases kept small so that CI stays quick; tcgpu run covers the large ones. */
 #include <stdio.h>
+#include <unistd.h>
 
 #include "tcgpu/model.h"
 #include "tcgpu/propagate.h"
@@ -97,11 +98,32 @@ Test(sweep, superadiabatic_readout_beats_plain_adiabatic) {
     tcgpu_model_free(&m);
 }
 
-Test(sweep, effective_two_mode_model_one_pair_follows_eq75) {
-    /* n = 1 only: for n = 6 and 50 the simulated eq 72 still differs from eq 75 by 2e-5 and
-     * 9e-4 while its own error estimates stay below 4e-7 (open question, see the notes). */
+Test(sweep, effective_two_mode_model_follows_eq75) {
     tcgpu_model m;
-    ASSERT_OK(tcgpu_model_heff(&m, 1, 1.0, 50.0, 1.0));
-    double est, norm, tv = run_tv(&m, NULL, 1e-6, &est, &norm);
-    cr_expect_leq(tv, 1e-5, "heff n=1: TV %.3e (estimate %.3e)", tv, est);
+    ASSERT_OK(tcgpu_model_heff(&m, 6, 1.0, 1.0, 1.0));
+    expect_case(&m, NULL, "heff n=6 beta=1");
+}
+
+Test(sweep, users_mlz_file_reproduces_demkov_osherov) {
+    /* The DO model written as a user's file: level 0 of slope 2 crossing levels at -1, 0.5. */
+    char path[] = "/tmp/tcgpu_mlz_XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("# Demkov-Osherov, K = 2\nstates 3\nslope 0 2.0\nenergy 1 -1\nenergy 2 0.5\n"
+          "coupling 1 0 1.0\ncoupling 0 2 1.0\nstart 0\n",
+          f);
+    fclose(f);
+    tcgpu_model m;
+    ASSERT_OK(tcgpu_model_mlz_file(&m, path));
+    remove(path);
+    double *p = xcalloc(3, 8), ex[3], lv[2] = {-1, 0.5};
+    tcgpu_auto_opts o = {TCGPU_METHOD_MAGNUS4, 1e-6, 0, 0, 0, 0};
+    tcgpu_auto_report r;
+    ASSERT_OK(tcgpu_sweep_auto(&m, &o, p, &r));
+    ASSERT_OK(tcgpu_exact_do(2, 1.0, 2.0, lv, ex));
+    cr_expect_leq(tcgpu_tv(p, ex, 3), 1e-6, "mlz DO: TV %.3e", tcgpu_tv(p, ex, 3));
+    free(p);
+    tcgpu_model_free(&m);
+    cr_expect_eq(tcgpu_model_mlz_file(&m, "/nonexistent.mlz"), TCGPU_EINVAL);
 }

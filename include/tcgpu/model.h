@@ -58,6 +58,9 @@ tcgpu_status tcgpu_model_do(tcgpu_model *m, int K, double g, double beta, const 
 /* Effective two-mode model (eq 72-73), sector of n pairs, channel energies -eps, +eps. */
 tcgpu_status tcgpu_model_heff(tcgpu_model *m, int64_t n, double g, double beta, double eps);
 
+/* A user's H(t) = B t + A from a text file (docs/mlz-format.md). */
+tcgpu_status tcgpu_model_mlz_file(tcgpu_model *m, const char *path);
+
 void tcgpu_model_free(tcgpu_model *m);
 
 /* Gershgorin bound of |V|: max_i sum_j |V_ij|. */
