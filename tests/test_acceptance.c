@@ -1,7 +1,9 @@
 /* The propagation core's acceptance cases: with default settings (tol 1e-6, magnus4) every
  * sweep over beta/g^2 from 0.05 to 100 meets the stated total-variation distance to the exact
  * engine, its error estimate is never below the true error by more than 2x, and the Magnus
- * norm drift stays below 1e-10. CTest label "long". */
+ * norm drift stays below 1e-10. CTest label "long".
+ * Not here yet (open, see docs/numerics.md): tc K = 1 with N = 1000 and K = 2 with N = 40, whose
+ * sweeps take from minutes to over ten minutes each on this machine, and K = 3 above beta = 3. */
 #include <stdio.h>
 
 #include "tcgpu/model.h"
@@ -55,6 +57,7 @@ Test(acceptance, demkov_osherov_K2) { scan(DO, 1, 2, 0.5, 1e-6); }
 Test(acceptance, demkov_osherov_K5) { scan(DO, 1, 5, 0.5, 1e-6); }
 Test(acceptance, tc_one_channel_N1) { scan(TC, 1, 1, 0, 1e-6); }
 Test(acceptance, tc_one_channel_N10) { scan(TC, 10, 1, 0, 1e-6); }
+Test(acceptance, tc_one_channel_N100) { scan(TC, 100, 1, 0, 1e-6); }
 Test(acceptance, tc_two_channels_N1_eps05) { scan(TC, 1, 2, 0.5, 1e-6); }
 Test(acceptance, tc_two_channels_N10_eps05) { scan(TC, 10, 2, 0.5, 1e-6); }
 Test(acceptance, tc_three_channels_N8_eps05_up_to_beta3) {
