@@ -152,6 +152,41 @@ static tcgpu_status readout(const tcgpu_model *m, const tcgpu_sweep_opts *o, dou
     return adiabatic_readout(m, t, o->superadiabatic, psi, prob);
 }
 
+/* Work space of one sweep: the state x, a second vector y, and the step's scratch. */
+static tcgpu_status work_alloc(const tcgpu_model *m, work *wk, tcgpu_cplx **x, tcgpu_cplx **y) {
+    int64_t d = m->dim;
+    size_t nc = (size_t)(m->nclass > 0 ? m->nclass : 1);
+    *wk = (work){.A = {d, m->row_ptr, m->col, m->val, m->cls}, .nmax = 4096};
+    *x = malloc((size_t)d * sizeof **x);
+    *y = malloc((size_t)d * sizeof **y);
+    wk->z1 = malloc(nc * sizeof *wk->z1);
+    wk->z2 = malloc(nc * sizeof *wk->z2);
+    wk->z3 = malloc(nc * sizeof *wk->z3);
+    wk->w = malloc(nc * sizeof *wk->w);
+    wk->t0 = malloc((size_t)d * sizeof *wk->t0);
+    wk->t1 = malloc((size_t)d * sizeof *wk->t1);
+    wk->t2 = malloc((size_t)d * sizeof *wk->t2);
+    wk->J = malloc(((size_t)wk->nmax + 1) * sizeof *wk->J);
+    if (!*x || !*y || !wk->z1 || !wk->z2 || !wk->z3 || !wk->w || !wk->t0 || !wk->t1 || !wk->t2 ||
+        !wk->J)
+        return tcgpu_fail(TCGPU_ERUNTIME, "out of memory for a sweep of dimension %lld",
+                          (long long)d);
+    return TCGPU_OK;
+}
+
+static void work_free(work *wk, tcgpu_cplx *x, tcgpu_cplx *y) {
+    free(x);
+    free(y);
+    free(wk->z1);
+    free(wk->z2);
+    free(wk->z3);
+    free(wk->w);
+    free(wk->t0);
+    free(wk->t1);
+    free(wk->t2);
+    free(wk->J);
+}
+
 tcgpu_status tcgpu_sweep_run(const tcgpu_model *m, const tcgpu_sweep_opts *o,
                              tcgpu_sweep_result *r) {
     if (!(o->t_end > o->t_start) || !(o->kappa > 0) || (m->inverse_t && !(o->t_start > 0)))
@@ -161,21 +196,9 @@ tcgpu_status tcgpu_sweep_run(const tcgpu_model *m, const tcgpu_sweep_opts *o,
                           o->t_start, o->t_end, o->kappa);
     int64_t d = m->dim;
     rate_ctx rc = {m, tcgpu_model_vbound(m)};
-    work wk = {.A = {d, m->row_ptr, m->col, m->val, m->cls}, .nmax = 4096};
-    size_t nc = (size_t)(m->nclass > 0 ? m->nclass : 1);
-    tcgpu_cplx *x = malloc((size_t)d * sizeof *x), *psi = malloc((size_t)d * sizeof *psi);
-    wk.z1 = malloc(nc * sizeof *wk.z1);
-    wk.z2 = malloc(nc * sizeof *wk.z2);
-    wk.z3 = malloc(nc * sizeof *wk.z3);
-    wk.w = malloc(nc * sizeof *wk.w);
-    wk.t0 = malloc((size_t)d * sizeof *wk.t0);
-    wk.t1 = malloc((size_t)d * sizeof *wk.t1);
-    wk.t2 = malloc((size_t)d * sizeof *wk.t2);
-    wk.J = malloc(((size_t)wk.nmax + 1) * sizeof *wk.J);
-    tcgpu_status st = TCGPU_OK;
-    if (!x || !psi || !wk.z1 || !wk.z2 || !wk.z3 || !wk.w || !wk.t0 || !wk.t1 || !wk.t2 || !wk.J)
-        st =
-            tcgpu_fail(TCGPU_ERUNTIME, "out of memory for a sweep of dimension %lld", (long long)d);
+    work wk;
+    tcgpu_cplx *x, *psi;
+    tcgpu_status st = work_alloc(m, &wk, &x, &psi);
     r->steps = r->applications = 0;
     if (!st)
         st = adiabatic_start(m, o->t_start, o->superadiabatic, psi);
@@ -198,16 +221,7 @@ tcgpu_status tcgpu_sweep_run(const tcgpu_model *m, const tcgpu_sweep_opts *o,
         r->norm_error = fabs(norm - 1);
         st = readout(m, o, o->t_end, x, psi, r->prob);
     }
-    free(x);
-    free(psi);
-    free(wk.z1);
-    free(wk.z2);
-    free(wk.z3);
-    free(wk.w);
-    free(wk.t0);
-    free(wk.t1);
-    free(wk.t2);
-    free(wk.J);
+    work_free(&wk, x, psi);
     return st;
 }
 
@@ -233,20 +247,9 @@ tcgpu_status tcgpu_sweep_start_error(const tcgpu_model *m, tcgpu_method method, 
     tcgpu_sweep_opts o = {method, far, near, {0, 0}, kappa, 1};
     tcgpu_sweep_result r = {NULL, {NULL, NULL}, 0, 0, 0};
     rate_ctx rc = {m, tcgpu_model_vbound(m)};
-    work wk = {.A = {d, m->row_ptr, m->col, m->val, m->cls}, .nmax = 4096};
-    size_t nc = (size_t)(m->nclass > 0 ? m->nclass : 1);
-    tcgpu_cplx *x = malloc((size_t)d * sizeof *x), *a = malloc((size_t)d * sizeof *a);
-    wk.z1 = malloc(nc * sizeof *wk.z1);
-    wk.z2 = malloc(nc * sizeof *wk.z2);
-    wk.z3 = malloc(nc * sizeof *wk.z3);
-    wk.w = malloc(nc * sizeof *wk.w);
-    wk.t0 = malloc((size_t)d * sizeof *wk.t0);
-    wk.t1 = malloc((size_t)d * sizeof *wk.t1);
-    wk.t2 = malloc((size_t)d * sizeof *wk.t2);
-    wk.J = malloc(((size_t)wk.nmax + 1) * sizeof *wk.J);
-    tcgpu_status st = TCGPU_OK;
-    if (!x || !a || !wk.z1 || !wk.z2 || !wk.z3 || !wk.w || !wk.t0 || !wk.t1 || !wk.t2 || !wk.J)
-        st = tcgpu_fail(TCGPU_ERUNTIME, "out of memory for dimension %lld", (long long)d);
+    work wk;
+    tcgpu_cplx *x, *a;
+    tcgpu_status st = work_alloc(m, &wk, &x, &a);
     if (!st)
         st = adiabatic_start(m, far, 1, a);
     if (!st) {
@@ -270,15 +273,6 @@ tcgpu_status tcgpu_sweep_start_error(const tcgpu_model *m, tcgpu_method method, 
         *err = sqrt(leak);
     }
     free(pr);
-    free(x);
-    free(a);
-    free(wk.z1);
-    free(wk.z2);
-    free(wk.z3);
-    free(wk.w);
-    free(wk.t0);
-    free(wk.t1);
-    free(wk.t2);
-    free(wk.J);
+    work_free(&wk, x, a);
     return st;
 }
