@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "tcgpu/status.h"
+
 enum { CLI_OK = 0, CLI_RUNTIME = 1, CLI_BADINPUT = 2 };
 
 /* One option of a subcommand: its name without "--", whether it takes a value, its help. */
@@ -43,6 +45,14 @@ int cli_int(const char *cmd, const char *flag, const char *text, int64_t *out);
  * positive is set. Returns a malloc'ed array in *vals. */
 int cli_values(const char *cmd, const char *flag, const char *text, int positive, double **vals,
                size_t *n);
+
+/* A library status as the CLI reports it: OK stays 0; a failure prints the library's message
+ * and counts as bad input (2), or as a runtime failure (1) for TCGPU_ERUNTIME. */
+int cli_status(const char *cmd, tcgpu_status st);
+
+/* --levels: exactly K finite, distinct energies into levels[]; reject_range also refuses the
+ * a:b:n forms. */
+int cli_levels(const char *cmd, const char *text, int K, int reject_range, double *levels);
 
 /* Output to a file written under a temporary name and renamed when complete, or to stdout. */
 typedef struct {

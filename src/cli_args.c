@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "tcgpu/exact.h"
 
 void cli_error(const char *cmd, const char *fmt, ...) {
     va_list ap;
@@ -246,4 +247,29 @@ int cli_output_close(const char *cmd, cli_output *o, int ok) {
 void cli_csv_num(FILE *f, double v) {
     if (isfinite(v))
         fprintf(f, "%.17g", v);
+}
+
+int cli_status(const char *cmd, tcgpu_status st) {
+    if (st == TCGPU_OK)
+        return CLI_OK;
+    cli_error(cmd, "%s", tcgpu_last_error());
+    return st == TCGPU_ERUNTIME ? CLI_RUNTIME : CLI_BADINPUT;
+}
+
+int cli_levels(const char *cmd, const char *text, int K, int reject_range, double *levels) {
+    double *v;
+    size_t n;
+    int rc = cli_values(cmd, "levels", text, 0, &v, &n);
+    if (rc)
+        return rc;
+    if ((int)n != K || (reject_range && strchr(text, ':'))) {
+        cli_error(cmd, "--levels: expected %d comma-separated energies (one per channel), got '%s'",
+                  K, text);
+        free(v);
+        return CLI_BADINPUT;
+    }
+    memcpy(levels, v, n * sizeof *v);
+    free(v);
+    int order[TCGPU_MAX_CHANNELS];
+    return cli_status(cmd, tcgpu_channel_order(K, levels, order));
 }

@@ -31,19 +31,6 @@ typedef struct {
     int has_levels;
 } job;
 
-/* Library failures: bad parameters and oversize requests are the user's input (2). */
-static int fail(void) {
-    cli_error(CMD, "%s", tcgpu_last_error());
-    return CLI_BADINPUT;
-}
-
-static int lib(tcgpu_status st) {
-    if (st == TCGPU_OK)
-        return CLI_OK;
-    cli_error(CMD, "%s", tcgpu_last_error());
-    return st == TCGPU_ERUNTIME ? CLI_RUNTIME : CLI_BADINPUT;
-}
-
 static const double *levels_of(const job *j) { return j->has_levels ? j->levels : NULL; }
 
 /* "beta" or "g,beta" leading columns: g is named only when the user scanned it. */
@@ -63,7 +50,7 @@ static int write_dist_small(FILE *f, const job *j, double g, double beta) {
     tcgpu_status st = !strcmp(j->model, "lz") ? tcgpu_exact_lz(g, beta, p)
                                               : tcgpu_exact_do(j->K, g, beta, levels_of(j), p);
     if (st)
-        return lib(st);
+        return cli_status(CMD, st);
     for (int l = 0; l <= levels; ++l) {
         lead_row(f, j, g, beta);
         fprintf(f, ",%d,", l);
@@ -74,7 +61,7 @@ static int write_dist_small(FILE *f, const job *j, double g, double beta) {
 }
 
 static int write_dist_tc(FILE *f, const job *j, double g, double beta, double *p) {
-    int rc = lib(tcgpu_exact_tc_joint(j->N, j->K, g, beta, levels_of(j), p));
+    int rc = cli_status(CMD, tcgpu_exact_tc_joint(j->N, j->K, g, beta, levels_of(j), p));
     if (rc)
         return rc;
     int64_t n[TCGPU_MAX_CHANNELS] = {0}, sum = 0, i = 0;
@@ -90,7 +77,7 @@ static int write_dist_tc(FILE *f, const job *j, double g, double beta, double *p
 }
 
 static int write_dist_heff(FILE *f, const job *j, double g, double beta, double *p) {
-    int rc = lib(tcgpu_exact_heff(j->N, g, beta, p));
+    int rc = cli_status(CMD, tcgpu_exact_heff(j->N, g, beta, p));
     for (int64_t n1 = 0; !rc && n1 <= j->N; ++n1) {
         lead_row(f, j, g, beta);
         fprintf(f, ",%lld,%lld,", (long long)n1, (long long)(j->N - n1));
@@ -101,7 +88,7 @@ static int write_dist_heff(FILE *f, const job *j, double g, double beta, double 
 }
 
 static int write_total(FILE *f, const job *j, double g, double beta, double *p) {
-    int rc = lib(tcgpu_exact_tc_total(j->N, j->K, g, beta, p));
+    int rc = cli_status(CMD, tcgpu_exact_tc_total(j->N, j->K, g, beta, p));
     for (int64_t n = 0; !rc && n <= j->N; ++n) {
         lead_row(f, j, g, beta);
         fprintf(f, ",%lld,", (long long)n);
@@ -113,9 +100,9 @@ static int write_total(FILE *f, const job *j, double g, double beta, double *p) 
 
 static int write_phases(FILE *f, const job *j, double g, double beta, double *p) {
     double *phi = p + j->N + 1;
-    int rc = lib(tcgpu_exact_tc_single(j->N, g, beta, p));
+    int rc = cli_status(CMD, tcgpu_exact_tc_single(j->N, g, beta, p));
     if (!rc)
-        rc = lib(tcgpu_exact_phases(j->N, g, beta, phi));
+        rc = cli_status(CMD, tcgpu_exact_phases(j->N, g, beta, phi));
     for (int64_t m = 0; !rc && m <= j->N; ++m) {
         double wrapped = remainder(phi[m], 6.283185307179586476925286766559);
         cli_csv_num(f, beta);
@@ -143,7 +130,7 @@ static int write_moments(FILE *f, const job *j, double g, double beta) {
     tcgpu_tc_moments m;
     if (!strcmp(j->model, "heff")) {
         double n2;
-        int rc = lib(tcgpu_exact_heff_mean_n2(j->N, g, beta, &n2));
+        int rc = cli_status(CMD, tcgpu_exact_heff_mean_n2(j->N, g, beta, &n2));
         if (rc)
             return rc;
         m.mean[0] = (double)j->N - n2;
@@ -151,7 +138,7 @@ static int write_moments(FILE *f, const job *j, double g, double beta) {
         m.mean_n = (double)j->N;
         m.eta = j->N > 0 ? (m.mean[0] - n2) / (double)j->N : 0;
     } else {
-        int rc = lib(tcgpu_exact_tc_moments(j->N, j->K, g, beta, levels_of(j), &m));
+        int rc = cli_status(CMD, tcgpu_exact_tc_moments(j->N, j->K, g, beta, levels_of(j), &m));
         if (rc)
             return rc;
     }
@@ -172,11 +159,11 @@ static int write_asymptotic(FILE *f, const job *j, double g, double beta) {
     double bc;
     int64_t mmax;
     long double c;
-    int rc = lib(tcgpu_exact_tc_moments(j->N, j->K, g, beta, levels_of(j), &m));
+    int rc = cli_status(CMD, tcgpu_exact_tc_moments(j->N, j->K, g, beta, levels_of(j), &m));
     if (!rc)
-        rc = lib(tcgpu_exact_m_max(j->N, g, beta, &mmax));
+        rc = cli_status(CMD, tcgpu_exact_m_max(j->N, g, beta, &mmax));
     if (!rc)
-        rc = lib(tcgpu_exact_c(g, beta, &c));
+        rc = cli_status(CMD, tcgpu_exact_c(g, beta, &c));
     if (rc)
         return rc;
     if (j->N < 1 || tcgpu_exact_beta_c(j->N, g, &bc))
@@ -218,8 +205,9 @@ static int write_asymptotic(FILE *f, const job *j, double g, double beta) {
 static int write_critical(FILE *f, const job *j) {
     for (size_t i = 0; i < j->ng; ++i) {
         double bc;
-        if (tcgpu_exact_beta_c(j->N, j->g[i], &bc))
-            return fail();
+        int rc = cli_status(CMD, tcgpu_exact_beta_c(j->N, j->g[i], &bc));
+        if (rc)
+            return rc;
         fprintf(f, "%lld,", (long long)j->N);
         cli_csv_num(f, j->g[i]);
         fputc(',', f);
@@ -282,7 +270,9 @@ static int check_size(const job *j) {
     } else {
         entries *= 5; /* probabilities, phases and the long double tables */
     }
-    return tcgpu_check_memory(entries * sizeof(double), "this request") ? fail() : CLI_OK;
+    return tcgpu_check_memory(entries * sizeof(double), "this request")
+               ? cli_status(CMD, TCGPU_EINVAL)
+               : CLI_OK;
 }
 
 static int block(FILE *f, const job *j, double g, double beta, double *p) {
@@ -398,27 +388,6 @@ static int check_model(const cli_parsed *a, job *j) {
     return CLI_OK;
 }
 
-static int parse_levels(const char *text, job *j) {
-    double *v;
-    size_t n;
-    int rc = cli_values(CMD, "levels", text, 0, &v, &n);
-    if (rc)
-        return rc;
-    if ((int)n != j->K || strchr(text, ':')) {
-        cli_error(CMD,
-                  "--levels: expected %d comma-separated energies (one per channel), got "
-                  "'%s'",
-                  j->K, text);
-        free(v);
-        return CLI_BADINPUT;
-    }
-    memcpy(j->levels, v, n * sizeof *v);
-    free(v);
-    j->has_levels = 1;
-    int order[TCGPU_MAX_CHANNELS];
-    return tcgpu_channel_order(j->K, j->levels, order) ? fail() : CLI_OK;
-}
-
 static int parse_job(const cli_parsed *a, job *j) {
     const char *v;
     int64_t K = 2;
@@ -441,8 +410,8 @@ static int parse_job(const cli_parsed *a, job *j) {
     }
     j->K = !strcmp(j->model, "heff") ? 2 : !strcmp(j->model, "lz") ? 1 : (int)K;
     int rc = check_model(a, j);
-    if (!rc && (v = cli_get(a, "levels")))
-        rc = parse_levels(v, j);
+    if (!rc && (v = cli_get(a, "levels")) && !(rc = cli_levels(CMD, v, j->K, 1, j->levels)))
+        j->has_levels = 1;
     if (!rc)
         rc = cli_values(CMD, "g", (v = cli_get(a, "g")) ? v : "1", 1, &j->g, &j->ng);
     if (!rc)

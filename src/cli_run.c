@@ -43,13 +43,6 @@ typedef struct {
     size_t nb, ng, ne;
 } run_job;
 
-static int lib(tcgpu_status st) {
-    if (!st)
-        return CLI_OK;
-    cli_error(CMD, "%s", tcgpu_last_error());
-    return st == TCGPU_ERUNTIME ? CLI_RUNTIME : CLI_BADINPUT;
-}
-
 static tcgpu_status build(const run_job *j, double g, double beta, double eps, tcgpu_model *m,
                           double *e) {
     for (int k = 0; k < j->K; ++k)
@@ -88,7 +81,7 @@ static int one_sweep(const run_job *j, size_t idx, double g, double beta, double
                      FILE *d) {
     tcgpu_model m;
     double e[TCGPU_MAX_CHANNELS], mean[TCGPU_MAX_CHANNELS + 1], mean_n, eta;
-    int rc = lib(build(j, g, beta, eps, &m, e));
+    int rc = cli_status(CMD, build(j, g, beta, eps, &m, e));
     if (rc)
         return rc;
     double *p = calloc((size_t)m.dim, sizeof *p), *ex = calloc((size_t)m.dim, sizeof *ex);
@@ -97,10 +90,10 @@ static int one_sweep(const run_job *j, size_t idx, double g, double beta, double
         o.T0 = j->T * 1e-4;
     tcgpu_auto_report r;
     rc = !p || !ex ? (cli_error(CMD, "out of memory"), CLI_RUNTIME)
-                   : lib(tcgpu_sweep_auto(&m, &o, p, &r));
+                   : cli_status(CMD, tcgpu_sweep_auto(&m, &o, p, &r));
     int mlz = m.kind == TCGPU_MODEL_MLZ; /* a user's model: no exact solution, no channels */
     if (!rc && !mlz)
-        rc = lib(tcgpu_exact_for_model(&m, m.kind == TCGPU_MODEL_LZ ? NULL : e, ex));
+        rc = cli_status(CMD, tcgpu_exact_for_model(&m, m.kind == TCGPU_MODEL_LZ ? NULL : e, ex));
     if (!rc) {
         int levels = m.kind == TCGPU_MODEL_LZ || m.kind == TCGPU_MODEL_DO || mlz;
         int nk = mlz ? 0 : levels ? (int)m.dim - 1 : m.K;
@@ -189,21 +182,9 @@ static int parse(const cli_parsed *a, run_job *j) {
         return CLI_BADINPUT;
     }
     if ((v = cli_get(a, "levels"))) {
-        double *lv;
-        size_t n;
-        int order[TCGPU_MAX_CHANNELS];
-        if (cli_values(CMD, "levels", v, 0, &lv, &n))
+        if (cli_levels(CMD, v, j->K, 0, j->levels))
             return CLI_BADINPUT;
-        if ((int)n != j->K) {
-            cli_error(CMD, "--levels: expected %d energies, got '%s'", j->K, v);
-            free(lv);
-            return CLI_BADINPUT;
-        }
-        memcpy(j->levels, lv, n * sizeof *lv);
-        free(lv);
         j->has_levels = 1;
-        if (tcgpu_channel_order(j->K, j->levels, order))
-            return lib(TCGPU_EINVAL);
     }
     if (cli_values(CMD, "beta", (v = cli_get(a, "beta")) ? v : "1", 1, &j->beta, &j->nb) ||
         cli_values(CMD, "g", (v = cli_get(a, "g")) ? v : "1", 1, &j->g, &j->ng) ||
