@@ -1,8 +1,13 @@
 /* Accuracy control of one sweep: window from the model's time scales, grown until the
  * start and readout checks pass; step parameter halved until Richardson's estimate passes.
  *
+ * One propagation serves the whole readout window search: a fine run (kappa) and a coarse
+ * run (2 kappa) march side by side and are read out on a ladder of times Tr/1.3, Tr/1.13, Tr,
+ * then 1.5 Tr/1.3, ... until the window check passes. Only a failed step check starts again
+ * (from the start, kappa halved). Cost: 1.5 runs to the final Tr (was 3 runs per window).
+ *
  * Estimates (total-variation distance of the final distribution):
- *  - steps: TV(P_kappa, P_kappa/2)/15 for the finer run (4th order: error ratio 16);
+ *  - steps: TV(P_kappa, P_2kappa)/15 for the finer run (4th order: error ratio 16);
  *  - readout window: the residual falls like Tr^-2 (or faster), so the error at Tr is about
  *    TV(P(Tr/r), P(Tr)) / (r^2 - 1); the residual oscillates with Tr, so two earlier readouts
  *    (r = 1.3 and 1.13) are compared and the larger estimate kept;
@@ -60,6 +65,46 @@ static scales default_scales(const tcgpu_model *m) {
     return s;
 }
 
+/* Default fine step: kappa = 0.5 reached TV ~1e-8 at tol 1e-6 on tc K = 1 N = 100 and K = 2
+ * N = 20 (docs/numerics.md); the error goes like kappa^4. */
+static double default_kappa(double tol) {
+    double k = 0.5 * pow(tol / 1e-6, 0.25);
+    return fmin(k, 1.0);
+}
+
+typedef struct {
+    tcgpu_sweep *fine, *coarse;
+} run_pair;
+
+static void pair_end(run_pair *p) {
+    tcgpu_sweep_end(p->fine);
+    tcgpu_sweep_end(p->coarse);
+    p->fine = p->coarse = NULL;
+}
+
+static void count(tcgpu_auto_report *rep, const run_pair *p) {
+    const tcgpu_sweep *r[2] = {p->fine, p->coarse};
+    for (int i = 0; i < 2; ++i)
+        if (r[i]) {
+            rep->steps += tcgpu_sweep_steps(r[i]);
+            rep->applications += tcgpu_sweep_applications(r[i]);
+        }
+}
+
+/* Advance both runs to t and read them out into pf, pc. */
+static tcgpu_status pair_readout(run_pair *p, double t, double *pf, double *pc) {
+    tcgpu_status st = TCGPU_OK;
+    if (t > tcgpu_sweep_time(p->fine))
+        st = tcgpu_sweep_advance(p->fine, t);
+    if (!st && t > tcgpu_sweep_time(p->coarse))
+        st = tcgpu_sweep_advance(p->coarse, t);
+    if (!st)
+        st = tcgpu_sweep_readout(p->fine, pf);
+    if (!st)
+        st = tcgpu_sweep_readout(p->coarse, pc);
+    return st;
+}
+
 tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, double *prob,
                               tcgpu_auto_report *rep) {
     double t_begin = wall(), tol = o->tol > 0 ? o->tol : 1e-6;
@@ -69,17 +114,15 @@ tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, do
         s.T0 = o->T0;
     if (o->Tr > 0)
         s.Tr = o->Tr;
-    if (o->kappa > 0)
-        s.kappa = o->kappa;
+    s.kappa = o->kappa > 0 ? o->kappa : default_kappa(tol);
     int heff = m->kind == TCGPU_MODEL_HEFF, rounds = o->max_doublings > 0 ? o->max_doublings : 8;
     memset(rep, 0, sizeof *rep);
-    /* check: fine run's two earlier readouts (2d), the coarse run's (2d), extrapolations (3d) */
-    double *coarse = malloc((size_t)d * sizeof *coarse), *check = malloc((size_t)d * 7 * 8);
-    if (!coarse || !check) {
-        free(coarse);
-        free(check);
+    /* readouts at Tr/1.3, Tr/1.13, Tr: fine (3d), coarse (3d), extrapolated (3d) */
+    double *buf = malloc((size_t)d * 9 * sizeof *buf);
+    if (!buf)
         return tcgpu_fail(TCGPU_ERUNTIME, "out of memory for dimension %lld", (long long)d);
-    }
+    double *pf = buf, *pc = buf + 3 * d, *ex = buf + 6 * d;
+    run_pair p = {NULL, NULL};
     tcgpu_status st = TCGPU_OK;
     /* Start window: grown for the MLZ models, moved towards t = 0+ for heff. */
     for (int r = 0; o->T0 <= 0 && r < 10; ++r) {
@@ -87,61 +130,74 @@ tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, do
         if ((st = tcgpu_sweep_start_error(m, o->method, s.T0, fmin(s.kappa / 2, 0.25), &e)))
             goto out;
         rep->err_window = e;
+        if (getenv("TCGPU_DEBUG"))
+            fprintf(stderr, "auto: start check T0 %g err %.2e %.1fs\n", s.T0, e, wall() - t_begin);
         if (e < (heff ? tol / 40 : tol / 4)) /* heff: the leakage check reads low near t = 0 */
             break;
         s.T0 = heff ? s.T0 / 10 : s.T0 * 1.5;
     }
-    for (int grow = 0; grow < 20; ++grow) {
-        tcgpu_sweep_opts so = {
-            o->method, heff ? s.T0 : -s.T0, s.Tr, {s.Tr / 1.3, s.Tr / 1.13}, s.kappa, 1};
-        double *cc = check + 2 * d, *ex = check + 4 * d;
-        tcgpu_sweep_result rc = {coarse, {cc, cc + d}, 0, 0, 0},
-                           rf = {prob, {check, check + d}, 0, 0, 0};
-        if ((st = tcgpu_sweep_run(m, &so, &rc)))
+    double err_start = rep->err_window, t0 = heff ? s.T0 : -s.T0;
+    for (int attempt = 0, done = 0; !done && attempt < rounds; ++attempt) {
+        if ((st = tcgpu_sweep_begin(m, o->method, t0, s.kappa, 1, &p.fine)) ||
+            (st = tcgpu_sweep_begin(m, o->method, t0, 2 * s.kappa, 1, &p.coarse)))
             goto out;
-        rep->steps += rc.steps;
-        rep->applications += rc.applications;
-        for (int h = 0; h < rounds; ++h) {
-            so.kappa = s.kappa / 2;
-            if ((st = tcgpu_sweep_run(m, &so, &rf)))
-                goto out;
-            rep->steps += rf.steps;
-            rep->applications += rf.applications;
-            rep->err_step = tcgpu_tv(coarse, prob, d) / 15;
-            rep->norm_error = rf.norm_error;
-            s.kappa /= 2;
-            if (rep->err_step < tol / 2 || o->kappa > 0)
+        for (int grow = 0; grow < 20; ++grow) {
+            const double ratio[3] = {1.3, 1.13, 1.0};
+            int have[3] = {0, 0, 0};
+            for (int q = 0; q < 3; ++q) {
+                double t = s.Tr / ratio[q];
+                if (!(t > t0) || t < tcgpu_sweep_time(p.fine))
+                    continue;
+                if ((st = pair_readout(&p, t, pf + q * d, pc + q * d)))
+                    goto out;
+                have[q] = 1;
+            }
+            rep->err_step = tcgpu_tv(pf + 2 * d, pc + 2 * d, d) / 15;
+            rep->norm_error = tcgpu_sweep_norm_error(p.fine);
+            if (rep->err_step >= tol / 2 && o->kappa <= 0 && attempt + 1 < rounds) {
+                if (getenv("TCGPU_DEBUG"))
+                    fprintf(stderr, "auto: Tr %g kappa %g err_step %.2e: halving\n", s.Tr,
+                            s.kappa, rep->err_step);
+                s.kappa /= 2; /* start again, keeping the window reached */
                 break;
-            memcpy(coarse, prob, (size_t)d * sizeof *prob);
-            memcpy(cc, check, (size_t)(2 * d) * sizeof *check);
+            }
+            /* Compare the readouts after Richardson extrapolation in the step, so that the
+             * step error gathered between the readout times does not pass for a window error. */
+            for (int64_t i = 0; i < 3 * d; ++i)
+                ex[i] = pf[i] + (pf[i] - pc[i]) / 15;
+            double ew = 0;
+            for (int q = 0; q < 2; ++q)
+                if (have[q])
+                    ew = fmax(ew, tcgpu_tv(ex + q * d, ex + 2 * d, d) /
+                                      (ratio[q] * ratio[q] - 1));
+            if (getenv("TCGPU_DEBUG")) /* the control's decisions, for tuning */
+                fprintf(stderr,
+                        "auto: T0 %g Tr %g kappa %g steps %lld err_step %.2e ew %.2e %.1fs\n",
+                        s.T0, s.Tr, s.kappa,
+                        (long long)(rep->steps + tcgpu_sweep_steps(p.fine) +
+                                    tcgpu_sweep_steps(p.coarse)),
+                        rep->err_step, ew, wall() - t_begin);
+            rep->err_window = err_start + ew;
+            rep->err_estimate = rep->err_step + rep->err_window;
+            rep->T0 = s.T0;
+            rep->Tr = s.Tr;
+            rep->kappa = s.kappa;
+            if (ew < tol / 4 || o->Tr > 0 || grow == 19) {
+                memcpy(prob, pf + 2 * d, (size_t)d * sizeof *prob);
+                done = 1;
+                break;
+            }
+            s.Tr *= 1.5;
         }
-        /* Compare the readouts after Richardson extrapolation in the step, so that the step
-         * error gathered between the readout times does not pass for a window error. */
-        for (int64_t i = 0; i < d; ++i) {
-            ex[i] = check[i] + (check[i] - cc[i]) / 15;
-            ex[d + i] = check[d + i] + (check[d + i] - cc[d + i]) / 15;
-            ex[2 * d + i] = prob[i] + (prob[i] - coarse[i]) / 15;
-        }
-        double ew = fmax(tcgpu_tv(ex, ex + 2 * d, d) / (1.3 * 1.3 - 1),
-                         tcgpu_tv(ex + d, ex + 2 * d, d) / (1.13 * 1.13 - 1));
-        if (getenv("TCGPU_DEBUG")) /* the control's decisions, for tuning */
-            fprintf(stderr, "auto: T0 %g Tr %g kappa %g steps %lld err_step %.2e ew %.2e %.1fs\n",
-                    s.T0, s.Tr, s.kappa, (long long)rep->steps, rep->err_step, ew,
-                    wall() - t_begin);
-        rep->err_estimate = rep->err_step + rep->err_window + ew;
-        rep->T0 = s.T0;
-        rep->Tr = s.Tr;
-        rep->kappa = s.kappa;
-        if (ew < tol / 4 || o->Tr > 0) {
-            rep->err_window += ew;
-            break;
-        }
-        s.Tr *= 1.5;
-        s.kappa *= 2; /* start the halving again one level finer than the passing step */
+        count(rep, &p);
+        pair_end(&p);
     }
 out:
+    if (p.fine || p.coarse) {
+        count(rep, &p);
+        pair_end(&p);
+    }
     rep->seconds = wall() - t_begin;
-    free(coarse);
-    free(check);
+    free(buf);
     return st;
 }

@@ -33,6 +33,22 @@ typedef struct {
 tcgpu_status tcgpu_sweep_run(const tcgpu_model *m, const tcgpu_sweep_opts *o,
                              tcgpu_sweep_result *r);
 
+/* A sweep in progress: started in the (dressed) adiabatic state at t_start, advanced on the
+ * kappa grid, read out at any time it has reached. Lets one propagation serve readouts at many
+ * times (the accuracy control grows its window this way instead of starting again). */
+typedef struct tcgpu_sweep tcgpu_sweep;
+
+tcgpu_status tcgpu_sweep_begin(const tcgpu_model *m, tcgpu_method method, double t_start,
+                               double kappa, int superadiabatic, tcgpu_sweep **s);
+tcgpu_status tcgpu_sweep_advance(tcgpu_sweep *s, double t);
+/* prob (dim doubles): populations of the dressed eigenstates at the sweep's current time. */
+tcgpu_status tcgpu_sweep_readout(tcgpu_sweep *s, double *prob);
+double tcgpu_sweep_norm_error(const tcgpu_sweep *s);
+double tcgpu_sweep_time(const tcgpu_sweep *s);
+int64_t tcgpu_sweep_steps(const tcgpu_sweep *s);
+int64_t tcgpu_sweep_applications(const tcgpu_sweep *s);
+void tcgpu_sweep_end(tcgpu_sweep *s);
+
 /* Accuracy control: chooses the window and the step from the model's time scales and tol
  * (total-variation distance of the final distribution), unless T0, Tr or kappa are given
  * (> 0), and reports what it did. */
