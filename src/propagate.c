@@ -1,5 +1,3 @@
-
-
 /* One sweep: superadiabatic start, interaction-picture steps on a smooth grid, readout.
  *
  * The grid advances a fixed "phase" kappa per step: h(t) = kappa / r(t) with the local rate
