@@ -70,12 +70,13 @@ static tcgpu_status frame_build(const tcgpu_model *m, double t, int with_hdot, f
 
 /* Overlap of psi with the dressed eigenstate k: c_k - i sum_m hdot_mk/(E_m - E_k)^2 c_m,
  * normalized to first order. c: eigenbasis amplitudes. */
-static tcgpu_cplx dressed_overlap(const frame *f, const tcgpu_cplx *c, int64_t k) {
+static tcgpu_cplx dressed_overlap(const frame *f, const tcgpu_cplx *c, const int64_t *gid,
+                                  int64_t k) {
     tcgpu_cplx s = c[k];
     double norm = 1;
     for (int64_t mm = 0; mm < f->n; ++mm) {
         double gap = f->e[mm] - f->e[k];
-        if (mm == k || gap == 0)
+        if (mm == k || gap == 0 || gid[mm] == gid[k])
             continue;
         double a = -f->hdot[k * f->n + mm] / (gap * gap);
         s.re += a * c[mm].im;
@@ -137,6 +138,10 @@ tcgpu_status adiabatic_start(const tcgpu_model *m, double t, int superadiabatic,
  * resolved by overlap. */
 static tcgpu_status assign_labels(const tcgpu_model *m, const frame *f, double t, int64_t *label);
 
+static tcgpu_status tie_groups(const tcgpu_model *m, int64_t *grp);
+static void read_ties_diabatic(const frame *f, const int64_t *label, const int64_t *grp,
+                               const tcgpu_cplx *d, double *prob);
+
 tcgpu_status adiabatic_readout(const tcgpu_model *m, double t, int superadiabatic,
                                const tcgpu_cplx *psi, double *prob) {
     frame f;
@@ -144,12 +149,11 @@ tcgpu_status adiabatic_readout(const tcgpu_model *m, double t, int superadiabati
     if (st)
         return st;
     int64_t n = f.n, *label = malloc((size_t)n * sizeof *label);
-    tcgpu_cplx *c = malloc((size_t)n * sizeof *c);
-    if (!label || !c) {
-        free(label);
-        free(c);
-        frame_free(&f);
-        return tcgpu_fail(TCGPU_ERUNTIME, "out of memory for the readout");
+    int64_t *grp = malloc((size_t)n * sizeof *grp), *gid = malloc((size_t)n * sizeof *gid);
+    tcgpu_cplx *c = malloc((size_t)n * sizeof *c), *d = malloc((size_t)n * sizeof *d);
+    if (!label || !grp || !gid || !c || !d) {
+        st = tcgpu_fail(TCGPU_ERUNTIME, "out of memory for the readout");
+        goto done;
     }
     for (int64_t j = 0; j < n; ++j) { /* c = U^T psi */
         double re = 0, im = 0;
@@ -159,13 +163,21 @@ tcgpu_status adiabatic_readout(const tcgpu_model *m, double t, int superadiabati
         }
         c[j] = (tcgpu_cplx){re, im};
     }
-    st = assign_labels(m, &f, t, label);
-    for (int64_t j = 0; !st && j < n; ++j) {
-        tcgpu_cplx s = superadiabatic ? dressed_overlap(&f, c, j) : c[j];
-        prob[label[j]] = s.re * s.re + s.im * s.im;
+    if ((st = assign_labels(m, &f, t, label)) || (st = tie_groups(m, grp)))
+        goto done;
+    for (int64_t j = 0; j < n; ++j)
+        gid[j] = grp[label[j]];
+    for (int64_t j = 0; j < n; ++j) {
+        d[j] = superadiabatic ? dressed_overlap(&f, c, gid, j) : c[j];
+        prob[label[j]] = d[j].re * d[j].re + d[j].im * d[j].im;
     }
+    read_ties_diabatic(&f, label, grp, d, prob);
+done:
     free(label);
+    free(grp);
+    free(gid);
     free(c);
+    free(d);
     frame_free(&f);
     return st;
 }
@@ -327,4 +339,83 @@ done:
     free(cap);
     free(weight);
     return st;
+}
+
+typedef struct {
+    double b, a;
+    int64_t idx;
+} slope_key;
+
+static int by_slope_key(const void *x, const void *y) {
+    const slope_key *p = x, *q = y;
+    if (p->b != q->b)
+        return p->b < q->b ? -1 : 1;
+    if (p->a != q->a)
+        return p->a < q->a ? -1 : 1;
+    return (p->idx > q->idx) - (p->idx < q->idx);
+}
+
+/* grp[i]: the lowest index of the diabatic states degenerate with i as t -> +inf (equal slope
+ * and constant, e.g. (1,0,1) and (0,2,0) for pair energies -2, 0, 2). */
+static tcgpu_status tie_groups(const tcgpu_model *m, int64_t *grp) {
+    int64_t n = m->dim;
+    slope_key *dia = malloc((size_t)n * sizeof *dia);
+    if (!dia)
+        return tcgpu_fail(TCGPU_ERUNTIME, "out of memory for the readout");
+    for (int64_t i = 0; i < n; ++i)
+        dia[i] = (slope_key){m->b[i], m->a[i], i};
+    qsort(dia, (size_t)n, sizeof *dia, by_slope_key);
+    for (int64_t r = 0; r < n;) {
+        int64_t q = r + 1;
+        while (q < n && dia[q].b == dia[r].b &&
+               fabs(dia[q].a - dia[r].a) <= 1e-9 * (fabs(dia[r].a) + 1))
+            ++q;
+        for (int64_t x = r; x < q; ++x)
+            grp[dia[x].idx] = dia[r].idx;
+        r = q;
+    }
+    free(dia);
+    return TCGPU_OK;
+}
+
+/* A degenerate group is split only by induced shifts as small as the induced couplings inside
+ * it (in TC the second-order shift depends on the total n alone), so its eigenvectors stay
+ * mixtures of its diabatic states for all t while the populations of those diabatic states
+ * settle like 1/t: the group's weight is read out in the diabatic basis. d: the (dressed)
+ * eigen-amplitudes, dressed without the group's own members. */
+static void read_ties_diabatic(const frame *f, const int64_t *label, const int64_t *grp,
+                               const tcgpu_cplx *d, double *prob) {
+    int64_t n = f->n, *size = calloc((size_t)n, sizeof *size);
+    int64_t *mem = malloc((size_t)n * sizeof *mem), *vec = malloc((size_t)n * sizeof *vec);
+    for (int64_t i = 0; size && i < n; ++i)
+        size[grp[i]]++;
+    for (int64_t g = 0; size && mem && vec && g < n; ++g) {
+        if (size[g] < 2)
+            continue;
+        int64_t nm = 0, nv = 0;
+        double tot = 0, w = 0;
+        for (int64_t i = g; i < n; ++i)
+            if (grp[i] == g)
+                mem[nm++] = i;
+        for (int64_t j = 0; j < n; ++j)
+            if (grp[label[j]] == g) {
+                vec[nv++] = j;
+                tot += d[j].re * d[j].re + d[j].im * d[j].im;
+            }
+        for (int64_t x = 0; x < nm; ++x) {
+            double re = 0, im = 0;
+            for (int64_t y = 0; y < nv; ++y) {
+                int64_t j = vec[y];
+                re += f->u[j * n + mem[x]] * d[j].re;
+                im += f->u[j * n + mem[x]] * d[j].im;
+            }
+            prob[mem[x]] = re * re + im * im;
+            w += prob[mem[x]];
+        }
+        for (int64_t x = 0; x < nm && w > 0; ++x)
+            prob[mem[x]] *= tot / w;
+    }
+    free(size);
+    free(mem);
+    free(vec);
 }
