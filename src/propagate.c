@@ -1,9 +1,9 @@
 /* One sweep: superadiabatic start, interaction-picture steps on a smooth grid, readout.
  *
  * The grid advances a fixed "phase" kappa per step: h(t) = kappa / r(t) with the local rate
- * r(t) below. It refines where the chirp beta t of the
- * interaction picture is fast and varies smoothly (a step that jumps leaves a coherent error,
- * shared/PHYSICS.md), so halving kappa halves every step: Richardson estimates stay valid. */
+ * r(t) below. It refines where the chirp beta t of the interaction picture is fast and varies
+ * smoothly (a step that jumps leaves a coherent error, shared/PHYSICS.md), so halving kappa
+ * halves every step: Richardson estimates stay valid. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,10 +142,11 @@ static tcgpu_status step(const tcgpu_model *m, const rate_ctx *rc, tcgpu_method 
 }
 
 /* Advance x from a to b in steps of phase ~kappa. */
-static tcgpu_status march(const tcgpu_model *m, const rate_ctx *rc, const tcgpu_sweep_opts *o,
-                          double a, double b, tcgpu_cplx *x, work *wk, tcgpu_sweep_result *r) {
+static tcgpu_status march(const tcgpu_model *m, const rate_ctx *rc, tcgpu_method method,
+                          double kappa, double a, double b, tcgpu_cplx *x, work *wk, int64_t *steps,
+                          int64_t *apps) {
     double total = rate_total(rc, a, b);
-    int64_t S = (int64_t)ceil(total / o->kappa);
+    int64_t S = (int64_t)ceil(total / kappa);
     if (S < 1)
         S = 1;
     double du = total / (double)S, t = a;
@@ -153,12 +154,12 @@ static tcgpu_status march(const tcgpu_model *m, const rate_ctx *rc, const tcgpu_
         double h = s + 1 == S ? b - t : next_step(rc, t, du);
         if (s + 1 < S && t + h > b)
             h = (b - t) / (double)(S - s);
-        tcgpu_status st = step(m, rc, o->method, t, h, x, wk, &r->applications);
+        tcgpu_status st = step(m, rc, method, t, h, x, wk, apps);
         if (st)
             return st;
         t += h;
     }
-    r->steps += S;
+    *steps += S;
     return TCGPU_OK;
 }
 
@@ -247,11 +248,8 @@ tcgpu_status tcgpu_sweep_begin(const tcgpu_model *m, tcgpu_method method, double
 tcgpu_status tcgpu_sweep_advance(tcgpu_sweep *s, double t) {
     if (!(t > s->t))
         return tcgpu_fail(TCGPU_EINVAL, "sweep is at t = %g; cannot advance to t = %g", s->t, t);
-    tcgpu_sweep_opts o = {s->method, s->t, t, {0, 0}, s->kappa, s->superadiabatic};
-    tcgpu_sweep_result r = {NULL, {NULL, NULL}, 0, 0, 0};
-    tcgpu_status st = march(s->m, &s->rc, &o, s->t, t, s->x, &s->wk, &r);
-    s->steps += r.steps;
-    s->applications += r.applications;
+    tcgpu_status st = march(s->m, &s->rc, s->method, s->kappa, s->t, t, s->x, &s->wk, &s->steps,
+                            &s->applications);
     s->t = t;
     return st;
 }
@@ -281,8 +279,8 @@ void tcgpu_sweep_end(tcgpu_sweep *s) {
 tcgpu_status tcgpu_sweep_run(const tcgpu_model *m, const tcgpu_sweep_opts *o,
                              tcgpu_sweep_result *r) {
     if (!(o->t_end > o->t_start))
-        return tcgpu_fail(TCGPU_EINVAL, "window [%g, %g]: expected t_start < t_end",
-                          o->t_start, o->t_end);
+        return tcgpu_fail(TCGPU_EINVAL, "window [%g, %g]: expected t_start < t_end", o->t_start,
+                          o->t_end);
     tcgpu_sweep *s;
     tcgpu_status st = tcgpu_sweep_begin(m, o->method, o->t_start, o->kappa, o->superadiabatic, &s);
     for (int c = 0; c < 2; ++c)
