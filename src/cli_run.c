@@ -77,59 +77,75 @@ static void write_headers(FILE *s, FILE *d, int K, int levels) {
     fputs(",prob\n", d);
 }
 
-static int one_sweep(const run_job *j, size_t idx, double g, double beta, double eps, FILE *s,
-                     FILE *d) {
+/* One sweep's outcome, computed in parallel and written in sweep order. */
+typedef struct {
+    size_t idx;
+    double g, beta, eps, e[TCGPU_MAX_CHANNELS];
     tcgpu_model m;
-    double e[TCGPU_MAX_CHANNELS], mean[TCGPU_MAX_CHANNELS + 1], mean_n, eta;
-    int rc = cli_status(CMD, build(j, g, beta, eps, &m, e));
-    if (rc)
-        return rc;
-    double *p = calloc((size_t)m.dim, sizeof *p), *ex = calloc((size_t)m.dim, sizeof *ex);
-    tcgpu_auto_opts o = {j->method, j->tol, j->T, j->T, j->dt, 0};
-    if (!strcmp(j->model, "heff") && j->T > 0)
-        o.T0 = j->T * 1e-4;
+    int built, rc;
+    double *p, *ex;
     tcgpu_auto_report r;
-    rc = !p || !ex ? (cli_error(CMD, "out of memory"), CLI_RUNTIME)
-                   : cli_status(CMD, tcgpu_sweep_auto(&m, &o, p, &r));
-    int mlz = m.kind == TCGPU_MODEL_MLZ; /* a user's model: no exact solution, no channels */
-    if (!rc && !mlz)
-        rc = cli_status(CMD, tcgpu_exact_for_model(&m, m.kind == TCGPU_MODEL_LZ ? NULL : e, ex));
-    if (!rc) {
-        int levels = m.kind == TCGPU_MODEL_LZ || m.kind == TCGPU_MODEL_DO || mlz;
-        int nk = mlz ? 0 : levels ? (int)m.dim - 1 : m.K;
-        tcgpu_reduce_means(&m, p, mean, &mean_n, &eta);
-        double nan = NAN, tv = mlz ? nan : tcgpu_tv(p, ex, m.dim);
-        double mx = mlz ? nan : tcgpu_maxabs(p, ex, m.dim);
-        fprintf(s, "%zu,%s,%lld,%d,%.17g,%.17g,%.17g,%s,%.17g,%lld,%.3e,%.3e", idx, j->model,
-                (long long)m.N, nk, g, beta, eps, j->method ? "magnus4" : "rk4", r.Tr,
-                (long long)r.steps, r.norm_error, r.err_estimate);
-        for (int k = 0; k < nk; ++k)
-            fprintf(s, ",%.17g", mean[k]);
-        fputc(',', s);
-        cli_csv_num(s, mlz ? nan : mean_n);
-        fputc(',', s);
-        cli_csv_num(s, mlz ? nan : eta);
-        fputc(',', s);
-        cli_csv_num(s, tv);
-        fputc(',', s);
-        cli_csv_num(s, mx);
-        fprintf(s, ",%.3f,%.17g,%.17g,%.6g,%lld\n", r.seconds,
-                m.kind == TCGPU_MODEL_HEFF ? r.T0 : -r.T0, r.Tr, r.kappa,
-                (long long)r.applications);
-        for (int64_t i = 0; i < m.dim; ++i) {
-            fprintf(d, "%zu", idx);
-            if (levels)
-                fprintf(d, ",%lld", (long long)i);
-            else
-                for (int k = 0; k < m.K; ++k)
-                    fprintf(d, ",%d", m.labels[i * m.K + k]);
-            fprintf(d, ",%.17g\n", p[i]);
-        }
+} sweep_out;
+
+static void sweep_compute(const run_job *j, sweep_out *o) {
+    o->rc = cli_status(CMD, build(j, o->g, o->beta, o->eps, &o->m, o->e));
+    if (o->rc)
+        return;
+    o->built = 1;
+    o->p = calloc((size_t)o->m.dim, sizeof *o->p);
+    o->ex = calloc((size_t)o->m.dim, sizeof *o->ex);
+    tcgpu_auto_opts ao = {j->method, j->tol, j->T, j->T, j->dt, 0};
+    if (!strcmp(j->model, "heff") && j->T > 0)
+        ao.T0 = j->T * 1e-4;
+    o->rc = !o->p || !o->ex ? (cli_error(CMD, "out of memory"), CLI_RUNTIME)
+                            : cli_status(CMD, tcgpu_sweep_auto(&o->m, &ao, o->p, &o->r));
+    if (!o->rc && o->m.kind != TCGPU_MODEL_MLZ) /* a user's model has no exact solution */
+        o->rc = cli_status(
+            CMD, tcgpu_exact_for_model(&o->m, o->m.kind == TCGPU_MODEL_LZ ? NULL : o->e, o->ex));
+}
+
+static void sweep_write(const run_job *j, const sweep_out *o, FILE *s, FILE *d) {
+    const tcgpu_model *m = &o->m;
+    const tcgpu_auto_report *r = &o->r;
+    double mean[TCGPU_MAX_CHANNELS + 1], mean_n, eta;
+    int mlz = m->kind == TCGPU_MODEL_MLZ; /* no exact solution, no channels */
+    int levels = m->kind == TCGPU_MODEL_LZ || m->kind == TCGPU_MODEL_DO || mlz;
+    int nk = mlz ? 0 : levels ? (int)m->dim - 1 : m->K;
+    tcgpu_reduce_means(m, o->p, mean, &mean_n, &eta);
+    double nan = NAN, tv = mlz ? nan : tcgpu_tv(o->p, o->ex, m->dim);
+    double mx = mlz ? nan : tcgpu_maxabs(o->p, o->ex, m->dim);
+    fprintf(s, "%zu,%s,%lld,%d,%.17g,%.17g,%.17g,%s,%.17g,%lld,%.3e,%.3e", o->idx, j->model,
+            (long long)m->N, nk, o->g, o->beta, o->eps, j->method ? "magnus4" : "rk4", r->Tr,
+            (long long)r->steps, r->norm_error, r->err_estimate);
+    for (int k = 0; k < nk; ++k)
+        fprintf(s, ",%.17g", mean[k]);
+    fputc(',', s);
+    cli_csv_num(s, mlz ? nan : mean_n);
+    fputc(',', s);
+    cli_csv_num(s, mlz ? nan : eta);
+    fputc(',', s);
+    cli_csv_num(s, tv);
+    fputc(',', s);
+    cli_csv_num(s, mx);
+    fprintf(s, ",%.3f,%.17g,%.17g,%.6g,%lld\n", r->seconds,
+            m->kind == TCGPU_MODEL_HEFF ? r->T0 : -r->T0, r->Tr, r->kappa,
+            (long long)r->applications);
+    for (int64_t i = 0; i < m->dim; ++i) {
+        fprintf(d, "%zu", o->idx);
+        if (levels)
+            fprintf(d, ",%lld", (long long)i);
+        else
+            for (int k = 0; k < m->K; ++k)
+                fprintf(d, ",%d", m->labels[i * m->K + k]);
+        fprintf(d, ",%.17g\n", o->p[i]);
     }
-    free(p);
-    free(ex);
-    tcgpu_model_free(&m);
-    return rc;
+}
+
+static void sweep_free(sweep_out *o) {
+    free(o->p);
+    free(o->ex);
+    if (o->built)
+        tcgpu_model_free(&o->m);
 }
 
 static int parse(const cli_parsed *a, run_job *j) {
@@ -200,16 +216,43 @@ static int parse(const cli_parsed *a, run_job *j) {
     return CLI_OK;
 }
 
+#if defined(__GNUC__)
+/* OpenBLAS runs its own threads per call; inside the sweep threads they would oversubscribe
+ * the cores (weak: absent with another BLAS). */
+void openblas_set_num_threads(int) __attribute__((weak));
+#endif
+
+/* Sweeps run in parallel (OpenMP, one sweep per thread, longest-first is not known so the
+ * schedule is dynamic); rows are written in sweep order as each sweep and all before it are
+ * done. The first failure stops the sweeps not yet started. */
 static int sweeps(const run_job *j, FILE *s, FILE *d) {
     size_t total = j->zip ? j->nb : j->nb * j->ng * j->ne;
+    int rc = CLI_OK;
+#if defined(__GNUC__)
+    if (openblas_set_num_threads)
+        openblas_set_num_threads(1);
+#endif
+#pragma omp parallel for schedule(dynamic, 1) ordered
     for (size_t i = 0; i < total; ++i) {
         size_t ib = j->zip ? i : i % j->nb, ig = j->zip ? (j->ng > 1 ? i : 0) : i / j->nb % j->ng;
         size_t ie = j->zip ? (j->ne > 1 ? i : 0) : i / (j->nb * j->ng);
-        int rc = one_sweep(j, i, j->g[ig], j->beta[ib], j->eps[ie], s, d);
-        if (rc)
-            return rc;
+        sweep_out o = {.idx = i, .g = j->g[ig], .beta = j->beta[ib], .eps = j->eps[ie]};
+        int stop;
+#pragma omp atomic read
+        stop = rc;
+        if (!stop)
+            sweep_compute(j, &o);
+#pragma omp ordered
+        {
+            if (!rc && !stop && o.rc) {
+#pragma omp atomic write
+                rc = o.rc;
+            } else if (!rc && !stop)
+                sweep_write(j, &o, s, d);
+        }
+        sweep_free(&o);
     }
-    return CLI_OK;
+    return rc;
 }
 
 int cli_run(int argc, char **argv) {

@@ -235,3 +235,36 @@ Test(cli_run, writes_summary_and_dist_and_refuses_bad_input) {
     expect_bad_input("run --grid diagonal", "diagonal");
     expect_bad_input("run --eps -1", "-1");
 }
+
+/* Sweeps run on OpenMP threads; the tables must not depend on how many. */
+Test(cli_run, threads_leave_rows_in_sweep_order_and_results_unchanged) {
+    char d1[] = "/tmp/tcgpu_omp1_XXXXXX", d2[] = "/tmp/tcgpu_omp2_XXXXXX", args[512], path[600];
+    static char a[65536], b[65536];
+    cr_assert_not_null(mkdtemp(d1));
+    cr_assert_not_null(mkdtemp(d2));
+    const char *scan = "run --model tc --N 3 --channels 2 --beta 3,0.5,10,1,30 --eps 0.5,0.25";
+    snprintf(args, sizeof args, "%s --out %s", scan, d1);
+    cr_expect_eq(run("OMP_NUM_THREADS=1", args)->status, 0);
+    snprintf(args, sizeof args, "%s --out %s", scan, d2);
+    cr_expect_eq(run("OMP_NUM_THREADS=3", args)->status, 0);
+    snprintf(path, sizeof path, "%s/dist.csv", d1);
+    slurp(path, a, sizeof a);
+    snprintf(path, sizeof path, "%s/dist.csv", d2);
+    slurp(path, b, sizeof b);
+    cr_expect_eq(count_lines(a), 1 + 10 * 10);
+    cr_expect_str_eq(a, b, "dist.csv differs between 1 and 3 threads");
+    snprintf(path, sizeof path, "%s/summary.csv", d2);
+    slurp(path, b, sizeof b);
+    const char *row = strchr(b, '\n');
+    for (int i = 0; i < 10 && row; ++i) { /* sweep column counts up; beta cycles fastest */
+        static const double betas[] = {3, 0.5, 10, 1, 30};
+        int idx;
+        double g, beta;
+        cr_expect_eq(sscanf(row + 1, "%d,tc,3,2,%lf,%lf", &idx, &g, &beta), 3, "%.80s", row + 1);
+        cr_expect_eq(idx, i);
+        cr_expect_float_eq(beta, betas[i % 5], 1e-15);
+        row = strchr(row + 1, '\n');
+    }
+    snprintf(args, sizeof args, "rm -rf %s %s", d1, d2);
+    cr_expect_eq(system(args), 0);
+}
