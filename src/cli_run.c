@@ -5,8 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "cli.h"
+#include "run_record.h"
 #include "tcgpu/exact.h"
 #include "tcgpu/model.h"
 #include "tcgpu/propagate.h"
@@ -225,7 +230,7 @@ void openblas_set_num_threads(int) __attribute__((weak));
 /* Sweeps run in parallel (OpenMP, one sweep per thread, longest-first is not known so the
  * schedule is dynamic); rows are written in sweep order as each sweep and all before it are
  * done. The first failure stops the sweeps not yet started. */
-static int sweeps(const run_job *j, FILE *s, FILE *d) {
+static int sweeps(const run_job *j, FILE *s, FILE *d, size_t *done, double *updates) {
     size_t total = j->zip ? j->nb : j->nb * j->ng * j->ne;
     int rc = CLI_OK;
 #if defined(__GNUC__)
@@ -247,8 +252,11 @@ static int sweeps(const run_job *j, FILE *s, FILE *d) {
             if (!rc && !stop && o.rc) {
 #pragma omp atomic write
                 rc = o.rc;
-            } else if (!rc && !stop)
+            } else if (!rc && !stop) {
                 sweep_write(j, &o, s, d);
+                ++*done;
+                *updates += (double)o.r.applications * (double)o.m.dim;
+            }
         }
         sweep_free(&o);
     }
@@ -268,11 +276,20 @@ int cli_run(int argc, char **argv) {
                   opts);
         return CLI_OK;
     }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    char started[32];
+    time_t now = time(NULL);
+    strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    size_t done = 0;
+    double updates = 0;
     rc = parse(&a, &j);
+    int folder = 0;
     if (!rc && mkdir(j.out, 0777) != 0 && errno != EEXIST) {
         cli_error(CMD, "cannot create the output folder '%s': %s", j.out, strerror(errno));
         rc = CLI_RUNTIME;
     }
+    folder = !rc;
     char sp[4096], dp[4096];
     cli_output so, dout;
     snprintf(sp, sizeof sp, "%s/summary.csv", j.out);
@@ -282,12 +299,55 @@ int cli_run(int argc, char **argv) {
             int mlz = !strcmp(j.model, "mlz");
             int levels = !strcmp(j.model, "lz") || !strcmp(j.model, "do") || mlz;
             write_headers(so.f, dout.f, mlz ? 0 : j.K, levels);
-            rc = sweeps(&j, so.f, dout.f);
+            rc = sweeps(&j, so.f, dout.f, &done, &updates);
             int rd = cli_output_close(CMD, &dout, rc == CLI_OK);
             rc = rc ? rc : rd;
         }
         int rs = cli_output_close(CMD, &so, rc == CLI_OK);
         rc = rc ? rc : rs;
+    }
+    if (folder) {
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        char rp[4096];
+        snprintf(rp, sizeof rp, "%s/run.json", j.out);
+        run_record rec = {
+            .argc = argc,
+            .argv = argv,
+            .model = j.model,
+            .method = j.method == TCGPU_METHOD_RK4 ? "rk4" : "magnus4",
+            .grid = j.zip ? "zip" : "product",
+            .file = j.file,
+            .N = j.N,
+            .K = j.K,
+            .has_levels = j.has_levels,
+            .levels = j.levels,
+            .beta = j.beta,
+            .g = j.g,
+            .eps = j.eps,
+            .nb = j.nb,
+            .ng = j.ng,
+            .ne = j.ne,
+            .tol = j.tol,
+            .T = j.T,
+            .dt = j.dt,
+#ifdef _OPENMP
+            .threads = omp_get_max_threads(),
+#else
+            .threads = 1,
+#endif
+            .started = started,
+            .wall_seconds =
+                (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec),
+            .sweeps_total = j.zip ? j.nb : j.nb * j.ng * j.ne,
+            .sweeps_done = done,
+            .amplitude_updates = updates,
+            .completed = rc == CLI_OK,
+            .error = rc == CLI_OK
+                         ? NULL
+                         : "a sweep failed (see stderr); summary.csv and dist.csv were not kept",
+        };
+        int rr = run_record_write(CMD, rp, &rec);
+        rc = rc ? rc : rr;
     }
     free(j.beta);
     free(j.g);

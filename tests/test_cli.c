@@ -1,5 +1,6 @@
 /* `tcgpu exact` as a user meets it: headers, files complete or absent, and bad input answered
  * by one line on stderr and exit status 2. */
+#include <cjson/cJSON.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <string.h>
@@ -266,5 +267,44 @@ Test(cli_run, threads_leave_rows_in_sweep_order_and_results_unchanged) {
         row = strchr(row + 1, '\n');
     }
     snprintf(args, sizeof args, "rm -rf %s %s", d1, d2);
+    cr_expect_eq(system(args), 0);
+}
+
+static cJSON *read_json(const char *dir) {
+    static char buf[65536];
+    char path[600];
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    slurp(path, buf, sizeof buf);
+    return cJSON_Parse(buf);
+}
+
+Test(cli_run, run_json_records_parameters_timings_and_completion) {
+    char dir[] = "/tmp/tcgpu_json_XXXXXX", args[512];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(args, sizeof args, "run --N 2 --beta 1,3 --eps 0.25 --out %s", dir);
+    cr_expect_eq(run("OMP_NUM_THREADS=2", args)->status, 0);
+    cJSON *j = read_json(dir);
+    cr_assert_not_null(j, "run.json is not valid JSON");
+    cr_expect(cJSON_IsTrue(cJSON_GetObjectItem(j, "completed")));
+    cJSON *p = cJSON_GetObjectItem(j, "parameters"), *t = cJSON_GetObjectItem(j, "timings");
+    cr_expect_eq(cJSON_GetArraySize(cJSON_GetObjectItem(p, "beta")), 2);
+    cr_expect_float_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(p, "eps"), 0)->valuedouble, 0.25,
+                       1e-15);
+    cr_expect_eq(cJSON_GetObjectItem(t, "sweeps_done")->valueint, 2);
+    cr_expect_gt(cJSON_GetObjectItem(t, "sweeps_per_second")->valuedouble, 0);
+    cr_expect_eq(cJSON_GetObjectItem(j, "threads")->valueint, 2);
+    cr_expect_str_eq(cJSON_GetObjectItem(j, "backend")->valuestring, "cpu");
+    cr_expect_str_eq(cJSON_GetObjectItem(j, "method")->valuestring, "magnus4");
+    cr_expect_not_null(strstr(cJSON_GetObjectItem(j, "command")->valuestring, "--beta 1,3"));
+    cJSON_Delete(j);
+    /* A run that fails after the folder exists leaves a record saying so, and no tables. */
+    snprintf(args, sizeof args, "run --model mlz --file /nonexistent/model.txt --out %s", dir);
+    cr_expect_neq(run(NULL, args)->status, 0);
+    j = read_json(dir);
+    cr_assert_not_null(j);
+    cr_expect(cJSON_IsFalse(cJSON_GetObjectItem(j, "completed")));
+    cr_expect_not_null(cJSON_GetObjectItem(j, "error"));
+    cJSON_Delete(j);
+    snprintf(args, sizeof args, "rm -rf %s", dir);
     cr_expect_eq(system(args), 0);
 }

@@ -1,0 +1,110 @@
+/* run.json for `tcgpu run`: what ran, on what, how long, and whether it finished. */
+#include "run_record.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#ifndef TCGPU_VERSION
+#define TCGPU_VERSION "unknown"
+#endif
+#ifndef TCGPU_GIT_COMMIT
+#define TCGPU_GIT_COMMIT "unknown"
+#endif
+
+/* The CPU's model name from /proc/cpuinfo ("unknown" elsewhere). */
+static void cpu_name(char *buf, size_t len) {
+    snprintf(buf, len, "unknown");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[512];
+    while (f && fgets(line, sizeof line, f)) {
+        char *c = strchr(line, ':');
+        if (!strncmp(line, "model name", 10) && c) {
+            c += 1 + (c[1] == ' ');
+            c[strcspn(c, "\n")] = '\0';
+            snprintf(buf, len, "%s", c);
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+}
+
+static cJSON *numbers(const double *v, size_t n) {
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < n; ++i)
+        cJSON_AddItemToArray(a, cJSON_CreateNumber(v[i]));
+    return a;
+}
+
+static cJSON *build(const run_record *r) {
+    cJSON *o = cJSON_CreateObject(), *p = cJSON_CreateObject(), *t = cJSON_CreateObject();
+    char cmd[8192] = "tcgpu run", cpu[256];
+    for (int i = 0; i < r->argc; ++i) {
+        size_t n = strlen(cmd);
+        snprintf(cmd + n, sizeof cmd - n, " %s", r->argv[i]);
+    }
+    cpu_name(cpu, sizeof cpu);
+    cJSON_AddStringToObject(o, "tool", "tcgpu");
+    cJSON_AddStringToObject(o, "version", TCGPU_VERSION);
+    cJSON_AddStringToObject(o, "git_commit", TCGPU_GIT_COMMIT);
+    cJSON_AddStringToObject(o, "command", cmd);
+    cJSON_AddStringToObject(o, "started_utc", r->started);
+    cJSON_AddBoolToObject(o, "completed", r->completed);
+    if (r->error)
+        cJSON_AddStringToObject(o, "error", r->error);
+    cJSON_AddItemToObject(o, "parameters", p);
+    cJSON_AddStringToObject(p, "model", r->model);
+    if (r->file)
+        cJSON_AddStringToObject(p, "file", r->file);
+    cJSON_AddNumberToObject(p, "N", (double)r->N);
+    cJSON_AddNumberToObject(p, "channels", r->K);
+    cJSON_AddItemToObject(p, "g", numbers(r->g, r->ng));
+    cJSON_AddItemToObject(p, "beta", numbers(r->beta, r->nb));
+    cJSON_AddItemToObject(p, "eps", numbers(r->eps, r->ne));
+    if (r->has_levels)
+        cJSON_AddItemToObject(p, "levels", numbers(r->levels, (size_t)r->K));
+    cJSON_AddStringToObject(p, "grid", r->grid);
+    cJSON_AddStringToObject(o, "method", r->method);
+    cJSON_AddNumberToObject(o, "tolerance", r->tol);
+    if (r->T > 0)
+        cJSON_AddNumberToObject(o, "window_T", r->T);
+    if (r->dt > 0)
+        cJSON_AddNumberToObject(o, "step_kappa", r->dt);
+    cJSON_AddStringToObject(o, "backend", "cpu");
+    cJSON_AddStringToObject(o, "device", cpu);
+    cJSON_AddNumberToObject(o, "threads", r->threads);
+    cJSON_AddItemToObject(o, "timings", t);
+    cJSON_AddNumberToObject(t, "wall_seconds", r->wall_seconds);
+    cJSON_AddNumberToObject(t, "sweeps_total", (double)r->sweeps_total);
+    cJSON_AddNumberToObject(t, "sweeps_done", (double)r->sweeps_done);
+    double w = r->wall_seconds > 0 ? r->wall_seconds : 1e-9;
+    cJSON_AddNumberToObject(t, "sweeps_per_second", (double)r->sweeps_done / w);
+    cJSON_AddNumberToObject(t, "amplitude_updates_per_second", r->amplitude_updates / w);
+    cJSON *out = cJSON_CreateArray();
+    cJSON_AddItemToArray(out, cJSON_CreateString("summary.csv"));
+    cJSON_AddItemToArray(out, cJSON_CreateString("dist.csv"));
+    cJSON_AddItemToObject(o, "outputs", out);
+    return o;
+}
+
+int run_record_write(const char *cmd, const char *path, const run_record *r) {
+    cJSON *o = build(r);
+    char *text = o ? cJSON_Print(o) : NULL;
+    cJSON_Delete(o);
+    if (!text) {
+        cli_error(cmd, "out of memory while writing %s", path);
+        return CLI_RUNTIME;
+    }
+    cli_output f;
+    int rc = cli_output_open(cmd, path, &f);
+    if (!rc) {
+        int ok = fputs(text, f.f) >= 0 && fputc('\n', f.f) != EOF;
+        rc = cli_output_close(cmd, &f, ok);
+    }
+    free(text);
+    return rc;
+}

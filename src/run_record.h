@@ -1,0 +1,30 @@
+/* run.json: the record written beside every `tcgpu run` result (cJSON, Debian's libcjson). */
+#ifndef TCGPU_RUN_RECORD_H
+#define TCGPU_RUN_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    int argc;
+    char **argv; /* the options after `tcgpu run` */
+    const char *model, *method, *grid, *file;
+    int64_t N;
+    int K, has_levels;
+    const double *levels;
+    const double *beta, *g, *eps;
+    size_t nb, ng, ne;
+    double tol, T, dt;
+    int threads;
+    const char *started; /* ISO 8601, UTC */
+    double wall_seconds;
+    size_t sweeps_total, sweeps_done;
+    double amplitude_updates; /* coupling applications x dimension, summed over sweeps */
+    int completed;
+    const char *error; /* NULL when the run succeeded */
+} run_record;
+
+/* Writes path under a temporary name and renames it when complete. Returns a CLI_* code. */
+int run_record_write(const char *cmd, const char *path, const run_record *r);
+
+#endif
