@@ -93,6 +93,15 @@ Test(sweep, degenerate_final_states_are_read_out_in_the_diabatic_basis) {
     expect_case(&m, e3, "tc K=3 N=4 beta=30 eps=0.5");
 }
 
+Test(sweep, window_extrapolation_is_not_fooled_by_an_oscillating_residual) {
+    /* Its residual oscillates with Tr: extrapolating in the window on the agreement of two
+     * extrapolations alone stopped at Tr = 22.5 with TV 1.2e-6 and an estimate of 2.2e-7. */
+    static const double e2[2] = {-1, 1};
+    tcgpu_model m;
+    ASSERT_OK(tcgpu_model_tc(&m, 1, 2, 1.0, 30.0, e2));
+    expect_case(&m, e2, "tc K=2 N=1 beta=30 eps=0.5");
+}
+
 Test(sweep, superadiabatic_readout_beats_plain_adiabatic) {
     tcgpu_model m;
     ASSERT_OK(tcgpu_model_lz(&m, 1.0, 1.0));
