@@ -9,7 +9,7 @@
 
 #include "tcgpu/status.h"
 
-enum { CLI_OK = 0, CLI_RUNTIME = 1, CLI_BADINPUT = 2 };
+enum { CLI_OK = 0, CLI_RUNTIME = 1, CLI_BADINPUT = 2, CLI_INTERRUPTED = 130 };
 
 /* One option of a subcommand: its name without "--", whether it takes a value, its help. */
 typedef struct {

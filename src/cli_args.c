@@ -252,6 +252,8 @@ void cli_csv_num(FILE *f, double v) {
 int cli_status(const char *cmd, tcgpu_status st) {
     if (st == TCGPU_OK)
         return CLI_OK;
+    if (st == TCGPU_EINTR) /* the caller reports the interruption once */
+        return CLI_INTERRUPTED;
     cli_error(cmd, "%s", tcgpu_last_error());
     return st == TCGPU_ERUNTIME ? CLI_RUNTIME : CLI_BADINPUT;
 }

@@ -2,6 +2,7 @@
  * DIR/summary.csv (one row per sweep) and DIR/dist.csv (final distributions). */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -293,12 +294,13 @@ static int sweeps(const run_job *j, FILE *s, FILE *d, size_t *done, double *upda
         int stop;
 #pragma omp atomic read
         stop = rc;
+        stop |= tcgpu_stop_requested();
         if (!stop)
             sweep_compute(j, o);
 #pragma omp critical(tcgpu_run_write)
         {
             ready[i] = 1;
-            if (!stop && o->rc && !rc) {
+            if (!stop && o->rc && o->rc != CLI_INTERRUPTED && !rc) {
 #pragma omp atomic write
                 rc = o->rc;
             }
@@ -318,7 +320,22 @@ static int sweeps(const run_job *j, FILE *s, FILE *d, size_t *done, double *upda
         sweep_free(&slot[next]);
     free(slot);
     free(ready);
-    return rc;
+    return !rc && tcgpu_stop_requested() ? CLI_INTERRUPTED : rc;
+}
+
+static void on_signal(int sig) {
+    (void)sig;
+    tcgpu_request_stop();
+}
+
+/* Ctrl-C or SIGTERM: running sweeps stop within a few hundred steps, finished ones are kept. */
+static void catch_signals(int on) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on ? on_signal : SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }
 
 int cli_run(int argc, char **argv) {
@@ -357,11 +374,14 @@ int cli_run(int argc, char **argv) {
             int mlz = !strcmp(j.model, "mlz");
             int levels = !strcmp(j.model, "lz") || !strcmp(j.model, "do") || mlz;
             write_headers(so.f, dout.f, mlz ? 0 : j.K, levels);
+            tcgpu_clear_stop();
+            catch_signals(1);
             rc = sweeps(&j, so.f, dout.f, &done, &updates);
-            int rd = cli_output_close(CMD, &dout, rc == CLI_OK);
+            catch_signals(0);
+            int rd = cli_output_close(CMD, &dout, rc == CLI_OK || rc == CLI_INTERRUPTED);
             rc = rc ? rc : rd;
         }
-        int rs = cli_output_close(CMD, &so, rc == CLI_OK);
+        int rs = cli_output_close(CMD, &so, rc == CLI_OK || rc == CLI_INTERRUPTED);
         rc = rc ? rc : rs;
     }
     if (folder) {
@@ -400,10 +420,16 @@ int cli_run(int argc, char **argv) {
             .sweeps_done = done,
             .amplitude_updates = updates,
             .completed = rc == CLI_OK,
-            .error = rc == CLI_OK
-                         ? NULL
+            .interrupted = rc == CLI_INTERRUPTED,
+            .error = rc == CLI_OK ? NULL
+                     : rc == CLI_INTERRUPTED
+                         ? "interrupted by a signal; the finished sweeps are in summary.csv and "
+                           "dist.csv"
                          : "a sweep failed (see stderr); summary.csv and dist.csv were not kept",
         };
+        if (rc == CLI_INTERRUPTED)
+            cli_error(CMD, "interrupted; %zu of %zu sweeps finished and written to %s", done,
+                      rec.sweeps_total, j.out);
         int rr = run_record_write(CMD, rp, &rec);
         rc = rc ? rc : rr;
     }

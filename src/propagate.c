@@ -157,6 +157,8 @@ static tcgpu_status march(const tcgpu_model *m, const rate_ctx *rc, tcgpu_method
         tcgpu_status st = step(m, rc, method, t, h, x, wk, apps);
         if (st)
             return st;
+        if ((s & 255) == 255 && tcgpu_stop_requested())
+            return tcgpu_fail(TCGPU_EINTR, "interrupted at t = %g", t);
         t += h;
     }
     *steps += S;

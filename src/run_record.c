@@ -54,6 +54,7 @@ static cJSON *build(const run_record *r) {
     cJSON_AddStringToObject(o, "command", cmd);
     cJSON_AddStringToObject(o, "started_utc", r->started);
     cJSON_AddBoolToObject(o, "completed", r->completed);
+    cJSON_AddBoolToObject(o, "interrupted", r->interrupted);
     if (r->error)
         cJSON_AddStringToObject(o, "error", r->error);
     cJSON_AddItemToObject(o, "parameters", p);

@@ -272,7 +272,7 @@ Test(cli_run, threads_leave_rows_in_sweep_order_and_results_unchanged) {
 
 static cJSON *read_json(const char *dir) {
     static char buf[65536];
-    char path[600];
+    char path[1024];
     snprintf(path, sizeof path, "%s/run.json", dir);
     slurp(path, buf, sizeof buf);
     return cJSON_Parse(buf);
@@ -307,4 +307,49 @@ Test(cli_run, run_json_records_parameters_timings_and_completion) {
     cJSON_Delete(j);
     snprintf(args, sizeof args, "rm -rf %s", dir);
     cr_expect_eq(system(args), 0);
+}
+
+/* Ctrl-C mid-run: the finished sweep is kept in complete tables, the record says so, exit 130.
+ * One thread, so that sweep 0 (fast) finishes before sweep 1 (eps = 0.1, beta = 10: minutes)
+ * is interrupted; the signal goes once sweep 0's row is on stdout. */
+Test(cli_run, sigint_keeps_finished_sweeps_and_exits_130) {
+    char dir[] = "/tmp/tcgpu_intr_XXXXXX", cmd[2048], path[600];
+    static char buf[65536];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(cmd, sizeof cmd,
+             "cd %s && (OMP_NUM_THREADS=1 %s run --N 10 --beta 0.3,10 --eps 0.1 --out res "
+             ">out 2>err & p=$!; n=0; while ! grep -qs '^ *0 ' out && [ $n -lt 600 ]; do "
+             "sleep 0.1; n=$((n+1)); done; sleep 0.5; kill -INT $p; wait $p; echo $? >status)",
+             dir, TCGPU_BIN);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/status", dir);
+    slurp(path, buf, sizeof buf);
+    cr_expect_eq(atoi(buf), 130, "exit status %s", buf);
+    snprintf(path, sizeof path, "%s/err", dir);
+    slurp(path, buf, sizeof buf);
+    cr_expect_not_null(strstr(buf, "1 of 2 sweeps"), "stderr: %s", buf);
+    snprintf(path, sizeof path, "%s/res/summary.csv", dir);
+    slurp(path, buf, sizeof buf);
+    cr_expect_eq(count_lines(buf), 2, "header and sweep 0: %s", buf);
+    snprintf(path, sizeof path, "%s/res/dist.csv", dir);
+    slurp(path, buf, sizeof buf);
+    cr_expect_eq(count_lines(buf), 1 + 66, "sweep 0's distribution over C(12, 2) states");
+    cJSON *j = read_json(dir);
+    cr_expect_null(j, "run.json belongs in res/");
+    cJSON_Delete(j);
+    snprintf(path, sizeof path, "%s/res", dir);
+    j = read_json(path);
+    cr_assert_not_null(j);
+    cr_expect(cJSON_IsFalse(cJSON_GetObjectItem(j, "completed")));
+    cr_expect(cJSON_IsTrue(cJSON_GetObjectItem(j, "interrupted")));
+    cJSON_Delete(j);
+    int files = 0;
+    DIR *d = opendir(path);
+    for (struct dirent *e; d && (e = readdir(d));)
+        files += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    cr_expect_eq(files, 3, "only summary.csv, dist.csv and run.json: no temporary file left");
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_expect_eq(system(cmd), 0);
 }
