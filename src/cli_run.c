@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -34,7 +35,8 @@ static const cli_option opts[] = {
     {"tol", 1, "target total-variation error of each final distribution (default 1e-6)"},
     {"T", 1, "window (-T, T) instead of the automatic one (heff: (T/1e4, T))"},
     {"dt", 1, "step parameter: phase advanced per step (default automatic)"},
-    {"out", 1, "output folder (default tcgpu-out)"},
+    {"out", 1, "output folder (default: a new folder tcgpu-run-DATE-TIME)"},
+    {"progress", 0, "progress line on stderr every few seconds (always, on a terminal)"},
     {"help", 0, "show this help"},
     {NULL, 0, NULL},
 };
@@ -42,7 +44,7 @@ static const cli_option opts[] = {
 typedef struct {
     const char *model, *out, *file;
     int64_t N;
-    int K, zip, has_levels;
+    int K, zip, has_levels, progress;
     tcgpu_method method;
     double tol, T, dt, levels[TCGPU_MAX_CHANNELS];
     double *beta, *g, *eps;
@@ -195,7 +197,8 @@ static int parse(const cli_parsed *a, run_job *j) {
     int64_t K = 2;
     memset(j, 0, sizeof *j);
     j->model = (v = cli_get(a, "model")) ? v : "tc";
-    j->out = (v = cli_get(a, "out")) ? v : "tcgpu-out";
+    j->out = cli_get(a, "out"); /* NULL: a new folder named by date and time */
+    j->progress = cli_get(a, "progress") != NULL || isatty(STDERR_FILENO);
     j->N = 10;
     j->tol = 1e-6;
     j->method = TCGPU_METHOD_MAGNUS4;
@@ -264,6 +267,28 @@ static int parse(const cli_parsed *a, run_job *j) {
 void openblas_set_num_threads(int) __attribute__((weak));
 #endif
 
+static double seconds_since(const struct timespec *t0) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + 1e-9 * (double)(t.tv_nsec - t0->tv_nsec);
+}
+
+/* done/total, rate and ETA: redrawn in place on a terminal, one line every 5 s otherwise. */
+static void progress(const run_job *j, size_t done, size_t total, const struct timespec *t0,
+                     double *last) {
+    double el = seconds_since(t0);
+    int tty = isatty(STDERR_FILENO);
+    if (!j->progress || (!tty && el - *last < 5 && done < total))
+        return;
+    *last = el;
+    double rate = done / (el > 0 ? el : 1e-9), eta = rate > 0 ? (double)(total - done) / rate : 0;
+    fprintf(stderr, "%stcgpu run: %zu/%zu sweeps, %.3g sweeps/s, elapsed %.0f s, ETA %.0f s%s",
+            tty ? "\r\033[K" : "", done, total, rate, el, eta, tty ? "" : "\n");
+    if (tty && done == total)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
 /* Sweeps run in parallel (OpenMP, one sweep per thread, dynamic schedule since their costs
  * differ by orders of magnitude). A finished sweep waits in its slot until all sweeps before it
  * are written, so rows stay in sweep order without holding threads back (an `ordered` loop
@@ -272,6 +297,9 @@ void openblas_set_num_threads(int) __attribute__((weak));
  * The first failure stops the sweeps not yet started and writes nothing after it. */
 static int sweeps(const run_job *j, FILE *s, FILE *d, size_t *done, double *updates) {
     size_t total = j->zip ? j->nb : j->nb * j->ng * j->ne, next = 0;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double last_progress = 0;
     sweep_out *slot = calloc(total, sizeof *slot);
     char *ready = calloc(total, 1);
     int rc = CLI_OK;
@@ -314,6 +342,7 @@ static int sweeps(const run_job *j, FILE *s, FILE *d, size_t *done, double *upda
                 }
                 sweep_free(w);
             }
+            progress(j, next, total, &t0, &last_progress);
         }
     }
     for (; next < total; ++next) /* after a failure: slots never reached in order */
@@ -360,6 +389,18 @@ int cli_run(int argc, char **argv) {
     double updates = 0;
     rc = parse(&a, &j);
     int folder = 0;
+    char auto_out[64];
+    if (!rc && !j.out) { /* a new folder, never one that holds an earlier run */
+        char stamp[32];
+        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
+        for (int k = 1; k < 100; ++k) {
+            snprintf(auto_out, sizeof auto_out, k == 1 ? "tcgpu-run-%s" : "tcgpu-run-%s-%d", stamp,
+                     k);
+            if (mkdir(auto_out, 0777) == 0 || errno != EEXIST)
+                break;
+        }
+        j.out = auto_out;
+    }
     if (!rc && mkdir(j.out, 0777) != 0 && errno != EEXIST) {
         cli_error(CMD, "cannot create the output folder '%s': %s", j.out, strerror(errno));
         rc = CLI_RUNTIME;
@@ -367,8 +408,8 @@ int cli_run(int argc, char **argv) {
     folder = !rc;
     char sp[4096], dp[4096];
     cli_output so, dout;
-    snprintf(sp, sizeof sp, "%s/summary.csv", j.out);
-    snprintf(dp, sizeof dp, "%s/dist.csv", j.out);
+    snprintf(sp, sizeof sp, "%s/summary.csv", j.out ? j.out : ".");
+    snprintf(dp, sizeof dp, "%s/dist.csv", j.out ? j.out : ".");
     if (!rc && !(rc = cli_output_open(CMD, sp, &so))) {
         if (!(rc = cli_output_open(CMD, dp, &dout))) {
             int mlz = !strcmp(j.model, "mlz");
@@ -427,6 +468,8 @@ int cli_run(int argc, char **argv) {
                            "dist.csv"
                          : "a sweep failed (see stderr); summary.csv and dist.csv were not kept",
         };
+        if (rc == CLI_OK)
+            fprintf(stderr, "tcgpu run: wrote %s/summary.csv, dist.csv and run.json\n", j.out);
         if (rc == CLI_INTERRUPTED)
             cli_error(CMD, "interrupted; %zu of %zu sweeps finished and written to %s", done,
                       rec.sweeps_total, j.out);

@@ -229,6 +229,11 @@ Test(cli_run, writes_summary_and_dist_and_refuses_bad_input) {
     slurp(path, buf, sizeof buf);
     cr_expect(first_line_is(buf, "sweep,n1,n2,prob"), "%.80s", buf);
     cr_expect_eq(count_lines(buf), 1 + 2 * 6);
+    snprintf(args, sizeof args, "run --N 2 --beta 1,3 --progress --out %s", dir);
+    r = run(NULL, args);
+    cr_expect_eq(r->status, 0, "%s", r->err);
+    cr_expect_not_null(strstr(r->err, "2/2 sweeps"), "--progress: %s", r->err);
+    cr_expect_not_null(strstr(r->out, "TV(exact)"), "the table on stdout: %s", r->out);
     snprintf(args, sizeof args, "rm -rf %s", dir);
     cr_expect_eq(system(args), 0);
     expect_bad_input("run --method euler", "euler");
