@@ -13,6 +13,7 @@
 #endif
 
 #include "cli.h"
+#include "out_h5.h"
 #include "run_record.h"
 #include "tcgpu/exact.h"
 #include "tcgpu/model.h"
@@ -36,6 +37,7 @@ static const cli_option opts[] = {
     {"T", 1, "window (-T, T) instead of the automatic one (heff: (T/1e4, T))"},
     {"dt", 1, "step parameter: phase advanced per step (default automatic)"},
     {"out", 1, "output folder (default: a new folder tcgpu-run-DATE-TIME)"},
+    {"dist-csv", 0, "also write the distributions as DIR/dist.csv (they are always in dist.h5)"},
     {"progress", 0, "progress line on stderr every few seconds (always, on a terminal)"},
     {"help", 0, "show this help"},
     {NULL, 0, NULL},
@@ -44,7 +46,7 @@ static const cli_option opts[] = {
 typedef struct {
     const char *model, *out, *file;
     int64_t N;
-    int K, zip, has_levels, progress;
+    int K, zip, has_levels, progress, dist_csv;
     tcgpu_method method;
     double tol, T, dt, levels[TCGPU_MAX_CHANNELS];
     double *beta, *g, *eps;
@@ -75,6 +77,8 @@ static void write_headers(FILE *s, FILE *d, int K, int levels) {
     for (int k = 1; k <= K; ++k)
         fprintf(s, ",mean_n%d", k);
     fputs(",mean_n,eta,tv_exact,maxabs_exact,seconds,T0,Tr,dt,applications\n", s);
+    if (!d)
+        return;
     if (levels) {
         fputs("sweep,level,prob\n", d);
         return;
@@ -138,7 +142,7 @@ static void sweep_write(const run_job *j, const sweep_out *o, FILE *s, FILE *d) 
     fprintf(s, ",%.3f,%.17g,%.17g,%.6g,%lld\n", r->seconds,
             m->kind == TCGPU_MODEL_HEFF ? r->T0 : -r->T0, r->Tr, r->kappa,
             (long long)r->applications);
-    for (int64_t i = 0; i < m->dim; ++i) {
+    for (int64_t i = 0; d && i < m->dim; ++i) {
         fprintf(d, "%zu", o->idx);
         if (levels)
             fprintf(d, ",%lld", (long long)i);
@@ -199,6 +203,7 @@ static int parse(const cli_parsed *a, run_job *j) {
     j->model = (v = cli_get(a, "model")) ? v : "tc";
     j->out = cli_get(a, "out"); /* NULL: a new folder named by date and time */
     j->progress = cli_get(a, "progress") != NULL || isatty(STDERR_FILENO);
+    j->dist_csv = cli_get(a, "dist-csv") != NULL;
     j->N = 10;
     j->tol = 1e-6;
     j->method = TCGPU_METHOD_MAGNUS4;
@@ -295,7 +300,25 @@ static void progress(const run_job *j, size_t done, size_t total, const struct t
  * made a thread idle behind every slow sweep: 34 s instead of 31.5 s for 8 sweeps on 2 cores,
  * 51 s on one; the rest is the order: the slowest sweep, 21 s, starts last).
  * The first failure stops the sweeps not yet started and writes nothing after it. */
-static int sweeps(const run_job *j, FILE *s, FILE *d, size_t *done, double *updates) {
+/* dist.h5, opened at the first sweep written (its dimension and basis come with the model). */
+typedef struct {
+    const char *path;
+    out_h5 *h;
+} h5_sink;
+
+static int h5_write(h5_sink *k, const sweep_out *o) {
+    const tcgpu_model *m = &o->m;
+    int mlz = m->kind == TCGPU_MODEL_MLZ;
+    int levels = m->kind == TCGPU_MODEL_LZ || m->kind == TCGPU_MODEL_DO || mlz;
+    int rc = k->h ? CLI_OK
+                  : out_h5_open(CMD, k->path, m->dim, levels ? 0 : m->K, m->labels, !mlz, &k->h);
+    out_h5_row row = {(int64_t)o->idx,   o->g,
+                      o->beta,           o->eps,
+                      o->r.err_estimate, mlz ? NAN : tcgpu_tv(o->p, o->ex, m->dim)};
+    return rc ? rc : out_h5_append(CMD, k->h, &row, o->p, o->ex);
+}
+
+static int sweeps(const run_job *j, FILE *s, FILE *d, h5_sink *h5, size_t *done, double *updates) {
     size_t total = j->zip ? j->nb : j->nb * j->ng * j->ne, next = 0;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -334,6 +357,11 @@ static int sweeps(const run_job *j, FILE *s, FILE *d, size_t *done, double *upda
             }
             for (; next < total && ready[next]; ++next) {
                 sweep_out *w = &slot[next];
+                int wr = !rc && w->built && !w->rc ? h5_write(h5, w) : CLI_OK;
+                if (wr) {
+#pragma omp atomic write
+                    rc = wr;
+                }
                 if (!rc && w->built && !w->rc) {
                     sweep_write(j, w, s, d);
                     sweep_print(w);
@@ -406,21 +434,26 @@ int cli_run(int argc, char **argv) {
         rc = CLI_RUNTIME;
     }
     folder = !rc;
-    char sp[4096], dp[4096];
-    cli_output so, dout;
-    snprintf(sp, sizeof sp, "%s/summary.csv", j.out ? j.out : ".");
-    snprintf(dp, sizeof dp, "%s/dist.csv", j.out ? j.out : ".");
+    char sp[4096], dp[4096], hp[4096];
+    cli_output so, dout = {NULL, NULL, NULL};
+    const char *dir = j.out ? j.out : ".";
+    snprintf(sp, sizeof sp, "%s/summary.csv", dir);
+    snprintf(dp, sizeof dp, "%s/dist.csv", dir);
+    snprintf(hp, sizeof hp, "%s/dist.h5", dir);
+    h5_sink h5 = {hp, NULL};
     if (!rc && !(rc = cli_output_open(CMD, sp, &so))) {
-        if (!(rc = cli_output_open(CMD, dp, &dout))) {
+        if (!j.dist_csv || !(rc = cli_output_open(CMD, dp, &dout))) {
             int mlz = !strcmp(j.model, "mlz");
             int levels = !strcmp(j.model, "lz") || !strcmp(j.model, "do") || mlz;
             write_headers(so.f, dout.f, mlz ? 0 : j.K, levels);
             tcgpu_clear_stop();
             catch_signals(1);
-            rc = sweeps(&j, so.f, dout.f, &done, &updates);
+            rc = sweeps(&j, so.f, dout.f, &h5, &done, &updates);
             catch_signals(0);
-            int rd = cli_output_close(CMD, &dout, rc == CLI_OK || rc == CLI_INTERRUPTED);
-            rc = rc ? rc : rd;
+            int keep = rc == CLI_OK || rc == CLI_INTERRUPTED;
+            int rh = out_h5_close(CMD, h5.h, keep);
+            int rd = dout.f ? cli_output_close(CMD, &dout, keep) : CLI_OK;
+            rc = rc ? rc : rh ? rh : rd;
         }
         int rs = cli_output_close(CMD, &so, rc == CLI_OK || rc == CLI_INTERRUPTED);
         rc = rc ? rc : rs;
@@ -462,14 +495,16 @@ int cli_run(int argc, char **argv) {
             .amplitude_updates = updates,
             .completed = rc == CLI_OK,
             .interrupted = rc == CLI_INTERRUPTED,
+            .dist_csv = j.dist_csv,
             .error = rc == CLI_OK ? NULL
                      : rc == CLI_INTERRUPTED
                          ? "interrupted by a signal; the finished sweeps are in summary.csv and "
-                           "dist.csv"
-                         : "a sweep failed (see stderr); summary.csv and dist.csv were not kept",
+                           "dist.h5"
+                         : "a sweep failed (see stderr); the tables were not kept",
         };
         if (rc == CLI_OK)
-            fprintf(stderr, "tcgpu run: wrote %s/summary.csv, dist.csv and run.json\n", j.out);
+            fprintf(stderr, "tcgpu run: wrote %s/summary.csv, dist.h5%s and run.json\n", j.out,
+                    j.dist_csv ? ", dist.csv" : "");
         if (rc == CLI_INTERRUPTED)
             cli_error(CMD, "interrupted; %zu of %zu sweeps finished and written to %s", done,
                       rec.sweeps_total, j.out);

@@ -87,7 +87,9 @@ static cJSON *build(const run_record *r) {
     cJSON_AddNumberToObject(t, "amplitude_updates_per_second", r->amplitude_updates / w);
     cJSON *out = cJSON_CreateArray();
     cJSON_AddItemToArray(out, cJSON_CreateString("summary.csv"));
-    cJSON_AddItemToArray(out, cJSON_CreateString("dist.csv"));
+    cJSON_AddItemToArray(out, cJSON_CreateString("dist.h5"));
+    if (r->dist_csv)
+        cJSON_AddItemToArray(out, cJSON_CreateString("dist.csv"));
     cJSON_AddItemToObject(o, "outputs", out);
     return o;
 }

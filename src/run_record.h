@@ -20,7 +20,7 @@ typedef struct {
     double wall_seconds;
     size_t sweeps_total, sweeps_done;
     double amplitude_updates; /* coupling applications x dimension, summed over sweeps */
-    int completed, interrupted;
+    int completed, interrupted, dist_csv;
     const char *error; /* NULL when the run succeeded */
 } run_record;
 

@@ -2,6 +2,7 @@
  * by one line on stderr and exit status 2. */
 #include <cjson/cJSON.h>
 #include <dirent.h>
+#include <hdf5.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -215,7 +216,8 @@ Test(cli_info, reports_build_and_devices_without_failing) {
 Test(cli_run, writes_summary_and_dist_and_refuses_bad_input) {
     char dir[] = "/tmp/tcgpu_run_XXXXXX", args[512], path[600], buf[8192];
     cr_assert_not_null(mkdtemp(dir));
-    snprintf(args, sizeof args, "run --model tc --N 2 --channels 2 --beta 1,3 --out %s", dir);
+    snprintf(args, sizeof args, "run --model tc --N 2 --channels 2 --beta 1,3 --dist-csv --out %s",
+             dir);
     run_result *r = run(NULL, args);
     cr_expect_eq(r->status, 0, "%s", r->err);
     snprintf(path, sizeof path, "%s/summary.csv", dir);
@@ -248,7 +250,8 @@ Test(cli_run, threads_leave_rows_in_sweep_order_and_results_unchanged) {
     static char a[65536], b[65536];
     cr_assert_not_null(mkdtemp(d1));
     cr_assert_not_null(mkdtemp(d2));
-    const char *scan = "run --model tc --N 3 --channels 2 --beta 3,0.5,10,1,30 --eps 0.5,0.25";
+    const char *scan =
+        "run --model tc --N 3 --channels 2 --beta 3,0.5,10,1,30 --eps 0.5,0.25 --dist-csv";
     snprintf(args, sizeof args, "%s --out %s", scan, d1);
     cr_expect_eq(run("OMP_NUM_THREADS=1", args)->status, 0);
     snprintf(args, sizeof args, "%s --out %s", scan, d2);
@@ -321,11 +324,12 @@ Test(cli_run, sigint_keeps_finished_sweeps_and_exits_130) {
     char dir[] = "/tmp/tcgpu_intr_XXXXXX", cmd[2048], path[600];
     static char buf[65536];
     cr_assert_not_null(mkdtemp(dir));
-    snprintf(cmd, sizeof cmd,
-             "cd %s && (OMP_NUM_THREADS=1 %s run --N 10 --beta 0.3,10 --eps 0.1 --out res "
-             ">out 2>err & p=$!; n=0; while ! grep -qs '^ *0 ' out && [ $n -lt 600 ]; do "
-             "sleep 0.1; n=$((n+1)); done; sleep 0.5; kill -INT $p; wait $p; echo $? >status)",
-             dir, TCGPU_BIN);
+    snprintf(
+        cmd, sizeof cmd,
+        "cd %s && (OMP_NUM_THREADS=1 %s run --N 10 --beta 0.3,10 --eps 0.1 --dist-csv --out res "
+        ">out 2>err & p=$!; n=0; while ! grep -qs '^ *0 ' out && [ $n -lt 600 ]; do "
+        "sleep 0.1; n=$((n+1)); done; sleep 0.5; kill -INT $p; wait $p; echo $? >status)",
+        dir, TCGPU_BIN);
     cr_assert_eq(system(cmd), 0);
     snprintf(path, sizeof path, "%s/status", dir);
     slurp(path, buf, sizeof buf);
@@ -354,7 +358,65 @@ Test(cli_run, sigint_keeps_finished_sweeps_and_exits_130) {
         files += e->d_name[0] != '.';
     if (d)
         closedir(d);
-    cr_expect_eq(files, 3, "only summary.csv, dist.csv and run.json: no temporary file left");
+    cr_expect_eq(files, 4, "only summary.csv, dist.csv, dist.h5, run.json: no temporary file left");
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     cr_expect_eq(system(cmd), 0);
+}
+
+static void read_h5(hid_t f, const char *name, hid_t type, void *out) {
+    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+    cr_assert_geq(d, 0, "dataset %s", name);
+    cr_assert_geq(H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out), 0, "%s", name);
+    H5Dclose(d);
+}
+
+/* dist.h5 against dist.csv and the identities it must satisfy. */
+Test(cli_run, dist_h5_holds_the_distributions_basis_and_parameters) {
+    char dir[] = "/tmp/tcgpu_h5_XXXXXX", args[512], path[600];
+    static char buf[65536];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(args, sizeof args, "run --N 2 --beta 1,3 --eps 0.25 --dist-csv --out %s", dir);
+    cr_assert_eq(run(NULL, args)->status, 0);
+    snprintf(path, sizeof path, "%s/dist.h5", dir);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    cr_assert_geq(f, 0, "dist.h5 opens");
+    double prob[2][6], exact[2][6], beta[2], eps[2], tv[2];
+    int basis[6][2];
+    long long sweep[2];
+    read_h5(f, "prob", H5T_NATIVE_DOUBLE, prob);
+    read_h5(f, "exact", H5T_NATIVE_DOUBLE, exact);
+    read_h5(f, "beta", H5T_NATIVE_DOUBLE, beta);
+    read_h5(f, "eps", H5T_NATIVE_DOUBLE, eps);
+    read_h5(f, "tv_exact", H5T_NATIVE_DOUBLE, tv);
+    read_h5(f, "basis", H5T_NATIVE_INT, basis);
+    read_h5(f, "sweep", H5T_NATIVE_LLONG, sweep);
+    H5Fclose(f);
+    snprintf(path, sizeof path, "%s/dist.csv", dir);
+    slurp(path, buf, sizeof buf);
+    const char *line = strchr(buf, '\n');
+    for (int i = 0; i < 2; ++i) {
+        double sp = 0, se = 0, d = 0;
+        for (int k = 0; k < 6; ++k) {
+            int idx, n1, n2;
+            double p;
+            cr_assert_eq(sscanf(line + 1, "%d,%d,%d,%lf", &idx, &n1, &n2, &p), 4);
+            cr_expect(idx == i && n1 == basis[k][0] && n2 == basis[k][1], "row %d.%d", i, k);
+            cr_expect_eq(p, prob[i][k], "dist.csv and dist.h5 hold the same double");
+            line = strchr(line + 1, '\n');
+            sp += prob[i][k];
+            se += exact[i][k];
+            d += fabs(prob[i][k] - exact[i][k]) / 2;
+        }
+        cr_expect_eq(sweep[i], i);
+        cr_expect_float_eq(sp, 1.0, 1e-9, "sweep %d: probabilities sum to %.15g", i, sp);
+        cr_expect_float_eq(se, 1.0, 1e-12, "exact distribution sums to %.15g", se);
+        cr_expect_float_eq(tv[i], d, 1e-15, "tv_exact is the TV of /prob and /exact");
+        cr_expect_leq(tv[i], 1e-6);
+        cr_expect_float_eq(eps[i], 0.25, 1e-15);
+    }
+    cr_expect(beta[0] == 1 && beta[1] == 3);
+    for (int k = 0; k < 6; ++k) /* the basis n1 + n2 <= 2, n1 slowest */
+        cr_expect(basis[k][0] + basis[k][1] <= 2 && (k == 0 || basis[k][0] >= basis[k - 1][0]));
+    snprintf(args, sizeof args, "rm -rf %s", dir);
+    cr_expect_eq(system(args), 0);
 }
