@@ -12,13 +12,16 @@
 #include <omp.h>
 #endif
 
+#include "adiabatic.h"
 #include "cli.h"
 #include "out_h5.h"
 #include "run_record.h"
+#include "tcgpu/basis.h"
 #include "tcgpu/exact.h"
 #include "tcgpu/model.h"
 #include "tcgpu/propagate.h"
 #include "tcgpu/reduce.h"
+#include "tcgpu/sysmem.h"
 
 static const char *const CMD = "run";
 
@@ -380,6 +383,35 @@ static int sweeps(const run_job *j, FILE *s, FILE *d, h5_sink *h5, size_t *done,
     return !rc && tcgpu_stop_requested() ? CLI_INTERRUPTED : rc;
 }
 
+/* Refuses up front what cannot fit: the dense readout's dimension, memory for the threads'
+ * work (four dim x dim eigen-frames each), and disk for the tables. */
+static int check_resources(const run_job *j, const char *dir) {
+    int64_t dim = !strcmp(j->model, "tc")     ? tcgpu_basis_dim(j->N, j->K)
+                  : !strcmp(j->model, "heff") ? j->N + 1
+                  : !strcmp(j->model, "lz")   ? 2
+                  : !strcmp(j->model, "do")   ? j->K + 1
+                                              : 0; /* mlz: known once the file is read */
+    if (dim > TCGPU_DENSE_MAX) {
+        cli_error(CMD,
+                  "%lld states (N = %lld, %d channels): the readout of this version "
+                  "diagonalizes densely and stops at %d states; ask for a smaller N",
+                  (long long)dim, (long long)j->N, j->K, TCGPU_DENSE_MAX);
+        return CLI_BADINPUT;
+    }
+    double total = j->zip ? (double)j->nb : (double)j->nb * (double)j->ng * (double)j->ne;
+    double threads = 1;
+#ifdef _OPENMP
+    threads = fmin((double)omp_get_max_threads(), total);
+#endif
+    double d = (double)dim, mem = threads * (4 * d * d * 8 + 40 * d * 16);
+    double disk = total * (d * 16 + 400 + (j->dist_csv ? d * 40 : 0));
+    char what[128];
+    snprintf(what, sizeof what, "%.0f sweep%s of %lld states on %.0f thread%s", total,
+             total == 1 ? "" : "s", (long long)dim, threads, threads == 1 ? "" : "s");
+    int rc = cli_status(CMD, tcgpu_check_memory(mem, what));
+    return rc ? rc : cli_status(CMD, tcgpu_check_disk(disk, dir, what));
+}
+
 static void on_signal(int sig) {
     (void)sig;
     tcgpu_request_stop();
@@ -417,6 +449,8 @@ int cli_run(int argc, char **argv) {
     double updates = 0;
     rc = parse(&a, &j);
     int folder = 0;
+    if (!rc)
+        rc = check_resources(&j, j.out ? j.out : ".");
     char auto_out[64];
     if (!rc && !j.out) { /* a new folder, never one that holds an earlier run */
         char stamp[32];

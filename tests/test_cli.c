@@ -420,3 +420,30 @@ Test(cli_run, dist_h5_holds_the_distributions_basis_and_parameters) {
     snprintf(args, sizeof args, "rm -rf %s", dir);
     cr_expect_eq(system(args), 0);
 }
+
+/* Memory, disk and the readout's dimension are checked before anything is written. */
+Test(cli_run, oversize_runs_are_refused_up_front_with_the_amount) {
+    char dir[] = "/tmp/tcgpu_big_XXXXXX", args[512];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(args, sizeof args, "run --N 40 --out %s/a", dir);
+    run_result *r = run("TCGPU_MEMORY_LIMIT=1e6", args);
+    cr_expect_eq(r->status, 2);
+    cr_expect(r->err_lines == 1 && strstr(r->err, "GiB of memory"), "%s", r->err);
+    snprintf(args, sizeof args, "run --N 10 --beta 0.1:10:1000 --dist-csv --out %s/b", dir);
+    r = run("TCGPU_DISK_LIMIT=1e5", args);
+    cr_expect_eq(r->status, 2);
+    cr_expect(r->err_lines == 1 && strstr(r->err, "GiB of disk"), "%s", r->err);
+    snprintf(args, sizeof args, "run --N 100 --channels 2 --out %s/c", dir);
+    r = run(NULL, args);
+    cr_expect_eq(r->status, 2);
+    cr_expect(r->err_lines == 1 && strstr(r->err, "5151 states"), "%s", r->err);
+    int files = 0;
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));)
+        files += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    cr_expect_eq(files, 0, "a refused run creates no folder");
+    snprintf(args, sizeof args, "rm -rf %s", dir);
+    cr_expect_eq(system(args), 0);
+}

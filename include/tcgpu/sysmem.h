@@ -15,6 +15,11 @@ double tcgpu_physical_memory(void);
  * machine's physical memory; otherwise TCGPU_ENOMEM with a message naming `what`. */
 tcgpu_status tcgpu_check_memory(double bytes, const char *what);
 
+/* TCGPU_OK when `bytes` fit in the free space of the file system holding `dir` (or its parent
+ * when dir does not exist yet); otherwise TCGPU_ENOMEM naming `what`. TCGPU_DISK_LIMIT (bytes)
+ * imposes a smaller ceiling, for tests. */
+tcgpu_status tcgpu_check_disk(double bytes, const char *dir, const char *what);
+
 #ifdef __cplusplus
 }
 #endif
