@@ -25,6 +25,17 @@ static void slurp(const char *path, char *buf, size_t len) {
         fclose(f);
 }
 
+/* Entries of a folder, leaving out the dot files (-1 when it cannot be read). */
+static int entries(const char *dir) {
+    DIR *d = opendir(dir);
+    int n = d ? 0 : -1;
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return n;
+}
+
 /* Runs `tcgpu <args>` through the shell (args are trusted test strings). */
 static run_result *run(const char *env, const char *args) {
     static run_result r;
@@ -191,13 +202,8 @@ Test(cli_output, out_file_is_complete_or_absent) {
     cr_expect_str_empty(r->out);
     struct stat sb;
     cr_expect_eq(stat(path, &sb), 0, "the output file exists");
-    int entries = 0;
-    DIR *d = opendir(dir);
-    cr_assert_not_null(d);
-    for (struct dirent *e; (e = readdir(d));)
-        entries += e->d_name[0] != '.';
-    closedir(d);
-    cr_expect_eq(entries, 1, "no temporary file is left beside the output (%d entries)", entries);
+    int n = entries(dir);
+    cr_expect_eq(n, 1, "no temporary file is left beside the output (%d entries)", n);
     snprintf(args, sizeof args, "rm -rf %s", dir);
     cr_expect_eq(system(args), 0);
 
@@ -352,13 +358,8 @@ Test(cli_run, sigint_keeps_finished_sweeps_and_exits_130) {
     cr_expect(cJSON_IsFalse(cJSON_GetObjectItem(j, "completed")));
     cr_expect(cJSON_IsTrue(cJSON_GetObjectItem(j, "interrupted")));
     cJSON_Delete(j);
-    int files = 0;
-    DIR *d = opendir(path);
-    for (struct dirent *e; d && (e = readdir(d));)
-        files += e->d_name[0] != '.';
-    if (d)
-        closedir(d);
-    cr_expect_eq(files, 4, "only summary.csv, dist.csv, dist.h5, run.json: no temporary file left");
+    cr_expect_eq(entries(path), 4,
+                 "only summary.csv, dist.csv, dist.h5, run.json: no temporary file left");
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     cr_expect_eq(system(cmd), 0);
 }
@@ -437,13 +438,7 @@ Test(cli_run, oversize_runs_are_refused_up_front_with_the_amount) {
     r = run(NULL, args);
     cr_expect_eq(r->status, 2);
     cr_expect(r->err_lines == 1 && strstr(r->err, "5151 states"), "%s", r->err);
-    int files = 0;
-    DIR *d = opendir(dir);
-    for (struct dirent *e; d && (e = readdir(d));)
-        files += e->d_name[0] != '.';
-    if (d)
-        closedir(d);
-    cr_expect_eq(files, 0, "a refused run creates no folder");
+    cr_expect_eq(entries(dir), 0, "a refused run creates no folder");
     snprintf(args, sizeof args, "rm -rf %s", dir);
     cr_expect_eq(system(args), 0);
 }
