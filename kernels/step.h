@@ -17,6 +17,20 @@
 #define TCGPU_HD
 #endif
 
+/* Block parallelism: on the device one thread block advances one sweep, its threads striding
+ * over rows and elements; on the host the same loops run plainly. TCGPU_SYNC() stands wherever
+ * a later loop reads elements another thread wrote (or overwrites elements another thread may
+ * still read). TCGPU_LEADER is true in one thread: scalar work that writes shared scratch. */
+#ifdef __CUDA_ARCH__
+#define TCGPU_FOR(i, n) for (int64_t i = threadIdx.x; i < (n); i += blockDim.x)
+#define TCGPU_SYNC() __syncthreads()
+#define TCGPU_LEADER (threadIdx.x == 0)
+#else
+#define TCGPU_FOR(i, n) for (int64_t i = 0; i < (n); ++i)
+#define TCGPU_SYNC() ((void)0)
+#define TCGPU_LEADER 1
+#endif
+
 typedef struct {
     double re, im;
 } tcgpu_cplx;
@@ -28,10 +42,12 @@ typedef struct {
     const int32_t *cls;
 } tcgpu_csr;
 
-/* y = M x, M_ij = val * z[c] for cls = c + 1 > 0 and val * conj(z[c]) for cls = -(c + 1). */
+/* y = M x, M_ij = val * z[c] for cls = c + 1 > 0 and val * conj(z[c]) for cls = -(c + 1).
+ * Synchronizes on entry (x, z complete) and exit (y complete, x free to overwrite). */
 TCGPU_HD static inline void tcgpu_apply(const tcgpu_csr *A, const tcgpu_cplx *z,
                                         const tcgpu_cplx *x, tcgpu_cplx *y) {
-    for (int64_t i = 0; i < A->dim; ++i) {
+    TCGPU_SYNC();
+    TCGPU_FOR(i, A->dim) {
         double re = 0, im = 0;
         for (int64_t e = A->row_ptr[i]; e < A->row_ptr[i + 1]; ++e) {
             int32_t c = A->cls[e];
@@ -44,6 +60,7 @@ TCGPU_HD static inline void tcgpu_apply(const tcgpu_csr *A, const tcgpu_cplx *z,
         y[i].re = re;
         y[i].im = im;
     }
+    TCGPU_SYNC();
 }
 
 /* J_0..J_n(tau) by Miller's backward recurrence, normalized by J_0 + 2 sum J_2k = 1.
@@ -88,24 +105,32 @@ TCGPU_HD static inline int tcgpu_bessel_j(double tau, int nmax, double *J) {
 }
 
 /* x <- exp(-i h M) x by the Chebyshev series, spectrum of M within [-rho, rho].
- * Work: t0, t1, t2 (dim each). J: nmax + 1 doubles. Returns applications of M, or -1 when
- * nmax terms were not enough. */
+ * Work: t0, t1, t2 (dim each). J: nmax + 1 doubles (shared by the block on the device: one
+ * thread fills it). Returns applications of M, or -1 when nmax terms were not enough. */
 TCGPU_HD static inline int tcgpu_expmv(const tcgpu_csr *A, const tcgpu_cplx *z, double rho,
                                        double h, tcgpu_cplx *x, tcgpu_cplx *t0, tcgpu_cplx *t1,
                                        tcgpu_cplx *t2, double *J, int nmax) {
     int64_t d = A->dim;
     double tau = h * rho;
+#ifdef __CUDA_ARCH__
+    __shared__ int n_shared;
+    __syncthreads(); /* J and n_shared may still be read from the previous call */
+    if (TCGPU_LEADER)
+        n_shared = tcgpu_bessel_j(tau, nmax, J);
+    __syncthreads();
+    int n = n_shared;
+#else
     int n = tcgpu_bessel_j(tau, nmax, J);
+#endif
     if (n >= nmax)
         return -1;
     if (n == 0)
         return 0;
     double inv = 1.0 / rho;
     /* acc = J0 x + 2 sum (-i)^k J_k T_k x, with T_k on X = M / rho. */
-    for (int64_t i = 0; i < d; ++i)
-        t0[i] = x[i];
+    TCGPU_FOR(i, d) t0[i] = x[i];
     tcgpu_apply(A, z, t0, t1);
-    for (int64_t i = 0; i < d; ++i) {
+    TCGPU_FOR(i, d) {
         t1[i].re *= inv;
         t1[i].im *= inv;
         /* (-i) J1 * 2 * t1 */
@@ -117,7 +142,7 @@ TCGPU_HD static inline int tcgpu_expmv(const tcgpu_csr *A, const tcgpu_cplx *z, 
         /* (-i)^k = 1, -i, -1, i for k mod 4 = 0, 1, 2, 3 */
         double cr = (k % 4 == 0) ? 2 * J[k] : (k % 4 == 2) ? -2 * J[k] : 0;
         double ci = (k % 4 == 1) ? -2 * J[k] : (k % 4 == 3) ? 2 * J[k] : 0;
-        for (int64_t i = 0; i < d; ++i) {
+        TCGPU_FOR(i, d) {
             tcgpu_cplx tn = {2 * inv * t2[i].re - t0[i].re, 2 * inv * t2[i].im - t0[i].im};
             x[i].re += cr * tn.re - ci * tn.im;
             x[i].im += cr * tn.im + ci * tn.re;
@@ -125,13 +150,14 @@ TCGPU_HD static inline int tcgpu_expmv(const tcgpu_csr *A, const tcgpu_cplx *z, 
             t1[i] = tn;
         }
     }
+    TCGPU_SYNC();
     return n;
 }
 
 /* y += a * (-i) (M x): the RK4 stage update helper. */
 TCGPU_HD static inline void tcgpu_axpy_mi(int64_t d, double a, const tcgpu_cplx *mx,
                                           const tcgpu_cplx *x, tcgpu_cplx *y) {
-    for (int64_t i = 0; i < d; ++i) {
+    TCGPU_FOR(i, d) {
         y[i].re = x[i].re + a * mx[i].im;
         y[i].im = x[i].im - a * mx[i].re;
     }
@@ -148,22 +174,23 @@ TCGPU_HD static inline void tcgpu_rk4_step(const tcgpu_csr *A, const tcgpu_cplx 
     tcgpu_axpy_mi(d, h / 6, k, x, acc);
     tcgpu_axpy_mi(d, h / 2, k, x, s);
     tcgpu_apply(A, z2, s, k); /* k2 */
-    for (int64_t i = 0; i < d; ++i) {
+    TCGPU_FOR(i, d) {
         acc[i].re += h / 3 * k[i].im;
         acc[i].im -= h / 3 * k[i].re;
     }
     tcgpu_axpy_mi(d, h / 2, k, x, s);
     tcgpu_apply(A, z2, s, k); /* k3 */
-    for (int64_t i = 0; i < d; ++i) {
+    TCGPU_FOR(i, d) {
         acc[i].re += h / 3 * k[i].im;
         acc[i].im -= h / 3 * k[i].re;
     }
     tcgpu_axpy_mi(d, h, k, x, s);
     tcgpu_apply(A, z3, s, k); /* k4 */
-    for (int64_t i = 0; i < d; ++i) {
+    TCGPU_FOR(i, d) {
         x[i].re = acc[i].re + h / 6 * k[i].im;
         x[i].im = acc[i].im - h / 6 * k[i].re;
     }
+    TCGPU_SYNC();
 }
 
 /* Commutator-free Magnus-4 (Blanes-Moan): Gauss nodes t + (1/2 -+ sqrt3/6) h with weights
@@ -179,7 +206,8 @@ TCGPU_HD static inline int tcgpu_cf4_step(const tcgpu_csr *A, int nclass, const 
     int total = 0;
     for (int half = 0; half < 2; ++half) {
         double ca = half == 0 ? a2 : a1, cb = half == 0 ? a1 : a2;
-        for (int c = 0; c < nclass; ++c) {
+        TCGPU_SYNC(); /* w may still be read by the previous exponential */
+        TCGPU_FOR(c, nclass) {
             w[c].re = ca * za[c].re + cb * zb[c].re;
             w[c].im = ca * za[c].im + cb * zb[c].im;
         }

@@ -1,97 +1,17 @@
 /* One sweep: superadiabatic start, interaction-picture steps on a smooth grid, readout.
  *
- * The grid advances a fixed "phase" kappa per step: h(t) = kappa / r(t) with the local rate
- * r(t) below. It refines where the chirp beta t of the interaction picture is fast and varies
- * smoothly (a step that jumps leaves a coherent error, shared/PHYSICS.md), so halving kappa
- * halves every step: Richardson estimates stay valid. */
+ * The grid (kernels/grid.h) advances a fixed "phase" kappa per step; the steps themselves are
+ * the shared step functions (kernels/step.h), the same code the batched march and the CUDA
+ * kernels run. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../kernels/step.h"
+#include "../kernels/grid.h"
 #include "adiabatic.h"
 #include "tcgpu/propagate.h"
 
 static const long double two_pi_l = 6.283185307179586476925286766559L;
-
-typedef struct {
-    const tcgpu_model *m;
-    double vbound;
-} rate_ctx;
-
-static double coupling_factor(const tcgpu_model *m, double t) {
-    return m->inverse_t ? 1.0 / t : 1.0;
-}
-
-/* Local rate r(t) of the grid: r^2 = w^2 + 4<|db|> + |V| f(t) sqrt(w^2 + <|db|>), w^2 the mean
- * squared phase velocity of the classes. 4<|db|> resolves the chirp exp(i beta t^2/2) where its
- * velocity passes zero (tc K = 2, N = 1, eps = 0.1, beta = 10, kappa = 0.5: TV 6.6e-5 without,
- * 5.4e-6 with, same cost). The |V| term is a geometric mean because a Chebyshev
- * exponential takes h|V| >> 1 in its stride and the Magnus error comes from how fast M(t)
- * turns, not from |V| itself. Measured at fixed window and kappa = 0.5 against r^2 = w^2 +
- * |V|^2: tc K = 1, N = 100, beta = 1: TV 1.1e-7 in both, 0.52 s instead of 2.1 s; beta = 100:
- * 1.1e-6 in both, 0.10 s instead of 0.16 s; K = 2, N = 20, eps = 0.5, beta = 1: 2.4e-7 vs
- * 2.6e-7, 1.8 s instead of 2.0 s. Dropping the |V| term to 0.1 |V| instead lost accuracy (beta
- * = 0.05, kappa = 1: 7.9e-4). */
-static double rate(const rate_ctx *r, double t) {
-    const tcgpu_model *m = r->m;
-    double w2 = 0, bb = 0;
-    for (int c = 0; c < m->nclass; ++c) {
-        const tcgpu_phase_class *k = &m->classes[c];
-        double w = k->db * t + k->da + (k->dw != 0 ? k->dw / t : 0.0);
-        w2 += w * w;
-        bb += fabs(k->db);
-    }
-    if (m->nclass > 0) {
-        w2 /= m->nclass;
-        bb /= m->nclass;
-    }
-    double v = r->vbound * fabs(coupling_factor(m, t)), x = sqrt(w2 + bb);
-    return sqrt(w2 + 4 * bb + (x > 0 ? v * x : v * v)) + 1e-12;
-}
-
-/* Integral of r over [a, b] by 3-point Gauss-Legendre. */
-static double rate_integral(const rate_ctx *r, double a, double b) {
-    static const double x = 0.77459666924148337704, w0 = 8.0 / 9, w1 = 5.0 / 9;
-    double c = 0.5 * (a + b), h = 0.5 * (b - a);
-    return h * (w0 * rate(r, c) + w1 * (rate(r, c - h * x) + rate(r, c + h * x)));
-}
-
-/* Total phase of [a, b] on panels fine enough for the quadrature (log-spaced when a > 0). */
-static double rate_total(const rate_ctx *r, double a, double b) {
-    const int panels = 4000;
-    double s = 0;
-    int logs = a > 0 && b / a > 10;
-    for (int p = 0; p < panels; ++p) {
-        double x0 = logs ? a * pow(b / a, (double)p / panels) : a + (b - a) * p / panels;
-        double x1 =
-            logs ? a * pow(b / a, (double)(p + 1) / panels) : a + (b - a) * (p + 1) / panels;
-        s += rate_integral(r, x0, x1);
-    }
-    return s;
-}
-
-/* The step from t that advances the phase by du (Newton on the Gauss integral). */
-static double next_step(const rate_ctx *r, double t, double du) {
-    double h = du / rate(r, t + 0.5 * du / rate(r, t));
-    for (int it = 0; it < 3; ++it)
-        h -= (rate_integral(r, t, t + h) - du) / rate(r, t + h);
-    return h;
-}
-
-/* z_c = f(t) exp(i dtheta_c(t)), phases reduced in long double (they reach 1e9 rad). */
-static void class_weights(const tcgpu_model *m, double t, tcgpu_cplx *z) {
-    long double tl = t, f = coupling_factor(m, t);
-    for (int c = 0; c < m->nclass; ++c) {
-        const tcgpu_phase_class *k = &m->classes[c];
-        long double ph = 0.5L * k->db * tl * tl + (long double)k->da * tl;
-        if (k->dw != 0)
-            ph += (long double)k->dw * logl(fabsl(tl));
-        ph = remainderl(ph, two_pi_l);
-        z[c].re = (double)(f * cosl(ph));
-        z[c].im = (double)(f * sinl(ph));
-    }
-}
 
 /* psi <-> phi = exp(i theta) psi, theta_i = b t^2/2 + a t + w ln|t|. */
 static void to_frame(const tcgpu_model *m, double t, const tcgpu_cplx *in, tcgpu_cplx *out,
@@ -108,58 +28,21 @@ static void to_frame(const tcgpu_model *m, double t, const tcgpu_cplx *in, tcgpu
     }
 }
 
-typedef struct {
-    tcgpu_csr A;
-    tcgpu_cplx *z1, *z2, *z3, *w, *t0, *t1, *t2;
-    double *J;
-    int nmax;
-} work;
-
-static tcgpu_status step(const tcgpu_model *m, const rate_ctx *rc, tcgpu_method method, double t,
-                         double h, tcgpu_cplx *x, work *wk, int64_t *apps) {
-    if (method == TCGPU_METHOD_RK4) {
-        class_weights(m, t, wk->z1);
-        class_weights(m, t + 0.5 * h, wk->z2);
-        class_weights(m, t + h, wk->z3);
-        tcgpu_rk4_step(&wk->A, wk->z1, wk->z2, wk->z3, h, x, wk->t0, wk->t1, wk->t2);
-        *apps += 4;
-        return TCGPU_OK;
-    }
-    const double d = 0.28867513459481288225; /* sqrt(3)/6 */
-    double ta = t + (0.5 - d) * h, tb = t + (0.5 + d) * h;
-    class_weights(m, ta, wk->z1);
-    class_weights(m, tb, wk->z2);
-    int n = tcgpu_cf4_step(&wk->A, m->nclass, wk->z1, wk->z2, fabs(coupling_factor(m, ta)),
-                           fabs(coupling_factor(m, tb)), rc->vbound, h, x, wk->w, wk->t0, wk->t1,
-                           wk->t2, wk->J, wk->nmax);
-    if (n < 0)
-        return tcgpu_fail(TCGPU_ERUNTIME,
-                          "Magnus step at t = %g: h |V| = %g needs more than %d Chebyshev "
-                          "terms; use a smaller step",
-                          t, h * rc->vbound, wk->nmax);
-    *apps += n;
-    return TCGPU_OK;
-}
-
-/* Advance x from a to b in steps of phase ~kappa. */
-static tcgpu_status march(const tcgpu_model *m, const rate_ctx *rc, tcgpu_method method,
-                          double kappa, double a, double b, tcgpu_cplx *x, work *wk, int64_t *steps,
-                          int64_t *apps) {
-    double total = rate_total(rc, a, b);
-    int64_t S = (int64_t)ceil(total / kappa);
-    if (S < 1)
-        S = 1;
-    double du = total / (double)S, t = a;
-    for (int64_t s = 0; s < S; ++s) {
-        double h = s + 1 == S ? b - t : next_step(rc, t, du);
-        if (s + 1 < S && t + h > b)
-            h = (b - t) / (double)(S - s);
-        tcgpu_status st = step(m, rc, method, t, h, x, wk, apps);
-        if (st)
-            return st;
-        if ((s & 255) == 255 && tcgpu_stop_requested())
+/* Advance x from a to b in steps of phase ~kappa, checking for a stop request every 256. */
+static tcgpu_status march(tcgpu_work *wk, tcgpu_method method, double kappa, double a, double b,
+                          tcgpu_cplx *x, int64_t *steps, int64_t *apps) {
+    int64_t S;
+    double du, t = a;
+    tcgpu_grid_plan(&wk->g, kappa, a, b, &S, &du);
+    for (int64_t s0 = 0; s0 < S; s0 += 256) {
+        int64_t s1 = S - s0 > 256 ? s0 + 256 : S;
+        if (tcgpu_march_steps(wk, (int)method, du, S, s0, s1, b, &t, x, apps))
+            return tcgpu_fail(TCGPU_ERUNTIME,
+                              "Magnus step at t = %g: h |V| = %g needs more than %d Chebyshev "
+                              "terms; use a smaller step",
+                              t, tcgpu_next_step(&wk->g, t, du) * wk->g.vbound, wk->nmax);
+        if (s1 < S && tcgpu_stop_requested())
             return tcgpu_fail(TCGPU_EINTR, "interrupted at t = %g", t);
-        t += h;
     }
     *steps += S;
     return TCGPU_OK;
@@ -172,10 +55,13 @@ static tcgpu_status readout(const tcgpu_model *m, int superadiabatic, double t,
 }
 
 /* Work space of one sweep: the state x, a second vector y, and the step's scratch. */
-static tcgpu_status work_alloc(const tcgpu_model *m, work *wk, tcgpu_cplx **x, tcgpu_cplx **y) {
+static tcgpu_status work_alloc(const tcgpu_model *m, tcgpu_work *wk, tcgpu_cplx **x,
+                               tcgpu_cplx **y) {
     int64_t d = m->dim;
     size_t nc = (size_t)(m->nclass > 0 ? m->nclass : 1);
-    *wk = (work){.A = {d, m->row_ptr, m->col, m->val, m->cls}, .nmax = 4096};
+    *wk = (tcgpu_work){.A = {d, m->row_ptr, m->col, m->val, m->cls},
+                       .g = {m->classes, m->nclass, m->inverse_t, tcgpu_model_vbound(m)},
+                       .nmax = 4096};
     *x = malloc((size_t)d * sizeof **x);
     *y = malloc((size_t)d * sizeof **y);
     wk->z1 = malloc(nc * sizeof *wk->z1);
@@ -193,7 +79,7 @@ static tcgpu_status work_alloc(const tcgpu_model *m, work *wk, tcgpu_cplx **x, t
     return TCGPU_OK;
 }
 
-static void work_free(work *wk, tcgpu_cplx *x, tcgpu_cplx *y) {
+static void work_free(tcgpu_work *wk, tcgpu_cplx *x, tcgpu_cplx *y) {
     free(x);
     free(y);
     free(wk->z1);
@@ -211,8 +97,7 @@ struct tcgpu_sweep {
     tcgpu_method method;
     double kappa, t;
     int superadiabatic;
-    rate_ctx rc;
-    work wk;
+    tcgpu_work wk;
     tcgpu_cplx *x, *psi;
     int64_t steps, applications;
 };
@@ -233,7 +118,6 @@ tcgpu_status tcgpu_sweep_begin(const tcgpu_model *m, tcgpu_method method, double
     s->kappa = kappa;
     s->t = t_start;
     s->superadiabatic = superadiabatic;
-    s->rc = (rate_ctx){m, tcgpu_model_vbound(m)};
     tcgpu_status st = work_alloc(m, &s->wk, &s->x, &s->psi);
     if (!st)
         st = adiabatic_start(m, t_start, superadiabatic, s->psi);
@@ -250,8 +134,8 @@ tcgpu_status tcgpu_sweep_begin(const tcgpu_model *m, tcgpu_method method, double
 tcgpu_status tcgpu_sweep_advance(tcgpu_sweep *s, double t) {
     if (!(t > s->t))
         return tcgpu_fail(TCGPU_EINVAL, "sweep is at t = %g; cannot advance to t = %g", s->t, t);
-    tcgpu_status st = march(s->m, &s->rc, s->method, s->kappa, s->t, t, s->x, &s->wk, &s->steps,
-                            &s->applications);
+    tcgpu_status st =
+        march(&s->wk, s->method, s->kappa, s->t, t, s->x, &s->steps, &s->applications);
     s->t = t;
     return st;
 }
@@ -268,6 +152,7 @@ double tcgpu_sweep_norm_error(const tcgpu_sweep *s) {
 }
 
 double tcgpu_sweep_time(const tcgpu_sweep *s) { return s->t; }
+const double *tcgpu_sweep_state(const tcgpu_sweep *s) { return &s->x[0].re; }
 int64_t tcgpu_sweep_steps(const tcgpu_sweep *s) { return s->steps; }
 int64_t tcgpu_sweep_applications(const tcgpu_sweep *s) { return s->applications; }
 

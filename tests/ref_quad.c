@@ -60,3 +60,10 @@ void ref_tc2_means(int64_t N, double g, double beta, long double *n1, long doubl
     *n = (long double)s;
     *n2 = (long double)(s - s1);
 }
+
+double ref_phase(double db, double da, double dw, double t) {
+    __float128 tq = t, ph = 0.5Q * db * tq * tq + (__float128)da * tq;
+    if (dw != 0)
+        ph += (__float128)dw * logq(fabsq(tq));
+    return (double)remainderq(ph, 2 * M_PIq);
+}

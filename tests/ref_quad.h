@@ -20,4 +20,7 @@ void ref_tc2_total_all(int64_t N, double g, double beta, long double *p);
 void ref_tc2_means(int64_t N, double g, double beta, long double *n1, long double *n,
                    long double *n2);
 
+/* db t^2/2 + da t + dw ln|t| reduced to [-pi, pi], all in quad precision. */
+double ref_phase(double db, double da, double dw, double t);
+
 #endif

@@ -45,6 +45,8 @@ tcgpu_status tcgpu_sweep_advance(tcgpu_sweep *s, double t);
 tcgpu_status tcgpu_sweep_readout(tcgpu_sweep *s, double *prob);
 double tcgpu_sweep_norm_error(const tcgpu_sweep *s);
 double tcgpu_sweep_time(const tcgpu_sweep *s);
+/* The interaction-picture amplitudes (re, im interleaved, 2 dim doubles) the march advances. */
+const double *tcgpu_sweep_state(const tcgpu_sweep *s);
 int64_t tcgpu_sweep_steps(const tcgpu_sweep *s);
 int64_t tcgpu_sweep_applications(const tcgpu_sweep *s);
 void tcgpu_sweep_end(tcgpu_sweep *s);

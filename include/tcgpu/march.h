@@ -1,0 +1,64 @@
+/* Batched march: many sweeps advanced at once with the same step functions as the single-sweep
+ * propagation, on the CPU (threads over sweeps) or on a CUDA device (one thread block per
+ * sweep). The sweeps share dimension and coupling pattern (row_ptr, col, cls, nclass, f(t)) and
+ * may differ in values, phase classes, windows and step parameters. Each sweep's grid (steps S,
+ * phase per step) is computed on the host as the single-sweep march computes it, so every
+ * backend takes the same steps. */
+#ifndef TCGPU_MARCH_H
+#define TCGPU_MARCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tcgpu/model.h"
+#include "tcgpu/propagate.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum { TCGPU_BACKEND_CPU = 0, TCGPU_BACKEND_CUDA = 1 } tcgpu_backend;
+
+/* Where the CUDA kernel keeps a sweep's state and work vectors. */
+typedef enum {
+    TCGPU_PATH_AUTO = 0,   /* shared when they fit the block's opt-in shared memory */
+    TCGPU_PATH_SHARED = 1, /* on chip for the whole propagation */
+    TCGPU_PATH_GLOBAL = 2  /* device memory (any dimension) */
+} tcgpu_cuda_path;
+
+typedef struct {
+    tcgpu_backend backend;
+    tcgpu_method method;
+    int threads;          /* CPU: threads (0: the OpenMP default) */
+    tcgpu_cuda_path path; /* CUDA */
+    int block;            /* CUDA: threads per block (0: automatic) */
+    int nmax;             /* Chebyshev terms allowed per exponential (0: 1024) */
+} tcgpu_march_opts;
+
+typedef struct {
+    const tcgpu_model *const *models; /* count models of one pattern */
+    int64_t count;
+    const double *t_a, *t_b, *kappa; /* per sweep: window and step parameter */
+    double *x;                       /* count x dim amplitudes (re, im interleaved) of the
+                                      * interaction picture, advanced in place from t_a to t_b */
+    int64_t *steps, *applications;   /* per sweep, out (either may be NULL) */
+} tcgpu_batch;
+
+typedef struct {
+    tcgpu_cuda_path path; /* the path taken (CUDA) */
+    int block;            /* threads per block (CUDA) */
+    size_t shared_bytes;  /* dynamic shared memory per block (CUDA) */
+    int64_t chunks;       /* launches the batch was split into to fit device memory (CUDA) */
+    double plan_seconds;  /* host time spent on the grids */
+    double run_seconds;   /* the march itself (CUDA: device time of the launches, with copies) */
+    char device[256];     /* the device's name (CUDA) */
+} tcgpu_march_info;
+
+/* Advances every sweep of b; info may be NULL. */
+tcgpu_status tcgpu_march_batch(const tcgpu_batch *b, const tcgpu_march_opts *o,
+                               tcgpu_march_info *info);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,295 @@
+// Batched march on a CUDA device: one thread block per sweep runs the shared step loop
+// (kernels/grid.h, kernels/step.h), its threads striding over rows. The state and the three
+// work vectors sit in shared memory for the whole propagation when they fit ("shared" path),
+// else in device memory ("global" path) with the same code. Class weights, the phase classes
+// and the Bessel coefficients are always on chip.
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include <cuda_runtime.h>
+
+#include "../src/march_internal.h"
+#include "grid.h"
+
+namespace {
+
+struct dev_plan {
+    int64_t dim, nnz;
+    int nclass, inverse_t, method, nmax, shared_state;
+    int64_t val_stride, class_stride; // 0 when every sweep has the same model
+    const int64_t *row_ptr, *col;
+    const int32_t *cls;
+    const double *val;
+    const tcgpu_phase_class *classes;
+    const double *vbound, *t_a, *t_b, *du;
+    const int64_t *S;
+    double *x;
+    tcgpu_cplx *work; // global path: 3 dim per sweep
+    int64_t *apps;
+    double *t_fail;
+};
+
+// Bytes of dynamic shared memory: classes, 4 weight vectors, J, and (shared path) 4 vectors.
+size_t shared_bytes(int64_t dim, int nclass, int nmax, int shared_state) {
+    size_t nc = (size_t)(nclass > 0 ? nclass : 1);
+    size_t b = nc * sizeof(tcgpu_phase_class) + 4 * nc * sizeof(tcgpu_cplx) +
+               ((size_t)nmax + 1) * sizeof(double);
+    if (shared_state)
+        b += 4 * (size_t)dim * sizeof(tcgpu_cplx);
+    return b;
+}
+
+__global__ void march_kernel(dev_plan p) {
+    extern __shared__ double smem[];
+    const int64_t s = blockIdx.x;
+    const int64_t d = p.dim;
+    const int nc = p.nclass > 0 ? p.nclass : 1;
+    tcgpu_phase_class *cl = reinterpret_cast<tcgpu_phase_class *>(smem);
+    tcgpu_cplx *z = reinterpret_cast<tcgpu_cplx *>(cl + nc);
+    double *J = reinterpret_cast<double *>(z + 4 * nc);
+    tcgpu_cplx *xg = reinterpret_cast<tcgpu_cplx *>(p.x) + s * d, *x, *t0;
+    if (p.shared_state) {
+        x = reinterpret_cast<tcgpu_cplx *>(J + p.nmax + 1);
+        t0 = x + d;
+        TCGPU_FOR(i, d) x[i] = xg[i];
+    } else {
+        x = xg;
+        t0 = p.work + 3 * d * s;
+    }
+    TCGPU_FOR(c, p.nclass) cl[c] = p.classes[s * p.class_stride + c];
+    TCGPU_SYNC();
+    tcgpu_work wk;
+    wk.A = tcgpu_csr{d, p.row_ptr, p.col, p.val + s * p.val_stride, p.cls};
+    wk.g = tcgpu_grid{cl, p.nclass, p.inverse_t, p.vbound[s]};
+    wk.z1 = z;
+    wk.z2 = z + nc;
+    wk.z3 = z + 2 * nc;
+    wk.w = z + 3 * nc;
+    wk.t0 = t0;
+    wk.t1 = t0 + d;
+    wk.t2 = t0 + 2 * d;
+    wk.J = J;
+    wk.nmax = p.nmax;
+    double t = p.t_a[s];
+    int64_t apps = 0;
+    int rc = tcgpu_march_steps(&wk, p.method, p.du[s], p.S[s], 0, p.S[s], p.t_b[s], &t, x, &apps);
+    TCGPU_SYNC();
+    if (p.shared_state)
+        TCGPU_FOR(i, d) xg[i] = x[i];
+    if (TCGPU_LEADER) {
+        p.apps[s] = rc ? -1 : apps;
+        p.t_fail[s] = t;
+    }
+}
+
+// Device buffers of one launch, freed together.
+struct buffers {
+    void *p[12];
+    int n;
+};
+
+void free_all(buffers *b) {
+    for (int i = 0; i < b->n; ++i)
+        cudaFree(b->p[i]);
+    b->n = 0;
+}
+
+tcgpu_status cuda_fail(cudaError_t err, const char *what) {
+    tcgpu_status st = tcgpu_fail(TCGPU_ERUNTIME, "CUDA %s failed: %s (%s)", what,
+                                 cudaGetErrorString(err), cudaGetErrorName(err));
+    cudaGetLastError(); // clear a sticky launch error so later calls start clean
+    return st;
+}
+
+#define CK(call, what)                                                                         \
+    do {                                                                                       \
+        cudaError_t err_ = (call);                                                             \
+        if (err_ != cudaSuccess) {                                                             \
+            st = cuda_fail(err_, what);                                                        \
+            goto out;                                                                          \
+        }                                                                                      \
+    } while (0)
+
+template <class T> cudaError_t alloc(buffers *b, T **ptr, size_t count) {
+    void *v = nullptr;
+    cudaError_t err = cudaMalloc(&v, count * sizeof(T) + 16);
+    if (err == cudaSuccess)
+        b->p[b->n++] = v;
+    *ptr = static_cast<T *>(v);
+    return err;
+}
+
+} // namespace
+
+extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_march_opts *o,
+                                         tcgpu_march_info *info) {
+    tcgpu_status st = TCGPU_OK;
+    buffers bufs = {};
+    cudaEvent_t ev0 = nullptr, ev1 = nullptr;
+    int dev = 0, count = 0, optin = 0;
+    cudaDeviceProp prop;
+    const int64_t d = p->dim, nnz = p->nnz;
+    const size_t nc = (size_t)p->nclass;
+    size_t sh_state = shared_bytes(d, p->nclass, p->nmax, 1);
+    size_t sh_small = shared_bytes(d, p->nclass, p->nmax, 0);
+    int use_shared = 0, block = 0;
+    size_t sh = 0, free_b = 0, total_b = 0, per_sweep = 0, fixed = 0;
+    int64_t chunk = 0, nchunks = 0;
+    float ms_total = 0;
+    int64_t *d_rp = nullptr, *d_col = nullptr, *d_S = nullptr, *d_apps = nullptr;
+    int32_t *d_cls = nullptr;
+    double *d_val = nullptr, *d_scal = nullptr, *d_x = nullptr, *d_tf = nullptr;
+    tcgpu_phase_class *d_cl = nullptr;
+    tcgpu_cplx *d_work = nullptr;
+
+    cudaError_t e = cudaGetDeviceCount(&count);
+    if (e != cudaSuccess || count == 0) {
+        if (e != cudaSuccess)
+            return cuda_fail(e, "device query (no usable device)");
+        return tcgpu_fail(TCGPU_ERUNTIME, "no CUDA device: the driver reports none");
+    }
+    CK(cudaGetDevice(&dev), "cudaGetDevice");
+    CK(cudaGetDeviceProperties(&prop, dev), "cudaGetDeviceProperties");
+    CK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev),
+       "shared-memory limit query");
+    if (sh_small > (size_t)optin) {
+        st = tcgpu_fail(TCGPU_EINVAL,
+                        "%d Chebyshev terms and %d classes need %zu bytes of shared memory per "
+                        "block; the device allows %d",
+                        p->nmax, p->nclass, sh_small, optin);
+        goto out;
+    }
+    use_shared = o->path == TCGPU_PATH_SHARED ||
+                 (o->path == TCGPU_PATH_AUTO && sh_state <= (size_t)optin);
+    if (use_shared && sh_state > (size_t)optin) {
+        st = tcgpu_fail(TCGPU_EINVAL,
+                        "shared path: dimension %lld needs %zu bytes of shared memory per block; "
+                        "the device allows %d (use the global path)",
+                        (long long)d, sh_state, optin);
+        goto out;
+    }
+    sh = use_shared ? sh_state : sh_small;
+    CK(cudaFuncSetAttribute(march_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)sh),
+       "cudaFuncSetAttribute (dynamic shared memory)");
+    block = o->block > 0 ? o->block : (int)(d < 256 ? (d + 31) / 32 * 32 : 256);
+    if (block < 32)
+        block = 32;
+
+    // What each sweep needs on the device; the batch goes in chunks that fit.
+    per_sweep = (p->one_model ? 0 : (size_t)nnz * sizeof(double) + nc * sizeof(tcgpu_phase_class)) +
+                4 * sizeof(double) + 2 * sizeof(double) + 2 * sizeof(int64_t) +
+                (size_t)d * sizeof(tcgpu_cplx) * (use_shared ? 1 : 4);
+    fixed = (size_t)(d + 1 + nnz) * sizeof(int64_t) + (size_t)nnz * sizeof(int32_t) +
+            (size_t)nnz * sizeof(double) + nc * sizeof(tcgpu_phase_class);
+    CK(cudaMemGetInfo(&free_b, &total_b), "cudaMemGetInfo");
+    if (free_b < fixed + per_sweep + (64u << 20)) {
+        st = tcgpu_fail(TCGPU_ENOMEM,
+                        "one sweep of dimension %lld needs %zu bytes on the device; %zu are free",
+                        (long long)d, fixed + per_sweep, free_b);
+        goto out;
+    }
+    chunk = (int64_t)((double)(free_b - fixed - (64u << 20)) * 0.8 / (double)per_sweep);
+    if (chunk > p->count)
+        chunk = p->count;
+    if (chunk > 65535 * 32)
+        chunk = 65535 * 32;
+
+    CK(alloc(&bufs, &d_rp, (size_t)d + 1), "cudaMalloc");
+    CK(alloc(&bufs, &d_col, (size_t)nnz), "cudaMalloc");
+    CK(alloc(&bufs, &d_cls, (size_t)nnz), "cudaMalloc");
+    CK(alloc(&bufs, &d_val, (size_t)((p->one_model ? 1 : chunk) * nnz)), "cudaMalloc");
+    CK(alloc(&bufs, &d_cl, (size_t)(p->one_model ? 1 : chunk) * nc), "cudaMalloc");
+    CK(alloc(&bufs, &d_scal, (size_t)chunk * 4), "cudaMalloc");
+    CK(alloc(&bufs, &d_S, (size_t)chunk), "cudaMalloc");
+    CK(alloc(&bufs, &d_apps, (size_t)chunk), "cudaMalloc");
+    CK(alloc(&bufs, &d_tf, (size_t)chunk), "cudaMalloc");
+    CK(alloc(&bufs, &d_x, (size_t)(chunk * d) * 2), "cudaMalloc");
+    if (!use_shared)
+        CK(alloc(&bufs, &d_work, (size_t)(chunk * d) * 3), "cudaMalloc");
+    CK(cudaMemcpy(d_rp, p->row_ptr, (size_t)(d + 1) * sizeof(int64_t), cudaMemcpyHostToDevice),
+       "cudaMemcpy");
+    CK(cudaMemcpy(d_col, p->col, (size_t)nnz * sizeof(int64_t), cudaMemcpyHostToDevice),
+       "cudaMemcpy");
+    CK(cudaMemcpy(d_cls, p->cls, (size_t)nnz * sizeof(int32_t), cudaMemcpyHostToDevice),
+       "cudaMemcpy");
+    CK(cudaEventCreate(&ev0), "cudaEventCreate");
+    CK(cudaEventCreate(&ev1), "cudaEventCreate");
+
+    for (int64_t s0 = 0; s0 < p->count; s0 += chunk) {
+        int64_t n = p->count - s0 < chunk ? p->count - s0 : chunk;
+        size_t nd = (size_t)n * sizeof(double);
+        CK(cudaEventRecord(ev0), "cudaEventRecord");
+        if (!p->one_model || s0 == 0) {
+            int64_t nv = p->one_model ? 1 : n, o0 = p->one_model ? 0 : s0;
+            CK(cudaMemcpy(d_val, p->val + o0 * nnz, (size_t)(nv * nnz) * sizeof(double),
+                          cudaMemcpyHostToDevice),
+               "cudaMemcpy");
+            if (nc)
+                CK(cudaMemcpy(d_cl, p->classes + (size_t)o0 * nc, (size_t)nv * nc * sizeof *d_cl,
+                              cudaMemcpyHostToDevice),
+                   "cudaMemcpy");
+        }
+        CK(cudaMemcpy(d_scal, p->vbound + s0, nd, cudaMemcpyHostToDevice), "cudaMemcpy");
+        CK(cudaMemcpy(d_scal + n, p->t_a + s0, nd, cudaMemcpyHostToDevice), "cudaMemcpy");
+        CK(cudaMemcpy(d_scal + 2 * n, p->t_b + s0, nd, cudaMemcpyHostToDevice), "cudaMemcpy");
+        CK(cudaMemcpy(d_scal + 3 * n, p->du + s0, nd, cudaMemcpyHostToDevice), "cudaMemcpy");
+        CK(cudaMemcpy(d_S, p->S + s0, (size_t)n * sizeof(int64_t), cudaMemcpyHostToDevice),
+           "cudaMemcpy");
+        CK(cudaMemcpy(d_x, p->x + 2 * s0 * d, (size_t)(n * d) * 2 * sizeof(double),
+                      cudaMemcpyHostToDevice),
+           "cudaMemcpy");
+        dev_plan dp = {d,
+                       nnz,
+                       p->nclass,
+                       p->inverse_t,
+                       p->method,
+                       p->nmax,
+                       use_shared,
+                       p->one_model ? 0 : nnz,
+                       p->one_model ? 0 : (int64_t)p->nclass,
+                       d_rp,
+                       d_col,
+                       d_cls,
+                       d_val,
+                       d_cl,
+                       d_scal,
+                       d_scal + n,
+                       d_scal + 2 * n,
+                       d_scal + 3 * n,
+                       d_S,
+                       d_x,
+                       d_work,
+                       d_apps,
+                       d_tf};
+        march_kernel<<<(unsigned)n, (unsigned)block, sh>>>(dp);
+        CK(cudaGetLastError(), "kernel launch");
+        CK(cudaMemcpy(p->x + 2 * s0 * d, d_x, (size_t)(n * d) * 2 * sizeof(double),
+                      cudaMemcpyDeviceToHost),
+           "cudaMemcpy (kernel run)");
+        CK(cudaMemcpy(p->apps + s0, d_apps, (size_t)n * sizeof(int64_t), cudaMemcpyDeviceToHost),
+           "cudaMemcpy");
+        CK(cudaMemcpy(p->t_fail + s0, d_tf, nd, cudaMemcpyDeviceToHost), "cudaMemcpy");
+        CK(cudaEventRecord(ev1), "cudaEventRecord");
+        CK(cudaEventSynchronize(ev1), "cudaEventSynchronize");
+        float ms = 0;
+        CK(cudaEventElapsedTime(&ms, ev0, ev1), "cudaEventElapsedTime");
+        ms_total += ms;
+        ++nchunks;
+    }
+    if (info) {
+        info->path = use_shared ? TCGPU_PATH_SHARED : TCGPU_PATH_GLOBAL;
+        info->block = block;
+        info->shared_bytes = sh;
+        info->chunks = nchunks;
+        info->run_seconds = 1e-3 * ms_total;
+        std::snprintf(info->device, sizeof info->device, "%s", prop.name);
+    }
+out:
+    if (ev0)
+        cudaEventDestroy(ev0);
+    if (ev1)
+        cudaEventDestroy(ev1);
+    free_all(&bufs);
+    return st;
+}

@@ -1,0 +1,242 @@
+/* Batched march, CPU backend and the host side of every backend: checks that the sweeps share
+ * a pattern, plans each sweep's grid as the single-sweep march does, and runs the shared step
+ * loop (kernels/grid.h) per sweep on threads, or hands the plan to the CUDA backend. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "../kernels/grid.h"
+#include "march_internal.h"
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static tcgpu_grid grid_of(const tcgpu_model *m) {
+    return (tcgpu_grid){m->classes, m->nclass, m->inverse_t, tcgpu_model_vbound(m)};
+}
+
+static tcgpu_status check(const tcgpu_batch *b) {
+    if (b->count < 1 || !b->models || !b->t_a || !b->t_b || !b->kappa || !b->x)
+        return tcgpu_fail(TCGPU_EINVAL, "batch of %lld sweeps: expected at least one sweep with "
+                                        "models, windows, step parameters and states",
+                          (long long)b->count);
+    const tcgpu_model *m0 = b->models[0];
+    int64_t nnz = m0->row_ptr[m0->dim];
+    for (int64_t s = 0; s < b->count; ++s) {
+        const tcgpu_model *m = b->models[s];
+        if (m != m0 && (m->dim != m0->dim || m->nclass != m0->nclass || m->inverse_t != m0->inverse_t ||
+            m->row_ptr[m->dim] != nnz ||
+            memcmp(m->row_ptr, m0->row_ptr, (size_t)(m->dim + 1) * sizeof *m->row_ptr) ||
+            memcmp(m->col, m0->col, (size_t)nnz * sizeof *m->col) ||
+            memcmp(m->cls, m0->cls, (size_t)nnz * sizeof *m->cls)))
+            return tcgpu_fail(TCGPU_EINVAL,
+                              "sweep %lld of the batch has another coupling pattern than sweep 0 "
+                              "(dimension %lld vs %lld): one batch takes one pattern",
+                              (long long)s, (long long)m->dim, (long long)m0->dim);
+        double a = b->t_a[s], e = b->t_b[s];
+        if (!(isfinite(a) && isfinite(e) && e > a) || !(b->kappa[s] > 0) ||
+            (m->inverse_t && !(a > 0)))
+            return tcgpu_fail(TCGPU_EINVAL,
+                              "sweep %lld: window [%g, %g], kappa %g: expected t_a < t_b finite "
+                              "(t_a > 0 for heff) and kappa > 0",
+                              (long long)s, a, e, b->kappa[s]);
+    }
+    return TCGPU_OK;
+}
+
+static tcgpu_status ran_out(double t, int nmax) {
+    return tcgpu_fail(TCGPU_ERUNTIME,
+                      "Magnus step at t = %g needs more than %d Chebyshev terms; use a smaller "
+                      "step",
+                      t, nmax);
+}
+
+/* One sweep on this thread, with its own scratch. */
+static int run_one(const tcgpu_model *m, int method, int nmax, double a, double b, double kappa,
+                   tcgpu_cplx *x, int64_t *steps, int64_t *apps, double *t_fail) {
+    size_t nc = (size_t)(m->nclass > 0 ? m->nclass : 1), d = (size_t)m->dim;
+    tcgpu_cplx *buf = malloc((4 * nc + 3 * d) * sizeof *buf);
+    double *J = malloc(((size_t)nmax + 1) * sizeof *J);
+    if (!buf || !J) {
+        free(buf);
+        free(J);
+        return -2;
+    }
+    tcgpu_work wk = {.A = {m->dim, m->row_ptr, m->col, m->val, m->cls},
+                     .g = grid_of(m),
+                     .z1 = buf,
+                     .z2 = buf + nc,
+                     .z3 = buf + 2 * nc,
+                     .w = buf + 3 * nc,
+                     .t0 = buf + 4 * nc,
+                     .t1 = buf + 4 * nc + d,
+                     .t2 = buf + 4 * nc + 2 * d,
+                     .J = J,
+                     .nmax = nmax};
+    int64_t S;
+    double du, t = a;
+    tcgpu_grid_plan(&wk.g, kappa, a, b, &S, &du);
+    *apps = 0;
+    int rc = tcgpu_march_steps(&wk, method, du, S, 0, S, b, &t, x, apps);
+    *steps = S;
+    *t_fail = t;
+    free(buf);
+    free(J);
+    return rc;
+}
+
+static tcgpu_status march_cpu(const tcgpu_batch *b, const tcgpu_march_opts *o, int nmax,
+                              tcgpu_march_info *info) {
+    int64_t n = b->count, dim = b->models[0]->dim, fail = -1;
+    int code = 0;
+    double t_fail = 0, t0 = now();
+#ifdef _OPENMP
+    int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+#endif
+    for (int64_t s = 0; s < n; ++s) {
+        int64_t steps = 0, apps = 0;
+        double tf = 0;
+        int rc = run_one(b->models[s], (int)o->method, nmax, b->t_a[s], b->t_b[s], b->kappa[s],
+                         (tcgpu_cplx *)(b->x + 2 * dim * s), &steps, &apps, &tf);
+        if (b->steps)
+            b->steps[s] = steps;
+        if (b->applications)
+            b->applications[s] = apps;
+        if (rc) {
+#ifdef _OPENMP
+#pragma omp critical(tcgpu_march_fail)
+#endif
+            if (fail < 0 || s < fail) {
+                fail = s;
+                code = rc;
+                t_fail = tf;
+            }
+        }
+    }
+    if (info)
+        info->run_seconds = now() - t0;
+    if (fail >= 0)
+        return code == -2 ? tcgpu_fail(TCGPU_ERUNTIME, "out of memory for the scratch of a sweep")
+                          : ran_out(t_fail, nmax);
+    return TCGPU_OK;
+}
+
+/* Flat arrays for the device: values and classes of every sweep (once when every sweep has the
+ * same model), and the grids (planned once per run of equal sweeps). */
+static tcgpu_status march_device(const tcgpu_batch *b, const tcgpu_march_opts *o, int nmax,
+                                 tcgpu_march_info *info) {
+    const tcgpu_model *m0 = b->models[0];
+    int64_t n = b->count, nnz = m0->row_ptr[m0->dim], nm = 1;
+    size_t nc = (size_t)m0->nclass;
+    for (int64_t s = 1; s < n && nm == 1; ++s)
+        nm = b->models[s] == m0 ? 1 : n;
+    double *val = malloc((size_t)(nm * nnz) * sizeof *val + 1);
+    tcgpu_phase_class *cl = malloc((size_t)nm * nc * sizeof *cl + 1);
+    double *vb = malloc((size_t)n * 4 * sizeof *vb), *tf = malloc((size_t)n * sizeof *tf);
+    int64_t *S = malloc((size_t)n * sizeof *S), *apps = malloc((size_t)n * sizeof *apps);
+    tcgpu_status st = TCGPU_OK;
+    if (!val || !cl || !vb || !tf || !S || !apps) {
+        st = tcgpu_fail(TCGPU_ERUNTIME, "out of memory for a batch of %lld sweeps", (long long)n);
+        goto done;
+    }
+    double *du = vb + n, *ta = vb + 2 * n, *tb = vb + 3 * n, t0 = now();
+    for (int64_t s = 0; s < nm; ++s) {
+        memcpy(val + s * nnz, b->models[s]->val, (size_t)nnz * sizeof *val);
+        if (nc)
+            memcpy(cl + (size_t)s * nc, b->models[s]->classes, nc * sizeof *cl);
+    }
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 16)
+#endif
+    for (int64_t s = 0; s < n; ++s) {
+        const tcgpu_model *m = b->models[s];
+        ta[s] = b->t_a[s];
+        tb[s] = b->t_b[s];
+        vb[s] = tcgpu_model_vbound(m);
+        S[s] = -1;
+        if (s > 0 && m == b->models[s - 1] && ta[s] == b->t_a[s - 1] &&
+            tb[s] == b->t_b[s - 1] && b->kappa[s] == b->kappa[s - 1])
+            continue; /* the grid of sweep s - 1 */
+        tcgpu_grid g = grid_of(m);
+        tcgpu_grid_plan(&g, b->kappa[s], ta[s], tb[s], &S[s], &du[s]);
+    }
+    for (int64_t s = 1; s < n; ++s)
+        if (S[s] < 0) {
+            S[s] = S[s - 1];
+            du[s] = du[s - 1];
+        }
+    if (info)
+        info->plan_seconds = now() - t0;
+    tcgpu_batch_plan p = {.count = n,
+                          .dim = m0->dim,
+                          .nnz = nnz,
+                          .nclass = m0->nclass,
+                          .inverse_t = m0->inverse_t,
+                          .method = (int)o->method,
+                          .nmax = nmax,
+                          .one_model = nm == 1,
+                          .row_ptr = m0->row_ptr,
+                          .col = m0->col,
+                          .cls = m0->cls,
+                          .val = val,
+                          .classes = cl,
+                          .vbound = vb,
+                          .t_a = ta,
+                          .t_b = tb,
+                          .du = du,
+                          .S = S,
+                          .x = b->x,
+                          .apps = apps,
+                          .t_fail = tf};
+    st = tcgpu_march_cuda(&p, o, info);
+    if (!st)
+        for (int64_t s = 0; s < n; ++s) {
+            if (b->steps)
+                b->steps[s] = S[s];
+            if (b->applications)
+                b->applications[s] = apps[s];
+            if (apps[s] < 0 && !st)
+                st = ran_out(tf[s], nmax);
+        }
+done:
+    free(val);
+    free(cl);
+    free(vb);
+    free(tf);
+    free(S);
+    free(apps);
+    return st;
+}
+
+tcgpu_status tcgpu_march_batch(const tcgpu_batch *b, const tcgpu_march_opts *o,
+                               tcgpu_march_info *info) {
+    tcgpu_status st = check(b);
+    if (st)
+        return st;
+    if (info)
+        memset(info, 0, sizeof *info);
+    int nmax = o->nmax > 0 ? o->nmax : 1024;
+    if (o->backend == TCGPU_BACKEND_CUDA)
+        return march_device(b, o, nmax, info);
+    return march_cpu(b, o, nmax, info);
+}
+
+#ifndef TCGPU_WITH_CUDA
+tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_march_opts *o,
+                              tcgpu_march_info *info) {
+    (void)p;
+    (void)o;
+    (void)info;
+    return tcgpu_fail(TCGPU_EINVAL, "this tcgpu was built without CUDA (no nvcc at configure "
+                                    "time): use the CPU backend");
+}
+#endif

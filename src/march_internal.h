@@ -1,0 +1,32 @@
+/* The batch as the CUDA backend takes it: flat per-sweep arrays planned on the host. */
+#ifndef TCGPU_MARCH_INTERNAL_H
+#define TCGPU_MARCH_INTERNAL_H
+
+#include "tcgpu/march.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    int64_t count, dim, nnz;
+    int nclass, inverse_t, method, nmax;
+    int one_model; /* every sweep has the same values and classes: val and classes hold one */
+    const int64_t *row_ptr, *col; /* the shared pattern */
+    const int32_t *cls;
+    const double *val;                /* count x nnz (one_model: nnz) */
+    const tcgpu_phase_class *classes; /* count x nclass (one_model: nclass) */
+    const double *vbound, *t_a, *t_b, *du;
+    const int64_t *S;
+    double *x;     /* count x dim x 2, in/out */
+    int64_t *apps; /* count, out: applications, or -1 where a Chebyshev series ran out */
+    double *t_fail; /* count, out: the start of the step that ran out */
+} tcgpu_batch_plan;
+
+tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_march_opts *o,
+                              tcgpu_march_info *info);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
