@@ -64,8 +64,8 @@ int main(int argc, char **argv) {
         fprintf(csv, "device,case,dim,nnz,window,kappa,method,sweeps,backend,path,block,"
                      "shared_bytes,steps_per_sweep,apps_per_sweep,wall_s,device_s,plan_s,"
                      "sweeps_per_s,gflops,frac_fp64_peak,cpu_sweeps_measured\n");
-    printf("%-14s %5s %6s %-6s %-10s %8s %6s %10s %9s %9s %9s\n", "case", "dim", "sweeps",
-           "method", "backend", "steps", "apps", "sweeps/s", "GFLOP/s", "of peak", "GPU/CPU");
+    printf("%-14s %5s %6s %-6s %-16s %8s %6s %10s %9s %9s %9s\n", "case", "dim", "sweeps", "method",
+           "backend", "steps", "apps", "sweeps/s", "GFLOP/s", "of peak", "GPU/CPU");
     for (size_t c = 0; c < sizeof cases / sizeof *cases; ++c) {
         const bench_case *bc = &cases[c];
         tcgpu_model m;
@@ -91,24 +91,32 @@ int main(int argc, char **argv) {
             tb[s] = bc->T;
             kap[s] = bc->kappa;
         }
-        double last_rate[3] = {0, 0, 0};
+        double last_rate[6] = {0, 0, 0, 0, 0, 0};
+        const int blocks[6] = {0, 0, 0, 64, 128, 512}; /* threads per block (0: automatic) */
         for (int method = 1; method >= 1; --method)
             for (size_t k = 0; k < sizeof counts / sizeof *counts; ++k) {
                 int64_t count = counts[k];
                 double cpu_rate = 0;
-                /* backends: CPU, then CUDA auto (shared where it fits), then CUDA global */
-                for (int be = 0; be < 3; ++be) {
-                    if (be > 0 && !have_gpu)
+                int auto_global = 0;
+                /* backends: CPU, then CUDA auto (shared where it fits), then CUDA global, then
+                 * (1024 sweeps only) CUDA auto with 64, 128 and 512 threads per block */
+                for (int be = 0; be < 6; ++be) {
+                    if ((be > 0 && !have_gpu) || (be >= 3 && count != 1024))
                         break;
                     tcgpu_march_opts o = {.backend = be ? TCGPU_BACKEND_CUDA : TCGPU_BACKEND_CPU,
                                           .method = (tcgpu_method)method,
-                                          .path = be == 2 ? TCGPU_PATH_GLOBAL : TCGPU_PATH_AUTO};
+                                          .path = be == 2 ? TCGPU_PATH_GLOBAL : TCGPU_PATH_AUTO,
+                                          .block = blocks[be]};
                     int64_t n = be == 0 && count > cpu_max ? cpu_max : count;
                     tcgpu_march_info info;
+                    if (be == 2 && auto_global)
+                        continue; /* the automatic choice was already the global path */
                     if (last_rate[be] > 0 && (double)n / last_rate[be] > budget) {
-                        printf("%-14s %5lld %6lld %-6s %-10s skipped: about %.0f s predicted\n",
+                        printf("%-14s %5lld %6lld %-6s %-16s skipped: about %.0f s predicted\n",
                                bc->name, (long long)m.dim, (long long)count, "cf4",
-                               be == 0 ? "cpu" : be == 1 ? "cuda-auto" : "cuda-global",
+                               be == 0   ? "cpu"
+                               : be == 2 ? "cuda-global"
+                                         : "cuda-auto",
                                (double)n / last_rate[be]);
                         continue;
                     }
@@ -126,26 +134,29 @@ int main(int argc, char **argv) {
                     }
                     double wall = now() - t0, rate = (double)n / wall;
                     last_rate[be] = rate;
-                    if (be == 1 && info.path == TCGPU_PATH_GLOBAL)
-                        continue; /* auto chose global: the next row is the same path */
+                    if (be == 1)
+                        auto_global = info.path == TCGPU_PATH_GLOBAL;
                     double flops = 0;
                     for (int64_t s = 0; s < n; ++s)
                         flops += (double)apps[s] * (10.0 * (double)nnz + 12.0 * (double)m.dim);
                     double gf = flops / wall;
                     if (be == 0)
                         cpu_rate = rate;
-                    const char *path = be == 0 ? "-" : info.path == TCGPU_PATH_SHARED ? "shared"
-                                                                                       : "global";
+                    const char *path = be == 0                          ? "-"
+                                       : info.path == TCGPU_PATH_SHARED ? "shared"
+                                                                        : "global";
                     char label[32];
-                    snprintf(label, sizeof label, "%s%s%s", be ? "cuda-" : "cpu", be ? path : "",
-                             "");
+                    if (be >= 3)
+                        snprintf(label, sizeof label, "cuda-%s/b%d", path, info.block);
+                    else
+                        snprintf(label, sizeof label, "%s%s", be ? "cuda-" : "cpu", be ? path : "");
                     char ratio[32] = "-";
                     if (be > 0 && cpu_rate > 0)
                         snprintf(ratio, sizeof ratio, "%.1f", rate / cpu_rate);
-                    printf("%-14s %5lld %6lld %-6s %-10s %8lld %6lld %10.1f %9.1f %8.2f%% %9s\n",
-                           bc->name, (long long)m.dim, (long long)count,
-                           method ? "cf4" : "rk4", label, (long long)steps[0],
-                           (long long)apps[0], rate, gf * 1e-9, 100 * gf / FP64_PEAK, ratio);
+                    printf("%-14s %5lld %6lld %-6s %-16s %8lld %6lld %10.1f %9.1f %8.2f%% %9s\n",
+                           bc->name, (long long)m.dim, (long long)count, method ? "cf4" : "rk4",
+                           label, (long long)steps[0], (long long)apps[0], rate, gf * 1e-9,
+                           100 * gf / FP64_PEAK, ratio);
                     fflush(stdout);
                     if (csv)
                         fprintf(csv,

@@ -102,13 +102,13 @@ tcgpu_status cuda_fail(cudaError_t err, const char *what) {
     return st;
 }
 
-#define CK(call, what)                                                                         \
-    do {                                                                                       \
-        cudaError_t err_ = (call);                                                             \
-        if (err_ != cudaSuccess) {                                                             \
-            st = cuda_fail(err_, what);                                                        \
-            goto out;                                                                          \
-        }                                                                                      \
+#define CK(call, what)                                                                             \
+    do {                                                                                           \
+        cudaError_t err_ = (call);                                                                 \
+        if (err_ != cudaSuccess) {                                                                 \
+            st = cuda_fail(err_, what);                                                            \
+            goto out;                                                                              \
+        }                                                                                          \
     } while (0)
 
 template <class T> cudaError_t alloc(buffers *b, T **ptr, size_t count) {
@@ -160,8 +160,8 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
                         p->nmax, p->nclass, sh_small, optin);
         goto out;
     }
-    use_shared = o->path == TCGPU_PATH_SHARED ||
-                 (o->path == TCGPU_PATH_AUTO && sh_state <= (size_t)optin);
+    use_shared =
+        o->path == TCGPU_PATH_SHARED || (o->path == TCGPU_PATH_AUTO && sh_state <= (size_t)optin);
     if (use_shared && sh_state > (size_t)optin) {
         st = tcgpu_fail(TCGPU_EINVAL,
                         "shared path: dimension %lld needs %zu bytes of shared memory per block; "

@@ -25,18 +25,20 @@ static tcgpu_grid grid_of(const tcgpu_model *m) {
 
 static tcgpu_status check(const tcgpu_batch *b) {
     if (b->count < 1 || !b->models || !b->t_a || !b->t_b || !b->kappa || !b->x)
-        return tcgpu_fail(TCGPU_EINVAL, "batch of %lld sweeps: expected at least one sweep with "
-                                        "models, windows, step parameters and states",
+        return tcgpu_fail(TCGPU_EINVAL,
+                          "batch of %lld sweeps: expected at least one sweep with "
+                          "models, windows, step parameters and states",
                           (long long)b->count);
     const tcgpu_model *m0 = b->models[0];
     int64_t nnz = m0->row_ptr[m0->dim];
     for (int64_t s = 0; s < b->count; ++s) {
         const tcgpu_model *m = b->models[s];
-        if (m != m0 && (m->dim != m0->dim || m->nclass != m0->nclass || m->inverse_t != m0->inverse_t ||
-            m->row_ptr[m->dim] != nnz ||
-            memcmp(m->row_ptr, m0->row_ptr, (size_t)(m->dim + 1) * sizeof *m->row_ptr) ||
-            memcmp(m->col, m0->col, (size_t)nnz * sizeof *m->col) ||
-            memcmp(m->cls, m0->cls, (size_t)nnz * sizeof *m->cls)))
+        if (m != m0 &&
+            (m->dim != m0->dim || m->nclass != m0->nclass || m->inverse_t != m0->inverse_t ||
+             m->row_ptr[m->dim] != nnz ||
+             memcmp(m->row_ptr, m0->row_ptr, (size_t)(m->dim + 1) * sizeof *m->row_ptr) ||
+             memcmp(m->col, m0->col, (size_t)nnz * sizeof *m->col) ||
+             memcmp(m->cls, m0->cls, (size_t)nnz * sizeof *m->cls)))
             return tcgpu_fail(TCGPU_EINVAL,
                               "sweep %lld of the batch has another coupling pattern than sweep 0 "
                               "(dimension %lld vs %lld): one batch takes one pattern",
@@ -163,8 +165,8 @@ static tcgpu_status march_device(const tcgpu_batch *b, const tcgpu_march_opts *o
         tb[s] = b->t_b[s];
         vb[s] = tcgpu_model_vbound(m);
         S[s] = -1;
-        if (s > 0 && m == b->models[s - 1] && ta[s] == b->t_a[s - 1] &&
-            tb[s] == b->t_b[s - 1] && b->kappa[s] == b->kappa[s - 1])
+        if (s > 0 && m == b->models[s - 1] && ta[s] == b->t_a[s - 1] && tb[s] == b->t_b[s - 1] &&
+            b->kappa[s] == b->kappa[s - 1])
             continue; /* the grid of sweep s - 1 */
         tcgpu_grid g = grid_of(m);
         tcgpu_grid_plan(&g, b->kappa[s], ta[s], tb[s], &S[s], &du[s]);

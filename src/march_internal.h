@@ -18,8 +18,8 @@ typedef struct {
     const tcgpu_phase_class *classes; /* count x nclass (one_model: nclass) */
     const double *vbound, *t_a, *t_b, *du;
     const int64_t *S;
-    double *x;     /* count x dim x 2, in/out */
-    int64_t *apps; /* count, out: applications, or -1 where a Chebyshev series ran out */
+    double *x;      /* count x dim x 2, in/out */
+    int64_t *apps;  /* count, out: applications, or -1 where a Chebyshev series ran out */
     double *t_fail; /* count, out: the start of the step that ran out */
 } tcgpu_batch_plan;
 

@@ -8,8 +8,8 @@
 
 /* Sweeps each model from its dressed start at ta to tb alone (tcgpu_sweep_advance) and all in
  * one batch from the same states; the amplitudes must be identical. */
-static void same_as_single(tcgpu_model *m, int n, const double *ta, const double *tb,
-                           double kappa, const char *what) {
+static void same_as_single(tcgpu_model *m, int n, const double *ta, const double *tb, double kappa,
+                           const char *what) {
     int64_t d = m[0].dim;
     const tcgpu_model *mp[4];
     double kap[4], *x = xcalloc((size_t)(n * d * 2), sizeof(double));

@@ -97,9 +97,9 @@ static double compare(batch *b, const char *what) {
             }
             printf("%s %s %s path (block %d, %zu B shared, %s): max |p_cpu - p_gpu| = %.3e over "
                    "%d sweeps, %lld steps in sweep 0, CPU norm error %.1e\n",
-                   what, method ? "magnus4" : "rk4", path == TCGPU_PATH_SHARED ? "shared" : "global",
-                   info.block, info.shared_bytes, info.device, diff, b->n,
-                   (long long)steps_c[0], norm_err);
+                   what, method ? "magnus4" : "rk4",
+                   path == TCGPU_PATH_SHARED ? "shared" : "global", info.block, info.shared_bytes,
+                   info.device, diff, b->n, (long long)steps_c[0], norm_err);
             fflush(stdout);
             /* bounded states, so that the comparison means something (RK4 loses some norm) */
             cr_expect_leq(norm_err, 0.05, "%s %s: the CPU march itself is off (norm error %.1e)",
