@@ -39,6 +39,17 @@ t0=$(date +%s)
 timeout "${TEST_TIMEOUT:-130}" "$B/tests/gpu/test_gpu_march" --verbose --jobs 1 >"$OUT/gpu_tests.log" 2>&1
 echo "gpu suite: rc $?, $(($(date +%s) - t0)) s"
 grep -E "path|PASS|FAIL|SKIP|Synthesis|Assert|expected" "$OUT/gpu_tests.log" | cut -c1-200
+# Barriers and bounds: racecheck and memcheck on the smallest case of the suite.
+if [ -n "${SANITIZE:-}" ] && command -v compute-sanitizer >/dev/null; then
+    for tool in racecheck memcheck; do
+        t0=$(date +%s)
+        timeout "${SANITIZE}" compute-sanitizer --tool $tool --target-processes all \
+            "$B/tests/gpu/test_gpu_march" --filter 'gpu/effective_two_mode_n10' --jobs 1 \
+            >"$OUT/$tool.log" 2>&1
+        echo "$tool: rc $?, $(($(date +%s) - t0)) s"
+        grep -E "ERROR SUMMARY|RACECHECK SUMMARY|hazard|Synthesis" "$OUT/$tool.log" | head -5
+    done
+fi
 t0=$(date +%s)
 timeout "${BENCH_TIMEOUT:-200}" "$B/tcgpu_bench_gpu_march" "$OUT/gpu_march.csv" 256 2>&1 |
     tee "$OUT/bench.txt"

@@ -172,9 +172,16 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
     sh = use_shared ? sh_state : sh_small;
     CK(cudaFuncSetAttribute(march_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)sh),
        "cudaFuncSetAttribute (dynamic shared memory)");
-    block = o->block > 0 ? o->block : (int)(d < 256 ? (d + 31) / 32 * 32 : 256);
-    if (block < 32)
-        block = 32;
+    // About four rows per thread, 64 to 512 threads. Measured on an H200 at 1024 sweeps (bench/
+    // results/gpu_march_NVIDIA-H200_run1.txt), sweeps/s by threads per block 64/128/256/512:
+    // dim 231: 20092/17751/16693/8855; dim 861: 5407/8490/10539/10627; dim 1001: 875/1374/
+    // 2073/2016; dim 5151 (global): 634/645/743/1026.
+    if (o->block > 0)
+        block = o->block;
+    else {
+        int64_t b = (d / 4 + 31) / 32 * 32;
+        block = (int)(b < 64 ? 64 : b > 512 ? 512 : b);
+    }
 
     // What each sweep needs on the device; the batch goes in chunks that fit.
     per_sweep = (p->one_model ? 0 : (size_t)nnz * sizeof(double) + nc * sizeof(tcgpu_phase_class)) +
