@@ -44,7 +44,7 @@ if [ -n "${SANITIZE:-}" ] && command -v compute-sanitizer >/dev/null; then
     for tool in racecheck memcheck; do
         t0=$(date +%s)
         timeout "${SANITIZE}" compute-sanitizer --tool $tool --target-processes all \
-            "$B/tests/gpu/test_gpu_march" --filter 'gpu/effective_two_mode_n10' --jobs 1 \
+            "$B/tests/gpu/test_gpu_march" --filter 'gpu/small_batch_for_the_sanitizers' --jobs 1 \
             >"$OUT/$tool.log" 2>&1
         echo "$tool: rc $?, $(($(date +%s) - t0)) s"
         grep -E "ERROR SUMMARY|RACECHECK SUMMARY|hazard|Synthesis" "$OUT/$tool.log" | head -5

@@ -183,3 +183,16 @@ Test(gpu, effective_two_mode_n10) {
     }
     compare(&b, "heff n=10");
 }
+
+/* A few hundred steps of a four-level model, for compute-sanitizer's race and memory checks
+ * (bench/run_gpu.sh), which slow a kernel down a hundredfold. */
+Test(gpu, small_batch_for_the_sanitizers) {
+    need_device();
+    batch b = {.n = 0};
+    const double lv[] = {-1.0, 0.5, 1.5};
+    for (int s = 0; s < 2; ++s) {
+        ASSERT_OK(tcgpu_model_do(&b.m[b.n], 3, 0.6 + 0.2 * s, 1.0 + s, lv));
+        add(&b, -4.0, 4.0, 0.5);
+    }
+    compare(&b, "do K=3 small");
+}
