@@ -8,6 +8,7 @@ G=$(cd "$(dirname "$0")" && pwd)
 OUT=${OUT:-/tmp/tcgpu-out}
 mkdir -p "$OUT"
 B=/tmp/tcgpu-build
+export PATH="$PATH:/usr/local/cuda/bin"
 {
     date -u
     echo "cores: $(nproc)"
