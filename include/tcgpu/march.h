@@ -31,7 +31,7 @@ typedef struct {
     tcgpu_method method;
     int threads;          /* CPU: threads (0: the OpenMP default) */
     tcgpu_cuda_path path; /* CUDA */
-    int block;            /* CUDA: threads per block (0: automatic) */
+    int block;            /* CUDA: threads per block, 32 to 512 (0: automatic) */
     int nmax;             /* Chebyshev terms allowed per exponential (0: 1024) */
 } tcgpu_march_opts;
 
