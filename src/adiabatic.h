@@ -10,9 +10,12 @@
  * becomes (the ground state for the paper's models). */
 tcgpu_status adiabatic_start(const tcgpu_model *m, double t, int superadiabatic, tcgpu_cplx *psi);
 
-/* prob[i]: population of the (superadiabatic) eigenstate that becomes diabatic state i. */
+/* prob[i]: population of the (superadiabatic) eigenstate that becomes diabatic state i.
+ * unsure (may be NULL): the population of eigenstates whose label is in doubt, i.e. whose
+ * labelled slope group holds less than half of their weight (before the last diabatic
+ * crossing, where levels of different slope are still mixed). */
 tcgpu_status adiabatic_readout(const tcgpu_model *m, double t, int superadiabatic,
-                               const tcgpu_cplx *psi, double *prob);
+                               const tcgpu_cplx *psi, double *prob, double *unsure);
 
 /* The largest dimension the dense eigen-decomposition is used for. */
 #define TCGPU_DENSE_MAX 4000

@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "out_h5.h"
 #include "run_record.h"
+#include "run_resume.h"
 #include "tcgpu/basis.h"
 #include "tcgpu/exact.h"
 #include "tcgpu/model.h"
@@ -42,6 +43,7 @@ static const cli_option opts[] = {
     {"out", 1, "output folder (default: a new folder tcgpu-run-DATE-TIME)"},
     {"dist-csv", 0, "also write the distributions as DIR/dist.csv (they are always in dist.h5)"},
     {"progress", 0, "progress line on stderr every few seconds (always, on a terminal)"},
+    {"resume", 1, "DIR: finish the interrupted run in DIR, keeping its finished sweeps"},
     {"help", 0, "show this help"},
     {NULL, 0, NULL},
 };
@@ -100,6 +102,7 @@ typedef struct {
     int built, rc;
     double *p, *ex;
     tcgpu_auto_report r;
+    const char *line; /* kept from the interrupted run (--resume): its summary row */
 } sweep_out;
 
 static void sweep_compute(const run_job *j, sweep_out *o) {
@@ -119,6 +122,53 @@ static void sweep_compute(const run_job *j, sweep_out *o) {
             CMD, tcgpu_exact_for_model(&o->m, o->m.kind == TCGPU_MODEL_LZ ? NULL : o->e, o->ex));
 }
 
+/* A sweep the interrupted run finished: its row of each table, after checking that it is the
+ * sweep this run asks for (same dimension and parameters, to the last bit). */
+static void sweep_restore(const run_job *j, const run_resume *rs, size_t row, sweep_out *o) {
+    o->rc = cli_status(CMD, build(j, o->g, o->beta, o->eps, &o->m, o->e));
+    if (o->rc)
+        return;
+    o->built = 1;
+    const tcgpu_model *m = &o->m;
+    if (m->dim != rs->dim || rs->g[row] != o->g || rs->beta[row] != o->beta ||
+        (rs->eps[row] != o->eps && !(isnan(rs->eps[row]) && isnan(o->eps)))) {
+        cli_error(CMD,
+                  "--resume: sweep %zu in the folder has %lld states, g = %.17g, beta = %.17g, "
+                  "eps = %.17g, but its run.json asks for %lld, %.17g, %.17g, %.17g",
+                  o->idx, (long long)rs->dim, rs->g[row], rs->beta[row], rs->eps[row],
+                  (long long)m->dim, o->g, o->beta, o->eps);
+        o->rc = CLI_BADINPUT;
+        return;
+    }
+    o->p = malloc((size_t)m->dim * sizeof *o->p);
+    o->ex = calloc((size_t)m->dim, sizeof *o->ex);
+    if (!o->p || !o->ex) {
+        cli_error(CMD, "out of memory");
+        o->rc = CLI_RUNTIME;
+        return;
+    }
+    memcpy(o->p, rs->prob + row * (size_t)m->dim, (size_t)m->dim * sizeof *o->p);
+    if (rs->exact)
+        memcpy(o->ex, rs->exact + row * (size_t)m->dim, (size_t)m->dim * sizeof *o->ex);
+    o->r.err_estimate = rs->err_estimate[row];
+    o->r.seconds = rs->seconds[row];
+    o->r.applications = rs->applications[row];
+    o->line = rs->line[row];
+}
+
+static void dist_rows(const sweep_out *o, int levels, FILE *d) {
+    const tcgpu_model *m = &o->m;
+    for (int64_t i = 0; d && i < m->dim; ++i) {
+        fprintf(d, "%zu", o->idx);
+        if (levels)
+            fprintf(d, ",%lld", (long long)i);
+        else
+            for (int k = 0; k < m->K; ++k)
+                fprintf(d, ",%d", m->labels[i * m->K + k]);
+        fprintf(d, ",%.17g\n", o->p[i]);
+    }
+}
+
 static void sweep_write(const run_job *j, const sweep_out *o, FILE *s, FILE *d) {
     const tcgpu_model *m = &o->m;
     const tcgpu_auto_report *r = &o->r;
@@ -126,6 +176,11 @@ static void sweep_write(const run_job *j, const sweep_out *o, FILE *s, FILE *d) 
     int mlz = m->kind == TCGPU_MODEL_MLZ; /* no exact solution, no channels */
     int levels = m->kind == TCGPU_MODEL_LZ || m->kind == TCGPU_MODEL_DO || mlz;
     int nk = mlz ? 0 : levels ? (int)m->dim - 1 : m->K;
+    if (o->line) { /* kept from the interrupted run, verbatim */
+        fprintf(s, "%s\n", o->line);
+        dist_rows(o, levels, d);
+        return;
+    }
     tcgpu_reduce_means(m, o->p, mean, &mean_n, &eta);
     double nan = NAN, tv = mlz ? nan : tcgpu_tv(o->p, o->ex, m->dim);
     double mx = mlz ? nan : tcgpu_maxabs(o->p, o->ex, m->dim);
@@ -145,15 +200,7 @@ static void sweep_write(const run_job *j, const sweep_out *o, FILE *s, FILE *d) 
     fprintf(s, ",%.3f,%.17g,%.17g,%.6g,%lld\n", r->seconds,
             m->kind == TCGPU_MODEL_HEFF ? r->T0 : -r->T0, r->Tr, r->kappa,
             (long long)r->applications);
-    for (int64_t i = 0; d && i < m->dim; ++i) {
-        fprintf(d, "%zu", o->idx);
-        if (levels)
-            fprintf(d, ",%lld", (long long)i);
-        else
-            for (int k = 0; k < m->K; ++k)
-                fprintf(d, ",%d", m->labels[i * m->K + k]);
-        fprintf(d, ",%.17g\n", o->p[i]);
-    }
+    dist_rows(o, levels, d);
 }
 
 /* A table cell: the number, or "-" where it has no value. */
@@ -321,19 +368,33 @@ static int h5_write(h5_sink *k, const sweep_out *o) {
     return rc ? rc : out_h5_append(CMD, k->h, &row, o->p, o->ex);
 }
 
-static int sweeps(const run_job *j, FILE *s, FILE *d, h5_sink *h5, size_t *done, double *updates) {
+static int sweeps(const run_job *j, const run_resume *rs, FILE *s, FILE *d, h5_sink *h5,
+                  size_t *done, size_t *restored, double *updates) {
     size_t total = j->zip ? j->nb : j->nb * j->ng * j->ne, next = 0;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     double last_progress = 0;
     sweep_out *slot = calloc(total, sizeof *slot);
     char *ready = calloc(total, 1);
+    size_t *row_of = calloc(total, sizeof *row_of); /* row + 1 of a kept sweep, 0 for none */
     int rc = CLI_OK;
-    if (!slot || !ready) {
+    if (!slot || !ready || !row_of) {
         free(slot);
         free(ready);
+        free(row_of);
         cli_error(CMD, "out of memory for %zu sweeps", total);
         return CLI_RUNTIME;
+    }
+    for (size_t k = 0; rs && k < rs->rows; ++k) {
+        if (rs->sweep[k] < 0 || (size_t)rs->sweep[k] >= total) {
+            cli_error(CMD, "--resume: the folder holds sweep %lld, but its run.json asks for %zu",
+                      (long long)rs->sweep[k], total);
+            free(slot);
+            free(ready);
+            free(row_of);
+            return CLI_BADINPUT;
+        }
+        row_of[rs->sweep[k]] = k + 1;
     }
 #if defined(__GNUC__)
     if (openblas_set_num_threads)
@@ -349,7 +410,9 @@ static int sweeps(const run_job *j, FILE *s, FILE *d, h5_sink *h5, size_t *done,
 #pragma omp atomic read
         stop = rc;
         stop |= tcgpu_stop_requested();
-        if (!stop)
+        if (!stop && row_of[i])
+            sweep_restore(j, rs, row_of[i] - 1, o);
+        else if (!stop)
             sweep_compute(j, o);
 #pragma omp critical(tcgpu_run_write)
         {
@@ -369,7 +432,10 @@ static int sweeps(const run_job *j, FILE *s, FILE *d, h5_sink *h5, size_t *done,
                     sweep_write(j, w, s, d);
                     sweep_print(w);
                     ++*done;
-                    *updates += (double)w->r.applications * (double)w->m.dim;
+                    if (w->line)
+                        ++*restored;
+                    else
+                        *updates += (double)w->r.applications * (double)w->m.dim;
                 }
                 sweep_free(w);
             }
@@ -380,6 +446,7 @@ static int sweeps(const run_job *j, FILE *s, FILE *d, h5_sink *h5, size_t *done,
         sweep_free(&slot[next]);
     free(slot);
     free(ready);
+    free(row_of);
     return !rc && tcgpu_stop_requested() ? CLI_INTERRUPTED : rc;
 }
 
@@ -427,6 +494,37 @@ static void catch_signals(int on) {
     sigaction(SIGTERM, &sa, NULL);
 }
 
+/* --resume DIR: the run's options come from DIR/run.json (a run continued with other options
+ * would mix two runs in one table); a run that completed is left as it is. On success *a holds
+ * the run's own options, plus --progress when this command asked for it. */
+static int resume_options(cli_parsed *a, const char *dir, run_resume *rs) {
+    for (int k = 0; k < a->count; ++k) {
+        const char *name = a->opts[k].name;
+        if (a->values[k] && strcmp(name, "resume") && strcmp(name, "progress")) {
+            cli_error(CMD,
+                      "--resume takes the run's options from %s/run.json; drop --%s (only "
+                      "--progress may go with it)",
+                      dir, name);
+            return CLI_BADINPUT;
+        }
+    }
+    int progress = cli_get(a, "progress") != NULL;
+    int rc = run_resume_load(CMD, dir, rs);
+    if (!rc && rs->completed)
+        fprintf(stderr, "tcgpu run: the run in %s completed; nothing to resume\n", dir);
+    if (!rc && !rs->completed && (rc = cli_parse(CMD, opts, rs->argc, rs->argv, a)) == CLI_OK &&
+        cli_get(a, "resume")) {
+        cli_error(CMD, "--resume: %s/run.json names --resume itself; expected a run's options",
+                  dir);
+        rc = CLI_BADINPUT;
+    }
+    if (!rc && progress)
+        for (int k = 0; k < a->count; ++k)
+            if (!strcmp(a->opts[k].name, "progress"))
+                a->values[k] = "1";
+    return rc;
+}
+
 int cli_run(int argc, char **argv) {
     cli_parsed a;
     run_job j;
@@ -445,9 +543,21 @@ int cli_run(int argc, char **argv) {
     char started[32];
     time_t now = time(NULL);
     strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-    size_t done = 0;
+    size_t done = 0, restored = 0;
     double updates = 0;
+    run_resume rs = {0};
+    const char *resume = cli_get(&a, "resume");
+    if (resume) {
+        if ((rc = resume_options(&a, resume, &rs)) != CLI_OK || rs.completed) {
+            run_resume_free(&rs);
+            return rc;
+        }
+        argc = rs.argc; /* the record below names the run's own options again */
+        argv = rs.argv;
+    }
     rc = parse(&a, &j);
+    if (resume)
+        j.out = resume;
     int folder = 0;
     if (!rc)
         rc = check_resources(&j, j.out ? j.out : ".");
@@ -482,15 +592,15 @@ int cli_run(int argc, char **argv) {
             write_headers(so.f, dout.f, mlz ? 0 : j.K, levels);
             tcgpu_clear_stop();
             catch_signals(1);
-            rc = sweeps(&j, so.f, dout.f, &h5, &done, &updates);
+            rc = sweeps(&j, resume ? &rs : NULL, so.f, dout.f, &h5, &done, &restored, &updates);
             catch_signals(0);
             int keep = rc == CLI_OK || rc == CLI_INTERRUPTED;
             int rh = out_h5_close(CMD, h5.h, keep);
             int rd = dout.f ? cli_output_close(CMD, &dout, keep) : CLI_OK;
             rc = rc ? rc : rh ? rh : rd;
         }
-        int rs = cli_output_close(CMD, &so, rc == CLI_OK || rc == CLI_INTERRUPTED);
-        rc = rc ? rc : rs;
+        int rsum = cli_output_close(CMD, &so, rc == CLI_OK || rc == CLI_INTERRUPTED);
+        rc = rc ? rc : rsum;
     }
     if (folder) {
         clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -526,6 +636,7 @@ int cli_run(int argc, char **argv) {
                 (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec),
             .sweeps_total = j.zip ? j.nb : j.nb * j.ng * j.ne,
             .sweeps_done = done,
+            .sweeps_restored = restored,
             .amplitude_updates = updates,
             .completed = rc == CLI_OK,
             .interrupted = rc == CLI_INTERRUPTED,
@@ -548,5 +659,6 @@ int cli_run(int argc, char **argv) {
     free(j.beta);
     free(j.g);
     free(j.eps);
+    run_resume_free(&rs);
     return rc;
 }

@@ -49,9 +49,9 @@ static tcgpu_status march(tcgpu_work *wk, tcgpu_method method, double kappa, dou
 }
 
 static tcgpu_status readout(const tcgpu_model *m, int superadiabatic, double t,
-                            const tcgpu_cplx *phi, tcgpu_cplx *psi, double *prob) {
+                            const tcgpu_cplx *phi, tcgpu_cplx *psi, double *prob, double *unsure) {
     to_frame(m, t, phi, psi, -1);
-    return adiabatic_readout(m, t, superadiabatic, psi, prob);
+    return adiabatic_readout(m, t, superadiabatic, psi, prob, unsure);
 }
 
 /* Work space of one sweep: the state x, a second vector y, and the step's scratch. */
@@ -97,6 +97,7 @@ struct tcgpu_sweep {
     tcgpu_method method;
     double kappa, t;
     int superadiabatic;
+    double unsure; /* of the last readout */
     tcgpu_work wk;
     tcgpu_cplx *x, *psi;
     int64_t steps, applications;
@@ -141,8 +142,10 @@ tcgpu_status tcgpu_sweep_advance(tcgpu_sweep *s, double t) {
 }
 
 tcgpu_status tcgpu_sweep_readout(tcgpu_sweep *s, double *prob) {
-    return readout(s->m, s->superadiabatic, s->t, s->x, s->psi, prob);
+    return readout(s->m, s->superadiabatic, s->t, s->x, s->psi, prob, &s->unsure);
 }
+
+double tcgpu_sweep_unsure(const tcgpu_sweep *s) { return s->unsure; }
 
 double tcgpu_sweep_norm_error(const tcgpu_sweep *s) {
     double norm = 0;
@@ -210,7 +213,7 @@ tcgpu_status tcgpu_sweep_start_error(const tcgpu_model *m, tcgpu_method method, 
     /* heff starts at t0 -> 0+: its "earlier" start lies closer to 0. */
     double far = m->inverse_t ? T0 / 10 : -1.3 * T0, near = m->inverse_t ? T0 : -T0;
     tcgpu_sweep *s;
-    tcgpu_status st = tcgpu_sweep_begin(m, method, far, kappa, 1, &s);
+    tcgpu_status st = tcgpu_sweep_begin(m, method, far, kappa, 2, &s);
     if (!st)
         st = tcgpu_sweep_advance(s, near);
     double *pr = st ? NULL : malloc((size_t)d * sizeof *pr);

@@ -52,6 +52,10 @@ static cJSON *build(const run_record *r) {
     cJSON_AddStringToObject(o, "version", TCGPU_VERSION);
     cJSON_AddStringToObject(o, "git_commit", TCGPU_GIT_COMMIT);
     cJSON_AddStringToObject(o, "command", cmd);
+    cJSON *args = cJSON_CreateArray(); /* verbatim, for --resume (the command line is lossy) */
+    for (int i = 0; args && i < r->argc; ++i)
+        cJSON_AddItemToArray(args, cJSON_CreateString(r->argv[i]));
+    cJSON_AddItemToObject(o, "arguments", args);
     cJSON_AddStringToObject(o, "started_utc", r->started);
     cJSON_AddBoolToObject(o, "completed", r->completed);
     cJSON_AddBoolToObject(o, "interrupted", r->interrupted);
@@ -82,8 +86,10 @@ static cJSON *build(const run_record *r) {
     cJSON_AddNumberToObject(t, "wall_seconds", r->wall_seconds);
     cJSON_AddNumberToObject(t, "sweeps_total", (double)r->sweeps_total);
     cJSON_AddNumberToObject(t, "sweeps_done", (double)r->sweeps_done);
+    cJSON_AddNumberToObject(t, "sweeps_restored", (double)r->sweeps_restored);
     double w = r->wall_seconds > 0 ? r->wall_seconds : 1e-9;
-    cJSON_AddNumberToObject(t, "sweeps_per_second", (double)r->sweeps_done / w);
+    cJSON_AddNumberToObject(t, "sweeps_per_second",
+                            (double)(r->sweeps_done - r->sweeps_restored) / w);
     cJSON_AddNumberToObject(t, "amplitude_updates_per_second", r->amplitude_updates / w);
     cJSON *out = cJSON_CreateArray();
     cJSON_AddItemToArray(out, cJSON_CreateString("summary.csv"));

@@ -19,6 +19,7 @@ typedef struct {
     const char *started; /* ISO 8601, UTC */
     double wall_seconds;
     size_t sweeps_total, sweeps_done;
+    size_t sweeps_restored; /* of sweeps_done, kept from the interrupted run (--resume) */
     double amplitude_updates; /* coupling applications x dimension, summed over sweeps */
     int completed, interrupted, dist_csv;
     const char *error; /* NULL when the run succeeded */

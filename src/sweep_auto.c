@@ -186,8 +186,8 @@ tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, do
     }
     double err_start = rep->err_window, t0 = heff ? s.T0 : -s.T0;
     for (int attempt = 0, done = 0; !done && attempt < rounds; ++attempt) {
-        if ((st = tcgpu_sweep_begin(m, o->method, t0, s.kappa, 1, &p.fine)) ||
-            (st = tcgpu_sweep_begin(m, o->method, t0, 2 * s.kappa, 1, &p.coarse)))
+        if ((st = tcgpu_sweep_begin(m, o->method, t0, s.kappa, 2, &p.fine)) ||
+            (st = tcgpu_sweep_begin(m, o->method, t0, 2 * s.kappa, 2, &p.coarse)))
             goto out;
         double ew_last[2] = {0, 0}; /* the plain window estimates of the last two rounds */
         for (int grow = 0, xvalid = 0; grow < 20; ++grow) {
@@ -214,7 +214,7 @@ tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, do
              * step error gathered between the readout times does not pass for a window error. */
             for (int64_t i = 0; i < 3 * d; ++i)
                 ex[i] = pf[i] + (pf[i] - pc[i]) / 15;
-            double ew = 0;
+            double unsure = tcgpu_sweep_unsure(p.fine), ew = unsure; /* labels in doubt */
             for (int q = 0; q < 2; ++q)
                 if (have[q])
                     ew = fmax(ew, tcgpu_tv(ex + q * d, ex + 2 * d, d) / (ratio[q] * ratio[q] - 1));
@@ -228,7 +228,7 @@ tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, do
             double ex_w = window_extrapolation(ex, have, d, xw, xlast, &xvalid);
             if (getenv("TCGPU_DEBUG"))
                 fprintf(stderr, "auto: window-extrapolated estimate %.2e\n", ex_w);
-            int use_x = !(ew < tol / 4) && ex_w < tol / 4 && o->Tr <= 0 &&
+            int use_x = !(ew < tol / 4) && ex_w < tol / 4 && unsure < tol / 4 && o->Tr <= 0 &&
                         falls_like_tr2(ew, ew_last[0]) && falls_like_tr2(ew_last[0], ew_last[1]);
             ew_last[1] = ew_last[0];
             ew_last[0] = ew;

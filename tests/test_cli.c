@@ -442,3 +442,110 @@ Test(cli_run, oversize_runs_are_refused_up_front_with_the_amount) {
     snprintf(args, sizeof args, "rm -rf %s", dir);
     cr_expect_eq(system(args), 0);
 }
+
+/* Summary rows without their `seconds` field (the one column a second run may change). */
+static void drop_seconds(char *csv) {
+    int col = 0;
+    for (const char *p = csv; *p != '\n'; ++p) /* position of "seconds" in the header */
+        if (*p == ',' && !strncmp(p + 1, "seconds,", 8)) {
+            for (const char *q = csv; q <= p; ++q)
+                col += *q == ',';
+            break;
+        }
+    cr_assert_gt(col, 0, "summary.csv has a seconds column");
+    char *w = csv;
+    for (char *r = csv; *r;) {
+        int c = 0;
+        for (; *r && *r != '\n'; ++r) {
+            c += *r == ',';
+            if (c != col || *r == ',')
+                *w++ = *r;
+        }
+        if (*r)
+            *w++ = *r++;
+    }
+    *w = '\0';
+}
+
+/* --resume after Ctrl-C: the sweep finished before the signal is kept (not redone), the rest is
+ * computed, and every table equals an uninterrupted run's. Sweep 0 takes 0.1 s, sweep 1 a few
+ * seconds, so the signal sent after sweep 0's row lands inside sweep 1. */
+Test(cli_run, resume_finishes_an_interrupted_run_like_an_uninterrupted_one) {
+    char dir[] = "/tmp/tcgpu_resume_XXXXXX", cmd[2048], path[600];
+    static char a[65536], b[65536];
+    const char *job = "run --N 4 --beta 0.3,1 --eps 0.1 --dist-csv";
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(cmd, sizeof cmd,
+             "cd %s && OMP_NUM_THREADS=1 %s %s --out ref >/dev/null 2>&1 && "
+             "(OMP_NUM_THREADS=1 %s %s --out res >out 2>err & p=$!; n=0; while ! grep -qs "
+             "'^ *0 ' out && [ $n -lt 600 ]; do sleep 0.1; n=$((n+1)); done; sleep 0.3; "
+             "kill -INT $p; wait $p; echo $? >status)",
+             dir, TCGPU_BIN, job, TCGPU_BIN, job);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/status", dir);
+    slurp(path, a, sizeof a);
+    cr_assert_eq(atoi(a), 130, "the run to resume was interrupted (exit %s)", a);
+    snprintf(path, sizeof path, "%s/res/summary.csv", dir);
+    slurp(path, a, sizeof a);
+    cr_assert_eq(count_lines(a), 2, "header and sweep 0 before resuming: %s", a);
+    char sweep0[4096];
+    snprintf(sweep0, sizeof sweep0, "%s", strchr(a, '\n') + 1);
+
+    snprintf(cmd, sizeof cmd, "run --resume %s/res", dir);
+    run_result *r = run("OMP_NUM_THREADS=1", cmd);
+    cr_expect_eq(r->status, 0, "resume: %s", r->err);
+    snprintf(path, sizeof path, "%s/res/summary.csv", dir);
+    slurp(path, a, sizeof a);
+    cr_expect(!strncmp(strchr(a, '\n') + 1, sweep0, strlen(sweep0)),
+              "sweep 0's row is kept verbatim (seconds included: it was not redone)");
+    snprintf(path, sizeof path, "%s/ref/summary.csv", dir);
+    slurp(path, b, sizeof b);
+    drop_seconds(a);
+    drop_seconds(b);
+    cr_expect_str_eq(a, b, "summary.csv after --resume equals the uninterrupted run's");
+    snprintf(path, sizeof path, "%s/res/dist.csv", dir);
+    slurp(path, a, sizeof a);
+    snprintf(path, sizeof path, "%s/ref/dist.csv", dir);
+    slurp(path, b, sizeof b);
+    cr_expect_eq(count_lines(a), 1 + 2 * 15);
+    cr_expect_str_eq(a, b, "dist.csv after --resume equals the uninterrupted run's");
+    snprintf(path, sizeof path, "%s/res/dist.h5", dir);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    cr_assert_geq(f, 0, "dist.h5 opens");
+    double prob[2][15];
+    long long sweep[2];
+    read_h5(f, "prob", H5T_NATIVE_DOUBLE, prob);
+    read_h5(f, "sweep", H5T_NATIVE_LLONG, sweep);
+    H5Fclose(f);
+    cr_expect(sweep[0] == 0 && sweep[1] == 1, "dist.h5 rows in sweep order");
+    const char *line = strchr(b, '\n');
+    for (int i = 0; i < 2; ++i)
+        for (int k = 0; k < 15; ++k) {
+            int idx, n1, n2;
+            double p;
+            cr_assert_eq(sscanf(line + 1, "%d,%d,%d,%lf", &idx, &n1, &n2, &p), 4);
+            cr_expect_eq(p, prob[i][k], "dist.h5 row %d state %d", i, k);
+            line = strchr(line + 1, '\n');
+        }
+    snprintf(path, sizeof path, "%s/res", dir);
+    cJSON *j = read_json(path);
+    cr_assert_not_null(j);
+    cr_expect(cJSON_IsTrue(cJSON_GetObjectItem(j, "completed")));
+    cJSON *t = cJSON_GetObjectItem(j, "timings");
+    cr_expect_eq(cJSON_GetObjectItem(t, "sweeps_done")->valueint, 2);
+    cr_expect_eq(cJSON_GetObjectItem(t, "sweeps_restored")->valueint, 1);
+    cr_expect_not_null(strstr(cJSON_GetObjectItem(j, "command")->valuestring, "--beta 0.3,1"),
+                       "the record names the run's own options, not --resume");
+    cJSON_Delete(j);
+    cr_expect_eq(entries(path), 4, "summary.csv, dist.csv, dist.h5, run.json: no temporary file");
+
+    r = run(NULL, cmd); /* a completed run is left as it is */
+    cr_expect_eq(r->status, 0);
+    cr_expect_not_null(strstr(r->err, "nothing to resume"), "%s", r->err);
+    snprintf(cmd, sizeof cmd, "run --resume %s/res --N 3", dir);
+    expect_bad_input(cmd, "drop --N");
+    snprintf(cmd, sizeof cmd, "run --resume %s", dir);
+    expect_bad_input(cmd, "run.json");
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_expect_eq(system(cmd), 0);
+}

@@ -18,7 +18,8 @@ typedef struct {
     double t_check[2];     /* earlier readouts (window error estimate), ascending; each used when
                             * the result's prob_check[i] is not NULL */
     double kappa;          /* phase advanced per step: h(t) = kappa / r(t), r the local rate */
-    int superadiabatic;    /* 1: first-order dressed start and readout; 0: plain adiabatic */
+    int superadiabatic;    /* dressing order of start and readout: 0 plain adiabatic, 1, 2 (2
+                            * where dH/dt is constant, else 1) */
 } tcgpu_sweep_opts;
 
 typedef struct {
@@ -44,6 +45,9 @@ tcgpu_status tcgpu_sweep_advance(tcgpu_sweep *s, double t);
 /* prob (dim doubles): populations of the dressed eigenstates at the sweep's current time. */
 tcgpu_status tcgpu_sweep_readout(tcgpu_sweep *s, double *prob);
 double tcgpu_sweep_norm_error(const tcgpu_sweep *s);
+/* Population whose label the last readout could not trust (an eigenstate mostly outside the
+ * slope group of its label: levels not yet separated); the window has to grow past it. */
+double tcgpu_sweep_unsure(const tcgpu_sweep *s);
 double tcgpu_sweep_time(const tcgpu_sweep *s);
 /* The interaction-picture amplitudes (re, im interleaved, 2 dim doubles) the march advances. */
 const double *tcgpu_sweep_state(const tcgpu_sweep *s);

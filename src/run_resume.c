@@ -1,0 +1,223 @@
+/* Reading back what an interrupted `tcgpu run` wrote. The tables are trusted only as far as they
+ * agree with each other: every summary.csv row needs its dist.h5 row (same sweep, same
+ * parameters), else the folder is refused rather than merged. */
+#include "run_resume.h"
+
+#include <cjson/cJSON.h>
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long n = -1;
+    if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (buf = malloc((size_t)n + 1))) {
+        size_t got = fread(buf, 1, (size_t)n, f);
+        buf[got] = '\0';
+    }
+    if (f)
+        fclose(f);
+    return buf;
+}
+
+static int load_record(const char *cmd, const char *dir, run_resume *r) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    char *text = slurp(path);
+    cJSON *o = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    cJSON *args = cJSON_GetObjectItem(o, "arguments");
+    if (!cJSON_IsArray(args)) {
+        cli_error(cmd,
+                  "--resume: '%s' is missing or holds no argument list; expected the "
+                  "run.json of a tcgpu run",
+                  path);
+        cJSON_Delete(o);
+        return CLI_BADINPUT;
+    }
+    r->completed = cJSON_IsTrue(cJSON_GetObjectItem(o, "completed"));
+    r->argc = cJSON_GetArraySize(args);
+    r->argv = calloc((size_t)r->argc + 1, sizeof *r->argv);
+    int ok = r->argv != NULL;
+    for (int i = 0; ok && i < r->argc; ++i) {
+        cJSON *s = cJSON_GetArrayItem(args, i);
+        ok = cJSON_IsString(s) && (r->argv[i] = strdup(s->valuestring));
+    }
+    cJSON_Delete(o);
+    if (!ok) {
+        cli_error(cmd, "--resume: cannot read the arguments in '%s'", path);
+        return CLI_BADINPUT;
+    }
+    return CLI_OK;
+}
+
+/* Column index of name in a CSV header (-1 when absent). */
+static int column(const char *header, const char *name) {
+    size_t len = strlen(name);
+    int c = 0;
+    for (const char *p = header; p; p = strchr(p, ','), p = p ? p + 1 : NULL, ++c)
+        if (!strncmp(p, name, len) && (p[len] == ',' || p[len] == '\0' || p[len] == '\n'))
+            return c;
+    return -1;
+}
+
+static const char *field(const char *line, int col) {
+    for (; line && col > 0; --col)
+        if ((line = strchr(line, ',')))
+            ++line;
+    return line;
+}
+
+static int load_summary(const char *cmd, const char *dir, run_resume *r) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/summary.csv", dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return CLI_OK; /* a run that failed before its first sweep: nothing to keep */
+    char *line = NULL;
+    size_t cap = 0, alloc = 0;
+    int csec = -1, capp = -1, rc = CLI_OK;
+    if (getline(&line, &cap, f) < 0 || column(line, "sweep") != 0 ||
+        (csec = column(line, "seconds")) < 0 || (capp = column(line, "applications")) < 0) {
+        cli_error(cmd, "--resume: '%s' has no tcgpu summary header", path);
+        rc = CLI_BADINPUT;
+    }
+    ssize_t n;
+    while (!rc && (n = getline(&line, &cap, f)) > 0) {
+        line[strcspn(line, "\n")] = '\0';
+        if (r->rows == alloc) {
+            alloc = alloc ? 2 * alloc : 64;
+            char **l = realloc(r->line, alloc * sizeof *l);
+            int64_t *s = l ? realloc(r->sweep, alloc * sizeof *s) : NULL;
+            if (l)
+                r->line = l;
+            if (s)
+                r->sweep = s;
+            double *sec = s ? realloc(r->seconds, alloc * sizeof *sec) : NULL;
+            if (sec)
+                r->seconds = sec;
+            int64_t *a = sec ? realloc(r->applications, alloc * sizeof *a) : NULL;
+            if (a)
+                r->applications = a;
+            if (!a) {
+                cli_error(cmd, "out of memory reading '%s'", path);
+                rc = CLI_RUNTIME;
+                break;
+            }
+        }
+        const char *s = field(line, csec), *a = field(line, capp);
+        char *end;
+        r->sweep[r->rows] = strtoll(line, &end, 10);
+        if (end == line || *end != ',' || !s || !a) {
+            cli_error(cmd, "--resume: row %zu of '%s' is damaged", r->rows + 1, path);
+            rc = CLI_BADINPUT;
+            break;
+        }
+        r->seconds[r->rows] = strtod(s, NULL);
+        r->applications[r->rows] = strtoll(a, NULL, 10);
+        if (!(r->line[r->rows] = strdup(line))) {
+            cli_error(cmd, "out of memory reading '%s'", path);
+            rc = CLI_RUNTIME;
+            break;
+        }
+        r->rows++;
+    }
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+static int read_set(hid_t f, const char *name, hid_t type, hsize_t rows, hsize_t width,
+                    void **out) {
+    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+    hid_t s = d >= 0 ? H5Dget_space(d) : -1;
+    hsize_t dims[2] = {0, 0};
+    int rank = s >= 0 ? H5Sget_simple_extent_dims(s, dims, NULL) : -1;
+    int ok = rank == (width ? 2 : 1) && dims[0] == rows && (!width || dims[1] == width);
+    size_t bytes = (size_t)(rows ? rows : 1) * (width ? width : 1) * 8;
+    if (ok && !(*out = malloc(bytes)))
+        ok = 0;
+    if (ok && rows)
+        ok = H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out) >= 0;
+    if (s >= 0)
+        H5Sclose(s);
+    if (d >= 0)
+        H5Dclose(d);
+    return ok;
+}
+
+static int load_h5(const char *cmd, const char *dir, run_resume *r) {
+    if (!r->rows)
+        return CLI_OK;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/dist.h5", dir);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t p = f >= 0 ? H5Dopen2(f, "prob", H5P_DEFAULT) : -1;
+    hid_t s = p >= 0 ? H5Dget_space(p) : -1;
+    hsize_t dims[2] = {0, 0};
+    int ok = s >= 0 && H5Sget_simple_extent_ndims(s) == 2 &&
+             H5Sget_simple_extent_dims(s, dims, NULL) == 2 && dims[0] == r->rows;
+    if (s >= 0)
+        H5Sclose(s);
+    if (p >= 0)
+        H5Dclose(p);
+    r->dim = (int64_t)dims[1];
+    hsize_t n = r->rows, w = dims[1];
+    int64_t *sweep = NULL;
+    ok = ok && read_set(f, "prob", H5T_NATIVE_DOUBLE, n, w, (void **)&r->prob) &&
+         read_set(f, "sweep", H5T_NATIVE_INT64, n, 0, (void **)&sweep) &&
+         read_set(f, "g", H5T_NATIVE_DOUBLE, n, 0, (void **)&r->g) &&
+         read_set(f, "beta", H5T_NATIVE_DOUBLE, n, 0, (void **)&r->beta) &&
+         read_set(f, "eps", H5T_NATIVE_DOUBLE, n, 0, (void **)&r->eps) &&
+         read_set(f, "err_estimate", H5T_NATIVE_DOUBLE, n, 0, (void **)&r->err_estimate);
+    if (ok && H5Lexists(f, "exact", H5P_DEFAULT) > 0)
+        ok = read_set(f, "exact", H5T_NATIVE_DOUBLE, n, w, (void **)&r->exact);
+    for (size_t i = 0; ok && i < r->rows; ++i)
+        ok = sweep[i] == r->sweep[i] && (i == 0 || r->sweep[i] > r->sweep[i - 1]);
+    free(sweep);
+    if (f >= 0)
+        H5Fclose(f);
+    if (!ok) {
+        cli_error(cmd,
+                  "--resume: '%s' does not hold the %zu sweeps listed in summary.csv (missing, "
+                  "damaged or from another run); expected the files of one interrupted run",
+                  path, r->rows);
+        return CLI_BADINPUT;
+    }
+    return CLI_OK;
+}
+
+int run_resume_load(const char *cmd, const char *dir, run_resume *r) {
+    memset(r, 0, sizeof *r);
+    int rc = load_record(cmd, dir, r);
+    if (!rc && !r->completed)
+        rc = load_summary(cmd, dir, r);
+    if (!rc && !r->completed)
+        rc = load_h5(cmd, dir, r);
+    return rc;
+}
+
+void run_resume_free(run_resume *r) {
+    for (int i = 0; r->argv && i < r->argc; ++i)
+        free(r->argv[i]);
+    for (size_t i = 0; r->line && i < r->rows; ++i)
+        free(r->line[i]);
+    free(r->argv);
+    free(r->line);
+    free(r->sweep);
+    free(r->g);
+    free(r->beta);
+    free(r->eps);
+    free(r->err_estimate);
+    free(r->seconds);
+    free(r->applications);
+    free(r->prob);
+    free(r->exact);
+    memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,28 @@
+/* `tcgpu run --resume DIR`: what an interrupted run left in DIR (its options from run.json, its
+ * finished sweeps from summary.csv and dist.h5), so that the run can go on without redoing
+ * them. */
+#ifndef TCGPU_RUN_RESUME_H
+#define TCGPU_RUN_RESUME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    int argc;
+    char **argv;   /* the run's own options (run.json "arguments") */
+    int completed; /* run.json says the run finished */
+    size_t rows;   /* finished sweeps, in the order written (ascending sweep index) */
+    int64_t *sweep;
+    char **line; /* their summary.csv rows, verbatim, without the newline */
+    double *g, *beta, *eps, *err_estimate, *seconds;
+    int64_t *applications;
+    int64_t dim;
+    double *prob, *exact; /* [rows x dim]; exact NULL when the run had no exact solution */
+} run_resume;
+
+/* Reads DIR. Returns a CLI_* code after one line on stderr (CLI_BADINPUT when DIR does not hold
+ * a tcgpu run, or its files disagree). */
+int run_resume_load(const char *cmd, const char *dir, run_resume *r);
+void run_resume_free(run_resume *r);
+
+#endif
