@@ -26,14 +26,19 @@
 
 static const char *const CMD = "run";
 
+/* The default job: two channels, N = 10, g = 1, eps = 0.25 (eps << g, the paper's regime), over
+ * the fast, critical and quasi-adiabatic sweep rates. 64 sweeps take about 40 s on 2 cores at
+ * tol 1e-6 (N = 20 took about 5 minutes: docs/numerics.md). */
+#define DEFAULT_BETAS "0.05:100:64:log"
+
 static const cli_option opts[] = {
     {"model", 1, "lz | do | tc | heff | mlz (default tc)"},
     {"file", 1, "mlz: the model file (docs/mlz-format.md)"},
     {"N", 1, "molecules (tc), pairs in the sector (heff); default 10"},
     {"channels", 1, "reaction channels K (tc) or parallel levels (do); default 2"},
     {"g", 1, "coupling: list or range; default 1"},
-    {"beta", 1, "sweep rate: list or range; default 1"},
-    {"eps", 1, "splitting eps (pair energies e_k = 2(2k-K-1) eps); list or range; default 0.5"},
+    {"beta", 1, "sweep rate: list or range; default 0.05:100:64:log (64 rates, log-spaced)"},
+    {"eps", 1, "splitting eps (pair energies e_k = 2(2k-K-1) eps); list or range; default 0.25"},
     {"levels", 1, "e1,...,eK: pair (do: level) energies, instead of --eps"},
     {"grid", 1, "product (default) or zip of the --beta, --g, --eps lists"},
     {"method", 1, "magnus4 (default) or rk4"},
@@ -302,9 +307,9 @@ static int parse(const cli_parsed *a, run_job *j) {
             return CLI_BADINPUT;
         j->has_levels = 1;
     }
-    if (cli_values(CMD, "beta", (v = cli_get(a, "beta")) ? v : "1", 1, &j->beta, &j->nb) ||
+    if (cli_values(CMD, "beta", (v = cli_get(a, "beta")) ? v : DEFAULT_BETAS, 1, &j->beta, &j->nb) ||
         cli_values(CMD, "g", (v = cli_get(a, "g")) ? v : "1", 1, &j->g, &j->ng) ||
-        cli_values(CMD, "eps", (v = cli_get(a, "eps")) ? v : "0.5", 1, &j->eps, &j->ne))
+        cli_values(CMD, "eps", (v = cli_get(a, "eps")) ? v : "0.25", 1, &j->eps, &j->ne))
         return CLI_BADINPUT;
     if (j->zip && !(j->nb == j->ng || j->ng == 1) + !(j->nb == j->ne || j->ne == 1)) {
         cli_error(CMD,
