@@ -201,9 +201,15 @@ tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, do
                     goto out;
                 have[q] = 1;
             }
-            rep->err_step = tcgpu_tv(pf + 2 * d, pc + 2 * d, d) / 15;
+            /* Norm lost by the steps is error too (it moves the readout's total by as much):
+             * an RK4 grid past its stability edge can damp both runs alike towards zero, whose
+             * difference then looked converged (tc K = 2, N = 20, beta = 1, rk4: norm 1e-16,
+             * estimate 1.4e-7, TV 1), or overflow (NaN compares false: it must halve too). */
             rep->norm_error = tcgpu_sweep_norm_error(p.fine);
-            if (rep->err_step >= tol / 2 && o->kappa <= 0 && attempt + 1 < rounds) {
+            rep->err_step = fmax(tcgpu_tv(pf + 2 * d, pc + 2 * d, d) / 15, rep->norm_error / 2);
+            if (!isfinite(rep->norm_error))
+                rep->err_step = INFINITY;
+            if (!(rep->err_step < tol / 2) && o->kappa <= 0 && attempt + 1 < rounds) {
                 if (getenv("TCGPU_DEBUG"))
                     fprintf(stderr, "auto: Tr %g kappa %g err_step %.2e: halving\n", s.Tr, s.kappa,
                             rep->err_step);
@@ -257,6 +263,12 @@ out:
         count(rep, &p);
         pair_end(&p);
     }
+    for (int64_t i = 0; !st && i < d; ++i)
+        if (!isfinite(prob[i]) || !isfinite(rep->norm_error))
+            st = tcgpu_fail(TCGPU_ERUNTIME,
+                            "the propagation diverged (norm error %g at step parameter %g); "
+                            "use a smaller --dt, or --method magnus4",
+                            rep->norm_error, rep->kappa);
     rep->seconds = wall() - t_begin;
     free(buf);
     return st;

@@ -117,6 +117,27 @@ Test(sweep, superadiabatic_readout_beats_plain_adiabatic) {
     tcgpu_model_free(&m);
 }
 
+/* RK4 through the accuracy control: its grid starts past RK4's stability edge (h |V| > 2.8 on
+ * Magnus's grid), where the state overflowed (NaN in every column) or was damped towards zero
+ * in both runs alike (TV 1 with an estimate of 1.4e-7). Lost norm now counts as step error, so
+ * kappa is halved until RK4 is stable and accurate. */
+Test(sweep, rk4_control_halves_the_step_past_instability) {
+    static const double e2[2] = {-1, 1};
+    tcgpu_model m;
+    ASSERT_OK(tcgpu_model_tc(&m, 20, 2, 1.0, 1.0, e2));
+    double *p = calloc((size_t)m.dim, sizeof *p), *ex = calloc((size_t)m.dim, sizeof *ex);
+    tcgpu_auto_opts o = {TCGPU_METHOD_RK4, 1e-4, 0, 0, 0, 0};
+    tcgpu_auto_report r;
+    ASSERT_OK(tcgpu_sweep_auto(&m, &o, p, &r));
+    ASSERT_OK(tcgpu_exact_for_model(&m, e2, ex));
+    double tv = tcgpu_tv(p, ex, m.dim);
+    cr_expect_leq(tv, 1e-4, "rk4 tol 1e-4: TV %.3e (norm error %.3e)", tv, r.norm_error);
+    cr_expect_geq(r.err_estimate, tv / 2, "estimate %.3e vs TV %.3e", r.err_estimate, tv);
+    free(p);
+    free(ex);
+    tcgpu_model_free(&m);
+}
+
 /* The second-order dressing's residual falls faster with the window than the first order's
  * (the far-field readout is what sets the window, docs/numerics.md). Same run, same window and
  * step: only the start and readout differ. */
