@@ -25,6 +25,13 @@ static void slurp(const char *path, char *buf, size_t len) {
         fclose(f);
 }
 
+/* dir/name into buf (empty when it cannot be read). */
+static void slurp_in(const char *dir, const char *name, char *buf, size_t len) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    slurp(path, buf, len);
+}
+
 /* Entries of a folder, leaving out the dot files (-1 when it cannot be read). */
 static int entries(const char *dir) {
     DIR *d = opendir(dir);
@@ -220,21 +227,19 @@ Test(cli_info, reports_build_and_devices_without_failing) {
 }
 
 Test(cli_run, writes_summary_and_dist_and_refuses_bad_input) {
-    char dir[] = "/tmp/tcgpu_run_XXXXXX", args[512], path[600], buf[8192];
+    char dir[] = "/tmp/tcgpu_run_XXXXXX", args[512], buf[8192];
     cr_assert_not_null(mkdtemp(dir));
     snprintf(args, sizeof args, "run --model tc --N 2 --channels 2 --beta 1,3 --dist-csv --out %s",
              dir);
     run_result *r = run(NULL, args);
     cr_expect_eq(r->status, 0, "%s", r->err);
-    snprintf(path, sizeof path, "%s/summary.csv", dir);
-    slurp(path, buf, sizeof buf);
+    slurp_in(dir, "summary.csv", buf, sizeof buf);
     static const char head[] = "sweep,model,N,channels,g,beta,eps,method,T,steps,norm_error,"
                                "err_estimate,mean_n1,mean_n2,mean_n,eta,tv_exact,maxabs_exact,"
                                "seconds";
     cr_expect(!strncmp(buf, head, strlen(head)), "summary header: %.200s", buf);
     cr_expect_eq(count_lines(buf), 3);
-    snprintf(path, sizeof path, "%s/dist.csv", dir);
-    slurp(path, buf, sizeof buf);
+    slurp_in(dir, "dist.csv", buf, sizeof buf);
     cr_expect(first_line_is(buf, "sweep,n1,n2,prob"), "%.80s", buf);
     cr_expect_eq(count_lines(buf), 1 + 2 * 6);
     snprintf(args, sizeof args, "run --N 2 --beta 1,3 --progress --out %s", dir);
@@ -252,7 +257,7 @@ Test(cli_run, writes_summary_and_dist_and_refuses_bad_input) {
 
 /* Sweeps run on OpenMP threads; the tables must not depend on how many. */
 Test(cli_run, threads_leave_rows_in_sweep_order_and_results_unchanged) {
-    char d1[] = "/tmp/tcgpu_omp1_XXXXXX", d2[] = "/tmp/tcgpu_omp2_XXXXXX", args[512], path[600];
+    char d1[] = "/tmp/tcgpu_omp1_XXXXXX", d2[] = "/tmp/tcgpu_omp2_XXXXXX", args[512];
     static char a[65536], b[65536];
     cr_assert_not_null(mkdtemp(d1));
     cr_assert_not_null(mkdtemp(d2));
@@ -262,14 +267,11 @@ Test(cli_run, threads_leave_rows_in_sweep_order_and_results_unchanged) {
     cr_expect_eq(run("OMP_NUM_THREADS=1", args)->status, 0);
     snprintf(args, sizeof args, "%s --out %s", scan, d2);
     cr_expect_eq(run("OMP_NUM_THREADS=3", args)->status, 0);
-    snprintf(path, sizeof path, "%s/dist.csv", d1);
-    slurp(path, a, sizeof a);
-    snprintf(path, sizeof path, "%s/dist.csv", d2);
-    slurp(path, b, sizeof b);
+    slurp_in(d1, "dist.csv", a, sizeof a);
+    slurp_in(d2, "dist.csv", b, sizeof b);
     cr_expect_eq(count_lines(a), 1 + 10 * 10);
     cr_expect_str_eq(a, b, "dist.csv differs between 1 and 3 threads");
-    snprintf(path, sizeof path, "%s/summary.csv", d2);
-    slurp(path, b, sizeof b);
+    slurp_in(d2, "summary.csv", b, sizeof b);
     const char *row = strchr(b, '\n');
     for (int i = 0; i < 10 && row; ++i) { /* sweep column counts up; beta cycles fastest */
         static const double betas[] = {3, 0.5, 10, 1, 30};
@@ -286,9 +288,7 @@ Test(cli_run, threads_leave_rows_in_sweep_order_and_results_unchanged) {
 
 static cJSON *read_json(const char *dir) {
     static char buf[65536];
-    char path[1024];
-    snprintf(path, sizeof path, "%s/run.json", dir);
-    slurp(path, buf, sizeof buf);
+    slurp_in(dir, "run.json", buf, sizeof buf);
     return cJSON_Parse(buf);
 }
 
@@ -337,17 +337,13 @@ Test(cli_run, sigint_keeps_finished_sweeps_and_exits_130) {
         "sleep 0.1; n=$((n+1)); done; sleep 0.5; kill -INT $p; wait $p; echo $? >status)",
         dir, TCGPU_BIN);
     cr_assert_eq(system(cmd), 0);
-    snprintf(path, sizeof path, "%s/status", dir);
-    slurp(path, buf, sizeof buf);
+    slurp_in(dir, "status", buf, sizeof buf);
     cr_expect_eq(atoi(buf), 130, "exit status %s", buf);
-    snprintf(path, sizeof path, "%s/err", dir);
-    slurp(path, buf, sizeof buf);
+    slurp_in(dir, "err", buf, sizeof buf);
     cr_expect_not_null(strstr(buf, "1 of 2 sweeps"), "stderr: %s", buf);
-    snprintf(path, sizeof path, "%s/res/summary.csv", dir);
-    slurp(path, buf, sizeof buf);
+    slurp_in(dir, "res/summary.csv", buf, sizeof buf);
     cr_expect_eq(count_lines(buf), 2, "header and sweep 0: %s", buf);
-    snprintf(path, sizeof path, "%s/res/dist.csv", dir);
-    slurp(path, buf, sizeof buf);
+    slurp_in(dir, "res/dist.csv", buf, sizeof buf);
     cr_expect_eq(count_lines(buf), 1 + 66, "sweep 0's distribution over C(12, 2) states");
     cJSON *j = read_json(dir);
     cr_expect_null(j, "run.json belongs in res/");
@@ -392,8 +388,7 @@ Test(cli_run, dist_h5_holds_the_distributions_basis_and_parameters) {
     read_h5(f, "basis", H5T_NATIVE_INT, basis);
     read_h5(f, "sweep", H5T_NATIVE_LLONG, sweep);
     H5Fclose(f);
-    snprintf(path, sizeof path, "%s/dist.csv", dir);
-    slurp(path, buf, sizeof buf);
+    slurp_in(dir, "dist.csv", buf, sizeof buf);
     const char *line = strchr(buf, '\n');
     for (int i = 0; i < 2; ++i) {
         double sp = 0, se = 0, d = 0;
@@ -482,11 +477,9 @@ Test(cli_run, resume_finishes_an_interrupted_run_like_an_uninterrupted_one) {
              "kill -INT $p; wait $p; echo $? >status)",
              dir, TCGPU_BIN, job, TCGPU_BIN, job);
     cr_assert_eq(system(cmd), 0);
-    snprintf(path, sizeof path, "%s/status", dir);
-    slurp(path, a, sizeof a);
+    slurp_in(dir, "status", a, sizeof a);
     cr_assert_eq(atoi(a), 130, "the run to resume was interrupted (exit %s)", a);
-    snprintf(path, sizeof path, "%s/res/summary.csv", dir);
-    slurp(path, a, sizeof a);
+    slurp_in(dir, "res/summary.csv", a, sizeof a);
     cr_assert_eq(count_lines(a), 2, "header and sweep 0 before resuming: %s", a);
     char sweep0[4096];
     snprintf(sweep0, sizeof sweep0, "%s", strchr(a, '\n') + 1);
@@ -494,19 +487,15 @@ Test(cli_run, resume_finishes_an_interrupted_run_like_an_uninterrupted_one) {
     snprintf(cmd, sizeof cmd, "run --resume %s/res", dir);
     run_result *r = run("OMP_NUM_THREADS=1", cmd);
     cr_expect_eq(r->status, 0, "resume: %s", r->err);
-    snprintf(path, sizeof path, "%s/res/summary.csv", dir);
-    slurp(path, a, sizeof a);
+    slurp_in(dir, "res/summary.csv", a, sizeof a);
     cr_expect(!strncmp(strchr(a, '\n') + 1, sweep0, strlen(sweep0)),
               "sweep 0's row is kept verbatim (seconds included: it was not redone)");
-    snprintf(path, sizeof path, "%s/ref/summary.csv", dir);
-    slurp(path, b, sizeof b);
+    slurp_in(dir, "ref/summary.csv", b, sizeof b);
     drop_seconds(a);
     drop_seconds(b);
     cr_expect_str_eq(a, b, "summary.csv after --resume equals the uninterrupted run's");
-    snprintf(path, sizeof path, "%s/res/dist.csv", dir);
-    slurp(path, a, sizeof a);
-    snprintf(path, sizeof path, "%s/ref/dist.csv", dir);
-    slurp(path, b, sizeof b);
+    slurp_in(dir, "res/dist.csv", a, sizeof a);
+    slurp_in(dir, "ref/dist.csv", b, sizeof b);
     cr_expect_eq(count_lines(a), 1 + 2 * 15);
     cr_expect_str_eq(a, b, "dist.csv after --resume equals the uninterrupted run's");
     snprintf(path, sizeof path, "%s/res/dist.h5", dir);
