@@ -411,6 +411,15 @@ Test(cli_run, dist_h5_holds_the_distributions_basis_and_parameters) {
         cr_expect_float_eq(eps[i], 0.25, 1e-15);
     }
     cr_expect(beta[0] == 1 && beta[1] == 3);
+    /* What the README shows a user: h5dump and h5py open it (scripts/bootstrap installs both). */
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "h5dump -H %s/dist.h5 >/dev/null 2>&1", dir);
+    cr_expect_eq(system(cmd), 0, "h5dump -H reads dist.h5");
+    snprintf(cmd, sizeof cmd,
+             "python3 -c 'import sys, h5py; f = h5py.File(sys.argv[1]); "
+             "sys.exit(int(abs(f[\"prob\"][:].sum(axis=1) - 1).max() > 1e-6))' %s/dist.h5",
+             dir);
+    cr_expect_eq(system(cmd), 0, "h5py reads dist.h5 and its rows sum to 1");
     for (int k = 0; k < 6; ++k) /* the basis n1 + n2 <= 2, n1 slowest */
         cr_expect(basis[k][0] + basis[k][1] <= 2 && (k == 0 || basis[k][0] >= basis[k - 1][0]));
     snprintf(args, sizeof args, "rm -rf %s", dir);
