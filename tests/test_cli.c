@@ -472,12 +472,13 @@ static void drop_seconds(char *csv) {
 }
 
 /* --resume after Ctrl-C: the sweep finished before the signal is kept (not redone), the rest is
- * computed, and every table equals an uninterrupted run's. Sweep 0 takes 0.1 s, sweep 1 a few
- * seconds, so the signal sent after sweep 0's row lands inside sweep 1. */
+ * computed, and every table equals an uninterrupted run's. Sweep 0 takes under a second, sweep 1
+ * about ten (N = 4, beta = 1 became too fast with the second-order readout: the signal missed
+ * it), so the signal sent 0.3 s after sweep 0's row lands inside sweep 1. */
 Test(cli_run, resume_finishes_an_interrupted_run_like_an_uninterrupted_one) {
     char dir[] = "/tmp/tcgpu_resume_XXXXXX", cmd[2048], path[600];
     static char a[65536], b[65536];
-    const char *job = "run --N 4 --beta 0.3,1 --eps 0.1 --dist-csv";
+    const char *job = "run --N 10 --beta 0.3,3 --eps 0.1 --dist-csv";
     cr_assert_not_null(mkdtemp(dir));
     snprintf(cmd, sizeof cmd,
              "cd %s && OMP_NUM_THREADS=1 %s %s --out ref >/dev/null 2>&1 && "
@@ -505,12 +506,12 @@ Test(cli_run, resume_finishes_an_interrupted_run_like_an_uninterrupted_one) {
     cr_expect_str_eq(a, b, "summary.csv after --resume equals the uninterrupted run's");
     slurp_in(dir, "res/dist.csv", a, sizeof a);
     slurp_in(dir, "ref/dist.csv", b, sizeof b);
-    cr_expect_eq(count_lines(a), 1 + 2 * 15);
+    cr_expect_eq(count_lines(a), 1 + 2 * 66);
     cr_expect_str_eq(a, b, "dist.csv after --resume equals the uninterrupted run's");
     snprintf(path, sizeof path, "%s/res/dist.h5", dir);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     cr_assert_geq(f, 0, "dist.h5 opens");
-    double prob[2][15];
+    double prob[2][66];
     long long sweep[2];
     read_h5(f, "prob", H5T_NATIVE_DOUBLE, prob);
     read_h5(f, "sweep", H5T_NATIVE_LLONG, sweep);
@@ -518,7 +519,7 @@ Test(cli_run, resume_finishes_an_interrupted_run_like_an_uninterrupted_one) {
     cr_expect(sweep[0] == 0 && sweep[1] == 1, "dist.h5 rows in sweep order");
     const char *line = strchr(b, '\n');
     for (int i = 0; i < 2; ++i)
-        for (int k = 0; k < 15; ++k) {
+        for (int k = 0; k < 66; ++k) {
             int idx, n1, n2;
             double p;
             cr_assert_eq(sscanf(line + 1, "%d,%d,%d,%lf", &idx, &n1, &n2, &p), 4);
@@ -532,7 +533,7 @@ Test(cli_run, resume_finishes_an_interrupted_run_like_an_uninterrupted_one) {
     cJSON *t = cJSON_GetObjectItem(j, "timings");
     cr_expect_eq(cJSON_GetObjectItem(t, "sweeps_done")->valueint, 2);
     cr_expect_eq(cJSON_GetObjectItem(t, "sweeps_restored")->valueint, 1);
-    cr_expect_not_null(strstr(cJSON_GetObjectItem(j, "command")->valuestring, "--beta 0.3,1"),
+    cr_expect_not_null(strstr(cJSON_GetObjectItem(j, "command")->valuestring, "--beta 0.3,3"),
                        "the record names the run's own options, not --resume");
     cJSON_Delete(j);
     cr_expect_eq(entries(path), 4, "summary.csv, dist.csv, dist.h5, run.json: no temporary file");
