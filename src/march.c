@@ -61,28 +61,40 @@ static tcgpu_status ran_out(double t, int nmax) {
                       t, nmax);
 }
 
-/* One sweep on this thread, with its own scratch. */
-static int run_one(const tcgpu_model *m, int method, int nmax, double a, double b, double kappa,
-                   tcgpu_cplx *x, int64_t *steps, int64_t *apps, double *t_fail) {
+int tcgpu_work_alloc(const tcgpu_model *m, int nmax, tcgpu_work *wk) {
     size_t nc = (size_t)(m->nclass > 0 ? m->nclass : 1), d = (size_t)m->dim;
     tcgpu_cplx *buf = malloc((4 * nc + 3 * d) * sizeof *buf);
     double *J = malloc(((size_t)nmax + 1) * sizeof *J);
     if (!buf || !J) {
         free(buf);
         free(J);
-        return -2;
+        return -1;
     }
-    tcgpu_work wk = {.A = {m->dim, m->row_ptr, m->col, m->val, m->cls},
-                     .g = grid_of(m),
-                     .z1 = buf,
-                     .z2 = buf + nc,
-                     .z3 = buf + 2 * nc,
-                     .w = buf + 3 * nc,
-                     .t0 = buf + 4 * nc,
-                     .t1 = buf + 4 * nc + d,
-                     .t2 = buf + 4 * nc + 2 * d,
-                     .J = J,
-                     .nmax = nmax};
+    *wk = (tcgpu_work){.A = {m->dim, m->row_ptr, m->col, m->val, m->cls},
+                       .g = grid_of(m),
+                       .z1 = buf,
+                       .z2 = buf + nc,
+                       .z3 = buf + 2 * nc,
+                       .w = buf + 3 * nc,
+                       .t0 = buf + 4 * nc,
+                       .t1 = buf + 4 * nc + d,
+                       .t2 = buf + 4 * nc + 2 * d,
+                       .J = J,
+                       .nmax = nmax};
+    return 0;
+}
+
+void tcgpu_work_free(tcgpu_work *wk) {
+    free(wk->z1); /* the start of the one buffer */
+    free(wk->J);
+}
+
+/* One sweep on this thread, with its own scratch. */
+static int run_one(const tcgpu_model *m, int method, int nmax, double a, double b, double kappa,
+                   tcgpu_cplx *x, int64_t *steps, int64_t *apps, double *t_fail) {
+    tcgpu_work wk;
+    if (tcgpu_work_alloc(m, nmax, &wk))
+        return -2;
     int64_t S;
     double du, t = a;
     tcgpu_grid_plan(&wk.g, kappa, a, b, &S, &du);
@@ -90,8 +102,7 @@ static int run_one(const tcgpu_model *m, int method, int nmax, double a, double 
     int rc = tcgpu_march_steps(&wk, method, du, S, 0, S, b, &t, x, apps);
     *steps = S;
     *t_fail = t;
-    free(buf);
-    free(J);
+    tcgpu_work_free(&wk);
     return rc;
 }
 

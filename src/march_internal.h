@@ -2,6 +2,7 @@
 #ifndef TCGPU_MARCH_INTERNAL_H
 #define TCGPU_MARCH_INTERNAL_H
 
+#include "../kernels/grid.h"
 #include "tcgpu/march.h"
 
 #ifdef __cplusplus
@@ -25,6 +26,11 @@ typedef struct {
 
 tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_march_opts *o,
                               tcgpu_march_info *info);
+
+/* A sweep's step scratch (one buffer) and its view of m, for the single-sweep and the batched
+ * CPU march alike. Returns 0, or -1 when out of memory; free with tcgpu_work_free. */
+int tcgpu_work_alloc(const tcgpu_model *m, int nmax, tcgpu_work *wk);
+void tcgpu_work_free(tcgpu_work *wk);
 
 #ifdef __cplusplus
 }

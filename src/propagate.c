@@ -9,20 +9,16 @@
 
 #include "../kernels/grid.h"
 #include "adiabatic.h"
+#include "march_internal.h"
 #include "tcgpu/propagate.h"
 
-static const long double two_pi_l = 6.283185307179586476925286766559L;
-
-/* psi <-> phi = exp(i theta) psi, theta_i = b t^2/2 + a t + w ln|t|. */
+/* psi <-> phi = exp(i theta) psi, theta_i = b t^2/2 + a t + w ln|t| (the phase the class
+ * weights use, kernels/grid.h). */
 static void to_frame(const tcgpu_model *m, double t, const tcgpu_cplx *in, tcgpu_cplx *out,
                      int sign) {
-    long double tl = t;
     for (int64_t i = 0; i < m->dim; ++i) {
-        long double th = 0.5L * m->b[i] * tl * tl + (long double)m->a[i] * tl;
-        if (m->w && m->w[i] != 0)
-            th += (long double)m->w[i] * logl(fabsl(tl));
-        th = sign * remainderl(th, two_pi_l);
-        double c = (double)cosl(th), s = (double)sinl(th);
+        double th = sign * tcgpu_phase(m->b[i], m->a[i], m->w ? m->w[i] : 0.0, t);
+        double c = cos(th), s = sin(th);
         out[i].re = c * in[i].re - s * in[i].im;
         out[i].im = c * in[i].im + s * in[i].re;
     }
@@ -57,39 +53,20 @@ static tcgpu_status readout(const tcgpu_model *m, int superadiabatic, double t,
 /* Work space of one sweep: the state x, a second vector y, and the step's scratch. */
 static tcgpu_status work_alloc(const tcgpu_model *m, tcgpu_work *wk, tcgpu_cplx **x,
                                tcgpu_cplx **y) {
-    int64_t d = m->dim;
-    size_t nc = (size_t)(m->nclass > 0 ? m->nclass : 1);
-    *wk = (tcgpu_work){.A = {d, m->row_ptr, m->col, m->val, m->cls},
-                       .g = {m->classes, m->nclass, m->inverse_t, tcgpu_model_vbound(m)},
-                       .nmax = 4096};
-    *x = malloc((size_t)d * sizeof **x);
-    *y = malloc((size_t)d * sizeof **y);
-    wk->z1 = malloc(nc * sizeof *wk->z1);
-    wk->z2 = malloc(nc * sizeof *wk->z2);
-    wk->z3 = malloc(nc * sizeof *wk->z3);
-    wk->w = malloc(nc * sizeof *wk->w);
-    wk->t0 = malloc((size_t)d * sizeof *wk->t0);
-    wk->t1 = malloc((size_t)d * sizeof *wk->t1);
-    wk->t2 = malloc((size_t)d * sizeof *wk->t2);
-    wk->J = malloc(((size_t)wk->nmax + 1) * sizeof *wk->J);
-    if (!*x || !*y || !wk->z1 || !wk->z2 || !wk->z3 || !wk->w || !wk->t0 || !wk->t1 || !wk->t2 ||
-        !wk->J)
+    *x = malloc((size_t)m->dim * sizeof **x);
+    *y = malloc((size_t)m->dim * sizeof **y);
+    if (!*x || !*y || tcgpu_work_alloc(m, 4096, wk)) {
+        *wk = (tcgpu_work){0};
         return tcgpu_fail(TCGPU_ERUNTIME, "out of memory for a sweep of dimension %lld",
-                          (long long)d);
+                          (long long)m->dim);
+    }
     return TCGPU_OK;
 }
 
 static void work_free(tcgpu_work *wk, tcgpu_cplx *x, tcgpu_cplx *y) {
     free(x);
     free(y);
-    free(wk->z1);
-    free(wk->z2);
-    free(wk->z3);
-    free(wk->w);
-    free(wk->t0);
-    free(wk->t1);
-    free(wk->t2);
-    free(wk->J);
+    tcgpu_work_free(wk);
 }
 
 struct tcgpu_sweep {
