@@ -156,9 +156,9 @@ static void sweep_restore(const run_job *j, const run_resume *rs, size_t row, sw
     if (rs->exact)
         memcpy(o->ex, rs->exact + row * (size_t)m->dim, (size_t)m->dim * sizeof *o->ex);
     o->r.err_estimate = rs->err_estimate[row];
-    o->r.seconds = rs->seconds[row];
-    o->r.applications = rs->applications[row];
-    o->line = rs->line[row];
+    o->r.seconds = rs->row[row].seconds;
+    o->r.applications = rs->row[row].applications;
+    o->line = rs->row[row].line;
 }
 
 static void dist_rows(const sweep_out *o, int levels, FILE *d) {
@@ -307,7 +307,8 @@ static int parse(const cli_parsed *a, run_job *j) {
             return CLI_BADINPUT;
         j->has_levels = 1;
     }
-    if (cli_values(CMD, "beta", (v = cli_get(a, "beta")) ? v : DEFAULT_BETAS, 1, &j->beta, &j->nb) ||
+    if (cli_values(CMD, "beta", (v = cli_get(a, "beta")) ? v : DEFAULT_BETAS, 1, &j->beta,
+                   &j->nb) ||
         cli_values(CMD, "g", (v = cli_get(a, "g")) ? v : "1", 1, &j->g, &j->ng) ||
         cli_values(CMD, "eps", (v = cli_get(a, "eps")) ? v : "0.25", 1, &j->eps, &j->ne))
         return CLI_BADINPUT;
@@ -391,15 +392,16 @@ static int sweeps(const run_job *j, const run_resume *rs, FILE *s, FILE *d, h5_s
         return CLI_RUNTIME;
     }
     for (size_t k = 0; rs && k < rs->rows; ++k) {
-        if (rs->sweep[k] < 0 || (size_t)rs->sweep[k] >= total) {
+        int64_t sweep = rs->row[k].sweep;
+        if (sweep < 0 || (size_t)sweep >= total) {
             cli_error(CMD, "--resume: the folder holds sweep %lld, but its run.json asks for %zu",
-                      (long long)rs->sweep[k], total);
+                      (long long)sweep, total);
             free(slot);
             free(ready);
             free(row_of);
             return CLI_BADINPUT;
         }
-        row_of[rs->sweep[k]] = k + 1;
+        row_of[sweep] = k + 1;
     }
 #if defined(__GNUC__)
     /* Fewer sweeps than cores: the spare cores go to each sweep's dense start and readout

@@ -91,36 +91,27 @@ static int load_summary(const char *cmd, const char *dir, run_resume *r) {
     while (!rc && (n = getline(&line, &cap, f)) > 0) {
         line[strcspn(line, "\n")] = '\0';
         if (r->rows == alloc) {
-            alloc = alloc ? 2 * alloc : 64;
-            char **l = realloc(r->line, alloc * sizeof *l);
-            int64_t *s = l ? realloc(r->sweep, alloc * sizeof *s) : NULL;
-            if (l)
-                r->line = l;
-            if (s)
-                r->sweep = s;
-            double *sec = s ? realloc(r->seconds, alloc * sizeof *sec) : NULL;
-            if (sec)
-                r->seconds = sec;
-            int64_t *a = sec ? realloc(r->applications, alloc * sizeof *a) : NULL;
-            if (a)
-                r->applications = a;
-            if (!a) {
+            run_resume_row *grown =
+                realloc(r->row, (alloc = alloc ? 2 * alloc : 64) * sizeof *grown);
+            if (!grown) {
                 cli_error(cmd, "out of memory reading '%s'", path);
                 rc = CLI_RUNTIME;
                 break;
             }
+            r->row = grown;
         }
+        run_resume_row *w = &r->row[r->rows];
         const char *s = field(line, csec), *a = field(line, capp);
         char *end;
-        r->sweep[r->rows] = strtoll(line, &end, 10);
+        w->sweep = strtoll(line, &end, 10);
         if (end == line || *end != ',' || !s || !a) {
             cli_error(cmd, "--resume: row %zu of '%s' is damaged", r->rows + 1, path);
             rc = CLI_BADINPUT;
             break;
         }
-        r->seconds[r->rows] = strtod(s, NULL);
-        r->applications[r->rows] = strtoll(a, NULL, 10);
-        if (!(r->line[r->rows] = strdup(line))) {
+        w->seconds = strtod(s, NULL);
+        w->applications = strtoll(a, NULL, 10);
+        if (!(w->line = strdup(line))) {
             cli_error(cmd, "out of memory reading '%s'", path);
             rc = CLI_RUNTIME;
             break;
@@ -179,7 +170,7 @@ static int load_h5(const char *cmd, const char *dir, run_resume *r) {
     if (ok && H5Lexists(f, "exact", H5P_DEFAULT) > 0)
         ok = read_set(f, "exact", H5T_NATIVE_DOUBLE, n, w, (void **)&r->exact);
     for (size_t i = 0; ok && i < r->rows; ++i)
-        ok = sweep[i] == r->sweep[i] && (i == 0 || r->sweep[i] > r->sweep[i - 1]);
+        ok = sweep[i] == r->row[i].sweep && (i == 0 || r->row[i].sweep > r->row[i - 1].sweep);
     free(sweep);
     if (f >= 0)
         H5Fclose(f);
@@ -206,17 +197,14 @@ int run_resume_load(const char *cmd, const char *dir, run_resume *r) {
 void run_resume_free(run_resume *r) {
     for (int i = 0; r->argv && i < r->argc; ++i)
         free(r->argv[i]);
-    for (size_t i = 0; r->line && i < r->rows; ++i)
-        free(r->line[i]);
+    for (size_t i = 0; r->row && i < r->rows; ++i)
+        free(r->row[i].line);
     free(r->argv);
-    free(r->line);
-    free(r->sweep);
+    free(r->row);
     free(r->g);
     free(r->beta);
     free(r->eps);
     free(r->err_estimate);
-    free(r->seconds);
-    free(r->applications);
     free(r->prob);
     free(r->exact);
     memset(r, 0, sizeof *r);

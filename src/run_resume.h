@@ -7,15 +7,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A finished sweep's summary.csv row. */
+typedef struct {
+    int64_t sweep;
+    char *line; /* verbatim, without the newline */
+    double seconds;
+    int64_t applications;
+} run_resume_row;
+
 typedef struct {
     int argc;
     char **argv;   /* the run's own options (run.json "arguments") */
     int completed; /* run.json says the run finished */
     size_t rows;   /* finished sweeps, in the order written (ascending sweep index) */
-    int64_t *sweep;
-    char **line; /* their summary.csv rows, verbatim, without the newline */
-    double *g, *beta, *eps, *err_estimate, *seconds;
-    int64_t *applications;
+    run_resume_row *row;
+    double *g, *beta, *eps, *err_estimate; /* [rows], from dist.h5 */
     int64_t dim;
     double *prob, *exact; /* [rows x dim]; exact NULL when the run had no exact solution */
 } run_resume;
