@@ -208,7 +208,8 @@ tcgpu_status adiabatic_start(const tcgpu_model *m, double t, int superadiabatic,
  * order for t -> +inf only among themselves: eigenvectors go to the group holding most of
  * their weight, then ascend in energy as the group's diabatic energies a do; ties in a are
  * resolved by overlap. */
-static tcgpu_status assign_labels(const tcgpu_model *m, const frame *f, double t, int64_t *label);
+static tcgpu_status assign_labels(const tcgpu_model *m, const frame *f, int settled,
+                                  int64_t *label);
 static double last_crossing(const tcgpu_model *m);
 
 static tcgpu_status tie_groups(const tcgpu_model *m, int64_t *grp);
@@ -220,9 +221,9 @@ static void read_ties_diabatic(const frame *f, const int64_t *label, const int64
  * label, and with it the readout, is in doubt: tc K = 2, N = 40, eps = 0.5, beta = 1 at
  * Tr = 52 read the 3.5e-6 of (39,0) as (38,0), identically at Tr/1.3, Tr/1.13 and Tr, so the
  * window check passed a readout 3.5 times over tolerance. */
-static double unsure_mass(const tcgpu_model *m, const frame *f, double t, const int64_t *label,
+static double unsure_mass(const tcgpu_model *m, const frame *f, int settled, const int64_t *label,
                           const tcgpu_cplx *d) {
-    if (t > last_crossing(m))
+    if (settled)
         return 0;
     double mass = 0;
     for (int64_t j = 0; j < f->n; ++j) {
@@ -257,7 +258,8 @@ tcgpu_status adiabatic_readout(const tcgpu_model *m, double t, int superadiabati
         }
         c[j] = (tcgpu_cplx){re, im};
     }
-    if ((st = assign_labels(m, &f, t, label)) || (st = tie_groups(m, grp)))
+    int settled = t > last_crossing(m); /* every diabatic crossing is past */
+    if ((st = assign_labels(m, &f, settled, label)) || (st = tie_groups(m, grp)))
         goto done;
     for (int64_t j = 0; j < n; ++j)
         gid[j] = grp[label[j]];
@@ -268,7 +270,7 @@ tcgpu_status adiabatic_readout(const tcgpu_model *m, double t, int superadiabati
     }
     read_ties_diabatic(&f, label, grp, d, prob);
     if (unsure)
-        *unsure = unsure_mass(m, &f, t, label, d);
+        *unsure = unsure_mass(m, &f, settled, label, d);
     free(r2);
 done:
     free(label);
@@ -358,7 +360,8 @@ static void rank_labels(const tcgpu_model *m, const frame *f, keyed *dia, keyed 
     }
 }
 
-static tcgpu_status assign_labels(const tcgpu_model *m, const frame *f, double t, int64_t *label) {
+static tcgpu_status assign_labels(const tcgpu_model *m, const frame *f, int settled,
+                                  int64_t *label) {
     int64_t n = f->n, ng = 0;
     keyed *slope = malloc((size_t)n * sizeof *slope), *vec = malloc((size_t)n * sizeof *vec);
     int64_t *group = malloc((size_t)n * sizeof *group), *cap = calloc((size_t)n, 8);
@@ -366,7 +369,7 @@ static tcgpu_status assign_labels(const tcgpu_model *m, const frame *f, double t
     tcgpu_status st = TCGPU_OK;
     if (!slope || !vec || !group || !cap)
         goto oom;
-    if (t > last_crossing(m)) {
+    if (settled) {
         rank_labels(m, f, slope, vec, label);
         goto done;
     }

@@ -263,12 +263,14 @@ out:
         count(rep, &p);
         pair_end(&p);
     }
-    for (int64_t i = 0; !st && i < d; ++i)
-        if (!isfinite(prob[i]) || !isfinite(rep->norm_error))
-            st = tcgpu_fail(TCGPU_ERUNTIME,
-                            "the propagation diverged (norm error %g at step parameter %g); "
-                            "use a smaller --dt, or --method magnus4",
-                            rep->norm_error, rep->kappa);
+    int finite = isfinite(rep->norm_error);
+    for (int64_t i = 0; !st && finite && i < d; ++i) /* prob is set only on success */
+        finite = isfinite(prob[i]);
+    if (!st && !finite)
+        st = tcgpu_fail(TCGPU_ERUNTIME,
+                        "the propagation diverged (norm error %g at step parameter %g); "
+                        "use a smaller --dt, or --method magnus4",
+                        rep->norm_error, rep->kappa);
     rep->seconds = wall() - t_begin;
     free(buf);
     return st;
