@@ -239,6 +239,15 @@ static double unsure_mass(const tcgpu_model *m, const frame *f, int settled, con
 
 tcgpu_status adiabatic_readout(const tcgpu_model *m, double t, int superadiabatic,
                                const tcgpu_cplx *psi, double *prob, double *unsure) {
+    return adiabatic_readout_many(m, t, superadiabatic, 1, &psi, &prob, unsure ? &unsure : NULL);
+}
+
+/* One eigen-decomposition, labelling and second-order admixture serve every state: they
+ * depend on H(t) alone, and they cost O(n^3) against the projections' O(n^2) (the accuracy
+ * control reads its fine and coarse runs at the same times). */
+tcgpu_status adiabatic_readout_many(const tcgpu_model *m, double t, int superadiabatic, int count,
+                                    const tcgpu_cplx *const *psi, double *const *prob,
+                                    double *const *unsure) {
     frame f;
     tcgpu_status st = frame_build(m, t, superadiabatic, &f);
     if (st)
@@ -246,33 +255,36 @@ tcgpu_status adiabatic_readout(const tcgpu_model *m, double t, int superadiabati
     int64_t n = f.n, *label = malloc((size_t)n * sizeof *label);
     int64_t *grp = malloc((size_t)n * sizeof *grp), *gid = malloc((size_t)n * sizeof *gid);
     tcgpu_cplx *c = malloc((size_t)n * sizeof *c), *d = malloc((size_t)n * sizeof *d);
+    double *r2 = NULL;
     if (!label || !grp || !gid || !c || !d) {
         st = tcgpu_fail(TCGPU_ERUNTIME, "out of memory for the readout");
         goto done;
-    }
-    for (int64_t j = 0; j < n; ++j) { /* c = U^T psi */
-        double re = 0, im = 0;
-        for (int64_t i = 0; i < n; ++i) {
-            re += f.u[j * n + i] * psi[i].re;
-            im += f.u[j * n + i] * psi[i].im;
-        }
-        c[j] = (tcgpu_cplx){re, im};
     }
     int settled = t > last_crossing(m); /* every diabatic crossing is past */
     if ((st = assign_labels(m, &f, settled, label)) || (st = tie_groups(m, grp)))
         goto done;
     for (int64_t j = 0; j < n; ++j)
         gid[j] = grp[label[j]];
-    double *r2 = superadiabatic > 1 && !m->inverse_t && !m->w ? second_order(&f, gid) : NULL;
-    for (int64_t j = 0; j < n; ++j) {
-        d[j] = superadiabatic ? dressed_overlap(&f, c, gid, r2, j) : c[j];
-        prob[label[j]] = d[j].re * d[j].re + d[j].im * d[j].im;
+    r2 = superadiabatic > 1 && !m->inverse_t && !m->w ? second_order(&f, gid) : NULL;
+    for (int s = 0; s < count; ++s) {
+        for (int64_t j = 0; j < n; ++j) { /* c = U^T psi */
+            double re = 0, im = 0;
+            for (int64_t i = 0; i < n; ++i) {
+                re += f.u[j * n + i] * psi[s][i].re;
+                im += f.u[j * n + i] * psi[s][i].im;
+            }
+            c[j] = (tcgpu_cplx){re, im};
+        }
+        for (int64_t j = 0; j < n; ++j) {
+            d[j] = superadiabatic ? dressed_overlap(&f, c, gid, r2, j) : c[j];
+            prob[s][label[j]] = d[j].re * d[j].re + d[j].im * d[j].im;
+        }
+        read_ties_diabatic(&f, label, grp, d, prob[s]);
+        if (unsure && unsure[s])
+            *unsure[s] = unsure_mass(m, &f, settled, label, d);
     }
-    read_ties_diabatic(&f, label, grp, d, prob);
-    if (unsure)
-        *unsure = unsure_mass(m, &f, settled, label, d);
-    free(r2);
 done:
+    free(r2);
     free(label);
     free(grp);
     free(gid);

@@ -17,6 +17,12 @@ tcgpu_status adiabatic_start(const tcgpu_model *m, double t, int superadiabatic,
 tcgpu_status adiabatic_readout(const tcgpu_model *m, double t, int superadiabatic,
                                const tcgpu_cplx *psi, double *prob, double *unsure);
 
+/* The same for count states at one time t (one eigen-decomposition for all); unsure or any
+ * unsure[s] may be NULL. */
+tcgpu_status adiabatic_readout_many(const tcgpu_model *m, double t, int superadiabatic, int count,
+                                    const tcgpu_cplx *const *psi, double *const *prob,
+                                    double *const *unsure);
+
 /* The largest dimension the dense eigen-decomposition is used for. */
 #define TCGPU_DENSE_MAX 4000
 

@@ -122,6 +122,19 @@ tcgpu_status tcgpu_sweep_readout(tcgpu_sweep *s, double *prob) {
     return readout(s->m, s->superadiabatic, s->t, s->x, s->psi, prob, &s->unsure);
 }
 
+tcgpu_status tcgpu_sweep_readout_pair(tcgpu_sweep *a, tcgpu_sweep *b, double *pa, double *pb) {
+    if (a->m != b->m || a->t != b->t || a->superadiabatic != b->superadiabatic)
+        return tcgpu_fail(TCGPU_EINVAL,
+                          "paired readout of sweeps at t = %g and %g: expected one "
+                          "model, one time and one dressing",
+                          a->t, b->t);
+    to_frame(a->m, a->t, a->x, a->psi, -1);
+    to_frame(b->m, b->t, b->x, b->psi, -1);
+    const tcgpu_cplx *psi[2] = {a->psi, b->psi};
+    double *prob[2] = {pa, pb}, *unsure[2] = {&a->unsure, &b->unsure};
+    return adiabatic_readout_many(a->m, a->t, a->superadiabatic, 2, psi, prob, unsure);
+}
+
 double tcgpu_sweep_unsure(const tcgpu_sweep *s) { return s->unsure; }
 
 double tcgpu_sweep_norm_error(const tcgpu_sweep *s) {

@@ -44,6 +44,8 @@ tcgpu_status tcgpu_sweep_begin(const tcgpu_model *m, tcgpu_method method, double
 tcgpu_status tcgpu_sweep_advance(tcgpu_sweep *s, double t);
 /* prob (dim doubles): populations of the dressed eigenstates at the sweep's current time. */
 tcgpu_status tcgpu_sweep_readout(tcgpu_sweep *s, double *prob);
+/* Both sweeps (one model, advanced to one time) read out with one eigen-decomposition. */
+tcgpu_status tcgpu_sweep_readout_pair(tcgpu_sweep *a, tcgpu_sweep *b, double *pa, double *pb);
 double tcgpu_sweep_norm_error(const tcgpu_sweep *s);
 /* Population whose label the last readout could not trust (an eigenstate mostly outside the
  * slope group of its label: levels not yet separated); the window has to grow past it. */
