@@ -14,10 +14,12 @@
 
 #include "adiabatic.h"
 #include "cli.h"
+#include "march_service.h"
 #include "out_h5.h"
 #include "run_record.h"
 #include "run_resume.h"
 #include "tcgpu/basis.h"
+#include "tcgpu/device.h"
 #include "tcgpu/exact.h"
 #include "tcgpu/model.h"
 #include "tcgpu/propagate.h"
@@ -49,6 +51,10 @@ static const cli_option opts[] = {
     {"dist-csv", 0, "also write the distributions as DIR/dist.csv (they are always in dist.h5)"},
     {"progress", 0, "progress line on stderr every few seconds (always, on a terminal)"},
     {"resume", 1, "DIR: finish the interrupted run in DIR, keeping its finished sweeps"},
+    {"backend", 1,
+     "auto (default: cuda when a CUDA device is present), cpu, cuda, or cpu-batched (cuda's "
+     "batched controls with the CPU march: a check of that path, slower than cpu)"},
+    {"batch", 1, "cuda: sweeps whose controls run side by side, one launch for all (default 4096)"},
     {"help", 0, "show this help"},
     {NULL, 0, NULL},
 };
@@ -57,6 +63,9 @@ typedef struct {
     const char *model, *out, *file;
     int64_t N;
     int K, zip, has_levels, progress, dist_csv;
+    int batched_cpu;  /* the same batching with the CPU march (a check of that path) */
+    int cuda, batch;  /* backend: CUDA march service for batches of up to `batch` sweeps */
+    char device[256]; /* the CUDA device's name, or "" */
     tcgpu_method method;
     double tol, T, dt, levels[TCGPU_MAX_CHANNELS];
     double *beta, *g, *eps;
@@ -290,6 +299,38 @@ static int parse(const cli_parsed *a, run_job *j) {
             return CLI_BADINPUT;
         }
     }
+    if ((v = cli_get(a, "backend")) && strcmp(v, "auto") && strcmp(v, "cpu") && strcmp(v, "cuda") &&
+        strcmp(v, "cpu-batched")) {
+        cli_error(CMD, "--backend: '%s'; expected auto, cpu, cuda or cpu-batched", v);
+        return CLI_BADINPUT;
+    }
+    int64_t batch = 4096;
+    if ((v = cli_get(a, "batch")) && (cli_int(CMD, "batch", v, &batch) || batch < 1)) {
+        if (batch < 1)
+            cli_error(CMD, "--batch: %lld; expected at least 1 sweep", (long long)batch);
+        return CLI_BADINPUT;
+    }
+    j->batch = batch > 65536 ? 65536 : (int)batch;
+    const char *backend = v = cli_get(a, "backend");
+    if (backend && !strcmp(backend, "cuda") && !tcgpu_cuda_built()) {
+        cli_error(CMD, "--backend cuda: this tcgpu was built without CUDA (no nvcc at configure "
+                       "time); rebuild with the CUDA toolkit, or use --backend cpu");
+        return CLI_BADINPUT;
+    }
+    if (backend && !strcmp(backend, "cpu-batched"))
+        j->batched_cpu = 1;
+    else if (!backend || strcmp(backend, "cpu")) {
+        tcgpu_device_info dev;
+        char why[256] = "";
+        int n = tcgpu_cuda_built() ? tcgpu_cuda_devices(&dev, 1, why, sizeof why) : 0;
+        if (n > 0) {
+            j->cuda = 1;
+            snprintf(j->device, sizeof j->device, "%s", dev.name);
+        } else if (backend && !strcmp(backend, "cuda")) {
+            cli_error(CMD, "--backend cuda: %s; use --backend cpu", why);
+            return CLI_RUNTIME;
+        }
+    }
     if ((v = cli_get(a, "grid")) && !(j->zip = !strcmp(v, "zip")) && strcmp(v, "product")) {
         cli_error(CMD, "--grid: '%s'; expected product or zip", v);
         return CLI_BADINPUT;
@@ -374,34 +415,134 @@ static int h5_write(h5_sink *k, const sweep_out *o) {
     return rc ? rc : out_h5_append(CMD, k->h, &row, o->p, o->ex);
 }
 
+/* What the sweeps of one run share while they are computed and written in order. */
+typedef struct {
+    const run_job *j;
+    const run_resume *rs;
+    FILE *s, *d;
+    h5_sink *h5;
+    size_t *done, *restored, total, next;
+    double *updates, last_progress;
+    struct timespec t0;
+    sweep_out *slot;
+    char *ready;
+    size_t *row_of; /* row + 1 of a kept sweep, 0 for none */
+    int rc;
+} sweep_loop;
+
+/* Sweep i: computed (or restored), then every finished sweep up to the first unfinished one is
+ * written, so the tables keep sweep order whatever order the threads finish in. */
+static void sweep_one(sweep_loop *L, size_t i) {
+    const run_job *j = L->j;
+    size_t ib = j->zip ? i : i % j->nb, ig = j->zip ? (j->ng > 1 ? i : 0) : i / j->nb % j->ng;
+    size_t ie = j->zip ? (j->ne > 1 ? i : 0) : i / (j->nb * j->ng);
+    sweep_out *o = &L->slot[i];
+    *o = (sweep_out){.idx = i, .g = j->g[ig], .beta = j->beta[ib], .eps = j->eps[ie]};
+    int stop;
+#pragma omp atomic read
+    stop = L->rc;
+    stop |= tcgpu_stop_requested();
+    if (!stop && L->row_of[i])
+        sweep_restore(j, L->rs, L->row_of[i] - 1, o);
+    else if (!stop)
+        sweep_compute(j, o);
+#pragma omp critical(tcgpu_run_write)
+    {
+        L->ready[i] = 1;
+        if (!stop && o->rc && o->rc != CLI_INTERRUPTED && !L->rc) {
+#pragma omp atomic write
+            L->rc = o->rc;
+        }
+        for (; L->next < L->total && L->ready[L->next]; ++L->next) {
+            sweep_out *w = &L->slot[L->next];
+            int wr = !L->rc && w->built && !w->rc ? h5_write(L->h5, w) : CLI_OK;
+            if (wr) {
+#pragma omp atomic write
+                L->rc = wr;
+            }
+            if (!L->rc && w->built && !w->rc) {
+                sweep_write(j, w, L->s, L->d);
+                sweep_print(w);
+                ++*L->done;
+                if (w->line)
+                    ++*L->restored;
+                else
+                    *L->updates += (double)w->r.applications * (double)w->m.dim;
+            }
+            sweep_free(w);
+        }
+        progress(j, L->next, L->total, &L->t0, &L->last_progress);
+    }
+}
+
+/* CUDA: every sweep's control on a thread of its own (up to j->batch at once), its marches
+ * handed to one service that launches them together (src/march_service.c). */
+static int sweeps_batched(sweep_loop *L) {
+    const run_job *j = L->j;
+    int threads = (int)(L->total < (size_t)j->batch ? L->total : (size_t)j->batch);
+    tcgpu_march_opts mo = {.backend = j->cuda ? TCGPU_BACKEND_CUDA : TCGPU_BACKEND_CPU,
+                           .method = j->method,
+                           .threads = 1,
+                           .nmax = 4096};
+    march_service *svc;
+    if (cli_status(CMD, march_service_create(&mo, threads, &svc)))
+        return CLI_RUNTIME;
+    size_t claim = 0;
+#pragma omp parallel num_threads(threads)
+    {
+        march_service_bind(svc);
+        for (;;) {
+            size_t i;
+#pragma omp atomic capture
+            i = claim++;
+            if (i >= L->total)
+                break;
+            sweep_one(L, i);
+        }
+        march_service_bind(NULL);
+        march_service_leave(svc);
+    }
+    march_service_stats st;
+    march_service_destroy(svc, &st);
+    if (getenv("TCGPU_DEBUG"))
+        fprintf(stderr, "tcgpu run: %lld batches carried %lld advances, %.2f s on %s\n",
+                (long long)st.batches, (long long)st.advances, st.run_seconds, st.device);
+    return CLI_OK;
+}
+
 static int sweeps(const run_job *j, const run_resume *rs, FILE *s, FILE *d, h5_sink *h5,
                   size_t *done, size_t *restored, double *updates) {
-    size_t total = j->zip ? j->nb : j->nb * j->ng * j->ne, next = 0;
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    double last_progress = 0;
-    sweep_out *slot = calloc(total, sizeof *slot);
-    char *ready = calloc(total, 1);
-    size_t *row_of = calloc(total, sizeof *row_of); /* row + 1 of a kept sweep, 0 for none */
-    int rc = CLI_OK;
-    if (!slot || !ready || !row_of) {
-        free(slot);
-        free(ready);
-        free(row_of);
-        cli_error(CMD, "out of memory for %zu sweeps", total);
+    sweep_loop L = {.j = j,
+                    .rs = rs,
+                    .s = s,
+                    .d = d,
+                    .h5 = h5,
+                    .done = done,
+                    .restored = restored,
+                    .updates = updates};
+    L.total = j->zip ? j->nb : j->nb * j->ng * j->ne;
+    clock_gettime(CLOCK_MONOTONIC, &L.t0);
+    L.slot = calloc(L.total, sizeof *L.slot);
+    L.ready = calloc(L.total, 1);
+    L.row_of = calloc(L.total, sizeof *L.row_of);
+    if (!L.slot || !L.ready || !L.row_of) {
+        free(L.slot);
+        free(L.ready);
+        free(L.row_of);
+        cli_error(CMD, "out of memory for %zu sweeps", L.total);
         return CLI_RUNTIME;
     }
     for (size_t k = 0; rs && k < rs->rows; ++k) {
         int64_t sweep = rs->row[k].sweep;
-        if (sweep < 0 || (size_t)sweep >= total) {
+        if (sweep < 0 || (size_t)sweep >= L.total) {
             cli_error(CMD, "--resume: the folder holds sweep %lld, but its run.json asks for %zu",
-                      (long long)sweep, total);
-            free(slot);
-            free(ready);
-            free(row_of);
+                      (long long)sweep, L.total);
+            free(L.slot);
+            free(L.ready);
+            free(L.row_of);
             return CLI_BADINPUT;
         }
-        row_of[sweep] = k + 1;
+        L.row_of[sweep] = k + 1;
     }
 #if defined(__GNUC__)
     /* Fewer sweeps than cores: the spare cores go to each sweep's dense start and readout
@@ -409,59 +550,26 @@ static int sweeps(const run_job *j, const run_resume *rs, FILE *s, FILE *d, h5_s
      * beta = 100: 32.6 s -> 26.3 s; same results). The march stays on one core. */
     int blas_threads = 1;
 #ifdef _OPENMP
-    if (total > 0 && (size_t)omp_get_max_threads() > total)
-        blas_threads = omp_get_max_threads() / (int)total;
+    if (L.total > 0 && (size_t)omp_get_max_threads() > L.total && !j->cuda)
+        blas_threads = omp_get_max_threads() / (int)L.total;
 #endif
     if (openblas_set_num_threads)
         openblas_set_num_threads(blas_threads);
 #endif
+    int rc = CLI_OK;
+    if (j->cuda || j->batched_cpu)
+        rc = sweeps_batched(&L);
+    else {
 #pragma omp parallel for schedule(dynamic, 1)
-    for (size_t i = 0; i < total; ++i) {
-        size_t ib = j->zip ? i : i % j->nb, ig = j->zip ? (j->ng > 1 ? i : 0) : i / j->nb % j->ng;
-        size_t ie = j->zip ? (j->ne > 1 ? i : 0) : i / (j->nb * j->ng);
-        sweep_out *o = &slot[i];
-        *o = (sweep_out){.idx = i, .g = j->g[ig], .beta = j->beta[ib], .eps = j->eps[ie]};
-        int stop;
-#pragma omp atomic read
-        stop = rc;
-        stop |= tcgpu_stop_requested();
-        if (!stop && row_of[i])
-            sweep_restore(j, rs, row_of[i] - 1, o);
-        else if (!stop)
-            sweep_compute(j, o);
-#pragma omp critical(tcgpu_run_write)
-        {
-            ready[i] = 1;
-            if (!stop && o->rc && o->rc != CLI_INTERRUPTED && !rc) {
-#pragma omp atomic write
-                rc = o->rc;
-            }
-            for (; next < total && ready[next]; ++next) {
-                sweep_out *w = &slot[next];
-                int wr = !rc && w->built && !w->rc ? h5_write(h5, w) : CLI_OK;
-                if (wr) {
-#pragma omp atomic write
-                    rc = wr;
-                }
-                if (!rc && w->built && !w->rc) {
-                    sweep_write(j, w, s, d);
-                    sweep_print(w);
-                    ++*done;
-                    if (w->line)
-                        ++*restored;
-                    else
-                        *updates += (double)w->r.applications * (double)w->m.dim;
-                }
-                sweep_free(w);
-            }
-            progress(j, next, total, &t0, &last_progress);
-        }
+        for (size_t i = 0; i < L.total; ++i)
+            sweep_one(&L, i);
     }
-    for (; next < total; ++next) /* after a failure: slots never reached in order */
-        sweep_free(&slot[next]);
-    free(slot);
-    free(ready);
-    free(row_of);
+    rc = rc ? rc : L.rc;
+    for (; L.next < L.total; ++L.next) /* after a failure: slots never reached in order */
+        sweep_free(&L.slot[L.next]);
+    free(L.slot);
+    free(L.ready);
+    free(L.row_of);
     return !rc && tcgpu_stop_requested() ? CLI_INTERRUPTED : rc;
 }
 
@@ -485,6 +593,8 @@ static int check_resources(const run_job *j, const char *dir) {
 #ifdef _OPENMP
     threads = fmin((double)omp_get_max_threads(), total);
 #endif
+    if (j->cuda || j->batched_cpu) /* every batched control holds its frames at once */
+        threads = fmin((double)j->batch, total);
     double d = (double)dim, mem = threads * (4 * d * d * 8 + 40 * d * 16);
     double disk = total * (d * 16 + 400 + (j->dist_csv ? d * 40 : 0));
     char what[128];
@@ -641,8 +751,14 @@ int cli_run(int argc, char **argv) {
             .tol = j.tol,
             .T = j.T,
             .dt = j.dt,
+            .backend = j.cuda          ? "cuda"
+                       : j.batched_cpu ? "cpu-batched"
+                                       : "cpu",
+            .device = j.cuda ? j.device : NULL,
 #ifdef _OPENMP
-            .threads = omp_get_max_threads(),
+            .threads = j.cuda || j.batched_cpu
+                           ? (int)fmin(j.batch, (double)(j.zip ? j.nb : j.nb * j.ng * j.ne))
+                           : omp_get_max_threads(),
 #else
             .threads = 1,
 #endif

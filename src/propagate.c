@@ -10,6 +10,7 @@
 #include "../kernels/grid.h"
 #include "adiabatic.h"
 #include "march_internal.h"
+#include "march_service.h"
 #include "tcgpu/propagate.h"
 
 /* psi <-> phi = exp(i theta) psi, theta_i = b t^2/2 + a t + w ln|t| (the phase the class
@@ -112,8 +113,11 @@ tcgpu_status tcgpu_sweep_begin(const tcgpu_model *m, tcgpu_method method, double
 tcgpu_status tcgpu_sweep_advance(tcgpu_sweep *s, double t) {
     if (!(t > s->t))
         return tcgpu_fail(TCGPU_EINVAL, "sweep is at t = %g; cannot advance to t = %g", s->t, t);
+    march_service *svc = march_service_bound();
     tcgpu_status st =
-        march(&s->wk, s->method, s->kappa, s->t, t, s->x, &s->steps, &s->applications);
+        svc ? march_service_advance(svc, s->m, s->method, s->t, t, s->kappa, s->x, &s->steps,
+                                    &s->applications)
+            : march(&s->wk, s->method, s->kappa, s->t, t, s->x, &s->steps, &s->applications);
     s->t = t;
     return st;
 }

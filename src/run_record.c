@@ -79,8 +79,8 @@ static cJSON *build(const run_record *r) {
         cJSON_AddNumberToObject(o, "window_T", r->T);
     if (r->dt > 0)
         cJSON_AddNumberToObject(o, "step_kappa", r->dt);
-    cJSON_AddStringToObject(o, "backend", "cpu");
-    cJSON_AddStringToObject(o, "device", cpu);
+    cJSON_AddStringToObject(o, "backend", r->backend ? r->backend : "cpu");
+    cJSON_AddStringToObject(o, "device", r->device ? r->device : cpu);
     cJSON_AddNumberToObject(o, "threads", r->threads);
     cJSON_AddItemToObject(o, "timings", t);
     cJSON_AddNumberToObject(t, "wall_seconds", r->wall_seconds);

@@ -16,10 +16,12 @@ typedef struct {
     size_t nb, ng, ne;
     double tol, T, dt;
     int threads;
+    const char *backend; /* "cpu" or "cuda" */
+    const char *device;  /* the CUDA device's name; NULL: the CPU's */
     const char *started; /* ISO 8601, UTC */
     double wall_seconds;
     size_t sweeps_total, sweeps_done;
-    size_t sweeps_restored; /* of sweeps_done, kept from the interrupted run (--resume) */
+    size_t sweeps_restored;   /* of sweeps_done, kept from the interrupted run (--resume) */
     double amplitude_updates; /* coupling applications x dimension, summed over sweeps */
     int completed, interrupted, dist_csv;
     const char *error; /* NULL when the run succeeded */

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tcgpu/device.h"
 #include "test_common.h"
 
 typedef struct {
@@ -253,6 +254,59 @@ Test(cli_run, writes_summary_and_dist_and_refuses_bad_input) {
     expect_bad_input("run --tol 0", "--tol");
     expect_bad_input("run --grid diagonal", "diagonal");
     expect_bad_input("run --eps -1", "-1");
+}
+
+/* --backend: a bad name is bad input; cuda where this build or machine has none says why in one
+ * line (bad input for a build without CUDA, a runtime failure for a missing device); auto and
+ * cpu run wherever the CPU does, and run.json names the backend used. */
+Test(cli_run, backend_choice_is_checked_and_recorded) {
+    expect_bad_input("run --backend gpu", "gpu");
+    expect_bad_input("run --batch 0", "--batch");
+    tcgpu_device_info dev;
+    char why[256] = "", dir[] = "/tmp/tcgpu_run_XXXXXX", args[512], buf[8192];
+    int devices = tcgpu_cuda_built() ? tcgpu_cuda_devices(&dev, 1, why, sizeof why) : 0;
+    if (!tcgpu_cuda_built())
+        expect_bad_input("run --backend cuda --N 2 --beta 1", "without CUDA");
+    else if (devices < 1) {
+        run_result *r = run(NULL, "run --backend cuda --N 2 --beta 1");
+        cr_expect_eq(r->status, 1, "no device: exit %d (%s)", r->status, r->err);
+        cr_expect_eq(r->err_lines, 1, "%s", r->err);
+    }
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(args, sizeof args, "run --N 2 --beta 1 --backend auto --out %s", dir);
+    run_result *r = run(NULL, args);
+    cr_expect_eq(r->status, 0, "%s", r->err);
+    slurp_in(dir, "run.json", buf, sizeof buf);
+    cJSON *j = cJSON_Parse(buf);
+    cr_assert_not_null(j, "run.json: %.200s", buf);
+    const char *backend = cJSON_GetStringValue(cJSON_GetObjectItem(j, "backend"));
+    cr_expect_str_eq(backend ? backend : "", devices > 0 ? "cuda" : "cpu");
+    cJSON_Delete(j);
+    snprintf(args, sizeof args, "rm -rf %s", dir);
+    cr_expect_eq(system(args), 0);
+}
+
+/* The CUDA path's batched controls (run here with the CPU march) write the tables the plain CPU
+ * path writes: same rows in the same order, same distributions to the last digit. */
+Test(cli_run, batched_controls_write_the_cpu_tables) {
+    char dir[] = "/tmp/tcgpu_run_XXXXXX", args[1024], a[16384], b[16384];
+    cr_assert_not_null(mkdtemp(dir));
+    const char *common = "run --N 3 --channels 2 --beta 0.5,2,8 --eps 0.25,0.5 --dist-csv";
+    snprintf(args, sizeof args, "%s --backend cpu --out %s/cpu", common, dir);
+    run_result *r = run(NULL, args);
+    cr_expect_eq(r->status, 0, "%s", r->err);
+    snprintf(args, sizeof args, "%s --backend cpu-batched --batch 4 --out %s/bat", common, dir);
+    r = run(NULL, args);
+    cr_expect_eq(r->status, 0, "%s", r->err);
+    char sub[64];
+    snprintf(sub, sizeof sub, "%s/cpu", dir);
+    slurp_in(sub, "dist.csv", a, sizeof a);
+    snprintf(sub, sizeof sub, "%s/bat", dir);
+    slurp_in(sub, "dist.csv", b, sizeof b);
+    cr_expect_eq(count_lines(a), 1 + 6 * 10);
+    cr_expect_str_eq(a, b, "dist.csv differs between --backend cpu and cpu-batched");
+    snprintf(args, sizeof args, "rm -rf %s", dir);
+    cr_expect_eq(system(args), 0);
 }
 
 /* Sweeps run on OpenMP threads; the tables must not depend on how many. */
