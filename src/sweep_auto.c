@@ -176,15 +176,17 @@ tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, do
            *xlast = buf + 11 * d;
     run_pair p = {NULL, NULL};
     tcgpu_status st = TCGPU_OK;
-    /* Start window: grown for the MLZ models, moved towards t = 0+ for heff. */
-    for (int r = 0; o->T0 <= 0 && r < 10; ++r) {
+    /* Start window: grown for the MLZ models, moved towards t = 0+ for heff. A window the
+     * caller fixed is checked once, so that its start error is part of the estimate (heff with
+     * --T 1e4 starts at t = 1 and ended 0.45 off with an estimate of 2e-9). */
+    for (int r = 0; r < (o->T0 > 0 ? 1 : 10); ++r) {
         double e;
         if ((st = tcgpu_sweep_start_error(m, o->method, s.T0, fmin(s.kappa / 2, 0.25), &e)))
             goto out;
         rep->err_window = e;
         if (getenv("TCGPU_DEBUG"))
             fprintf(stderr, "auto: start check T0 %g err %.2e %.1fs\n", s.T0, e, wall() - t_begin);
-        if (e < (heff ? tol / 40 : tol / 4)) /* heff: the leakage check reads low near t = 0 */
+        if (o->T0 > 0 || e < (heff ? tol / 40 : tol / 4)) /* heff: reads low near t = 0 */
             break;
         s.T0 = heff ? s.T0 / 10 : s.T0 * 1.5;
     }
