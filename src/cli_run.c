@@ -484,24 +484,34 @@ static int sweeps_batched(sweep_loop *L) {
                            .method = j->method,
                            .threads = 1,
                            .nmax = 4096};
-    march_service *svc;
-    if (cli_status(CMD, march_service_create(&mo, threads, &svc)))
-        return CLI_RUNTIME;
+    march_service *svc = NULL;
     size_t claim = 0;
+    int failed = 0;
+    /* The service counts the threads OpenMP actually gives (it may give fewer than asked). */
 #pragma omp parallel num_threads(threads)
     {
-        march_service_bind(svc);
-        for (;;) {
-            size_t i;
+        int team = 1;
+#ifdef _OPENMP
+        team = omp_get_num_threads();
+#endif
+#pragma omp single
+        failed = cli_status(CMD, march_service_create(&mo, team, &svc));
+        if (!failed) {
+            march_service_bind(svc);
+            for (;;) {
+                size_t i;
 #pragma omp atomic capture
-            i = claim++;
-            if (i >= L->total)
-                break;
-            sweep_one(L, i);
+                i = claim++;
+                if (i >= L->total)
+                    break;
+                sweep_one(L, i);
+            }
+            march_service_bind(NULL);
+            march_service_leave(svc);
         }
-        march_service_bind(NULL);
-        march_service_leave(svc);
     }
+    if (failed)
+        return failed;
     march_service_stats st;
     march_service_destroy(svc, &st);
     if (getenv("TCGPU_DEBUG"))
