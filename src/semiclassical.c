@@ -12,7 +12,7 @@
 #include "tcgpu/semiclassical.h"
 #include "twa_internal.h"
 
-#define BLOCK 256
+#define BLOCK 64
 #define TWO_PI 6.283185307179586476925286766559
 
 /* Reads and checks the options shared by the ensemble and the single trajectory. */
@@ -149,6 +149,8 @@ static void merge(block_stats *a, const block_stats *b, int nq, int iS, int iD) 
     a->steps += b->steps;
 }
 
+static double sq(double complex z) { return creal(z) * creal(z) + cimag(z) * cimag(z); }
+
 static double now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -208,17 +210,22 @@ tcgpu_status tcgpu_twa_moments(const tcgpu_twa_opts *o, tcgpu_twa_result *r) {
                     z[i] = y[i];
             else
                 twa_undress_readout(&f, y, tau1, z);
-            double x[TCGPU_MAX_CHANNELS + 3];
-            x[iS] = 0;
+            double x[TCGPU_MAX_CHANNELS + 3], w[TCGPU_MAX_CHANNELS], wsum = 0, raw = 0;
             for (int k = 0; k < K; ++k) {
-                double pa = creal(z[1 + 2 * k]) * creal(z[1 + 2 * k]) +
-                            cimag(z[1 + 2 * k]) * cimag(z[1 + 2 * k]);
-                double pb = creal(z[2 + 2 * k]) * creal(z[2 + 2 * k]) +
-                            cimag(z[2 + 2 * k]) * cimag(z[2 + 2 * k]);
-                x[k] = 0.5 * N * (pa + pb) - 0.5;
-                x[iS] += x[k];
+                w[k] = 0.5 * (sq(z[1 + 2 * k]) + sq(z[2 + 2 * k]));
+                wsum += w[k];
+                x[k] = N * w[k] - 0.5; /* Weyl: a^+ a -> |alpha|^2 - 1/2 */
+                raw += x[k];
             }
-            x[iNu] = N * (creal(z[0]) * creal(z[0]) + cimag(z[0]) * cimag(z[0])) - 0.5;
+            x[iNu] = N * sq(z[0]) - 0.5;
+            /* The total follows from the invariant, N = psi^+ psi + sum_k (a^+ a + b^+ b)/2,
+             * exactly; the first-order undressing of the channels misses it at second order in
+             * g sqrt(N)/(beta T), and that deficit is shared in proportion to the channels. */
+            x[iS] = N * (twa_total(&f, y) - sq(z[0])) - 0.5 * K;
+            if (o->bare_readout)
+                x[iS] = raw;
+            for (int k = 0; k < K; ++k)
+                x[k] += (x[iS] - raw) * w[k] / wsum;
             x[iD] = K == 2 ? x[0] - x[1] : 0;
             push(b, nq, x, iS, iD);
             b->drift = fmax(b->drift, c.drift);

@@ -1,0 +1,142 @@
+/* The truncated-Wigner ensemble (tcgpu/semiclassical.h): the mean-field flow's fixed points and
+ * invariants, reproducibility independent of the thread count, input checks, and agreement with
+ * the exact engine at large N within tolerances set from measured statistical and systematic
+ * errors (docs/semiclassical.md). */
+#include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "tcgpu/semiclassical.h"
+#include "test_common.h"
+
+static double abs2(const double *z) { return z[0] * z[0] + z[1] * z[1]; }
+
+static double total(const tcgpu_twa_state *s, int K) {
+    double t = abs2(s->psi);
+    for (int k = 0; k < K; ++k)
+        t += 0.5 * (abs2(s->a[k]) + abs2(s->b[k]));
+    return t;
+}
+
+Test(flow, without_coupling_or_noise_nothing_happens) {
+    /* g = 0: every mode only rotates, so each |amplitude| is kept. */
+    tcgpu_twa_opts o = {.N = 10000, .K = 2, .g = 0, .beta = 10, .eps = 1};
+    tcgpu_twa_state s = {.psi = {100, 0}, .a = {{0.3, -0.2}, {0, 0}}, .b = {{0, 0.5}, {0, 0}}};
+    tcgpu_twa_stats st;
+    ASSERT_OK(tcgpu_twa_trajectory(&o, -20, 20, &s, &st));
+    cr_expect_float_eq(abs2(s.psi), 1e4, 1e-12, "|psi|^2 = %.17g", abs2(s.psi));
+    cr_expect_float_eq(abs2(s.a[0]), 0.13, 1e-12, "|a_1|^2 = %.17g", abs2(s.a[0]));
+    cr_expect_float_eq(abs2(s.b[0]), 0.25, 1e-12, "|b_1|^2 = %.17g", abs2(s.b[0]));
+    cr_expect_eq(abs2(s.a[1]) + abs2(s.b[1]), 0.0);
+    /* g > 0 but no noise: the empty atom modes are a fixed point of the mean-field equations
+     * (every term creating atoms needs atoms), so without the Wigner noise n_k stays 0. */
+    o.g = 1;
+    tcgpu_twa_state q = {.psi = {100, 0}};
+    ASSERT_OK(tcgpu_twa_trajectory(&o, -20, 20, &q, &st));
+    for (int k = 0; k < 2; ++k)
+        cr_expect_eq(abs2(q.a[k]) + abs2(q.b[k]), 0.0, "channel %d: %g", k,
+                     abs2(q.a[k]) + abs2(q.b[k]));
+    cr_expect_float_eq(abs2(q.psi), 1e4, 1e-12);
+}
+
+Test(flow, invariants_hold_through_the_transition_to_tolerance) {
+    /* A trajectory that crosses both resonances and converts most molecules: N_mol + n (here
+     * |psi|^2 + sum_k (|a_k|^2 + |b_k|^2)/2) and |a_k|^2 - |b_k|^2 are kept to ~tol. */
+    static const double tols[] = {1e-6, 1e-9};
+    for (int it = 0; it < 2; ++it) {
+        tcgpu_twa_opts o = {.N = 10000, .K = 2, .g = 1, .beta = 1000, .eps = 100, .tol = tols[it]};
+        tcgpu_twa_state s = {
+            .psi = {100, 0}, .a = {{0.5, 0.1}, {-0.2, 0.4}}, .b = {{0.1, -0.6}, {0.3, 0.3}}};
+        double t0 = total(&s, 2), j0 = abs2(s.a[0]) - abs2(s.b[0]),
+               j1 = abs2(s.a[1]) - abs2(s.b[1]);
+        tcgpu_twa_stats st;
+        ASSERT_OK(tcgpu_twa_trajectory(&o, -2, 2, &s, &st));
+        double conv = 1 - abs2(s.psi) / 1e4;
+        cr_expect_gt(conv, 0.5, "the molecules did not convert: |psi|^2 = %g", abs2(s.psi));
+        double d = fabs(total(&s, 2) - t0) / 1e4;
+        double dj =
+            fmax(fabs(abs2(s.a[0]) - abs2(s.b[0]) - j0), fabs(abs2(s.a[1]) - abs2(s.b[1]) - j1)) /
+            1e4;
+        cr_expect_leq(d, 100 * tols[it], "tol %g: N_mol + n drifted by %g N", tols[it], d);
+        cr_expect_leq(dj, 100 * tols[it], "tol %g: |a|^2 - |b|^2 drifted by %g N", tols[it], dj);
+        cr_expect_leq(st.drift, 100 * tols[it], "tol %g: in-flight drift %g N", tols[it], st.drift);
+        cr_expect_gt(st.steps, 100);
+    }
+}
+
+Test(flow, runs_backwards_to_the_start) {
+    /* Time reversal: integrating forth and back returns the state (a check of the step control
+     * and of the frame changes in both directions). */
+    tcgpu_twa_opts o = {.N = 1000, .K = 1, .g = 1, .beta = 100, .tol = 1e-11};
+    tcgpu_twa_state s0 = {.psi = {31.6, 0}, .a = {{0.5, 0.1}}, .b = {{0.1, -0.6}}}, s = s0;
+    ASSERT_OK(tcgpu_twa_trajectory(&o, -3, 1, &s, NULL));
+    cr_expect_lt(abs2(s.psi), 0.9 * abs2(s0.psi), "nothing happened");
+    ASSERT_OK(tcgpu_twa_trajectory(&o, 1, -3, &s, NULL));
+    double d = fabs(s.a[0][0] - s0.a[0][0]) + fabs(s.a[0][1] - s0.a[0][1]) +
+               fabs(s.psi[0] - s0.psi[0]) + fabs(s.psi[1] - s0.psi[1]);
+    cr_expect_leq(d, 1e-5, "forth and back: |difference| = %g", d);
+}
+
+static tcgpu_twa_result run(tcgpu_twa_opts o) {
+    tcgpu_twa_result r;
+    ASSERT_OK(tcgpu_twa_moments(&o, &r));
+    return r;
+}
+
+Test(ensemble, same_seed_same_bits_for_any_thread_count) {
+    /* 300 trajectories: five blocks of 64, shared differently by one and by two threads. */
+    tcgpu_twa_opts o = {
+        .N = 100000, .K = 2, .g = 1, .beta = 28953, .eps = 316, .trajectories = 300, .seed = 42};
+#ifdef _OPENMP
+    int saved = omp_get_max_threads();
+    omp_set_num_threads(1);
+#endif
+    tcgpu_twa_result a = run(o);
+#ifdef _OPENMP
+    omp_set_num_threads(2);
+#endif
+    tcgpu_twa_result b = run(o);
+#ifdef _OPENMP
+    omp_set_num_threads(saved);
+#endif
+    cr_expect_eq(a.mean_n, b.mean_n, "%.17g vs %.17g", a.mean_n, b.mean_n);
+    cr_expect_eq(a.mean[1], b.mean[1]);
+    cr_expect_eq(a.eta, b.eta);
+    cr_expect_eq(a.mean_n_err, b.mean_n_err);
+    cr_expect_eq(a.eta_err, b.eta_err);
+    o.seed = 43;
+    tcgpu_twa_result c = run(o);
+    cr_expect_neq(a.mean_n, c.mean_n, "another seed gave the same ensemble");
+}
+
+Test(ensemble, rejects_bad_input_with_a_message) {
+    tcgpu_twa_opts good = {
+        .N = 1000, .K = 2, .g = 1, .beta = 100, .eps = 1, .trajectories = 10, .T = 0};
+    tcgpu_twa_result r;
+    tcgpu_twa_opts o = good;
+    o.N = 0;
+    cr_expect_eq(tcgpu_twa_moments(&o, &r), TCGPU_EINVAL);
+    o = good;
+    o.eps = 0; /* equal pair energies: not the solvable model */
+    cr_expect_eq(tcgpu_twa_moments(&o, &r), TCGPU_EINVAL);
+    o = good;
+    o.g = 0;
+    cr_expect_eq(tcgpu_twa_moments(&o, &r), TCGPU_EINVAL);
+    o = good;
+    o.beta = NAN;
+    cr_expect_eq(tcgpu_twa_moments(&o, &r), TCGPU_EINVAL);
+    o = good;
+    o.trajectories = 1;
+    cr_expect_eq(tcgpu_twa_moments(&o, &r), TCGPU_EINVAL);
+    o = good;
+    o.T = 0.01; /* ends inside the resonance */
+    cr_expect_eq(tcgpu_twa_moments(&o, &r), TCGPU_EINVAL);
+    cr_expect_neq(tcgpu_last_error()[0], '\0');
+    o = good;
+    o.K = TCGPU_MAX_CHANNELS + 1;
+    cr_expect_eq(tcgpu_twa_moments(&o, &r), TCGPU_EINVAL);
+    o = good;
+    o.tol = 0.5;
+    cr_expect_eq(tcgpu_twa_moments(&o, &r), TCGPU_EINVAL);
+}
