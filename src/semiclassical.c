@@ -43,7 +43,7 @@ static tcgpu_status setup(const tcgpu_twa_opts *o, int need_g, twa_flow *f, doub
     f->G = o->g * sqrt(N) / sb;
     for (int k = 0; k < o->K; ++k)
         f->e[k] = e[k] / sb;
-    f->rtol = o->tol > 0 ? o->tol : 1e-8;
+    f->rtol = o->tol > 0 ? o->tol : 1e-7;
     f->atol = f->rtol / sqrt(2 * N); /* the scale of the vacuum noise */
     return TCGPU_OK;
 }

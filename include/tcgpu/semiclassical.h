@@ -30,7 +30,7 @@ typedef struct {
     int64_t trajectories;   /* ensemble size, >= 2 */
     uint64_t seed;          /* trajectory j draws from the counter-based stream (seed, j) */
     double T;               /* sweep from -T to +T; 0: automatic (tcgpu_twa_auto_T) */
-    double tol;             /* integrator tolerance (relative); 0: 1e-8 */
+    double tol;             /* integrator tolerance (relative); 0: 1e-7 */
     int bare_readout;       /* nonzero: read |a_k|^2 at +T without the first-order dressing */
     int coherent_molecules; /* nonzero: psi starts in a coherent state, not the number state */
 } tcgpu_twa_opts;
