@@ -151,4 +151,17 @@ void twa_undress_readout(const twa_flow *f, const double complex *y, double tau,
         z[1 + 2 * k] = a - m * conj(b) - x * conj(b);
         z[2 + 2 * k] = b - m * conj(a) - x * conj(a);
     }
+    /* Second order: the molecule mixes with the macroscopic atom pairs at the Rabi rate
+     * Omega_k^2 = G^2 (|A_k|^2 + |B_k|^2); the dressed molecule holds the fraction
+     * 1 - Omega_k^2 / theta_k'^2 of the first-order amplitude's weight. Without it the readout
+     * of the molecules left converged only like 1/T^2 (measured: +0.7% at the automatic T for
+     * N = 1e4, N g^2/(beta ln N) = 1). */
+    double w = 1;
+    for (int k = 0; k < f->K; ++k) {
+        double r = tau - f->e[k];
+        w -= f->G * f->G *
+             (cabs(y[1 + 2 * k]) * cabs(y[1 + 2 * k]) + cabs(y[2 + 2 * k]) * cabs(y[2 + 2 * k])) /
+             (r * r);
+    }
+    z[0] *= sqrt(fmax(w, 0));
 }
