@@ -3,6 +3,7 @@
  * (eps sets pair energies 2(2k-K-1) eps). Prints one line: TWA means with standard errors, the
  * exact means, relative deviations, wall and CPU time and trajectories per second of each. */
 #define _POSIX_C_SOURCE 200809L
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -45,6 +46,16 @@ int main(int argc, char **argv) {
     printf("  n/N   twa %.6f +- %.6f exact %.6f  rel %+.2e (%.1f sigma)\n", r.mean_n / o.N,
            r.mean_n_err / o.N, m.mean_n / o.N, r.mean_n / m.mean_n - 1,
            (r.mean_n - m.mean_n) / r.mean_n_err);
+    if (o.K == 1) {
+        double *p = malloc((size_t)(o.N + 1) * sizeof *p), v = 0;
+        if (p && !tcgpu_exact_tc_single(o.N, o.g, o.beta, p)) {
+            for (int64_t k = 0; k <= o.N; ++k)
+                v += ((double)k - m.mean_n) * ((double)k - m.mean_n) * p[k];
+            printf("  sd(n)/N twa %.5f exact %.5f  rel %+.2e\n", r.sd_n / o.N, sqrt(v) / o.N,
+                   r.sd_n / sqrt(v) - 1);
+        }
+        free(p);
+    }
     printf("  nu    twa %.2f +- %.2f   exact %.2f  rel %+.2e\n", r.mean_nu, r.mean_nu_err,
            o.N - m.mean_n, r.mean_nu / (o.N - m.mean_n) - 1);
     if (o.K == 2) {

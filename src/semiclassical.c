@@ -255,6 +255,7 @@ tcgpu_status tcgpu_twa_moments(const tcgpu_twa_opts *o, tcgpu_twa_result *r) {
     }
     r->mean_n = tot.mean[iS];
     r->mean_n_err = sqrt(tot.m2[iS]) * se;
+    r->sd_n = sqrt(tot.m2[iS] / (M - 1));
     r->mean_nu = tot.mean[iNu];
     r->mean_nu_err = sqrt(tot.m2[iNu]) * se;
     if (K == 2 && tot.mean[iS] != 0) {

@@ -192,6 +192,14 @@ Test(accuracy, single_channel_mean_at_N_1e5) {
     tcgpu_tc_moments m = exact(&o);
     EXPECT_NEAR("<n>", r.mean_n, r.mean_n_err, m.mean_n, 3e-3);
     cr_expect_lt(r.mean_n_err / m.mean_n, 5e-3, "standard error %g", r.mean_n_err);
+    /* The spread over trajectories is the quantum standard deviation of n (eq 40's); a sample
+     * of 1000 knows it to ~2.2% (1/sqrt(2 * 1000)), so allow 10%. */
+    double *p = xcalloc((size_t)o.N + 1, sizeof *p), v = 0;
+    ASSERT_OK(tcgpu_exact_tc_single(o.N, o.g, o.beta, p));
+    for (int64_t k = 0; k <= o.N; ++k)
+        v += ((double)k - m.mean_n) * ((double)k - m.mean_n) * p[k];
+    free(p);
+    cr_expect_leq(fabs(r.sd_n / sqrt(v) - 1), 0.1, "sd(n): twa %g, exact %g", r.sd_n, sqrt(v));
     cr_expect_leq(fabs(r.mean_n + r.mean_nu - o.N), 1e-6 * o.N, "n + nu = %g",
                   r.mean_n + r.mean_nu);
 }

@@ -38,8 +38,11 @@ typedef struct {
 typedef struct {
     double mean[TCGPU_MAX_CHANNELS], mean_err[TCGPU_MAX_CHANNELS]; /* <n_k> and standard errors */
     double mean_n, mean_n_err;                                     /* <n> = <sum_k n_k> */
+    /* Spread of n over the trajectories: TWA's estimate of the quantum standard deviation of n
+     * (the Weyl correction to <n^2> is O(n), negligible next to the spread at large N). */
+    double sd_n;
     double eta, eta_err;         /* K = 2: (<n_1> - <n_2>)/<n> (delta-method error); else 0 */
-    double mean_nu, mean_nu_err; /* molecules left, <psi^+ psi> at +T (N - <n> up to dressing) */
+    double mean_nu, mean_nu_err; /* molecules left <psi^+ psi> (= N - <n>, dressed readout) */
     int64_t trajectories;
     double seconds;    /* wall time of the ensemble */
     double T;          /* the window used */
