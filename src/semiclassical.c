@@ -180,6 +180,12 @@ tcgpu_status tcgpu_twa_moments(const tcgpu_twa_opts *o, tcgpu_twa_result *r) {
         return tcgpu_fail(TCGPU_EINVAL,
                           "twa: T = %g does not reach past the resonances: expected T >= %g", T,
                           (emax_of(&f) + 2 * f.G + 2) / sqrt(o->beta));
+    /* The coupling phases turn by ~tau per unit tau: the step cap alone needs ~tau1^2 steps. */
+    if (tau1 > 2e4)
+        return tcgpu_fail(TCGPU_EINVAL,
+                          "twa: the window T = %g needs ~%.1e steps per trajectory (sqrt(beta) T = "
+                          "%.3g > 2e4): expected a shorter window, larger beta or smaller g^2 N",
+                          T, tau1 * tau1, tau1);
     const int K = o->K, nq = K + 3, iS = K, iNu = K + 1, iD = K + 2;
     const double N = (double)o->N;
     int64_t nblocks = (o->trajectories + BLOCK - 1) / BLOCK;
@@ -201,8 +207,10 @@ tcgpu_status tcgpu_twa_moments(const tcgpu_twa_opts *o, tcgpu_twa_result *r) {
             sample(o, &rr, y);
             twa_dress_start(&f, y, -tau1);
             twa_count c = {0, 0, 0};
-            if (twa_integrate(&f, y, -tau1, tau1, &c)) {
-                b->failed = 1;
+            int rc = twa_integrate(&f, y, -tau1, tau1, &c);
+            if (rc) {
+                b->failed = rc == 1;
+                b->stopped = rc == 2;
                 break;
             }
             if (o->bare_readout)
@@ -289,8 +297,10 @@ tcgpu_status tcgpu_twa_trajectory(const tcgpu_twa_opts *o, double t0, double t1,
         y[2 + 2 * k] = CMPLX(s->b[k][0], s->b[k][1]) * pk / rn;
     }
     twa_count c = {0, 0, 0};
-    if (twa_integrate(&f, y, sb * t0, sb * t1, &c))
-        return tcgpu_fail(TCGPU_ERUNTIME, "twa: the step size underflowed");
+    int rc = twa_integrate(&f, y, sb * t0, sb * t1, &c);
+    if (rc)
+        return rc == 2 ? tcgpu_fail(TCGPU_EINTR, "twa: stopped on request")
+                       : tcgpu_fail(TCGPU_ERUNTIME, "twa: the step size underflowed");
     double complex p1 = CMPLX(cos(0.5 * o->beta * t1 * t1), -sin(0.5 * o->beta * t1 * t1));
     double complex v = y[0] * p1 * rn;
     s->psi[0] = creal(v);

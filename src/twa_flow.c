@@ -4,6 +4,7 @@
  * integrated by Dormand-Prince 5(4) with step control; the invariants are watched per step. */
 #include <math.h>
 
+#include "tcgpu/status.h"
 #include "twa_internal.h"
 
 static double complex phase(double th) { return CMPLX(cos(th), sin(th)); }
@@ -108,7 +109,8 @@ int twa_integrate(const twa_flow *f, double complex *y, double tau0, double tau1
                 y[i] = yn[i];
                 k1[i] = k7[i];
             }
-            c->steps++;
+            if (++c->steps % 65536 == 0 && tcgpu_stop_requested())
+                return 2;
             c->drift = fmax(c->drift, drift(f, y, total0, j0));
             h *= fmin(5, fmax(0.2, fac));
         } else {

@@ -26,7 +26,8 @@ typedef struct {
     double drift; /* max change of the invariants (units of N) over the accepted steps */
 } twa_count;
 
-/* Integrates y from tau0 to tau1; returns nonzero if the step size underflowed. */
+/* Integrates y from tau0 to tau1; returns 1 if the step size underflowed, 2 if stopped on
+ * request (tcgpu_request_stop). */
 int twa_integrate(const twa_flow *f, double complex *y, double tau0, double tau1, twa_count *c);
 
 /* First-order adiabatic dressing of the atom amplitudes by the molecule at tau (far from every

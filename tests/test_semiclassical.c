@@ -137,6 +137,9 @@ Test(ensemble, rejects_bad_input_with_a_message) {
     o.K = TCGPU_MAX_CHANNELS + 1;
     cr_expect_eq(tcgpu_twa_moments(&o, &r), TCGPU_EINVAL);
     o = good;
+    o.beta = 1e-4; /* the automatic window would need ~1e10 steps per trajectory */
+    cr_expect_eq(tcgpu_twa_moments(&o, &r), TCGPU_EINVAL);
+    o = good;
     o.tol = 0.5;
     cr_expect_eq(tcgpu_twa_moments(&o, &r), TCGPU_EINVAL);
 }
