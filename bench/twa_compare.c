@@ -46,6 +46,7 @@ int main(int argc, char **argv) {
     printf("  n/N   twa %.6f +- %.6f exact %.6f  rel %+.2e (%.1f sigma)\n", r.mean_n / o.N,
            r.mean_n_err / o.N, m.mean_n / o.N, r.mean_n / m.mean_n - 1,
            (r.mean_n - m.mean_n) / r.mean_n_err);
+    printf("  n     twa %.6g +- %.2g exact %.6g\n", r.mean_n, r.mean_n_err, m.mean_n);
     if (o.K == 1) {
         double *p = malloc((size_t)(o.N + 1) * sizeof *p), v = 0;
         if (p && !tcgpu_exact_tc_single(o.N, o.g, o.beta, p)) {
