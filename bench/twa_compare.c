@@ -59,10 +59,11 @@ int main(int argc, char **argv) {
     }
     printf("  nu    twa %.2f +- %.2f   exact %.2f  rel %+.2e\n", r.mean_nu, r.mean_nu_err,
            o.N - m.mean_n, r.mean_nu / (o.N - m.mean_n) - 1);
+    for (int k = 1; k < o.K; ++k)
+        printf("  n%d    twa %.3f +- %.3f  exact %.3f  rel %+.2e (%.1f sigma)\n", k + 1, r.mean[k],
+               r.mean_err[k], m.mean[k], r.mean[k] / m.mean[k] - 1,
+               (r.mean[k] - m.mean[k]) / r.mean_err[k]);
     if (o.K == 2) {
-        printf("  n2    twa %.3f +- %.3f  exact %.3f  rel %+.2e (%.1f sigma)\n", r.mean[1],
-               r.mean_err[1], m.mean[1], r.mean[1] / m.mean[1] - 1,
-               (r.mean[1] - m.mean[1]) / r.mean_err[1]);
         printf("  eta   twa %.6f +- %.6f exact %.6f  rel %+.2e\n", r.eta, r.eta_err, m.eta,
                r.eta / m.eta - 1);
     }
