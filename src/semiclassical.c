@@ -151,6 +151,32 @@ static void merge(block_stats *a, const block_stats *b, int nq, int iS, int iD) 
 
 static double sq(double complex z) { return creal(z) * creal(z) + cimag(z) * cimag(z); }
 
+/* Weyl-corrected readout at tau past every resonance: pairs per channel n[k], their total and
+ * the molecules left, from the interaction-picture state y (bare: without the undressing). */
+static void readout(const twa_flow *f, double N, const double complex *y, double tau, int bare,
+                    double *n, double *total, double *nu) {
+    double complex z[TWA_MAX_Y] = {0}; /* only 1 + 2K used; zeroed for the compiler's sake */
+    if (bare)
+        for (int i = 0; i < 1 + 2 * f->K; ++i)
+            z[i] = y[i];
+    else
+        twa_undress_readout(f, y, tau, z);
+    double w[TCGPU_MAX_CHANNELS], wsum = 0, raw = 0;
+    for (int k = 0; k < f->K; ++k) {
+        w[k] = 0.5 * (sq(z[1 + 2 * k]) + sq(z[2 + 2 * k]));
+        wsum += w[k];
+        n[k] = N * w[k] - 0.5; /* Weyl: a^+ a -> |alpha|^2 - 1/2 */
+        raw += n[k];
+    }
+    *nu = N * sq(z[0]) - 0.5;
+    /* The total follows from the invariant, N = psi^+ psi + sum_k (a^+ a + b^+ b)/2, exactly;
+     * the first-order undressing of the channels misses it at second order in
+     * g sqrt(N)/(beta T), and that deficit is shared in proportion to the channels. */
+    *total = bare ? raw : N * (twa_total(f, y) - sq(z[0])) - 0.5 * f->K;
+    for (int k = 0; k < f->K; ++k)
+        n[k] += (*total - raw) * w[k] / wsum;
+}
+
 static double now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -203,7 +229,7 @@ tcgpu_status tcgpu_twa_moments(const tcgpu_twa_opts *o, tcgpu_twa_result *r) {
         int64_t j1 = (ib + 1) * BLOCK < o->trajectories ? (ib + 1) * BLOCK : o->trajectories;
         for (int64_t j = ib * BLOCK; j < j1; ++j) {
             rng rr = stream(o->seed, j);
-            double complex y[TWA_MAX_Y], z[TWA_MAX_Y];
+            double complex y[TWA_MAX_Y];
             sample(o, &rr, y);
             twa_dress_start(&f, y, -tau1);
             twa_count c = {0, 0, 0};
@@ -213,27 +239,8 @@ tcgpu_status tcgpu_twa_moments(const tcgpu_twa_opts *o, tcgpu_twa_result *r) {
                 b->stopped = rc == 2;
                 break;
             }
-            if (o->bare_readout)
-                for (int i = 0; i < 1 + 2 * K; ++i)
-                    z[i] = y[i];
-            else
-                twa_undress_readout(&f, y, tau1, z);
-            double x[TCGPU_MAX_CHANNELS + 3], w[TCGPU_MAX_CHANNELS], wsum = 0, raw = 0;
-            for (int k = 0; k < K; ++k) {
-                w[k] = 0.5 * (sq(z[1 + 2 * k]) + sq(z[2 + 2 * k]));
-                wsum += w[k];
-                x[k] = N * w[k] - 0.5; /* Weyl: a^+ a -> |alpha|^2 - 1/2 */
-                raw += x[k];
-            }
-            x[iNu] = N * sq(z[0]) - 0.5;
-            /* The total follows from the invariant, N = psi^+ psi + sum_k (a^+ a + b^+ b)/2,
-             * exactly; the first-order undressing of the channels misses it at second order in
-             * g sqrt(N)/(beta T), and that deficit is shared in proportion to the channels. */
-            x[iS] = N * (twa_total(&f, y) - sq(z[0])) - 0.5 * K;
-            if (o->bare_readout)
-                x[iS] = raw;
-            for (int k = 0; k < K; ++k)
-                x[k] += (x[iS] - raw) * w[k] / wsum;
+            double x[TCGPU_MAX_CHANNELS + 3];
+            readout(&f, N, y, tau1, o->bare_readout, x, &x[iS], &x[iNu]);
             x[iD] = K == 2 ? x[0] - x[1] : 0;
             push(b, nq, x, iS, iD);
             b->drift = fmax(b->drift, c.drift);
@@ -277,6 +284,35 @@ tcgpu_status tcgpu_twa_moments(const tcgpu_twa_opts *o, tcgpu_twa_result *r) {
     return TCGPU_OK;
 }
 
+/* Lab frame, physical amplitudes <-> the integrator's interaction picture at time t. */
+static void to_frame(const tcgpu_twa_opts *o, const double *e, double t, const tcgpu_twa_state *s,
+                     double complex *y) {
+    const double rn = sqrt((double)o->N);
+    y[0] = CMPLX(s->psi[0], s->psi[1]) *
+           CMPLX(cos(0.5 * o->beta * t * t), sin(0.5 * o->beta * t * t)) / rn;
+    for (int k = 0; k < o->K; ++k) {
+        double complex pk = CMPLX(cos(0.5 * e[k] * t), sin(0.5 * e[k] * t)) / rn;
+        y[1 + 2 * k] = CMPLX(s->a[k][0], s->a[k][1]) * pk;
+        y[2 + 2 * k] = CMPLX(s->b[k][0], s->b[k][1]) * pk;
+    }
+}
+
+static void from_frame(const tcgpu_twa_opts *o, const double *e, double t, const double complex *y,
+                       tcgpu_twa_state *s) {
+    const double rn = sqrt((double)o->N);
+    double complex v = y[0] * CMPLX(cos(0.5 * o->beta * t * t), -sin(0.5 * o->beta * t * t)) * rn;
+    s->psi[0] = creal(v);
+    s->psi[1] = cimag(v);
+    for (int k = 0; k < o->K; ++k) {
+        double complex pk = CMPLX(cos(0.5 * e[k] * t), -sin(0.5 * e[k] * t)) * rn;
+        double complex a = y[1 + 2 * k] * pk, b = y[2 + 2 * k] * pk;
+        s->a[k][0] = creal(a);
+        s->a[k][1] = cimag(a);
+        s->b[k][0] = creal(b);
+        s->b[k][1] = cimag(b);
+    }
+}
+
 tcgpu_status tcgpu_twa_trajectory(const tcgpu_twa_opts *o, double t0, double t1, tcgpu_twa_state *s,
                                   tcgpu_twa_stats *stats) {
     twa_flow f;
@@ -286,34 +322,39 @@ tcgpu_status tcgpu_twa_trajectory(const tcgpu_twa_opts *o, double t0, double t1,
         return st;
     if (!s || !isfinite(t0) || !isfinite(t1))
         return tcgpu_fail(TCGPU_EINVAL, "twa: trajectory needs a state and finite times");
-    const double sb = sqrt(o->beta), rn = sqrt((double)o->N);
+    const double sb = sqrt(o->beta);
     double complex y[TWA_MAX_Y];
-    /* Lab frame -> interaction picture at t0 (the phases of twa_internal.h). */
-    double complex p0 = CMPLX(cos(0.5 * o->beta * t0 * t0), sin(0.5 * o->beta * t0 * t0));
-    y[0] = CMPLX(s->psi[0], s->psi[1]) * p0 / rn;
-    for (int k = 0; k < o->K; ++k) {
-        double complex pk = CMPLX(cos(0.5 * e[k] * t0), sin(0.5 * e[k] * t0));
-        y[1 + 2 * k] = CMPLX(s->a[k][0], s->a[k][1]) * pk / rn;
-        y[2 + 2 * k] = CMPLX(s->b[k][0], s->b[k][1]) * pk / rn;
-    }
+    to_frame(o, e, t0, s, y);
     twa_count c = {0, 0, 0};
     int rc = twa_integrate(&f, y, sb * t0, sb * t1, &c);
     if (rc)
         return rc == 2 ? tcgpu_fail(TCGPU_EINTR, "twa: stopped on request")
                        : tcgpu_fail(TCGPU_ERUNTIME, "twa: the step size underflowed");
-    double complex p1 = CMPLX(cos(0.5 * o->beta * t1 * t1), -sin(0.5 * o->beta * t1 * t1));
-    double complex v = y[0] * p1 * rn;
-    s->psi[0] = creal(v);
-    s->psi[1] = cimag(v);
-    for (int k = 0; k < o->K; ++k) {
-        double complex pk = CMPLX(cos(0.5 * e[k] * t1), -sin(0.5 * e[k] * t1));
-        double complex a = y[1 + 2 * k] * pk * rn, b = y[2 + 2 * k] * pk * rn;
-        s->a[k][0] = creal(a);
-        s->a[k][1] = cimag(a);
-        s->b[k][0] = creal(b);
-        s->b[k][1] = cimag(b);
-    }
+    from_frame(o, e, t1, y, s);
     if (stats)
         *stats = (tcgpu_twa_stats){c.steps, c.rejected, c.drift};
+    return TCGPU_OK;
+}
+
+tcgpu_status tcgpu_twa_readout(const tcgpu_twa_opts *o, double t, const tcgpu_twa_state *s,
+                               double *n, double *nu) {
+    twa_flow f;
+    double e[TCGPU_MAX_CHANNELS], total, molecules;
+    tcgpu_status st = setup(o, 0, &f, e);
+    if (st)
+        return st;
+    if (!s || !n || !isfinite(t))
+        return tcgpu_fail(TCGPU_EINVAL, "twa: readout needs a state, an output and a finite time");
+    double tau = sqrt(o->beta) * t;
+    if (tau - emax_of(&f) < 2 * f.G + 2)
+        return tcgpu_fail(TCGPU_EINVAL,
+                          "twa: readout at t = %g is not past the resonances: "
+                          "expected t >= %g",
+                          t, (emax_of(&f) + 2 * f.G + 2) / sqrt(o->beta));
+    double complex y[TWA_MAX_Y];
+    to_frame(o, e, t, s, y);
+    readout(&f, (double)o->N, y, tau, o->bare_readout, n, &total, &molecules);
+    if (nu)
+        *nu = molecules;
     return TCGPU_OK;
 }

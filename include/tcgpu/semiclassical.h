@@ -76,6 +76,12 @@ typedef struct {
 tcgpu_status tcgpu_twa_trajectory(const tcgpu_twa_opts *o, double t0, double t1, tcgpu_twa_state *s,
                                   tcgpu_twa_stats *stats);
 
+/* The ensemble's readout of one lab-frame state at t (past every resonance): Weyl-corrected
+ * pairs per channel n[0..K-1] and molecules left *nu (nu may be NULL), with the slaved
+ * (off-resonant) parts removed unless o->bare_readout. */
+tcgpu_status tcgpu_twa_readout(const tcgpu_twa_opts *o, double t, const tcgpu_twa_state *s,
+                               double *n, double *nu);
+
 #ifdef __cplusplus
 }
 #endif
