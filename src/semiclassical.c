@@ -5,9 +5,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <time.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "tcgpu/semiclassical.h"
 #include "twa_internal.h"
