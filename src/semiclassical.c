@@ -1,0 +1,357 @@
+/* The TWA ensemble (tcgpu/semiclassical.h): options, Wigner sampling, readout and statistics.
+ * Trajectories run in fixed blocks whose statistics are merged in block order, and trajectory j
+ * draws its noise from its own counter-based stream: the result does not depend on the number
+ * of threads or on their schedule. */
+#include <math.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "tcgpu/semiclassical.h"
+#include "twa_internal.h"
+
+#define BLOCK 64
+#define TWO_PI 6.283185307179586476925286766559
+
+/* Reads and checks the options shared by the ensemble and the single trajectory. */
+static tcgpu_status setup(const tcgpu_twa_opts *o, int need_g, twa_flow *f, double *e) {
+    if (!o)
+        return tcgpu_fail(TCGPU_EINVAL, "twa: no options");
+    if (o->N < 1)
+        return tcgpu_fail(TCGPU_EINVAL, "twa: N = %lld: expected >= 1", (long long)o->N);
+    if (o->K < 1 || o->K > TCGPU_MAX_CHANNELS)
+        return tcgpu_fail(TCGPU_EINVAL, "twa: K = %d: expected 1..%d", o->K, TCGPU_MAX_CHANNELS);
+    if (!isfinite(o->g) || o->g < 0 || (need_g && o->g == 0))
+        return tcgpu_fail(TCGPU_EINVAL, "twa: g = %g: expected a finite g %s 0", o->g,
+                          need_g ? ">" : ">=");
+    if (!isfinite(o->beta) || o->beta <= 0)
+        return tcgpu_fail(TCGPU_EINVAL, "twa: beta = %g: expected a finite beta > 0", o->beta);
+    if (!(o->tol >= 0 && o->tol <= 1e-3))
+        return tcgpu_fail(TCGPU_EINVAL, "twa: tol = %g: expected 0 (default) or <= 1e-3", o->tol);
+    if (!o->levels && !isfinite(o->eps))
+        return tcgpu_fail(TCGPU_EINVAL, "twa: eps = %g: expected finite", o->eps);
+    for (int k = 0; k < o->K; ++k)
+        e[k] = o->levels ? o->levels[k] : 2.0 * (2 * k + 1 - o->K) * o->eps;
+    int order[TCGPU_MAX_CHANNELS];
+    tcgpu_status st = tcgpu_channel_order(o->K, e, order);
+    if (st)
+        return st;
+    double sb = sqrt(o->beta), N = (double)o->N;
+    f->K = o->K;
+    f->G = o->g * sqrt(N) / sb;
+    for (int k = 0; k < o->K; ++k)
+        f->e[k] = e[k] / sb;
+    f->rtol = o->tol > 0 ? o->tol : 1e-7;
+    f->atol = f->rtol / sqrt(2 * N); /* the scale of the vacuum noise */
+    return TCGPU_OK;
+}
+
+static double emax_of(const twa_flow *f) {
+    double m = 0;
+    for (int k = 0; k < f->K; ++k)
+        m = fmax(m, fabs(f->e[k]));
+    return m;
+}
+
+tcgpu_status tcgpu_twa_auto_T(const tcgpu_twa_opts *o, double *T) {
+    twa_flow f;
+    double e[TCGPU_MAX_CHANNELS];
+    tcgpu_status st = setup(o, 0, &f, e);
+    if (st)
+        return st;
+    double gap = INFINITY;
+    for (int k = 0; k < f.K; ++k)
+        for (int l = 0; l < k; ++l)
+            gap = fmin(gap, fabs(f.e[k] - f.e[l]));
+    double redistribution = f.K > 1 ? 10 * 4 * f.G * f.G / gap : 0;
+    *T = (emax_of(&f) + 12 * f.G + 12 + redistribution) / sqrt(o->beta);
+    return TCGPU_OK;
+}
+
+/* Counter-based stream: splitmix64 seeded by (seed, trajectory). */
+typedef struct {
+    uint64_t s;
+} rng;
+
+static uint64_t next(rng *r) {
+    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static rng stream(uint64_t seed, int64_t j) {
+    rng key = {seed};
+    rng r = {next(&key) ^ ((uint64_t)j * 0xD1B54A32D192ED03ull)};
+    next(&r);
+    return r;
+}
+
+static double uniform(rng *r) { return ((double)(next(r) >> 11) + 0.5) * 0x1.0p-53; }
+
+/* A complex Gaussian with <|z|^2> = var. */
+static double complex gauss(rng *r, double var) {
+    double rad = sqrt(-var * log(uniform(r))), ph = TWO_PI * uniform(r);
+    return CMPLX(rad * cos(ph), rad * sin(ph));
+}
+
+/* Wigner sample of the initial state in the integrator's units (twa_internal.h). The molecule
+ * is the number state |N>: its Wigner function lives on the ring |psi|^2 = N + 1/2 with a
+ * uniform phase (so <|psi|^2> - 1/2 = N and the number does not fluctuate); the coherent
+ * option uses the Gaussian of |sqrt(N)> instead. Each atom mode gets vacuum noise with
+ * <|alpha|^2> = 1/2, the Weyl symbol of a^+ a being |alpha|^2 - 1/2. */
+static void sample(const tcgpu_twa_opts *o, rng *r, double complex *y) {
+    double N = (double)o->N;
+    if (o->coherent_molecules)
+        y[0] = 1 + gauss(r, 0.5 / N);
+    else {
+        double ph = TWO_PI * uniform(r);
+        y[0] = sqrt((N + 0.5) / N) * CMPLX(cos(ph), sin(ph));
+    }
+    for (int i = 1; i <= 2 * o->K; ++i)
+        y[i] = gauss(r, 0.5 / N);
+}
+
+/* Running statistics of one block: mean and sum of squared deviations per quantity, and the
+ * co-moment of D = n_1 - n_2 with n (for eta's error). Quantities: n_k (k < K), n, nu, D. */
+typedef struct {
+    double count, mean[TCGPU_MAX_CHANNELS + 3], m2[TCGPU_MAX_CHANNELS + 3], cds;
+    double drift;
+    int64_t steps;
+    int failed, stopped;
+} block_stats;
+
+static void push(block_stats *b, int nq, const double *x, int iS, int iD) {
+    b->count += 1;
+    double dS = x[iS] - b->mean[iS];
+    for (int q = 0; q < nq; ++q) {
+        double d = x[q] - b->mean[q];
+        b->mean[q] += d / b->count;
+        b->m2[q] += d * (x[q] - b->mean[q]);
+    }
+    b->cds += dS * (x[iD] - b->mean[iD]);
+}
+
+/* Chan et al.'s pairwise merge, applied in block order. */
+static void merge(block_stats *a, const block_stats *b, int nq, int iS, int iD) {
+    double n = a->count + b->count, w = a->count * b->count / n;
+    double dS = b->mean[iS] - a->mean[iS], dD = b->mean[iD] - a->mean[iD];
+    a->cds += b->cds + dS * dD * w;
+    for (int q = 0; q < nq; ++q) {
+        double d = b->mean[q] - a->mean[q];
+        a->m2[q] += b->m2[q] + d * d * w;
+        a->mean[q] += d * b->count / n;
+    }
+    a->count = n;
+    a->drift = fmax(a->drift, b->drift);
+    a->steps += b->steps;
+}
+
+static double sq(double complex z) { return creal(z) * creal(z) + cimag(z) * cimag(z); }
+
+/* Weyl-corrected readout at tau past every resonance: pairs per channel n[k], their total and
+ * the molecules left, from the interaction-picture state y (bare: without the undressing). */
+static void readout(const twa_flow *f, double N, const double complex *y, double tau, int bare,
+                    double *n, double *total, double *nu) {
+    double complex z[TWA_MAX_Y] = {0}; /* only 1 + 2K used; zeroed for the compiler's sake */
+    if (bare)
+        for (int i = 0; i < 1 + 2 * f->K; ++i)
+            z[i] = y[i];
+    else
+        twa_undress_readout(f, y, tau, z);
+    double w[TCGPU_MAX_CHANNELS], wsum = 0, raw = 0;
+    for (int k = 0; k < f->K; ++k) {
+        w[k] = 0.5 * (sq(z[1 + 2 * k]) + sq(z[2 + 2 * k]));
+        wsum += w[k];
+        n[k] = N * w[k] - 0.5; /* Weyl: a^+ a -> |alpha|^2 - 1/2 */
+        raw += n[k];
+    }
+    *nu = N * sq(z[0]) - 0.5;
+    /* The total follows from the invariant, N = psi^+ psi + sum_k (a^+ a + b^+ b)/2, exactly;
+     * the first-order undressing of the channels misses it at second order in
+     * g sqrt(N)/(beta T), and that deficit is shared in proportion to the channels. */
+    *total = bare ? raw : N * (twa_total(f, y) - sq(z[0])) - 0.5 * f->K;
+    for (int k = 0; k < f->K; ++k)
+        n[k] += (*total - raw) * w[k] / wsum;
+}
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+tcgpu_status tcgpu_twa_moments(const tcgpu_twa_opts *o, tcgpu_twa_result *r) {
+    twa_flow f;
+    double e[TCGPU_MAX_CHANNELS], T;
+    tcgpu_status st = setup(o, 1, &f, e);
+    if (st)
+        return st;
+    if (!r)
+        return tcgpu_fail(TCGPU_EINVAL, "twa: no result");
+    if (o->trajectories < 2)
+        return tcgpu_fail(TCGPU_EINVAL, "twa: %lld trajectories: expected >= 2",
+                          (long long)o->trajectories);
+    if (!(isfinite(o->T) && o->T >= 0))
+        return tcgpu_fail(TCGPU_EINVAL, "twa: T = %g: expected finite, >= 0", o->T);
+    if (o->T == 0 && (st = tcgpu_twa_auto_T(o, &T)))
+        return st;
+    if (o->T > 0)
+        T = o->T;
+    double tau1 = sqrt(o->beta) * T;
+    /* The dressed start and readout need both ends outside every resonance's unstable band. */
+    if (tau1 - emax_of(&f) < 2 * f.G + 2)
+        return tcgpu_fail(TCGPU_EINVAL,
+                          "twa: T = %g does not reach past the resonances: expected T >= %g", T,
+                          (emax_of(&f) + 2 * f.G + 2) / sqrt(o->beta));
+    /* The coupling phases turn by ~tau per unit tau: the step cap alone needs ~tau1^2 steps. */
+    if (tau1 > 2e4)
+        return tcgpu_fail(TCGPU_EINVAL,
+                          "twa: the window T = %g needs ~%.1e steps per trajectory (sqrt(beta) T = "
+                          "%.3g > 2e4): expected a shorter window, larger beta or smaller g^2 N",
+                          T, tau1 * tau1, tau1);
+    const int K = o->K, nq = K + 3, iS = K, iNu = K + 1, iD = K + 2;
+    const double N = (double)o->N;
+    int64_t nblocks = (o->trajectories + BLOCK - 1) / BLOCK;
+    block_stats *blk = calloc((size_t)nblocks, sizeof *blk);
+    if (!blk)
+        return tcgpu_fail(TCGPU_ENOMEM, "twa: out of memory for %lld blocks", (long long)nblocks);
+    double t0 = now();
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int64_t ib = 0; ib < nblocks; ++ib) {
+        block_stats *b = &blk[ib];
+        if (tcgpu_stop_requested()) {
+            b->stopped = 1;
+            continue;
+        }
+        int64_t j1 = (ib + 1) * BLOCK < o->trajectories ? (ib + 1) * BLOCK : o->trajectories;
+        for (int64_t j = ib * BLOCK; j < j1; ++j) {
+            rng rr = stream(o->seed, j);
+            double complex y[TWA_MAX_Y];
+            sample(o, &rr, y);
+            twa_dress_start(&f, y, -tau1);
+            twa_count c = {0, 0, 0};
+            int rc = twa_integrate(&f, y, -tau1, tau1, &c);
+            if (rc) {
+                b->failed = rc == 1;
+                b->stopped = rc == 2;
+                break;
+            }
+            double x[TCGPU_MAX_CHANNELS + 3];
+            readout(&f, N, y, tau1, o->bare_readout, x, &x[iS], &x[iNu]);
+            x[iD] = K == 2 ? x[0] - x[1] : 0;
+            push(b, nq, x, iS, iD);
+            b->drift = fmax(b->drift, c.drift);
+            b->steps += c.steps;
+        }
+    }
+    double seconds = now() - t0;
+    block_stats tot = {0};
+    int failed = 0, stopped = 0;
+    for (int64_t ib = 0; ib < nblocks; ++ib) {
+        failed |= blk[ib].failed;
+        stopped |= blk[ib].stopped;
+        if (!failed && !stopped)
+            merge(&tot, &blk[ib], nq, iS, iD);
+    }
+    free(blk);
+    if (stopped)
+        return tcgpu_fail(TCGPU_EINTR, "twa: stopped on request");
+    if (failed)
+        return tcgpu_fail(TCGPU_ERUNTIME, "twa: the step size underflowed (tol = %g too tight?)",
+                          f.rtol);
+    double M = tot.count, se = 1 / sqrt(M * (M - 1));
+    *r = (tcgpu_twa_result){.trajectories = (int64_t)M, .seconds = seconds, .T = T};
+    for (int k = 0; k < K; ++k) {
+        r->mean[k] = tot.mean[k];
+        r->mean_err[k] = sqrt(tot.m2[k]) * se;
+    }
+    r->mean_n = tot.mean[iS];
+    r->mean_n_err = sqrt(tot.m2[iS]) * se;
+    r->sd_n = sqrt(tot.m2[iS] / (M - 1));
+    r->mean_nu = tot.mean[iNu];
+    r->mean_nu_err = sqrt(tot.m2[iNu]) * se;
+    if (K == 2 && tot.mean[iS] != 0) {
+        double S = tot.mean[iS], eta = tot.mean[iD] / S;
+        double var = (tot.m2[iD] - 2 * eta * tot.cds + eta * eta * tot.m2[iS]) / (M - 1);
+        r->eta = eta;
+        r->eta_err = sqrt(fmax(var, 0) / M) / fabs(S);
+    }
+    r->max_drift = tot.drift;
+    r->mean_steps = (double)tot.steps / M;
+    return TCGPU_OK;
+}
+
+/* Lab frame, physical amplitudes <-> the integrator's interaction picture at time t. */
+static void to_frame(const tcgpu_twa_opts *o, const double *e, double t, const tcgpu_twa_state *s,
+                     double complex *y) {
+    const double rn = sqrt((double)o->N);
+    y[0] = CMPLX(s->psi[0], s->psi[1]) *
+           CMPLX(cos(0.5 * o->beta * t * t), sin(0.5 * o->beta * t * t)) / rn;
+    for (int k = 0; k < o->K; ++k) {
+        double complex pk = CMPLX(cos(0.5 * e[k] * t), sin(0.5 * e[k] * t)) / rn;
+        y[1 + 2 * k] = CMPLX(s->a[k][0], s->a[k][1]) * pk;
+        y[2 + 2 * k] = CMPLX(s->b[k][0], s->b[k][1]) * pk;
+    }
+}
+
+static void from_frame(const tcgpu_twa_opts *o, const double *e, double t, const double complex *y,
+                       tcgpu_twa_state *s) {
+    const double rn = sqrt((double)o->N);
+    double complex v = y[0] * CMPLX(cos(0.5 * o->beta * t * t), -sin(0.5 * o->beta * t * t)) * rn;
+    s->psi[0] = creal(v);
+    s->psi[1] = cimag(v);
+    for (int k = 0; k < o->K; ++k) {
+        double complex pk = CMPLX(cos(0.5 * e[k] * t), -sin(0.5 * e[k] * t)) * rn;
+        double complex a = y[1 + 2 * k] * pk, b = y[2 + 2 * k] * pk;
+        s->a[k][0] = creal(a);
+        s->a[k][1] = cimag(a);
+        s->b[k][0] = creal(b);
+        s->b[k][1] = cimag(b);
+    }
+}
+
+tcgpu_status tcgpu_twa_trajectory(const tcgpu_twa_opts *o, double t0, double t1, tcgpu_twa_state *s,
+                                  tcgpu_twa_stats *stats) {
+    twa_flow f;
+    double e[TCGPU_MAX_CHANNELS];
+    tcgpu_status st = setup(o, 0, &f, e);
+    if (st)
+        return st;
+    if (!s || !isfinite(t0) || !isfinite(t1))
+        return tcgpu_fail(TCGPU_EINVAL, "twa: trajectory needs a state and finite times");
+    const double sb = sqrt(o->beta);
+    double complex y[TWA_MAX_Y];
+    to_frame(o, e, t0, s, y);
+    twa_count c = {0, 0, 0};
+    int rc = twa_integrate(&f, y, sb * t0, sb * t1, &c);
+    if (rc)
+        return rc == 2 ? tcgpu_fail(TCGPU_EINTR, "twa: stopped on request")
+                       : tcgpu_fail(TCGPU_ERUNTIME, "twa: the step size underflowed");
+    from_frame(o, e, t1, y, s);
+    if (stats)
+        *stats = (tcgpu_twa_stats){c.steps, c.rejected, c.drift};
+    return TCGPU_OK;
+}
+
+tcgpu_status tcgpu_twa_readout(const tcgpu_twa_opts *o, double t, const tcgpu_twa_state *s,
+                               double *n, double *nu) {
+    twa_flow f;
+    double e[TCGPU_MAX_CHANNELS], total, molecules;
+    tcgpu_status st = setup(o, 0, &f, e);
+    if (st)
+        return st;
+    if (!s || !n || !isfinite(t))
+        return tcgpu_fail(TCGPU_EINVAL, "twa: readout needs a state, an output and a finite time");
+    double tau = sqrt(o->beta) * t;
+    if (tau - emax_of(&f) < 2 * f.G + 2)
+        return tcgpu_fail(TCGPU_EINVAL,
+                          "twa: readout at t = %g is not past the resonances: "
+                          "expected t >= %g",
+                          t, (emax_of(&f) + 2 * f.G + 2) / sqrt(o->beta));
+    double complex y[TWA_MAX_Y];
+    to_frame(o, e, t, s, y);
+    readout(&f, (double)o->N, y, tau, o->bare_readout, n, &total, &molecules);
+    if (nu)
+        *nu = molecules;
+    return TCGPU_OK;
+}
