@@ -31,7 +31,7 @@ int vcheck_fig3_sim(vctx *c) {
     snprintf(title, sizeof title, "Fig 3, simulated: P_m at N = %lld, tc K = 1", (long long)N);
     v_section(c, title);
     v_text(c,
-           "Quantum sweeps (tcgpu_sweep_auto, Magnus-4, adiabatic start and readout, tol %g) "
+           "Quantum sweeps (tcgpu_sweep_auto, Magnus-4, superadiabatic start and readout, tol %g) "
            "at q = 0.6, 1.5, 4 (g = 1, beta = 2 pi N/(q ln N)) against eq 40.",
            V_TOL);
     vsweep s[NQ];

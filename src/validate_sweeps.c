@@ -55,9 +55,23 @@ static tcgpu_status one(vsweep *s) {
     return TCGPU_OK;
 }
 
+#if defined(__GNUC__)
+/* OpenBLAS threads inside the sweep threads would oversubscribe the cores (as in cli_run.c). */
+void openblas_set_num_threads(int) __attribute__((weak));
+#endif
+
 int v_sweeps(vctx *c, vsweep *s, size_t n, const char *what) {
     int rc = CLI_OK;
     size_t done = 0;
+#if defined(__GNUC__)
+    int blas_threads = 1; /* fewer sweeps than threads: the spare ones go to the dense algebra */
+#ifdef _OPENMP
+    if (n > 0 && (size_t)omp_get_max_threads() > n)
+        blas_threads = omp_get_max_threads() / (int)n;
+#endif
+    if (openblas_set_num_threads)
+        openblas_set_num_threads(blas_threads);
+#endif
     v_progress(c, "%s: %zu sweeps", what, n);
 #pragma omp parallel for schedule(dynamic, 1)
     for (size_t i = 0; i < n; ++i) {
