@@ -32,7 +32,7 @@ static const vcheck checks[] = {
     {"scaling2", "Scaling laws from simulations, two channels", vcheck_scaling_two, 1},
     /* Semiclassical limit (truncated Wigner, eqs 83-84, issue 6): to be added here when
      * include/tcgpu/semiclassical.h lands, e.g.
-     * {"semiclassical", "Semiclassical limit against exact <n>, <n2>, eta", vcheck_semiclassical,
+     * {"semiclassical", "Semiclassical limit against exact ⟨n⟩, ⟨n2⟩, eta", vcheck_semiclassical,
      * 1}, Until then the report lists it as NOT RUN (see not_yet_built below). */
 };
 enum { NCHECKS = sizeof checks / sizeof *checks };
@@ -145,8 +145,8 @@ static int write_outputs(vctx *c, int argc, char **argv, const check_log *log, c
     fwrite(c->body_buf, 1, c->body_len, f);
     fputs("## Semiclassical limit (truncated Wigner, eqs 83-84)\n\n", f);
     fputs("| claim (paper) | measured | tolerance | result |\n|---|---|---|---|\n"
-          "| mean-field trajectories with truncated-Wigner sampling reproduce the exact <n>, "
-          "<n2> and eta for large N | the semiclassical engine (include/tcgpu/semiclassical.h) "
+          "| mean-field trajectories with truncated-Wigner sampling reproduce the exact ⟨n⟩, "
+          "⟨n2⟩ and eta for large N | the semiclassical engine (include/tcgpu/semiclassical.h) "
           "is not in this build yet | - | **NOT RUN** |\n",
           f);
     r = cli_output_close(CMD, &o, 1);

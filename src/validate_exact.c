@@ -99,7 +99,7 @@ int vcheck_fig3(vctx *c) {
              "set xlabel 'm (molecules dissociated)'\nset ylabel 'P_m'\nset key top right\n"
              "set title '(a) q near q_c'\nset xrange [0:300]\n"
              "plot for [i=2:5] 'fig3_exact.csv' using 1:i with lines lw 2 title columnhead(i)\n"
-             "set title '(b) q >> 1'\nset xrange [500:1000]\n"
+             "set title '(b) q >> 1'\nset xrange [500:1000]\nset key top left\n"
              "plot for [i=6:8] 'fig3_exact.csv' using 1:i with lines lw 2 title columnhead(i)\n"
              "unset multiplot",
              qt);
@@ -120,8 +120,8 @@ int vcheck_fig56(vctx *c) {
            "asymptotic forms are claimed in the quasi-adiabatic regime ln N/N << c << 1, "
            "c = 2 pi g^2/beta, taken here as 10 ln N/N <= c <= 0.1 (X = %.0f to %.0f); each is "
            "an expansion in c, so its tolerance is the first neglected order: relative "
-           "deviation <= c at every point. Eq 70's tolerance adds <nu_+>/N, the order its "
-           "derivation drops (<n> = N).",
+           "deviation <= c at every point. Eq 70's tolerance adds ⟨ν₊⟩/N, the order its "
+           "derivation drops (⟨n⟩ = N).",
            10 / TWO_PI, 0.1 * (double)N / (TWO_PI * log((double)N)));
     void *h;
     FILE *f = v_csv_open(c, "fig56.csv", &h);
@@ -155,12 +155,12 @@ int vcheck_fig56(vctx *c) {
         ++inreg;
         double nup = Nd - mo.mean_n;
         double dev[6] = {
-            fabs(nu46 - mo.nu) / mo.nu / cc,           /* eq 46, <nu> of channel 1 */
-            fabs(nup67 - nup) / nup / cc,              /* eq 67, <nu_+> */
+            fabs(nu46 - mo.nu) / mo.nu / cc,           /* eq 46, ⟨ν⟩ of channel 1 */
+            fabs(nup67 - nup) / nup / cc,              /* eq 67, ⟨ν₊⟩ */
             fabs(nup68 - nup) / nup / cc,              /* eq 68 */
             fabs(n269 - mo.mean[1]) / mo.mean[1] / cc, /* eq 69 */
             fabs((1 - eta70) - (1 - mo.eta)) / (1 - mo.eta) / (cc + nup / Nd), /* eq 70 */
-            fabs(n2lim - mo.mean[1]) / mo.mean[1], /* N -> inf limit of <n2> */
+            fabs(n2lim - mo.mean[1]) / mo.mean[1], /* N -> inf limit of ⟨n2⟩ */
         };
         for (int k = 0; k < 6; ++k)
             if (!(dev[k] < worst[k])) { /* NaN counts as the worst */
@@ -173,16 +173,16 @@ int vcheck_fig56(vctx *c) {
     if (rc || rcc)
         return rc ? rc : rcc;
     static const char *claims[6] = {
-        "Fig 5 upper, eq 46: <nu> = N - <n1> = Gamma [gamma_E - ln(1 - x)]",
-        "Fig 5 lower, eq 67: <nu_+> = N - <n> = sum_{j>=2} x^j/(1 - x^j)",
-        "eq 68: <nu_+> = Gamma [ln Gamma - (1 - gamma_E)]",
-        "Fig 6 upper, eq 69: <n2> = beta/(2 pi g^2)",
+        "Fig 5 upper, eq 46: ⟨ν⟩ = N - ⟨n1⟩ = Gamma [gamma_E - ln(1 - x)]",
+        "Fig 5 lower, eq 67: ⟨ν₊⟩ = N - ⟨n⟩ = sum_{j>=2} x^j/(1 - x^j)",
+        "eq 68: ⟨ν₊⟩ = Gamma [ln Gamma - (1 - gamma_E)]",
+        "Fig 6 upper, eq 69: ⟨n2⟩ = beta/(2 pi g^2)",
         "Fig 6 lower, eq 70: eta = 1 - 2 Gamma/N (compared as 1 - eta)",
-        "PHYSICS.md: <n2> -> x/(1 - x) for N -> inf (N = 1e5 here)",
+        "PHYSICS.md: ⟨n2⟩ -> x/(1 - x) for N -> inf (N = 1e5 here)",
     };
     for (int k = 0; k < 5; ++k)
         v_item(c, worst[k] <= 1 && inreg > 0, claims[k],
-               k == 4 ? "relative deviation <= c + <nu_+>/N" : "relative deviation <= c",
+               k == 4 ? "relative deviation <= c + ⟨ν₊⟩/N" : "relative deviation <= c",
                "max over %d points of (rel. deviation)/(tolerance) = %.3g (at X = %.3g)", inreg,
                worst[k], wx[k]);
     v_item(c, worst[5] <= 1e-9 && inreg > 0, claims[5], "relative 1e-9",
@@ -192,13 +192,13 @@ int vcheck_fig56(vctx *c) {
         "lines asymptotic'\n"
         "set logscale x\nset format x '10^{%L}'\nset xlabel 'N g^2/(beta ln N)'\n"
         "set key bottom right\n"
-        "set ylabel '<n_1>/N'\nplot 'fig56.csv' using 1:4 with points pt 7 ps 0.6 title 'exact',"
+        "set ylabel '⟨n_1⟩/N'\nplot 'fig56.csv' using 1:4 with points pt 7 ps 0.6 title 'exact',"
         " '' using 1:($14==1?$8:1/0) with lines lw 2 title 'eq 46'\n"
-        "set ylabel '<n>/N'\nplot 'fig56.csv' using 1:5 with points pt 7 ps 0.6 title 'exact',"
+        "set ylabel '⟨n⟩/N'\nplot 'fig56.csv' using 1:5 with points pt 7 ps 0.6 title 'exact',"
         " '' using 1:($14==1?$9:1/0) with lines lw 2 title 'eq 67',"
         " '' using 1:($14==1?$10:1/0) with lines lw 2 dt 2 title 'eq 68'\n"
         "set logscale y\nset format y '10^{%L}'\nset key top right\n"
-        "set ylabel '<n_2>/N'\nplot 'fig56.csv' using 1:6 with points pt 7 ps 0.6 title 'exact',"
+        "set ylabel '⟨n_2⟩/N'\nplot 'fig56.csv' using 1:6 with points pt 7 ps 0.6 title 'exact',"
         " '' using 1:($14==1?$11:1/0) with lines lw 2 title 'eq 69'\n"
         "unset logscale y\nset format y '%g'\nset key bottom right\n"
         "set ylabel 'eta'\nplot 'fig56.csv' using 1:7 with points pt 7 ps 0.6 title 'exact',"

@@ -137,7 +137,7 @@ int vcheck_phases(vctx *c) {
            "eq 58 (corrected): Phi_m(g) = 3 m pi/4 + sum_k [arg Gamma(i (k + N - m) g^2/beta) - "
            "2 arg Gamma(i k g^2/beta)], m = 1..3",
            "0.01 rad",
-           "max |Phi_sim - Phi_eq58| = %.2e rad (at g = %.3g) over %d values of g; readout "
+           "max abs(Phi_sim - Phi_eq58) = %.2e rad (at g = %.3g) over %d values of g; readout "
            "T = 200 vs 400 differ by <= %.2e rad",
            worst, wg, ng, wwin);
     return v_plot(

@@ -1,6 +1,6 @@
 /* Scaling laws measured from quantum simulations, with fitted coefficients and exponents:
  * n_ex ~ Gamma ln Gamma (eqs 46, 53), the critical rate (eqs 47, 50) located where the simulated
- * P_0 = P_1, m_max ~ (1 - beta/beta_c)^mu (eq 55), and <n2> = beta/2 pi g^2 (eqs 69, 76). */
+ * P_0 = P_1, m_max ~ (1 - beta/beta_c)^mu (eq 55), and ⟨n2⟩ = beta/2 pi g^2 (eqs 69, 76). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,14 +59,14 @@ int vcheck_scaling_single(vctx *c) {
     if (rc)
         return rc;
     v_text(c,
-           "Quantum sweeps (tc K = 1, g = 1, tol %g). (a) <nu> = N - <n1> at %d rates with "
+           "Quantum sweeps (tc K = 1, g = 1, tol %g). (a) ⟨ν⟩ = N - ⟨n1⟩ at %d rates with "
            "Gamma = beta/2 pi g^2 from %g to N/(3 ln N) = %.3g (the quasi-adiabatic regime, "
-           "c = 1/Gamma <= 1/3): least-squares fit of <nu>/Gamma = a ln Gamma + b (eq 46: a = 1, "
+           "c = 1/Gamma <= 1/3): least-squares fit of ⟨ν⟩/Gamma = a ln Gamma + b (eq 46: a = 1, "
            "b = gamma_E; tolerance on a: 0.1, leading-log accuracy; on b: the first neglected "
            "order c_max = 1/%g). (b) the critical rate where the simulated P_0 = P_1: a line "
            "through ln(P_1/P_0) at beta/beta_c = 0.98, 0.995, 1.005, 1.02 (beta_c the exact "
-           "root of eq 47, %.6g). (c) the peak position m* (eq 51, continuous) at "
-           "beta/beta_c = 0.5 ... 0.9, fit m* = A (1 - beta/beta_c)^mu (eq 55: mu = 1; "
+           "root of eq 47, %.6g). (c) the peak position m_peak (eq 51, continuous) at "
+           "beta/beta_c = 0.5 ... 0.9, fit m_peak = A (1 - beta/beta_c)^mu (eq 55: mu = 1; "
            "tolerance 1/ln N, the order of the finite-N corrections of section V.C).",
            V_TOL, NG, glo, ghi, glo, bc);
     vsweep s[NG + NB + NM];
@@ -102,7 +102,7 @@ int vcheck_scaling_single(vctx *c) {
     v_fit f;
     if (v_fit_line(lg, y, NG, &f))
         return v_sweeps_free(s, NG + NB + NM), CLI_RUNTIME;
-    v_item(c, worst46 <= 1, "eq 46: <nu> = Gamma [gamma_E - ln(1 - x)] (simulated <nu>)",
+    v_item(c, worst46 <= 1, "eq 46: ⟨ν⟩ = Gamma [gamma_E - ln(1 - x)] (simulated ⟨ν⟩)",
            "relative deviation <= c = 1/Gamma", "max (rel. deviation)/c = %.3g", worst46);
     v_item(c, fabs(f.slope - 1) <= 0.1,
            "eqs 46, 53: n_ex ~ Gamma ln Gamma (fitted coefficient a of Gamma ln Gamma = 1)",
@@ -151,8 +151,8 @@ int vcheck_scaling_single(vctx *c) {
            "mu = %.4f ± %.4f, A = %.4g (PHYSICS.md: N + beta_c/2 pi g^2 = %.4g)", fm.slope,
            fm.se_slope, exp(fm.intercept), (double)N + bc / TWO_PI);
     v_item(c, fabs(fm.slope - fe.slope) <= 1e-3, "the same fit on eq 40 (exact) gives the same mu",
-           "1e-3", "mu(eq 40) = %.5f, simulated %.5f; max |m*_sim - m*_exact| = %.2e", fe.slope,
-           fm.slope, dmax);
+           "1e-3", "mu(eq 40) = %.5f, simulated %.5f; max abs(peak_sim - peak_exact) = %.2e",
+           fe.slope, fm.slope, dmax);
 
     /* data and plots */
     void *h;
@@ -188,23 +188,22 @@ int vcheck_scaling_single(vctx *c) {
     if (fo && !rc)
         rc = v_csv_close(c, h);
     char script[2048];
-    snprintf(
-        script, sizeof script,
-        "set multiplot layout 1,2 title 'Single channel, N = %lld: simulated points, exact "
-        "and asymptotic lines'\n"
-        "set logscale xy\nset xlabel 'Gamma = beta/(2 pi g^2)'\nset ylabel '<nu> = N - <n_1>'\n"
-        "set key top left\n"
-        "plot 'scaling_single_curves.csv' using 1:2 with lines lw 2 title 'eq 40 (exact)', "
-        "'' using 1:3 with lines dt 2 lw 2 title 'eq 46', '' using 1:($4>0?$4:1/0) with lines "
-        "dt 3 lw 2 title 'eq 53: Gamma ln Gamma', 'scaling_single_points.csv' using 1:2 with "
-        "points pt 7 ps 1.3 lc rgb 'black' title 'simulation'\n"
-        "set xlabel '1 - beta/beta_c'\nset ylabel 'peak position m*'\nset key top left\n"
-        "plot 'scaling_single_curves.csv' using 5:6 with lines lw 2 title 'eq 54', '' using "
-        "5:7 with lines dt 2 lw 2 title sprintf('fit: mu = %.3f', %.6f), "
-        "'scaling_single_points.csv' using 4:5 with points pt 7 ps 1.3 lc rgb 'black' title "
-        "'simulation'\n"
-        "unset multiplot",
-        (long long)N, fm.slope, fm.slope);
+    snprintf(script, sizeof script,
+             "set multiplot layout 1,2 title 'Single channel, N = %lld: simulated points, exact "
+             "and asymptotic lines'\n"
+             "set logscale xy\nset xlabel 'Gamma = beta/(2 pi g^2)'\nset ylabel '⟨ν⟩ = N - ⟨n_1⟩'\n"
+             "set key top left\n"
+             "plot 'scaling_single_curves.csv' using 1:2 with lines lw 2 title 'eq 40 (exact)', "
+             "'' using 1:3 with lines dt 2 lw 2 title 'eq 46', '' using 1:($4>0?$4:1/0) with lines "
+             "dt 3 lw 2 title 'eq 53: Gamma ln Gamma', 'scaling_single_points.csv' using 1:2 with "
+             "points pt 7 ps 1.3 lc rgb 'black' title 'simulation'\n"
+             "set xlabel '1 - beta/beta_c'\nset ylabel 'peak position m*'\nset key top left\n"
+             "plot 'scaling_single_curves.csv' using 5:6 with lines lw 2 title 'eq 54', '' using "
+             "5:7 with lines dt 2 lw 2 title sprintf('fit: mu = %.3f', %.6f), "
+             "'scaling_single_points.csv' using 4:5 with points pt 7 ps 1.3 lc rgb 'black' title "
+             "'simulation'\n"
+             "unset multiplot",
+             (long long)N, fm.slope, fm.slope);
     if (!rc)
         rc = v_plot(c, "scaling_single.png",
                     "Single channel: n_ex against Gamma (eqs 46, 53) and the peak against "
@@ -227,7 +226,7 @@ int vcheck_scaling_two(vctx *c) {
     double ta = 1 / (12 * gmin * gmin), tb = 1 / (12 * gmin) + gmax / (12 * gmin * gmin);
     v_text(c,
            "Quantum sweeps (tc K = 2, g = 1, eps = 0.5, tol %g) at Gamma = beta/2 pi g^2 = %g to "
-           "%g; least-squares fit <n2> = a Gamma + b. Eq 69 (leading term): a = 1; eq 76: "
+           "%g; least-squares fit ⟨n2⟩ = a Gamma + b. Eq 69 (leading term): a = 1; eq 76: "
            "b = -1/2. Both are the first terms of x/(1 - x) = Gamma - 1/2 + 1/(12 Gamma) - ...; "
            "the tolerances are the bias the next term puts into a line fitted over this range "
            "(a: 1/(12 Gamma_min^2) = %.3g, b: 1/(12 Gamma_min) + Gamma_max/(12 Gamma_min^2) = "
@@ -260,10 +259,10 @@ int vcheck_scaling_two(vctx *c) {
     v_item(c, worst <= V_TOL, "simulated two-channel laws = eq 61", "TV <= 1e-4",
            "max TV = %.2e over %d sweeps", worst, ng);
     v_item(c, fabs(f.slope - 1) <= ta + 3 * f.se_slope,
-           "eq 69: <n2> = beta/(2 pi g^2) (fitted slope a = 1)", "next-order bias + 3 se",
+           "eq 69: ⟨n2⟩ = beta/(2 pi g^2) (fitted slope a = 1)", "next-order bias + 3 se",
            "a = %.4f ± %.4f (tolerance %.3g)", f.slope, f.se_slope, ta + 3 * f.se_slope);
     v_item(c, fabs(f.intercept + 0.5) <= tb + 3 * f.se_intercept,
-           "eq 76: <n2> = beta/(2 pi g^2) - 1/2 (fitted intercept b = -1/2)",
+           "eq 76: ⟨n2⟩ = beta/(2 pi g^2) - 1/2 (fitted intercept b = -1/2)",
            "next-order bias + 3 se", "b = %.4f ± %.4f (tolerance %.3g)", f.intercept,
            f.se_intercept, tb + 3 * f.se_intercept);
     void *h;
@@ -284,8 +283,8 @@ int vcheck_scaling_two(vctx *c) {
     rc = rc ? rc : rcc;
     char script[1536];
     snprintf(script, sizeof script,
-             "set title 'Two channels, N = %lld, eps = 0.5: <n_2> after the sweep'\n"
-             "set xlabel 'Gamma = beta/(2 pi g^2)'\nset ylabel '<n_2>'\nset key top left\n"
+             "set title 'Two channels, N = %lld, eps = 0.5: ⟨n_2⟩ after the sweep'\n"
+             "set xlabel 'Gamma = beta/(2 pi g^2)'\nset ylabel '⟨n_2⟩'\nset key top left\n"
              "plot 'scaling_two.csv' using 1:3 with lines lw 2 title 'eq 61 (exact, N = %lld)', "
              "'' using 1:4 with lines lw 2 dt 2 title 'eq 69: Gamma', '' using 1:5 with lines "
              "lw 2 dt 3 title 'x/(1-x) (N -> inf)', '' using 1:6 with lines lw 1 dt 4 title "
@@ -300,7 +299,7 @@ int vcheck_scaling_two(vctx *c) {
     if (fo && !rc)
         rc = v_csv_close(c, h);
     if (!rc)
-        rc = v_plot(c, "scaling_two.png", "Two channels: <n2> against Gamma (eqs 69, 76)",
+        rc = v_plot(c, "scaling_two.png", "Two channels: ⟨n2⟩ against Gamma (eqs 69, 76)",
                     "scaling_two_points.csv", script);
     v_sweeps_free(s, (size_t)ng);
     return rc;

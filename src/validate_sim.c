@@ -99,10 +99,10 @@ int vcheck_heff(vctx *c) {
     v_section(c, "Figs 7-8: effective two-mode model (eq 72), n = 50, against eqs 75-76");
     v_text(c,
            "Quantum sweeps of eq 72 (model heff, g = 1, eps = 1, tol %g) over beta. Fig 7: the "
-           "final law is the Gibbs law eq 75, P(n2) ~ x^n2 (TV). Fig 8: <n2> against eq 76; "
+           "final law is the Gibbs law eq 75, P(n2) ~ x^n2 (TV). Fig 8: ⟨n2⟩ against eq 76; "
            "eq 76 is for n -> inf, so its tolerance adds the truncation of the geometric law at "
            "n (its mean differs from the infinite one by (n+1) x^(n+1)/(1 - x^(n+1))) to "
-           "2 n TV, the most a TV error can move <n2>.",
+           "2 n TV, the most a TV error can move ⟨n2⟩.",
            V_TOL);
     vsweep *s = calloc(nb, sizeof *s);
     if (!s)
@@ -145,9 +145,9 @@ int vcheck_heff(vctx *c) {
         v_item(c, worst_tv <= V_TOL, "Fig 7, eq 75: final law in the sector is Gibbs, P ~ x^n2",
                "TV <= 1e-4 at every beta", "max TV = %.2e over %zu rates (beta %g to %g)", worst_tv,
                nb, betas[0], betas[nb - 1]);
-        v_item(c, worst_r <= 1, "Fig 8, eq 76: <n2> = coth(pi g^2/beta)/2 - 1/2",
+        v_item(c, worst_r <= 1, "Fig 8, eq 76: ⟨n2⟩ = coth(pi g^2/beta)/2 - 1/2",
                "2 n TV + truncation at n (see text)",
-               "max |<n2> - eq 76| / tolerance = %.3g over %zu rates", worst_r, nb);
+               "max |⟨n2⟩ - eq 76| / tolerance = %.3g over %zu rates", worst_r, nb);
     }
     if (!rc && i7 < nb) {
         f = v_csv_open(c, "fig7.csv", &h);
@@ -173,9 +173,9 @@ int vcheck_heff(vctx *c) {
     }
     if (!rc)
         rc = v_plot(
-            c, "fig8.png", "Fig 8: <n2> of the effective model: eq 76 and simulation", "fig8.csv",
-            "set title 'Fig 8: <n_2> after the sweep, n = 50, g = 1, eps = 1'\n"
-            "set xlabel 'beta/(2 pi g^2)'\nset ylabel '<n_2>'\nset key top left\n"
+            c, "fig8.png", "Fig 8: ⟨n2⟩ of the effective model: eq 76 and simulation", "fig8.csv",
+            "set title 'Fig 8: ⟨n_2⟩ after the sweep, n = 50, g = 1, eps = 1'\n"
+            "set xlabel 'beta/(2 pi g^2)'\nset ylabel '⟨n_2⟩'\nset key top left\n"
             "plot 'fig8.csv' using 1:6 with lines lw 2 title 'eq 76: beta/2pi g^2 - 1/2', "
             "'' using 1:5 with lines lw 2 dt 2 title 'eq 76: coth(pi g^2/beta)/2 - 1/2', "
             "'' using 1:3 with points pt 7 ps 1.3 lc rgb 'black' title 'simulation (eq 72)'");
@@ -220,7 +220,7 @@ int vcheck_do_eps(vctx *c) {
     }
     if (!rc) {
         v_item(c, worst <= V_TOL, "eq 61: two-channel law at eps = 0.25, 0.5, 1", "TV <= 1e-4 each",
-               "max TV to eq 61 = %.2e (<n2> = %.6f, %.6f, %.6f)", worst, s[ND].mean[1],
+               "max TV to eq 61 = %.2e (⟨n2⟩ = %.6f, %.6f, %.6f)", worst, s[ND].mean[1],
                s[ND + 1].mean[1], s[ND + 2].mean[1]);
         v_item(c, worst_pair <= 2 * V_TOL,
                "the probabilities do not depend on eps (only on the order of the levels)",
