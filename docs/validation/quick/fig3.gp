@@ -12,5 +12,6 @@ set xrange [0:300]
 plot for [i=2:5] 'fig3_exact.csv' using 1:i with lines lw 2 title columnhead(i)
 set title '(b) q >> 1'
 set xrange [500:1000]
+set key top left
 plot for [i=6:8] 'fig3_exact.csv' using 1:i with lines lw 2 title columnhead(i)
 unset multiplot
