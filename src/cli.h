@@ -70,5 +70,6 @@ void cli_csv_num(FILE *f, double v);
 int cli_exact(int argc, char **argv);
 int cli_info(int argc, char **argv);
 int cli_run(int argc, char **argv);
+int cli_validate(int argc, char **argv);
 
 #endif

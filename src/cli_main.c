@@ -13,7 +13,8 @@ static void usage(FILE *f) {
           "commands:\n"
           "  exact   exact final distributions, moments and critical rates (CSV)\n"
           "  run     propagate sweeps (CPU) and compare with the exact results\n"
-          "  info    version, build and CUDA devices\n\n"
+          "  info    version, build and CUDA devices\n"
+          "  validate  check the paper's claims: report, plots and fitted scaling laws\n\n"
           "tcgpu <command> --help shows the command's options.\n",
           f);
 }
@@ -28,6 +29,8 @@ int main(int argc, char **argv) {
         return cli_exact(argc - 2, argv + 2);
     if (!strcmp(cmd, "run"))
         return cli_run(argc - 2, argv + 2);
+    if (!strcmp(cmd, "validate"))
+        return cli_validate(argc - 2, argv + 2);
     if (!strcmp(cmd, "info"))
         return cli_info(argc - 2, argv + 2);
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
@@ -38,7 +41,9 @@ int main(int argc, char **argv) {
         printf("tcgpu %s\n", TCGPU_VERSION);
         return CLI_OK;
     }
-    fprintf(stderr, "tcgpu: unknown command '%s'; expected exact, run or info (see tcgpu --help)\n",
-            cmd);
+    fprintf(
+        stderr,
+        "tcgpu: unknown command '%s'; expected exact, run, validate or info (see tcgpu --help)\n",
+        cmd);
     return CLI_BADINPUT;
 }

@@ -1,0 +1,149 @@
+/* `tcgpu validate`: the least-squares helpers against values worked out by hand, and the quick
+ * campaign as a user runs it (exit 0, a report without FAIL, run.json, data without gnuplot). */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../src/validate_fit.h"
+#include "test_common.h"
+
+Test(fit, power_law_exponent_recovered_to_1e12) {
+    /* y = 3.7 x^-1.234, noise-free, x over three decades: the fit must return the exponent
+     * and the prefactor to round-off, with zero standard error. */
+    double x[9], y[9];
+    for (int i = 0; i < 9; ++i) {
+        x[i] = 0.01 * pow(10, 3.0 * i / 8);
+        y[i] = 3.7 * pow(x[i], -1.234);
+    }
+    v_fit f;
+    cr_assert_eq(v_fit_power(x, y, 9, &f), 0);
+    cr_expect_leq(fabs(f.slope + 1.234), 1e-12, "mu = %.17g", f.slope);
+    cr_expect_leq(fabs(exp(f.intercept) - 3.7), 1e-11, "A = %.17g", exp(f.intercept));
+    cr_expect_leq(f.se_slope, 1e-12, "se = %g", f.se_slope);
+}
+
+Test(fit, power_law_on_a_narrow_range_far_from_one) {
+    /* ln x in [ln 1e6, ln 1.1e6]: raw normal equations lose digits here, centred sums do not. */
+    double x[5], y[5];
+    for (int i = 0; i < 5; ++i) {
+        x[i] = 1e6 * (1 + 0.025 * i);
+        y[i] = 2e-3 * pow(x[i], 0.5);
+    }
+    v_fit f;
+    cr_assert_eq(v_fit_power(x, y, 5, &f), 0);
+    cr_expect_leq(fabs(f.slope - 0.5), 1e-12, "mu = %.17g", f.slope);
+}
+
+Test(fit, line_standard_errors_match_the_hand_computation) {
+    /* x = 0..3, y = 1, 3, 2, 5: slope 11/10, intercept 11/10, RSS 2.7, s^2 = 1.35, Sxx = 5:
+     * se(slope) = sqrt(0.27), se(intercept) = sqrt(1.35 (1/4 + 2.25/5)) = sqrt(0.945). */
+    const double x[4] = {0, 1, 2, 3}, y[4] = {1, 3, 2, 5};
+    v_fit f;
+    cr_assert_eq(v_fit_line(x, y, 4, &f), 0);
+    cr_expect_leq(fabs(f.slope - 1.1), 1e-14);
+    cr_expect_leq(fabs(f.intercept - 1.1), 1e-14);
+    cr_expect_leq(fabs(f.se_slope - sqrt(0.27)), 1e-14, "%.17g", f.se_slope);
+    cr_expect_leq(fabs(f.se_intercept - sqrt(0.945)), 1e-14, "%.17g", f.se_intercept);
+    cr_expect_leq(fabs(f.rms - sqrt(2.7 / 4)), 1e-14);
+}
+
+Test(fit, refuses_what_has_no_fit) {
+    const double x[3] = {2, 2, 2}, y[3] = {1, 2, 3}, neg[3] = {1, -2, 3}, nanv[2] = {1, NAN};
+    v_fit f;
+    cr_expect_eq(v_fit_line(x, y, 1, &f), -1, "one point");
+    cr_expect_eq(v_fit_line(x, y, 3, &f), -1, "all x equal");
+    cr_expect_eq(v_fit_line(y, nanv, 2, &f), -1, "NaN");
+    cr_expect_eq(v_fit_power(y, neg, 3, &f), -1, "y <= 0 has no logarithm");
+}
+
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static int run_status(const char *cmd) {
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+Test(validate_cli, quick_campaign_passes_and_writes_report_plots_and_record, .timeout = 900) {
+    char dir[] = "/tmp/tcgpu_validate_XXXXXX", cmd[1024], path[1100];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(cmd, sizeof cmd, "%s validate --quick --out %s/v 2>%s/err", TCGPU_BIN, dir, dir);
+    int st = run_status(cmd);
+    snprintf(path, sizeof path, "%s/err", dir);
+    char *err = slurp(path);
+    cr_expect_eq(st, 0, "tcgpu validate --quick exited %d; stderr tail: %s", st,
+                 err ? err + (strlen(err) > 2000 ? strlen(err) - 2000 : 0) : "");
+    snprintf(path, sizeof path, "%s/v/report.md", dir);
+    char *rep = slurp(path);
+    cr_assert_not_null(rep, "no report.md");
+    cr_expect_null(strstr(rep, "FAIL"), "report.md contains FAIL");
+    cr_expect_not_null(strstr(rep, "**PASS**"));
+    static const char *sections[] = {"Fig 3",        "Figs 5-6",       "Figs 7-8",
+                                     "Fig 4",        "Demkov-Osherov", "single channel",
+                                     "two channels", "beta_c(N)"};
+    for (size_t i = 0; i < sizeof sections / sizeof *sections; ++i)
+        cr_expect_not_null(strstr(rep, sections[i]), "report lacks '%s'", sections[i]);
+    if (system("command -v gnuplot >/dev/null 2>&1") == 0) {
+        struct stat sb;
+        snprintf(path, sizeof path, "%s/v/fig3.png", dir);
+        cr_expect(stat(path, &sb) == 0 && sb.st_size > 1000, "fig3.png missing or empty");
+    }
+    snprintf(path, sizeof path, "%s/v/run.json", dir);
+    char *js = slurp(path);
+    cJSON *j = js ? cJSON_Parse(js) : NULL;
+    cr_assert_not_null(j, "run.json missing or not JSON");
+    cr_expect(cJSON_IsTrue(cJSON_GetObjectItem(j, "all_passed")));
+    cr_expect_eq(cJSON_GetObjectItem(j, "failed")->valuedouble, 0);
+    cr_expect_geq(cJSON_GetArraySize(cJSON_GetObjectItem(j, "results")), 20);
+    cJSON_Delete(j);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
+Test(validate_cli, without_gnuplot_the_numbers_are_still_written) {
+    char dir[] = "/tmp/tcgpu_validate_XXXXXX", cmd[1024], path[1100];
+    cr_assert_not_null(mkdtemp(dir));
+    /* An empty PATH hides gnuplot (the command is started by its full path). */
+    snprintf(cmd, sizeof cmd,
+             "PATH=/nonexistent %s validate --quick --only fig3,betac --out %s/v 2>/dev/null",
+             TCGPU_BIN, dir);
+    cr_expect_eq(run_status(cmd), 0);
+    snprintf(path, sizeof path, "%s/v/report.md", dir);
+    char *rep = slurp(path);
+    cr_assert_not_null(rep);
+    cr_expect_not_null(strstr(rep, "plot skipped (gnuplot not found)"));
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/v/fig3_exact.csv", dir);
+    cr_expect_eq(stat(path, &sb), 0, "fig3_exact.csv missing");
+    snprintf(path, sizeof path, "%s/v/fig3.png", dir);
+    cr_expect_neq(stat(path, &sb), 0, "fig3.png written without gnuplot");
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
+Test(validate_cli, bad_input_is_one_line_and_exit_2) {
+    static const char *bad[] = {"--only nope", "--N2 100", "--quick=1", "--out"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; ++i) {
+        char cmd[1024];
+        snprintf(cmd, sizeof cmd, "%s validate %s >/dev/null 2>/tmp/tcgpu_validate_bad.err",
+                 TCGPU_BIN, bad[i]);
+        cr_expect_eq(run_status(cmd), 2, "'%s'", bad[i]);
+        char *err = slurp("/tmp/tcgpu_validate_bad.err");
+        int lines = 0;
+        for (char *s = err; s && *s; ++s)
+            lines += *s == '\n';
+        cr_expect_eq(lines, 1, "'%s': %s", bad[i], err ? err : "");
+    }
+    remove("/tmp/tcgpu_validate_bad.err");
+}
