@@ -67,6 +67,12 @@ int cli_output_close(const char *cmd, cli_output *o, int ok);
 /* Writes a CSV number: full precision, and an empty field for a non-finite value. */
 void cli_csv_num(FILE *f, double v);
 
+/* The CPU's model name from /proc/cpuinfo ("unknown" elsewhere). */
+void cli_cpu_name(char *buf, size_t len);
+/* Ctrl-C or SIGTERM (on = 1): running sweeps stop within a few hundred steps with
+ * TCGPU_EINTR, so finished ones can be kept; on = 0 restores the default handlers. */
+void cli_catch_signals(int on);
+
 int cli_exact(int argc, char **argv);
 int cli_info(int argc, char **argv);
 int cli_run(int argc, char **argv);

@@ -1,6 +1,7 @@
 /* Parsing and output helpers of the CLI. */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,4 +275,35 @@ int cli_levels(const char *cmd, const char *text, int K, int reject_range, doubl
     free(v);
     int order[TCGPU_MAX_CHANNELS];
     return cli_status(cmd, tcgpu_channel_order(K, levels, order));
+}
+
+void cli_cpu_name(char *buf, size_t len) {
+    snprintf(buf, len, "unknown");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[512];
+    while (f && fgets(line, sizeof line, f)) {
+        char *c = strchr(line, ':');
+        if (!strncmp(line, "model name", 10) && c) {
+            c += 1 + (c[1] == ' ');
+            c[strcspn(c, "\n")] = '\0';
+            snprintf(buf, len, "%s", c);
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+}
+
+static void on_signal(int sig) {
+    (void)sig;
+    tcgpu_request_stop();
+}
+
+void cli_catch_signals(int on) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on ? on_signal : SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }

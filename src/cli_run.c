@@ -2,7 +2,6 @@
  * DIR/summary.csv (one row per sweep) and DIR/dist.csv (final distributions). */
 #include <errno.h>
 #include <math.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -614,21 +613,6 @@ static int check_resources(const run_job *j, const char *dir) {
     return rc ? rc : cli_status(CMD, tcgpu_check_disk(disk, dir, what));
 }
 
-static void on_signal(int sig) {
-    (void)sig;
-    tcgpu_request_stop();
-}
-
-/* Ctrl-C or SIGTERM: running sweeps stop within a few hundred steps, finished ones are kept. */
-static void catch_signals(int on) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on ? on_signal : SIG_DFL;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
-
 /* --resume DIR: the run's options come from DIR/run.json (a run continued with other options
  * would mix two runs in one table); a run that completed is left as it is. On success *a holds
  * the run's own options, plus --progress when this command asked for it. */
@@ -726,9 +710,9 @@ int cli_run(int argc, char **argv) {
             int levels = !strcmp(j.model, "lz") || !strcmp(j.model, "do") || mlz;
             write_headers(so.f, dout.f, mlz ? 0 : j.K, levels);
             tcgpu_clear_stop();
-            catch_signals(1);
+            cli_catch_signals(1);
             rc = sweeps(&j, resume ? &rs : NULL, so.f, dout.f, &h5, &done, &restored, &updates);
-            catch_signals(0);
+            cli_catch_signals(0);
             int keep = rc == CLI_OK || rc == CLI_INTERRUPTED;
             int rh = out_h5_close(CMD, h5.h, keep);
             int rd = dout.f ? cli_output_close(CMD, &dout, keep) : CLI_OK;

@@ -3,7 +3,6 @@
  * them) and DIR/run.json. Exit 0 only when every check passes. */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -70,23 +69,6 @@ static void loadavg(char *buf, size_t len) {
         fclose(f);
 }
 
-static void cpu_name(char *buf, size_t len) {
-    snprintf(buf, len, "unknown");
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[512];
-    while (f && fgets(line, sizeof line, f)) {
-        char *c = strchr(line, ':');
-        if (!strncmp(line, "model name", 10) && c) {
-            c += 1 + (c[1] == ' ');
-            c[strcspn(c, "\n")] = '\0';
-            snprintf(buf, len, "%s", c);
-            break;
-        }
-    }
-    if (f)
-        fclose(f);
-}
-
 typedef struct {
     double seconds;
     int ran, rc, pass, fail, notrun;
@@ -96,7 +78,7 @@ static int write_outputs(vctx *c, int argc, char **argv, const check_log *log, c
                          const char *load0, double wall, int rc) {
     char load1[128], cpu[256], path[4096], cmd[2048] = "tcgpu validate";
     loadavg(load1, sizeof load1);
-    cpu_name(cpu, sizeof cpu);
+    cli_cpu_name(cpu, sizeof cpu);
     for (int i = 0; i < argc; ++i) {
         size_t n = strlen(cmd);
         snprintf(cmd + n, sizeof cmd - n, " %s", argv[i]);
@@ -183,20 +165,6 @@ static int write_outputs(vctx *c, int argc, char **argv, const check_log *log, c
     return r ? r : rj;
 }
 
-static void on_signal(int sig) {
-    (void)sig;
-    tcgpu_request_stop();
-}
-
-static void catch_signals(int on) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on ? on_signal : SIG_DFL;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
-
 int cli_validate(int argc, char **argv) {
     cli_parsed a;
     int rc = cli_parse(CMD, opts, argc, argv, &a);
@@ -274,7 +242,7 @@ int cli_validate(int argc, char **argv) {
     fprintf(stderr, "tcgpu validate: %s campaign into %s (gnuplot %s)\n",
             c.quick ? "quick" : "full", c.dir, c.gnuplot ? "found" : "not found: plots skipped");
     tcgpu_clear_stop();
-    catch_signals(1);
+    cli_catch_signals(1);
     for (int i = 0; i < NCHECKS && rc == CLI_OK; ++i) {
         if (!wanted(only, checks[i].id) || (c.quick && !checks[i].in_quick))
             continue;
@@ -296,7 +264,7 @@ int cli_validate(int argc, char **argv) {
             rc = log[i].rc;
         }
     }
-    catch_signals(0);
+    cli_catch_signals(0);
     c.check = NULL;
     fflush(c.body);
     double wall = v_seconds(&c);

@@ -15,24 +15,6 @@
 #define TCGPU_GIT_COMMIT "unknown"
 #endif
 
-/* The CPU's model name from /proc/cpuinfo ("unknown" elsewhere). */
-static void cpu_name(char *buf, size_t len) {
-    snprintf(buf, len, "unknown");
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[512];
-    while (f && fgets(line, sizeof line, f)) {
-        char *c = strchr(line, ':');
-        if (!strncmp(line, "model name", 10) && c) {
-            c += 1 + (c[1] == ' ');
-            c[strcspn(c, "\n")] = '\0';
-            snprintf(buf, len, "%s", c);
-            break;
-        }
-    }
-    if (f)
-        fclose(f);
-}
-
 static cJSON *numbers(const double *v, size_t n) {
     cJSON *a = cJSON_CreateArray();
     for (size_t i = 0; a && i < n; ++i)
@@ -47,7 +29,7 @@ static cJSON *build(const run_record *r) {
         size_t n = strlen(cmd);
         snprintf(cmd + n, sizeof cmd - n, " %s", r->argv[i]);
     }
-    cpu_name(cpu, sizeof cpu);
+    cli_cpu_name(cpu, sizeof cpu);
     cJSON_AddStringToObject(o, "tool", "tcgpu");
     cJSON_AddStringToObject(o, "version", TCGPU_VERSION);
     cJSON_AddStringToObject(o, "git_commit", TCGPU_GIT_COMMIT);

@@ -2,56 +2,29 @@
  * advances to one march service (src/march_service.c) end exactly where the same controls end
  * alone: the batched CPU march is the single-sweep march bit for bit, so the whole control,
  * window choices included, must repeat itself. */
-#include <pthread.h>
 #include <string.h>
 
-#include "../src/march_service.h"
-#include "tcgpu/propagate.h"
+#include "ensemble_jobs.h"
 #include "test_common.h"
 
 #define NS 5
 
-typedef struct {
-    tcgpu_model m;
-    march_service *svc;
-    tcgpu_auto_opts o;
-    double *p;
-    tcgpu_auto_report r;
-    tcgpu_status st;
-} job;
-
-static void *worker(void *arg) {
-    job *j = arg;
-    march_service_bind(j->svc);
-    j->st = tcgpu_sweep_auto(&j->m, &j->o, j->p, &j->r);
-    march_service_bind(NULL);
-    march_service_leave(j->svc);
-    return NULL;
-}
-
-static void build(job *j, int s) {
+static void build(ensemble_job *j, int s) {
     const double beta[NS] = {0.3, 1, 3, 10, 30}, e[2] = {-1, 1};
     ASSERT_OK(tcgpu_model_tc(&j->m, 4, 2, 1.0, beta[s], e));
 }
 
 static void same_as_alone(tcgpu_method method, double tol) {
-    job j[NS];
-    pthread_t th[NS];
+    ensemble_job j[NS];
     tcgpu_march_opts mo = {
         .backend = TCGPU_BACKEND_CPU, .method = method, .threads = 1, .nmax = 4096};
-    march_service *svc;
-    ASSERT_OK(march_service_create(&mo, NS, &svc));
     for (int s = 0; s < NS; ++s) {
         build(&j[s], s);
-        j[s].svc = svc;
         j[s].o = (tcgpu_auto_opts){method, tol, 0, 0, 0, 0};
         j[s].p = xcalloc((size_t)j[s].m.dim, sizeof(double));
-        cr_assert_eq(pthread_create(&th[s], NULL, worker, &j[s]), 0);
     }
-    for (int s = 0; s < NS; ++s)
-        pthread_join(th[s], NULL);
     march_service_stats stats;
-    march_service_destroy(svc, &stats);
+    cr_assert_eq(ensemble_run(j, NS, &mo, &stats), 0);
     /* Every sweep advanced in every batch until it finished: far fewer batches than advances. */
     cr_expect_lt(stats.batches, stats.advances, "batches %lld, advances %lld",
                  (long long)stats.batches, (long long)stats.advances);

@@ -4,56 +4,29 @@
  * readouts, so its windows and steps could differ where a decision sits on the edge; the final
  * distributions are compared within the control's tolerance and, where both took the same path,
  * within 1e-10. Skips itself, with the reason, where no CUDA device is usable. */
-#include <pthread.h>
 #include <string.h>
 
-#include "../../src/march_service.h"
+#include "../ensemble_jobs.h"
 #include "../test_common.h"
 #include "tcgpu/device.h"
-#include "tcgpu/propagate.h"
 
 #define NS 12
-
-typedef struct {
-    tcgpu_model m;
-    march_service *svc;
-    tcgpu_auto_opts o;
-    double *p;
-    tcgpu_auto_report r;
-    tcgpu_status st;
-} job;
-
-static void *worker(void *arg) {
-    job *j = arg;
-    march_service_bind(j->svc);
-    j->st = tcgpu_sweep_auto(&j->m, &j->o, j->p, &j->r);
-    march_service_bind(NULL);
-    march_service_leave(j->svc);
-    return NULL;
-}
 
 static void batched_against_cpu(int64_t N, int K, tcgpu_method method, double tol) {
     tcgpu_device_info dev;
     char why[256] = "";
     if (tcgpu_cuda_devices(&dev, 1, why, sizeof why) < 1)
         cr_skip_test("CUDA backend not checked: %s", why);
-    job j[NS];
-    pthread_t th[NS];
+    ensemble_job j[NS];
     tcgpu_march_opts mo = {.backend = TCGPU_BACKEND_CUDA, .method = method, .nmax = 4096};
-    march_service *svc;
-    ASSERT_OK(march_service_create(&mo, NS, &svc));
     for (int s = 0; s < NS; ++s) {
         double beta = 0.05 * pow(2000.0, s / (NS - 1.0)), e[2] = {-1, 1};
         ASSERT_OK(tcgpu_model_tc(&j[s].m, N, K, 1.0, beta, e));
-        j[s].svc = svc;
         j[s].o = (tcgpu_auto_opts){method, tol, 0, 0, 0, 0};
         j[s].p = xcalloc((size_t)j[s].m.dim, sizeof(double));
-        cr_assert_eq(pthread_create(&th[s], NULL, worker, &j[s]), 0);
     }
-    for (int s = 0; s < NS; ++s)
-        pthread_join(th[s], NULL);
     march_service_stats stats;
-    march_service_destroy(svc, &stats);
+    cr_assert_eq(ensemble_run(j, NS, &mo, &stats), 0);
     cr_log_info("N=%lld K=%d: %lld batches, %lld advances, %.3f s on %s", (long long)N, K,
                 (long long)stats.batches, (long long)stats.advances, stats.run_seconds,
                 stats.device);
