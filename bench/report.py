@@ -103,8 +103,8 @@ def main():
             for e in rec("ensemble", c, meth):
                 be = "cuda " + e.get("path", "") if "device" in e else "cpu"
                 if e["status"] != "ok":
-                    extra = (f" (predicted {e['predicted_s']:.0f} s, {e['budget_left_s']:.0f} s "
-                             "left)") if "predicted_s" in e else ""
+                    extra = (f" (predicted {e['predicted_s']:.0f} s, "
+                             f"{max(0, e['budget_left_s']):.0f} s left)") if "predicted_s" in e else ""
                     L.append(f"| {c} | {meth} | {be} | {e['sweeps']} | | {e['status']}{extra} "
                              "| | | | | |")
                     continue
@@ -133,7 +133,9 @@ def main():
              "its TV vs exact is at most max(1e-6, tcgpu magnus4's TV); QuTiP's TV is the "
              "better of its plain readout and tcgpu's window extrapolation (favours QuTiP). "
              "Times: the one solve at that tolerance, model + start + solve + readout; the scan "
-             "is not counted. Ratio = peer time / tcgpu time (> 1: tcgpu faster). tcgpu single: "
+             "is not counted. Ratio = peer time / tcgpu time (> 1: tcgpu faster), wall / CPU "
+             "(on a loaded machine read the CPU ratio; dynamiqs' CPU time counts all JAX "
+             "threads). tcgpu single: "
              "the controlled sweep above (magnus4). Ensemble ratio: QuTiP parallel_map on all "
              "cores (full sweeps) against tcgpu's largest measured CPU ensemble (march only: "
              "add the grid sweep's start + readout per sweep for a full sweep).\n")
@@ -151,6 +153,12 @@ def main():
                "device" not in e and not e.get("partial_window")]
         best = max(ens, key=lambda e: e["sweeps"]) if ens else None
 
+        def ratio(ch, t):
+            if not t:
+                return "-"
+            r = g(ch["wall"] / t["wall_s"], ".2g")
+            return r + (" / " + g(ch["cpu"] / t["cpu_s"], ".2g") if "cpu" in ch else "")
+
         def peer_cell(p, t_ref):
             if not p:
                 return "not run", "-"
@@ -160,21 +168,22 @@ def main():
                 cpu = f" ({g(ch['cpu'])})" if "cpu" in ch else ""
                 first = f" (+{g(ch['compile_wall'])} compile)" if "compile_wall" in ch else ""
                 cell = f"{ch['tol']:.0e}, {ch['tv']:.2e}, {g(ch['wall'])}{cpu}{first}"
-                return cell, g(ch["wall"] / t_ref, ".2g") if t_ref else "-"
+                return cell, ratio(ch, t_ref)
             done = [s for s in p.get("scan", []) if "tv" in s]
             if done:
                 b = min(done, key=lambda s: s["tv"])
                 return (f"{p['status']}: best TV {b['tv']:.1e} at tol {b['tol']:.0e} in "
                         f"{g(b['wall'])} s (then {p['scan'][-1].get('skipped') or 'capped'})",
-                        "> %s (bound, lower accuracy)" % g(b["wall"] / t_ref, ".2g")
-                        if t_ref else "-")
+                        "> %s (bound, lower accuracy)" % ratio(b, t_ref) if t_ref else "-")
             return p["status"], "-"
 
-        t_ref = a["wall_s"] if a else None
+        t_ref = a
         qc, qr = peer_cell(qs, t_ref)
         dc, dr = peer_cell(dq, t_ref)
         if pm:
             pc = f"{pm[0]['sweeps']}, {g(pm[0]['sweeps_per_s'])}"
+            if pm[0].get("status") != "ok":
+                pc = pm[0]["status"]
             er = g(best["sweeps_per_s"] / pm[0]["sweeps_per_s"], ".2g") if best else "-"
         else:
             pc, er = "not run", "-"
