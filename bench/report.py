@@ -50,8 +50,9 @@ def main():
              f"units per core, assumed). Load average (1, 5, 15 min) at start: "
              f"{m['load_start']}, at end: {end.get('load_end', '?')}; per process below. "
              f"tcgpu commit {m['commit']}{' (with local changes)' if m.get('dirty') else ''}. "
-             f"Command: `{m['command']}` ({end.get('wall_s', '?')} s). Budget "
-             f"{m['budget_s']} s per case and method, {m['peer_cap_s']} s per case and peer.\n")
+             f"Command: `{m['command']}` ({end.get('wall_s', '?')} s). Ensemble budget "
+             f"{m['budget_s']} s per case and method (process killed at 3 budgets + 30 s); "
+             f"peer cap {m['peer_cap_s']} s per case (dynamiqs half).\n")
     L.append("Cases (g = 1): " + "; ".join(
         "**{case}** K = {K}, N = {N}, beta = {beta:.4g}, pair energies {levels}, {dim} states"
         .format(**r) for r in tc if r["kind"] == "case" and r["method"] == "magnus4") + ".\n")
@@ -111,7 +112,7 @@ def main():
                 sps = g(e["sweeps_per_s"])
                 if e.get("partial_window"):
                     sps = "n/a (partial window %s)" % ("-0.5..0.5")
-                note = " (largest that fits)" if e.get("note") else ""
+                note = f" ({e['note']})" if e.get("note") else ""
                 L.append(f"| {c} | {meth} | {be} | {e['sweeps']}{note} | {e['threads']} | "
                          f"{g(e['wall_s'])} | {sps} | {e['amplitude_updates_per_s']:.3g} | "
                          f"{g(e['gflops'])} | "
