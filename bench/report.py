@@ -176,6 +176,11 @@ def main():
                 return (f"{p['status']}: best TV {b['tv']:.1e} at tol {b['tol']:.0e} in "
                         f"{g(b['wall'])} s (then {p['scan'][-1].get('skipped') or 'capped'})",
                         "> %s (bound, lower accuracy)" % ratio(b, t_ref) if t_ref else "-")
+            first = (p.get("scan") or [{}])[0]
+            if first.get("capped"):
+                return (f"{p['status']}: first solve (tol {first['tol']:.0e}) capped at "
+                        f"{g(first['wall'])} s", "> %s (bound)" % g(first["wall"] / t_ref["wall_s"],
+                                                                   ".2g") if t_ref else "-")
             return p["status"], "-"
 
         t_ref = a
