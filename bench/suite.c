@@ -252,8 +252,16 @@ int main(int argc, char **argv) {
     end_line();
 
     /* Ensembles. */
+    /* Sweeps that run side by side: threads on the CPU, one block per multiprocessor on the
+     * device (a lower bound: several blocks may share one). The device's first rate is
+     * measured, not taken from the CPU's single sweep. */
     int nt = threads > 0 ? threads : 1;
-    double per_sweep = march_1; /* seconds per sweep on one thread, last measured */
+    if (cuda) {
+        tcgpu_device_info dev[1];
+        char why[256];
+        nt = tcgpu_cuda_devices(dev, 1, why, sizeof why) > 0 ? dev[0].multiprocessors : 1;
+    }
+    double per_sweep = cuda ? 0 : march_1; /* seconds per sweep per lane, last measured */
     int wide_done = 0;
     double t_ens = now(); /* the budget is the ensembles': the controlled sweep cannot be cut */
     for (const char *q = counts_arg; *q;) {
@@ -262,7 +270,7 @@ int main(int argc, char **argv) {
         if (count < 1)
             continue;
         double left = budget - (now() - t_ens);
-        double lanes = cuda ? 1 : (double)(count < nt ? count : nt);
+        double lanes = (double)(count < nt ? count : nt);
         double predicted = per_sweep > 0 ? per_sweep * (double)count / lanes : 0;
         const char *why = NULL;
         char why_buf[64];
@@ -336,7 +344,7 @@ int main(int argc, char **argv) {
                     printf(",\"note\":");
                     jstr(why);
                 }
-                per_sweep = wall * (cuda ? 1 : (double)(count < nt ? count : nt)) / (double)count;
+                per_sweep = wall * (double)(count < nt ? count : nt) / (double)count;
                 wide_done |= count > 1;
             }
         }
