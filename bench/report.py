@@ -135,6 +135,10 @@ def main():
              "better of its plain readout and tcgpu's window extrapolation (favours QuTiP). "
              "Times: the one solve at that tolerance, model + start + solve + readout; the scan "
              "is not counted. Ratio = peer time / tcgpu time (> 1: tcgpu faster), wall / CPU "
+             "against the controlled sweep (which includes its own window and step search), "
+             "and in brackets (wall) against tcgpu's grid sweep, start + march + readout on "
+             "the grid the search found: like the peer's solve, a sweep whose accuracy "
+             "parameters are already known "
              "(on a loaded machine read the CPU ratio; dynamiqs' CPU time counts all JAX "
              "threads). tcgpu single: "
              "the controlled sweep above (magnus4). Ensemble ratio: QuTiP parallel_map on all "
@@ -154,11 +158,15 @@ def main():
                "device" not in e and not e.get("partial_window")]
         best = max(ens, key=lambda e: e["sweeps"]) if ens else None
 
+        gr = [x for x in rec("grid", c, "magnus4") if "start_s" in x]
+        grid_s = gr[0]["start_s"] + gr[0]["march_s"] + gr[0]["readout_s"] if gr else None
+
         def ratio(ch, t):
             if not t:
                 return "-"
             r = g(ch["wall"] / t["wall_s"], ".2g")
-            return r + (" / " + g(ch["cpu"] / t["cpu_s"], ".2g") if "cpu" in ch else "")
+            r += " / " + g(ch["cpu"] / t["cpu_s"], ".2g") if "cpu" in ch else ""
+            return r + (" (grid: %s)" % g(ch["wall"] / grid_s, ".2g") if grid_s else "")
 
         def peer_cell(p, t_ref):
             if not p:
@@ -179,8 +187,8 @@ def main():
             first = (p.get("scan") or [{}])[0]
             if first.get("capped"):
                 return (f"{p['status']}: first solve (tol {first['tol']:.0e}) capped at "
-                        f"{g(first['wall'])} s", "> %s (bound)" % g(first["wall"] / t_ref["wall_s"],
-                                                                   ".2g") if t_ref else "-")
+                        f"{g(first['wall'])} s", "> %s (bound)" % ratio({"wall": first["wall"]}, t_ref)
+                        if t_ref else "-")
             return p["status"], "-"
 
         t_ref = a
