@@ -219,7 +219,6 @@ int main(int argc, char **argv) {
      * readout (too many states for the dense readout) the ensemble marches the diabatic start
      * state over a short fixed window: throughput only, not a sweep. */
     double march_1 = 0;
-    head("grid", c, method_name);
     if (have_grid) {
         tcgpu_sweep *s;
         double ts = now();
@@ -240,6 +239,7 @@ int main(int argc, char **argv) {
         }
         memcpy(xs, tcgpu_sweep_state(s), (size_t)(2 * d) * sizeof *xs);
         march_1 = tb - ta;
+        head("grid", c, method_name);
         printf(",\"status\":\"ok\",\"start_s\":%.6f,\"march_s\":%.6f,\"readout_s\":%.6f,"
                "\"steps\":%lld,\"applications\":%lld,\"tv\":%.3e",
                start_s, march_1, tc - tb, (long long)tcgpu_sweep_steps(s),
@@ -247,13 +247,13 @@ int main(int argc, char **argv) {
         tcgpu_sweep_end(s);
     } else {
         x0[2 * m.start] = 1;
+        head("grid", c, method_name);
         printf(",\"status\":\"n/a (readout)\",\"window\":[%g,%g],\"kappa\":%g", -T0, Tr, kappa);
     }
     end_line();
 
-    /* Ensembles. */
-    /* Sweeps that run side by side: threads on the CPU, one block per multiprocessor on the
-     * device (a lower bound: several blocks may share one). The device's first rate is
+    /* Ensembles. Sweeps that run side by side: threads on the CPU, one block per multiprocessor on
+     * the device (a lower bound: several blocks may share one). The device's first rate is
      * measured, not taken from the CPU's single sweep. */
     int nt = threads > 0 ? threads : 1;
     if (cuda) {
