@@ -123,7 +123,8 @@ def main():
              "coupling matrix, 10 per stored coupling plus 12 (Magnus-4) or 8 (RK4) per state, "
              "counted from kernels/step.h (bench/suite.c says how); scalar work per step is not "
              "counted. Fractions: against the measured OpenBLAS dgemm on all cores and against "
-             "the nominal peak. A count predicted to overrun the budget is not run; "
+             "the nominal peak (the clock /proc/cpuinfo reports may be below the running one: "
+             "where dgemm beats the nominal peak, the dgemm is the reference). A count predicted to overrun the budget is not run; "
              "nothing is extrapolated. tc2-N100 (5151 states) is past the 4000-state dense "
              "readout: no controlled sweep, no accuracy; its ensembles march the diabatic start "
              "state over the window (-0.5, 0.5) only (throughput, not sweeps).\n")
