@@ -51,17 +51,18 @@ LEVELS = (-2 * EPS, 2 * EPS)  # e_k = 2(2k - K - 1) eps
 
 
 # ----------------------------------------------------------------------------- model
-def build_model(basis, N, beta, g=G):
-    """b (slopes), a (constants), V (sparse couplings) in the order of dist.h5 /basis."""
+def build_model(basis, N, beta, g=G, levels=LEVELS):
+    """b (slopes), a (constants), V (sparse couplings) in the order of dist.h5 /basis; any K
+    (the columns of basis), pair energies levels."""
     basis = np.asarray(basis, dtype=np.int64)
     dim = basis.shape[0]
     index = {tuple(r): i for i, r in enumerate(basis)}
     n = basis.sum(axis=1)
     b = beta * (N - n).astype(float)
-    a = basis @ np.array(LEVELS)
+    a = basis @ np.array(levels, dtype=float)
     rows, cols, vals = [], [], []
     for i, r in enumerate(basis):
-        for k in range(K):
+        for k in range(basis.shape[1]):
             if r[k] > 0:
                 s = r.copy()
                 s[k] -= 1
@@ -192,14 +193,14 @@ def dressed_readout(b, a, V, t, psi):
 
 
 # ----------------------------------------------------------------------------- QuTiP
-def qutip_sweep(basis, N, beta, T0, Tr, tol, nsteps):
+def qutip_sweep(basis, N, beta, T0, Tr, tol, nsteps, levels=LEVELS):
     """One QuTiP sweep; returns (prob at Tr, prob at Tr/1.3, wall s, cpu s, solve-only s, norm).
     The readout at Tr/1.3 (same solve, one more output time) allows tcgpu's window
     extrapolation P(Tr) + (P(Tr) - P(Tr/1.3))/0.69 (docs/numerics.md)."""
     import qutip
 
     w0, c0 = time.perf_counter(), time.process_time()
-    b, a, V = build_model(basis, N, beta)
+    b, a, V = build_model(basis, N, beta, levels=levels)
     s = int(np.where((np.asarray(basis) == 0).all(axis=1))[0][0])
     psi0 = dressed_start(b, a, V, -T0, s)
     A = qutip.Qobj(V + sp.diags(a), dtype="csr")
