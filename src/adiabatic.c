@@ -237,11 +237,6 @@ static double unsure_mass(const tcgpu_model *m, const frame *f, int settled, con
     return mass;
 }
 
-tcgpu_status adiabatic_readout(const tcgpu_model *m, double t, int superadiabatic,
-                               const tcgpu_cplx *psi, double *prob, double *unsure) {
-    return adiabatic_readout_many(m, t, superadiabatic, 1, &psi, &prob, unsure ? &unsure : NULL);
-}
-
 /* One eigen-decomposition, labelling and second-order admixture serve every state: they
  * depend on H(t) alone, and they cost O(n^3) against the projections' O(n^2) (the accuracy
  * control reads its fine and coarse runs at the same times). */

@@ -10,15 +10,11 @@
  * becomes (the ground state for the paper's models). */
 tcgpu_status adiabatic_start(const tcgpu_model *m, double t, int superadiabatic, tcgpu_cplx *psi);
 
-/* prob[i]: population of the (superadiabatic) eigenstate that becomes diabatic state i.
- * unsure (may be NULL): the population of eigenstates whose label is in doubt, i.e. whose
- * labelled slope group holds less than half of their weight (before the last diabatic
- * crossing, where levels of different slope are still mixed). */
-tcgpu_status adiabatic_readout(const tcgpu_model *m, double t, int superadiabatic,
-                               const tcgpu_cplx *psi, double *prob, double *unsure);
-
-/* The same for count states at one time t (one eigen-decomposition for all); unsure or any
- * unsure[s] may be NULL. */
+/* prob[s][i]: population in state psi[s] (s < count, all at time t) of the (superadiabatic)
+ * eigenstate that becomes diabatic state i; one eigen-decomposition serves every state.
+ * unsure (or any unsure[s]; may be NULL): the population of eigenstates whose label is in
+ * doubt, i.e. whose labelled slope group holds less than half of their weight (before the last
+ * diabatic crossing, where levels of different slope are still mixed). */
 tcgpu_status adiabatic_readout_many(const tcgpu_model *m, double t, int superadiabatic, int count,
                                     const tcgpu_cplx *const *psi, double *const *prob,
                                     double *const *unsure);

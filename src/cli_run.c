@@ -62,8 +62,8 @@ typedef struct {
     const char *model, *out, *file;
     int64_t N;
     int K, zip, has_levels, progress, dist_csv;
-    int batched_cpu;  /* the same batching with the CPU march (a check of that path) */
-    int cuda, batch;  /* backend: CUDA march service for batches of up to `batch` sweeps */
+    int batched;      /* controls share a march service (cuda, or cpu-batched: its check) */
+    int cuda, batch;  /* the service marches on CUDA; up to `batch` sweeps side by side */
     char device[256]; /* the CUDA device's name, or "" */
     tcgpu_method method;
     double tol, T, dt, levels[TCGPU_MAX_CHANNELS];
@@ -298,7 +298,8 @@ static int parse(const cli_parsed *a, run_job *j) {
             return CLI_BADINPUT;
         }
     }
-    if ((v = cli_get(a, "backend")) && strcmp(v, "auto") && strcmp(v, "cpu") && strcmp(v, "cuda") &&
+    const char *backend = (v = cli_get(a, "backend")) ? v : "auto";
+    if (strcmp(v = backend, "auto") && strcmp(v, "cpu") && strcmp(v, "cuda") &&
         strcmp(v, "cpu-batched")) {
         cli_error(CMD, "--backend: '%s'; expected auto, cpu, cuda or cpu-batched", v);
         return CLI_BADINPUT;
@@ -310,26 +311,25 @@ static int parse(const cli_parsed *a, run_job *j) {
         return CLI_BADINPUT;
     }
     j->batch = batch > 65536 ? 65536 : (int)batch;
-    const char *backend = v = cli_get(a, "backend");
-    if (backend && !strcmp(backend, "cuda") && !tcgpu_cuda_built()) {
+    int want_cuda = !strcmp(backend, "cuda");
+    if (want_cuda && !tcgpu_cuda_built()) {
         cli_error(CMD, "--backend cuda: this tcgpu was built without CUDA (no nvcc at configure "
                        "time); rebuild with the CUDA toolkit, or use --backend cpu");
         return CLI_BADINPUT;
     }
-    if (backend && !strcmp(backend, "cpu-batched"))
-        j->batched_cpu = 1;
-    else if (!backend || strcmp(backend, "cpu")) {
+    if (want_cuda || !strcmp(backend, "auto")) {
         tcgpu_device_info dev;
         char why[256] = "";
         int n = tcgpu_cuda_built() ? tcgpu_cuda_devices(&dev, 1, why, sizeof why) : 0;
         if (n > 0) {
             j->cuda = 1;
             snprintf(j->device, sizeof j->device, "%s", dev.name);
-        } else if (backend && !strcmp(backend, "cuda")) {
+        } else if (want_cuda) {
             cli_error(CMD, "--backend cuda: %s; use --backend cpu", why);
             return CLI_RUNTIME;
         }
     }
+    j->batched = j->cuda || !strcmp(backend, "cpu-batched");
     if ((v = cli_get(a, "grid")) && !(j->zip = !strcmp(v, "zip")) && strcmp(v, "product")) {
         cli_error(CMD, "--grid: '%s'; expected product or zip", v);
         return CLI_BADINPUT;
@@ -566,7 +566,7 @@ static int sweeps(const run_job *j, const run_resume *rs, FILE *s, FILE *d, h5_s
         openblas_set_num_threads(blas_threads);
 #endif
     int rc = CLI_OK;
-    if (j->cuda || j->batched_cpu)
+    if (j->batched)
         rc = sweeps_batched(&L);
     else {
 #pragma omp parallel for schedule(dynamic, 1)
@@ -602,7 +602,7 @@ static int check_resources(const run_job *j, const char *dir) {
 #ifdef _OPENMP
     threads = fmin((double)omp_get_max_threads(), total);
 #endif
-    if (j->cuda || j->batched_cpu) /* every batched control holds its frames at once */
+    if (j->batched) /* every batched control holds its frames at once */
         threads = fmin((double)j->batch, total);
     double d = (double)dim, mem = threads * (4 * d * d * 8 + 40 * d * 16);
     double disk = total * (d * 16 + 400 + (j->dist_csv ? d * 40 : 0));
@@ -745,14 +745,13 @@ int cli_run(int argc, char **argv) {
             .tol = j.tol,
             .T = j.T,
             .dt = j.dt,
-            .backend = j.cuda          ? "cuda"
-                       : j.batched_cpu ? "cpu-batched"
-                                       : "cpu",
+            .backend = j.cuda      ? "cuda"
+                       : j.batched ? "cpu-batched"
+                                   : "cpu",
             .device = j.cuda ? j.device : NULL,
 #ifdef _OPENMP
-            .threads = j.cuda || j.batched_cpu
-                           ? (int)fmin(j.batch, (double)(j.zip ? j.nb : j.nb * j.ng * j.ne))
-                           : omp_get_max_threads(),
+            .threads = j.batched ? (int)fmin(j.batch, (double)(j.zip ? j.nb : j.nb * j.ng * j.ne))
+                                 : omp_get_max_threads(),
 #else
             .threads = 1,
 #endif

@@ -17,8 +17,8 @@ struct march_service {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     tcgpu_march_opts o;
-    int active;       /* participants that have not left */
-    int pending, cap; /* requests waiting for the next batch */
+    int active;  /* participants that have not left */
+    int pending; /* requests waiting for the next batch (at most one per participant) */
     request **req;
     uint64_t generation; /* batches run so far: a waiter's batch has run when it moves on */
     tcgpu_status st;     /* the last batch's outcome and message */
@@ -52,7 +52,6 @@ tcgpu_status march_service_create(const tcgpu_march_opts *o, int participants,
     }
     s->o = *o;
     s->active = participants;
-    s->cap = participants;
     s->req = req;
     *out = s;
     return TCGPU_OK;

@@ -45,12 +45,6 @@ static tcgpu_status march(tcgpu_work *wk, tcgpu_method method, double kappa, dou
     return TCGPU_OK;
 }
 
-static tcgpu_status readout(const tcgpu_model *m, int superadiabatic, double t,
-                            const tcgpu_cplx *phi, tcgpu_cplx *psi, double *prob, double *unsure) {
-    to_frame(m, t, phi, psi, -1);
-    return adiabatic_readout(m, t, superadiabatic, psi, prob, unsure);
-}
-
 /* Work space of one sweep: the state x, a second vector y, and the step's scratch. */
 static tcgpu_status work_alloc(const tcgpu_model *m, tcgpu_work *wk, tcgpu_cplx **x,
                                tcgpu_cplx **y) {
@@ -122,9 +116,20 @@ tcgpu_status tcgpu_sweep_advance(tcgpu_sweep *s, double t) {
     return st;
 }
 
-tcgpu_status tcgpu_sweep_readout(tcgpu_sweep *s, double *prob) {
-    return readout(s->m, s->superadiabatic, s->t, s->x, s->psi, prob, &s->unsure);
+/* Up to two sweeps of one model at one time, read with one eigen-decomposition: each state back
+ * from the interaction picture into its sweep's psi, then projected. */
+static tcgpu_status read_sweeps(tcgpu_sweep *const *s, int n, double *const *prob) {
+    const tcgpu_cplx *psi[2];
+    double *unsure[2];
+    for (int i = 0; i < n; ++i) {
+        to_frame(s[i]->m, s[i]->t, s[i]->x, s[i]->psi, -1);
+        psi[i] = s[i]->psi;
+        unsure[i] = &s[i]->unsure;
+    }
+    return adiabatic_readout_many(s[0]->m, s[0]->t, s[0]->superadiabatic, n, psi, prob, unsure);
 }
+
+tcgpu_status tcgpu_sweep_readout(tcgpu_sweep *s, double *prob) { return read_sweeps(&s, 1, &prob); }
 
 tcgpu_status tcgpu_sweep_readout_pair(tcgpu_sweep *a, tcgpu_sweep *b, double *pa, double *pb) {
     if (a->m != b->m || a->t != b->t || a->superadiabatic != b->superadiabatic)
@@ -132,11 +137,9 @@ tcgpu_status tcgpu_sweep_readout_pair(tcgpu_sweep *a, tcgpu_sweep *b, double *pa
                           "paired readout of sweeps at t = %g and %g: expected one "
                           "model, one time and one dressing",
                           a->t, b->t);
-    to_frame(a->m, a->t, a->x, a->psi, -1);
-    to_frame(b->m, b->t, b->x, b->psi, -1);
-    const tcgpu_cplx *psi[2] = {a->psi, b->psi};
-    double *prob[2] = {pa, pb}, *unsure[2] = {&a->unsure, &b->unsure};
-    return adiabatic_readout_many(a->m, a->t, a->superadiabatic, 2, psi, prob, unsure);
+    tcgpu_sweep *s[2] = {a, b};
+    double *prob[2] = {pa, pb};
+    return read_sweeps(s, 2, prob);
 }
 
 double tcgpu_sweep_unsure(const tcgpu_sweep *s) { return s->unsure; }
