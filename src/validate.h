@@ -96,4 +96,8 @@ int vcheck_semiclassical(vctx *c);
 
 double v_seconds(const vctx *c);
 
+/* Keeps the largest deviation seen in *worst; NaN counts as the worst there is (infinite), so
+ * a check can never pass on one. Returns 1 when dev is (one of) the worst so far. */
+int v_worse(double *worst, double dev);
+
 #endif

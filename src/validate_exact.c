@@ -163,11 +163,8 @@ int vcheck_fig56(vctx *c) {
             fabs(n2lim - mo.mean[1]) / mo.mean[1], /* N -> inf limit of ⟨n2⟩ */
         };
         for (int k = 0; k < 6; ++k)
-            if (!(dev[k] < worst[k])) { /* NaN counts as the worst */
-                dev[k] = isnan(dev[k]) ? INFINITY : dev[k];
-                worst[k] = dev[k];
+            if (v_worse(&worst[k], dev[k]))
                 wx[k] = X;
-            }
     }
     int rcc = v_csv_close(c, h);
     if (rc || rcc)

@@ -108,11 +108,9 @@ int vcheck_phases(vctx *c) {
             fprintf(f, ",%.10g", ex[m] - 1.25 * PI * m);
         for (int m = 1; m <= NPH; ++m) {
             double dev = remainder(s2[m] - ex[m], 2 * PI), win = remainder(s2[m] - s1[m], 2 * PI);
-            if (fabs(dev) > worst) {
-                worst = fabs(dev);
+            if (v_worse(&worst, fabs(dev)))
                 wg = g;
-            }
-            wwin = fmax(wwin, fabs(win));
+            v_worse(&wwin, fabs(win));
             fprintf(f, ",%.10g", ex[m] + dev - 1.25 * PI * m); /* on the exact curve's branch */
         }
         fputc('\n', f);

@@ -1,6 +1,7 @@
 /* The report's building blocks: sections, result rows (also kept for run.json), progress lines,
  * CSV data files and gnuplot figures. */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,4 +152,11 @@ int v_plot(vctx *c, const char *png, const char *caption, const char *csv, const
     c->plots++;
     v_text(c, "![%s](%s)\n\n*%s* (data: [%s](%s))", caption, png, caption, csv, csv);
     return CLI_OK;
+}
+
+int v_worse(double *worst, double dev) {
+    if (dev < *worst)
+        return 0;
+    *worst = isnan(dev) ? INFINITY : dev;
+    return 1;
 }

@@ -87,7 +87,7 @@ int vcheck_scaling_single(vctx *c) {
     }
     double worst_tv = 0;
     for (int i = 0; i < NG + NB + NM; ++i)
-        worst_tv = fmax(worst_tv, s[i].tv);
+        v_worse(&worst_tv, s[i].tv);
     v_item(c, worst_tv <= V_TOL, "simulated distributions = eq 40 (all sweeps of this check)",
            "TV <= 1e-4", "max TV = %.2e over %d sweeps", worst_tv, NG + NB + NM);
 
@@ -97,7 +97,7 @@ int vcheck_scaling_single(vctx *c) {
         nu[i] = (double)N - s[i].mean[0];
         y[i] = nu[i] / G[i];
         lg[i] = log(G[i]);
-        worst46 = fmax(worst46, fabs(nu[i] - tcgpu_asym_nu_eq46(1, s[i].beta)) / nu[i] * G[i]);
+        v_worse(&worst46, fabs(nu[i] - tcgpu_asym_nu_eq46(1, s[i].beta)) / nu[i] * G[i]);
     }
     v_fit f;
     if (v_fit_line(lg, y, NG, &f))
@@ -140,7 +140,7 @@ int vcheck_scaling_single(vctx *c) {
         u[i] = 1 - t->beta / bc;
         ms[i] = peak_position(t->p, N);
         me[i] = peak_position(t->ex, N);
-        dmax = fmax(dmax, fabs(ms[i] - me[i]));
+        v_worse(&dmax, fabs(ms[i] - me[i]));
     }
     v_fit fm, fe;
     if (v_fit_power(u, ms, NM, &fm) || v_fit_power(u, me, NM, &fe))
@@ -252,7 +252,7 @@ int vcheck_scaling_two(vctx *c) {
     double n2[5], worst = 0;
     for (int i = 0; i < ng; ++i) {
         n2[i] = s[i].mean[1];
-        worst = fmax(worst, s[i].tv);
+        v_worse(&worst, s[i].tv);
     }
     v_fit f;
     if (v_fit_line(G, n2, (size_t)ng, &f))

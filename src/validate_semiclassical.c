@@ -75,8 +75,7 @@ int vcheck_semiclassical(vctx *c) {
                 fabs(r.eta - ex.eta) / (4 * r.eta_err + ALLOW_N2 * (1 - ex.eta)),
             };
             for (int k = 0; k < 3; ++k)
-                if (!(dev[k] < worst[k])) { /* NaN counts as the worst */
-                    worst[k] = isnan(dev[k]) ? INFINITY : dev[k];
+                if (v_worse(&worst[k], dev[k])) {
                     wN[k] = Nd;
                     wX[k] = Xs[b];
                 }

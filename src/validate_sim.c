@@ -132,8 +132,8 @@ int vcheck_heff(vctx *c) {
                 (double)(n + 1) * pow(x, (double)(n + 1)) / (1 - pow(x, (double)(n + 1)));
             double tol = trunc + 2 * (double)n * V_TOL;
             double r = fabs(s[i].mean[1] - coth) / tol;
-            worst_r = fmax(worst_r, r);
-            worst_tv = fmax(worst_tv, s[i].tv);
+            v_worse(&worst_r, r);
+            v_worse(&worst_tv, s[i].tv);
             if (b == 50)
                 i7 = i;
             fprintf(f, "%.8g,%.8g,%.12g,%.12g,%.12g,%.12g,%.3e\n", b / TWO_PI, b, s[i].mean[1], ex,
@@ -215,9 +215,9 @@ int vcheck_do_eps(vctx *c) {
     }
     double worst = 0, worst_pair = 0;
     for (int i = 0; !rc && i < NE; ++i) {
-        worst = fmax(worst, s[ND + i].tv);
+        v_worse(&worst, s[ND + i].tv);
         for (int j = 0; j < i; ++j)
-            worst_pair = fmax(worst_pair, tcgpu_tv(s[ND + i].p, s[ND + j].p, s[ND + i].m.dim));
+            v_worse(&worst_pair, tcgpu_tv(s[ND + i].p, s[ND + j].p, s[ND + i].m.dim));
     }
     if (!rc) {
         v_item(c, worst <= V_TOL, "eq 61: two-channel law at eps = 0.25, 0.5, 1", "TV <= 1e-4 each",
