@@ -9,7 +9,9 @@
  * independent, so its rate at 256 sweeps on 16 cores is its rate at 16384 (stated per row).
  * FLOP count: the vector work only, per application of M 10 flops per stored coupling (complex
  * weight times amplitude, times the real value, accumulated) and 12 per amplitude (Chebyshev
- * recurrence and series update); the scalar work per step (grid, phases, Bessel) is left out. */
+ * recurrence and series update); the scalar work per step (grid, phases, Bessel) is left out.
+ * Rows ending in -fp32 march in single precision (--precision single); their fraction of peak
+ * is of the fp32 peak. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,7 @@
 #include "tcgpu/model.h"
 
 #define FP64_PEAK 34e12 /* H100 SXM / H200 non-tensor fp64, by the datasheet */
+#define FP32_PEAK 67e12 /* the same, fp32 */
 
 static double now(void) {
     struct timespec ts;
@@ -61,9 +64,9 @@ int main(int argc, char **argv) {
     const double budget = 15; /* seconds: a row predicted longer (from the last) is skipped */
     const int64_t counts[] = {1, 64, 1024, 16384};
     if (csv)
-        fprintf(csv, "device,case,dim,nnz,window,kappa,method,sweeps,backend,path,block,"
-                     "shared_bytes,steps_per_sweep,apps_per_sweep,wall_s,device_s,plan_s,"
-                     "sweeps_per_s,gflops,frac_fp64_peak,cpu_sweeps_measured\n");
+        fprintf(csv, "device,case,dim,nnz,window,kappa,method,precision,sweeps,backend,path,"
+                     "block,shared_bytes,steps_per_sweep,apps_per_sweep,wall_s,device_s,plan_s,"
+                     "sweeps_per_s,gflops,frac_peak,cpu_sweeps_measured\n");
     printf("%-14s %5s %6s %-6s %-16s %8s %6s %10s %9s %9s %9s\n", "case", "dim", "sweeps", "method",
            "backend", "steps", "apps", "sweeps/s", "GFLOP/s", "of peak", "GPU/CPU");
     for (size_t c = 0; c < sizeof cases / sizeof *cases; ++c) {
@@ -91,23 +94,26 @@ int main(int argc, char **argv) {
             tb[s] = bc->T;
             kap[s] = bc->kappa;
         }
-        double last_rate[6] = {0, 0, 0, 0, 0, 0};
-        const int blocks[6] = {0, 0, 0, 64, 128, 512}; /* threads per block (0: automatic) */
+        double last_rate[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        const int blocks[8] = {0, 0, 0, 64, 128, 512, 0, 0}; /* threads per block (0: auto) */
         for (int method = 1; method >= 1; --method)
             for (size_t k = 0; k < sizeof counts / sizeof *counts; ++k) {
                 int64_t count = counts[k];
-                double cpu_rate = 0;
+                double cpu_rate = 0, cpu32_rate = 0;
                 int auto_global = 0;
                 /* backends: CPU, then CUDA auto (shared where it fits), then CUDA global, then
-                 * (1024 sweeps only) CUDA auto with 64, 128 and 512 threads per block */
-                for (int be = 0; be < 6; ++be) {
-                    if ((be > 0 && !have_gpu) || (be >= 3 && count != 1024))
-                        break;
-                    tcgpu_march_opts o = {.backend = be ? TCGPU_BACKEND_CUDA : TCGPU_BACKEND_CPU,
+                 * (1024 sweeps only) CUDA auto with 64, 128 and 512 threads per block; then fp32
+                 * on the CPU and on CUDA auto */
+                for (int be = 0; be < 8; ++be) {
+                    int cuda = be != 0 && be != 6, fp32 = be >= 6;
+                    if ((cuda && !have_gpu) || (be >= 3 && be <= 5 && count != 1024))
+                        continue;
+                    tcgpu_march_opts o = {.backend = cuda ? TCGPU_BACKEND_CUDA : TCGPU_BACKEND_CPU,
                                           .method = (tcgpu_method)method,
+                                          .precision = fp32 ? TCGPU_FP32 : TCGPU_FP64,
                                           .path = be == 2 ? TCGPU_PATH_GLOBAL : TCGPU_PATH_AUTO,
                                           .block = blocks[be]};
-                    int64_t n = be == 0 && count > cpu_max ? cpu_max : count;
+                    int64_t n = !cuda && count > cpu_max ? cpu_max : count;
                     tcgpu_march_info info;
                     if (be == 2 && auto_global)
                         continue; /* the automatic choice was already the global path */
@@ -115,12 +121,14 @@ int main(int argc, char **argv) {
                         printf("%-14s %5lld %6lld %-6s %-16s skipped: about %.0f s predicted\n",
                                bc->name, (long long)m.dim, (long long)count, "cf4",
                                be == 0   ? "cpu"
+                               : be == 6 ? "cpu-fp32"
+                               : be == 7 ? "cuda-auto-fp32"
                                : be == 2 ? "cuda-global"
                                          : "cuda-auto",
                                (double)n / last_rate[be]);
                         continue;
                     }
-                    if (be > 0 && k == 0 && c == 0 && method == 1) { /* warm-up: module load */
+                    if (cuda && k == 0 && c == 0 && method == 1) { /* warm-up: module load */
                         start(&m, x, 1);
                         tcgpu_batch w = {mp, 1, ta, tb, kap, x, steps, apps};
                         tcgpu_march_batch(&w, &o, &info);
@@ -129,7 +137,7 @@ int main(int argc, char **argv) {
                     tcgpu_batch b = {mp, n, ta, tb, kap, x, steps, apps};
                     double t0 = now();
                     if (tcgpu_march_batch(&b, &o, &info)) {
-                        printf("%s %s: %s\n", bc->name, be ? "cuda" : "cpu", tcgpu_last_error());
+                        printf("%s %s: %s\n", bc->name, cuda ? "cuda" : "cpu", tcgpu_last_error());
                         continue;
                     }
                     double wall = now() - t0, rate = (double)n / wall;
@@ -142,32 +150,36 @@ int main(int argc, char **argv) {
                     double gf = flops / wall;
                     if (be == 0)
                         cpu_rate = rate;
-                    const char *path = be == 0                          ? "-"
+                    if (be == 6)
+                        cpu32_rate = rate;
+                    const char *path = !cuda                            ? "-"
                                        : info.path == TCGPU_PATH_SHARED ? "shared"
                                                                         : "global";
                     char label[32];
-                    if (be >= 3)
+                    if (be >= 3 && be <= 5)
                         snprintf(label, sizeof label, "cuda-%s/b%d", path, info.block);
                     else
-                        snprintf(label, sizeof label, "%s%s", be ? "cuda-" : "cpu", be ? path : "");
+                        snprintf(label, sizeof label, "%s%s%s", cuda ? "cuda-" : "cpu",
+                                 cuda ? path : "", fp32 ? "-fp32" : "");
                     char ratio[32] = "-";
-                    if (be > 0 && cpu_rate > 0)
-                        snprintf(ratio, sizeof ratio, "%.1f", rate / cpu_rate);
+                    double base = fp32 ? cpu32_rate : cpu_rate, peak = fp32 ? FP32_PEAK : FP64_PEAK;
+                    if (cuda && base > 0)
+                        snprintf(ratio, sizeof ratio, "%.1f", rate / base);
                     printf("%-14s %5lld %6lld %-6s %-16s %8lld %6lld %10.1f %9.1f %8.2f%% %9s\n",
                            bc->name, (long long)m.dim, (long long)count, method ? "cf4" : "rk4",
                            label, (long long)steps[0], (long long)apps[0], rate, gf * 1e-9,
-                           100 * gf / FP64_PEAK, ratio);
+                           100 * gf / peak, ratio);
                     fflush(stdout);
                     if (csv)
                         fprintf(csv,
-                                "%s,%s,%lld,%lld,%g,%g,%s,%lld,%s,%s,%d,%zu,%lld,%lld,%.6f,%.6f,"
-                                "%.6f,%.3f,%.3f,%.6f,%lld\n",
+                                "%s,%s,%lld,%lld,%g,%g,%s,%s,%lld,%s,%s,%d,%zu,%lld,%lld,%.6f,"
+                                "%.6f,%.6f,%.3f,%.3f,%.6f,%lld\n",
                                 have_gpu ? dev[0].name : "none", bc->name, (long long)m.dim,
                                 (long long)nnz, bc->T, bc->kappa, method ? "cf4" : "rk4",
-                                (long long)count, be ? "cuda" : "cpu", path, info.block,
-                                info.shared_bytes, (long long)steps[0], (long long)apps[0], wall,
-                                info.run_seconds, info.plan_seconds, rate, gf * 1e-9,
-                                gf / FP64_PEAK, (long long)n);
+                                fp32 ? "fp32" : "fp64", (long long)count, cuda ? "cuda" : "cpu",
+                                path, info.block, info.shared_bytes, (long long)steps[0],
+                                (long long)apps[0], wall, info.run_seconds, info.plan_seconds, rate,
+                                gf * 1e-9, gf / peak, (long long)n);
                     if (csv)
                         fflush(csv);
                 }

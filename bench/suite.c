@@ -222,7 +222,7 @@ int main(int argc, char **argv) {
     if (have_grid) {
         tcgpu_sweep *s;
         double ts = now();
-        if (tcgpu_sweep_begin(&m, method, -T0, kappa, 2, &s)) {
+        if (tcgpu_sweep_begin(&m, method, TCGPU_FP64, -T0, kappa, 2, &s)) {
             fprintf(stderr, "begin: %s\n", tcgpu_last_error());
             return 1;
         }

@@ -138,70 +138,25 @@ TCGPU_HD static inline double tcgpu_phase(double db, double da, double dw, doubl
     return r.hi + ((r.lo + ph.lo) - kp.lo - k * two_pi.lo);
 }
 
-/* z_c = f(t) exp(i dtheta_c(t)) for every class (block-parallel over classes; synchronizes
- * before writing, since z may still be read by the previous step, and after). */
-TCGPU_HD static inline void tcgpu_class_weights(const tcgpu_grid *g, double t, tcgpu_cplx *z) {
-    double f = tcgpu_coupling_factor(g, t);
-    TCGPU_SYNC();
-    TCGPU_FOR(c, g->nclass) {
-        const tcgpu_phase_class *k = &g->classes[c];
-        double ph = tcgpu_phase(k->db, k->da, k->dw, t);
-        z[c].re = f * cos(ph);
-        z[c].im = f * sin(ph);
-    }
-    TCGPU_SYNC();
-}
+#define TCGPU_R double
+#define TCGPU_C tcgpu_cplx
+#define TCGPU_CSR tcgpu_csr
+#define TCGPU_FN(name) name
+#include "grid_body.h"
+#undef TCGPU_R
+#undef TCGPU_C
+#undef TCGPU_CSR
+#undef TCGPU_FN
 
-/* Everything one sweep's steps touch: couplings, grid, class weights and scratch. */
-typedef struct {
-    tcgpu_csr A;
-    tcgpu_grid g;
-    tcgpu_cplx *z1, *z2, *z3, *w; /* nclass each */
-    tcgpu_cplx *t0, *t1, *t2;     /* dim each */
-    double *J;                    /* nmax + 1 */
-    int nmax;
-} tcgpu_work;
-
-/* Steps s0 .. s1 - 1 of the S-step grid of phase du that ends at b, from *t (advanced). RK4
- * (method 0) or Magnus-4 (1). Returns 0, or -1 when a Chebyshev exponential needed more than
- * nmax terms (*t is then that step's start). *apps counts applications of M. */
-TCGPU_HD static inline int tcgpu_march_steps(const tcgpu_work *wk, int method, double du, int64_t S,
-                                             int64_t s0, int64_t s1, double b, double *t,
-                                             tcgpu_cplx *x, int64_t *apps) {
-    double tt = *t;
-    int64_t n_apps = 0;
-    for (int64_t s = s0; s < s1; ++s) {
-        double h = s + 1 == S ? b - tt : tcgpu_next_step(&wk->g, tt, du);
-        if (s + 1 < S && tt + h > b)
-            h = (b - tt) / (double)(S - s);
-        if (method == 0) {
-            tcgpu_class_weights(&wk->g, tt, wk->z1);
-            tcgpu_class_weights(&wk->g, tt + 0.5 * h, wk->z2);
-            tcgpu_class_weights(&wk->g, tt + h, wk->z3);
-            tcgpu_rk4_step(&wk->A, wk->z1, wk->z2, wk->z3, h, x, wk->t0, wk->t1, wk->t2);
-            n_apps += 4;
-        } else {
-            const double d = 0.28867513459481288225; /* sqrt(3)/6 */
-            double ta = tt + (0.5 - d) * h, tb = tt + (0.5 + d) * h;
-            tcgpu_class_weights(&wk->g, ta, wk->z1);
-            tcgpu_class_weights(&wk->g, tb, wk->z2);
-            int n = tcgpu_cf4_step(&wk->A, wk->g.nclass, wk->z1, wk->z2,
-                                   fabs(tcgpu_coupling_factor(&wk->g, ta)),
-                                   fabs(tcgpu_coupling_factor(&wk->g, tb)), wk->g.vbound, h, x,
-                                   wk->w, wk->t0, wk->t1, wk->t2, wk->J, wk->nmax);
-            if (n < 0) {
-                *t = tt;
-                *apps += n_apps;
-                return -1;
-            }
-            n_apps += n;
-        }
-        tt += h;
-    }
-    *t = tt;
-    *apps += n_apps;
-    return 0;
-}
+#define TCGPU_R float
+#define TCGPU_C tcgpu_cplxf
+#define TCGPU_CSR tcgpu_csrf
+#define TCGPU_FN(name) name##_f
+#include "grid_body.h"
+#undef TCGPU_R
+#undef TCGPU_C
+#undef TCGPU_CSR
+#undef TCGPU_FN
 
 /* Steps S and phase per step du of [a, b] at step parameter kappa. */
 static inline void tcgpu_grid_plan(const tcgpu_grid *g, double kappa, double a, double b,

@@ -5,6 +5,7 @@
 // and the Bessel coefficients are always on chip.
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include <cuda_runtime.h>
@@ -20,50 +21,85 @@ struct dev_plan {
     int64_t val_stride, class_stride; // 0 when every sweep has the same model
     const int64_t *row_ptr, *col;
     const int32_t *cls;
-    const double *val;
+    const void *val; // double, or float for the fp32 march
     const tcgpu_phase_class *classes;
     const double *vbound, *t_a, *t_b, *du;
     const int64_t *S;
-    double *x;
-    tcgpu_cplx *work; // global path: 3 dim per sweep
+    double *x;  // fp64 in and out whatever the precision
+    void *work; // global path: 3 dim per sweep (fp32: 4, the state included)
     int64_t *apps;
     double *t_fail;
 };
 
+// The two instantiations of the shared step loop (kernels/grid_body.h).
+template <class C> struct prec;
+template <> struct prec<tcgpu_cplx> {
+    typedef double R;
+    typedef tcgpu_csr A;
+    typedef tcgpu_work W;
+    static __device__ int steps(const W *wk, int method, double du, int64_t S, double b, double *t,
+                                tcgpu_cplx *x, int64_t *apps) {
+        return tcgpu_march_steps(wk, method, du, S, 0, S, b, t, x, apps);
+    }
+};
+template <> struct prec<tcgpu_cplxf> {
+    typedef float R;
+    typedef tcgpu_csrf A;
+    typedef tcgpu_work_f W;
+    static __device__ int steps(const W *wk, int method, double du, int64_t S, double b, double *t,
+                                tcgpu_cplxf *x, int64_t *apps) {
+        return tcgpu_march_steps_f(wk, method, du, S, 0, S, b, t, x, apps);
+    }
+};
+
 // Bytes of dynamic shared memory: classes, 4 weight vectors, J, and (shared path) 4 vectors.
-size_t shared_bytes(int64_t dim, int nclass, int nmax, int shared_state) {
+size_t shared_bytes(int64_t dim, int nclass, int nmax, int shared_state, size_t cplx) {
     size_t nc = (size_t)(nclass > 0 ? nclass : 1);
-    size_t b = nc * sizeof(tcgpu_phase_class) + 4 * nc * sizeof(tcgpu_cplx) +
-               ((size_t)nmax + 1) * sizeof(double);
+    size_t b = nc * sizeof(tcgpu_phase_class) + 4 * nc * cplx + ((size_t)nmax + 1) * sizeof(double);
     if (shared_state)
-        b += 4 * (size_t)dim * sizeof(tcgpu_cplx);
-    return b;
+        b += 4 * (size_t)dim * cplx;
+    return (b + 7) / 8 * 8;
 }
 
 // At most 512 threads, two blocks per SM: caps the kernel at 64 registers (80 without), which
 // ptxas meets without spilling (-Xptxas -v: 64 registers, 0 spill bytes; 56 would spill), so a
 // 256-thread block fits 4 times per SM instead of 3 and a 512-thread block twice instead of once.
-__global__ void __launch_bounds__(512, 2) march_kernel(dev_plan p) {
+// fp32: the state is rounded on the way in and widened on the way out; J stays double, after the
+// weights so that it is 8-byte aligned whatever their size.
+template <class C> __global__ void __launch_bounds__(512, 2) march_kernel(dev_plan p) {
+    typedef prec<C> P;
+    typedef typename P::R R;
     extern __shared__ double smem[];
     const int64_t s = blockIdx.x;
     const int64_t d = p.dim;
     const int nc = p.nclass > 0 ? p.nclass : 1;
     tcgpu_phase_class *cl = reinterpret_cast<tcgpu_phase_class *>(smem);
-    tcgpu_cplx *z = reinterpret_cast<tcgpu_cplx *>(cl + nc);
-    double *J = reinterpret_cast<double *>(z + 4 * nc);
-    tcgpu_cplx *xg = reinterpret_cast<tcgpu_cplx *>(p.x) + s * d, *x, *t0;
+    C *z = reinterpret_cast<C *>(cl + nc);
+    double *J = reinterpret_cast<double *>(smem) +
+                (nc * sizeof(tcgpu_phase_class) + 4 * nc * sizeof(C) + 7) / 8;
+    tcgpu_cplx *xg = reinterpret_cast<tcgpu_cplx *>(p.x) + s * d;
+    const bool wide = sizeof(C) == sizeof(tcgpu_cplx);
+    C *x, *t0;
     if (p.shared_state) {
-        x = reinterpret_cast<tcgpu_cplx *>(J + p.nmax + 1);
+        x = reinterpret_cast<C *>(J + p.nmax + 1);
         t0 = x + d;
-        TCGPU_FOR(i, d) x[i] = xg[i];
+    } else if (wide) {
+        x = reinterpret_cast<C *>(xg);
+        t0 = static_cast<C *>(p.work) + 3 * d * s;
     } else {
-        x = xg;
-        t0 = p.work + 3 * d * s;
+        x = static_cast<C *>(p.work) + 4 * d * s;
+        t0 = x + d;
     }
+    if (p.shared_state || !wide)
+        TCGPU_FOR(i, d) {
+            x[i].re = (R)xg[i].re;
+            x[i].im = (R)xg[i].im;
+        }
     TCGPU_FOR(c, p.nclass) cl[c] = p.classes[s * p.class_stride + c];
     TCGPU_SYNC();
-    tcgpu_work wk;
-    wk.A = tcgpu_csr{d, p.row_ptr, p.col, p.val + s * p.val_stride, p.cls};
+    typename P::W wk;
+    wk.A =
+        typename P::A{d, p.row_ptr, p.col, static_cast<const R *>(p.val) + s * p.val_stride, p.cls};
     wk.g = tcgpu_grid{cl, p.nclass, p.inverse_t, p.vbound[s]};
     wk.z1 = z;
     wk.z2 = z + nc;
@@ -76,10 +112,13 @@ __global__ void __launch_bounds__(512, 2) march_kernel(dev_plan p) {
     wk.nmax = p.nmax;
     double t = p.t_a[s];
     int64_t apps = 0;
-    int rc = tcgpu_march_steps(&wk, p.method, p.du[s], p.S[s], 0, p.S[s], p.t_b[s], &t, x, &apps);
+    int rc = P::steps(&wk, p.method, p.du[s], p.S[s], p.t_b[s], &t, x, &apps);
     TCGPU_SYNC();
-    if (p.shared_state)
-        TCGPU_FOR(i, d) xg[i] = x[i];
+    if (p.shared_state || !wide)
+        TCGPU_FOR(i, d) {
+            xg[i].re = x[i].re;
+            xg[i].im = x[i].im;
+        }
     if (TCGPU_LEADER) {
         p.apps[s] = rc ? -1 : apps;
         p.t_fail[s] = t;
@@ -134,17 +173,21 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
     cudaDeviceProp prop;
     const int64_t d = p->dim, nnz = p->nnz;
     const size_t nc = (size_t)p->nclass;
-    size_t sh_state = shared_bytes(d, p->nclass, p->nmax, 1);
-    size_t sh_small = shared_bytes(d, p->nclass, p->nmax, 0);
+    const size_t cs = p->single ? sizeof(tcgpu_cplxf) : sizeof(tcgpu_cplx);
+    const size_t vs = p->single ? sizeof(float) : sizeof(double);
+    size_t sh_state = shared_bytes(d, p->nclass, p->nmax, 1, cs);
+    size_t sh_small = shared_bytes(d, p->nclass, p->nmax, 0, cs);
+    void (*kernel)(dev_plan) = p->single ? march_kernel<tcgpu_cplxf> : march_kernel<tcgpu_cplx>;
+    float *valf = nullptr; // fp32: the coupling values rounded once on the host
     int use_shared = 0, block = 0;
     size_t sh = 0, free_b = 0, total_b = 0, per_sweep = 0, fixed = 0;
     int64_t chunk = 0, nchunks = 0;
     float ms_total = 0;
     int64_t *d_rp = nullptr, *d_col = nullptr, *d_S = nullptr, *d_apps = nullptr;
     int32_t *d_cls = nullptr;
-    double *d_val = nullptr, *d_scal = nullptr, *d_x = nullptr, *d_tf = nullptr;
+    double *d_scal = nullptr, *d_x = nullptr, *d_tf = nullptr;
+    char *d_val = nullptr, *d_work = nullptr;
     tcgpu_phase_class *d_cl = nullptr;
-    tcgpu_cplx *d_work = nullptr;
 
     cudaError_t e = cudaGetDeviceCount(&count);
     if (e != cudaSuccess || count == 0) {
@@ -173,7 +216,7 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
         goto out;
     }
     sh = use_shared ? sh_state : sh_small;
-    CK(cudaFuncSetAttribute(march_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)sh),
+    CK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)sh),
        "cudaFuncSetAttribute (dynamic shared memory)");
     // About four rows per thread, 64 to 512 threads. Measured on an H200 at 1024 sweeps (bench/
     // results/gpu_march_NVIDIA-H200_run1.txt), sweeps/s by threads per block 64/128/256/512:
@@ -187,11 +230,12 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
     }
 
     // What each sweep needs on the device; the batch goes in chunks that fit.
-    per_sweep = (p->one_model ? 0 : (size_t)nnz * sizeof(double) + nc * sizeof(tcgpu_phase_class)) +
+    per_sweep = (p->one_model ? 0 : (size_t)nnz * vs + nc * sizeof(tcgpu_phase_class)) +
                 4 * sizeof(double) + 2 * sizeof(double) + 2 * sizeof(int64_t) +
-                (size_t)d * sizeof(tcgpu_cplx) * (use_shared ? 1 : 4);
+                (size_t)d * sizeof(tcgpu_cplx) +
+                (use_shared ? 0 : (size_t)d * cs * (p->single ? 4 : 3));
     fixed = (size_t)(d + 1 + nnz) * sizeof(int64_t) + (size_t)nnz * sizeof(int32_t) +
-            (size_t)nnz * sizeof(double) + nc * sizeof(tcgpu_phase_class);
+            (size_t)nnz * vs + nc * sizeof(tcgpu_phase_class);
     CK(cudaMemGetInfo(&free_b, &total_b), "cudaMemGetInfo");
     if (free_b < fixed + per_sweep + (64u << 20)) {
         st = tcgpu_fail(TCGPU_ENOMEM,
@@ -208,7 +252,7 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
     CK(alloc(&bufs, &d_rp, (size_t)d + 1), "cudaMalloc");
     CK(alloc(&bufs, &d_col, (size_t)nnz), "cudaMalloc");
     CK(alloc(&bufs, &d_cls, (size_t)nnz), "cudaMalloc");
-    CK(alloc(&bufs, &d_val, (size_t)((p->one_model ? 1 : chunk) * nnz)), "cudaMalloc");
+    CK(alloc(&bufs, &d_val, (size_t)((p->one_model ? 1 : chunk) * nnz) * vs), "cudaMalloc");
     CK(alloc(&bufs, &d_cl, (size_t)(p->one_model ? 1 : chunk) * nc), "cudaMalloc");
     CK(alloc(&bufs, &d_scal, (size_t)chunk * 4), "cudaMalloc");
     CK(alloc(&bufs, &d_S, (size_t)chunk), "cudaMalloc");
@@ -216,7 +260,17 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
     CK(alloc(&bufs, &d_tf, (size_t)chunk), "cudaMalloc");
     CK(alloc(&bufs, &d_x, (size_t)(chunk * d) * 2), "cudaMalloc");
     if (!use_shared)
-        CK(alloc(&bufs, &d_work, (size_t)(chunk * d) * 3), "cudaMalloc");
+        CK(alloc(&bufs, &d_work, (size_t)(chunk * d) * cs * (p->single ? 4 : 3)), "cudaMalloc");
+    if (p->single) {
+        size_t nv = (size_t)((p->one_model ? 1 : p->count) * nnz);
+        valf = static_cast<float *>(std::malloc(nv * sizeof(float) + 1));
+        if (!valf) {
+            st = tcgpu_fail(TCGPU_ERUNTIME, "out of memory for the fp32 coupling values");
+            goto out;
+        }
+        for (size_t e = 0; e < nv; ++e)
+            valf[e] = (float)p->val[e];
+    }
     CK(cudaMemcpy(d_rp, p->row_ptr, (size_t)(d + 1) * sizeof(int64_t), cudaMemcpyHostToDevice),
        "cudaMemcpy");
     CK(cudaMemcpy(d_col, p->col, (size_t)nnz * sizeof(int64_t), cudaMemcpyHostToDevice),
@@ -232,8 +286,9 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
         CK(cudaEventRecord(ev0), "cudaEventRecord");
         if (!p->one_model || s0 == 0) {
             int64_t nv = p->one_model ? 1 : n, o0 = p->one_model ? 0 : s0;
-            CK(cudaMemcpy(d_val, p->val + o0 * nnz, (size_t)(nv * nnz) * sizeof(double),
-                          cudaMemcpyHostToDevice),
+            const void *src =
+                p->single ? (const void *)(valf + o0 * nnz) : (const void *)(p->val + o0 * nnz);
+            CK(cudaMemcpy(d_val, src, (size_t)(nv * nnz) * vs, cudaMemcpyHostToDevice),
                "cudaMemcpy");
             if (nc)
                 CK(cudaMemcpy(d_cl, p->classes + (size_t)o0 * nc, (size_t)nv * nc * sizeof *d_cl,
@@ -272,7 +327,7 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
                        d_work,
                        d_apps,
                        d_tf};
-        march_kernel<<<(unsigned)n, (unsigned)block, sh>>>(dp);
+        kernel<<<(unsigned)n, (unsigned)block, sh>>>(dp);
         CK(cudaGetLastError(), "kernel launch");
         CK(cudaMemcpy(p->x + 2 * s0 * d, d_x, (size_t)(n * d) * 2 * sizeof(double),
                       cudaMemcpyDeviceToHost),
@@ -296,6 +351,7 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
         std::snprintf(info->device, sizeof info->device, "%s", prop.name);
     }
 out:
+    std::free(valf);
     if (ev0)
         cudaEventDestroy(ev0);
     if (ev1)

@@ -31,9 +31,14 @@
 #define TCGPU_LEADER 1
 #endif
 
+/* fp64 (the default) and fp32 (--precision single) amplitudes and couplings. */
 typedef struct {
     double re, im;
 } tcgpu_cplx;
+
+typedef struct {
+    float re, im;
+} tcgpu_cplxf;
 
 typedef struct {
     int64_t dim;
@@ -42,26 +47,12 @@ typedef struct {
     const int32_t *cls;
 } tcgpu_csr;
 
-/* y = M x, M_ij = val * z[c] for cls = c + 1 > 0 and val * conj(z[c]) for cls = -(c + 1).
- * Synchronizes on entry (x, z complete) and exit (y complete, x free to overwrite). */
-TCGPU_HD static inline void tcgpu_apply(const tcgpu_csr *A, const tcgpu_cplx *z,
-                                        const tcgpu_cplx *x, tcgpu_cplx *y) {
-    TCGPU_SYNC();
-    TCGPU_FOR(i, A->dim) {
-        double re = 0, im = 0;
-        for (int64_t e = A->row_ptr[i]; e < A->row_ptr[i + 1]; ++e) {
-            int32_t c = A->cls[e];
-            tcgpu_cplx w = z[c > 0 ? c - 1 : -c - 1];
-            double wi = c > 0 ? w.im : -w.im, v = A->val[e];
-            tcgpu_cplx xv = x[A->col[e]];
-            re += v * (w.re * xv.re - wi * xv.im);
-            im += v * (w.re * xv.im + wi * xv.re);
-        }
-        y[i].re = re;
-        y[i].im = im;
-    }
-    TCGPU_SYNC();
-}
+typedef struct {
+    int64_t dim;
+    const int64_t *row_ptr, *col;
+    const float *val;
+    const int32_t *cls;
+} tcgpu_csrf;
 
 /* J_0..J_n(tau) by Miller's backward recurrence, normalized by J_0 + 2 sum J_2k = 1.
  * Returns n, the last order with |J_n| above 1e-18 past tau (at most nmax). */
@@ -104,120 +95,24 @@ TCGPU_HD static inline int tcgpu_bessel_j(double tau, int nmax, double *J) {
     return n;
 }
 
-/* x <- exp(-i h M) x by the Chebyshev series, spectrum of M within [-rho, rho].
- * Work: t0, t1, t2 (dim each). J: nmax + 1 doubles (shared by the block on the device: one
- * thread fills it). Returns applications of M, or -1 when nmax terms were not enough. */
-TCGPU_HD static inline int tcgpu_expmv(const tcgpu_csr *A, const tcgpu_cplx *z, double rho,
-                                       double h, tcgpu_cplx *x, tcgpu_cplx *t0, tcgpu_cplx *t1,
-                                       tcgpu_cplx *t2, double *J, int nmax) {
-    int64_t d = A->dim;
-    double tau = h * rho;
-#ifdef __CUDA_ARCH__
-    __shared__ int n_shared;
-    __syncthreads(); /* J and n_shared may still be read from the previous call */
-    if (TCGPU_LEADER)
-        n_shared = tcgpu_bessel_j(tau, nmax, J);
-    __syncthreads();
-    int n = n_shared;
-#else
-    int n = tcgpu_bessel_j(tau, nmax, J);
-#endif
-    if (n >= nmax)
-        return -1;
-    if (n == 0)
-        return 0;
-    double inv = 1.0 / rho;
-    /* acc = J0 x + 2 sum (-i)^k J_k T_k x, with T_k on X = M / rho. */
-    TCGPU_FOR(i, d) t0[i] = x[i];
-    tcgpu_apply(A, z, t0, t1);
-    TCGPU_FOR(i, d) {
-        t1[i].re *= inv;
-        t1[i].im *= inv;
-        /* (-i) J1 * 2 * t1 */
-        x[i].re = J[0] * t0[i].re + 2 * J[1] * t1[i].im;
-        x[i].im = J[0] * t0[i].im - 2 * J[1] * t1[i].re;
-    }
-    for (int k = 2; k <= n; ++k) {
-        tcgpu_apply(A, z, t1, t2);
-        /* (-i)^k = 1, -i, -1, i for k mod 4 = 0, 1, 2, 3 */
-        double cr = (k % 4 == 0) ? 2 * J[k] : (k % 4 == 2) ? -2 * J[k] : 0;
-        double ci = (k % 4 == 1) ? -2 * J[k] : (k % 4 == 3) ? 2 * J[k] : 0;
-        TCGPU_FOR(i, d) {
-            tcgpu_cplx tn = {2 * inv * t2[i].re - t0[i].re, 2 * inv * t2[i].im - t0[i].im};
-            x[i].re += cr * tn.re - ci * tn.im;
-            x[i].im += cr * tn.im + ci * tn.re;
-            t0[i] = t1[i];
-            t1[i] = tn;
-        }
-    }
-    TCGPU_SYNC();
-    return n;
-}
+#define TCGPU_R double
+#define TCGPU_C tcgpu_cplx
+#define TCGPU_CSR tcgpu_csr
+#define TCGPU_FN(name) name
+#include "step_body.h"
+#undef TCGPU_R
+#undef TCGPU_C
+#undef TCGPU_CSR
+#undef TCGPU_FN
 
-/* y += a * (-i) (M x): the RK4 stage update helper. */
-TCGPU_HD static inline void tcgpu_axpy_mi(int64_t d, double a, const tcgpu_cplx *mx,
-                                          const tcgpu_cplx *x, tcgpu_cplx *y) {
-    TCGPU_FOR(i, d) {
-        y[i].re = x[i].re + a * mx[i].im;
-        y[i].im = x[i].im - a * mx[i].re;
-    }
-}
-
-/* Classical RK4 for dphi/dt = -i M(t) phi. z1, z2, z3: class weights at t, t + h/2, t + h.
- * Work: k (dim), s (dim), acc (dim). */
-TCGPU_HD static inline void tcgpu_rk4_step(const tcgpu_csr *A, const tcgpu_cplx *z1,
-                                           const tcgpu_cplx *z2, const tcgpu_cplx *z3, double h,
-                                           tcgpu_cplx *x, tcgpu_cplx *k, tcgpu_cplx *s,
-                                           tcgpu_cplx *acc) {
-    int64_t d = A->dim;
-    tcgpu_apply(A, z1, x, k); /* k1 */
-    tcgpu_axpy_mi(d, h / 6, k, x, acc);
-    tcgpu_axpy_mi(d, h / 2, k, x, s);
-    tcgpu_apply(A, z2, s, k); /* k2 */
-    TCGPU_FOR(i, d) {
-        acc[i].re += h / 3 * k[i].im;
-        acc[i].im -= h / 3 * k[i].re;
-    }
-    tcgpu_axpy_mi(d, h / 2, k, x, s);
-    tcgpu_apply(A, z2, s, k); /* k3 */
-    TCGPU_FOR(i, d) {
-        acc[i].re += h / 3 * k[i].im;
-        acc[i].im -= h / 3 * k[i].re;
-    }
-    tcgpu_axpy_mi(d, h, k, x, s);
-    tcgpu_apply(A, z3, s, k); /* k4 */
-    TCGPU_FOR(i, d) {
-        x[i].re = acc[i].re + h / 6 * k[i].im;
-        x[i].im = acc[i].im - h / 6 * k[i].re;
-    }
-    TCGPU_SYNC();
-}
-
-/* Commutator-free Magnus-4 (Blanes-Moan): Gauss nodes t + (1/2 -+ sqrt3/6) h with weights
- * za, zb; x <- exp(-i h (a2 Ma + a1 Mb)) then exp(-i h (a1 Ma + a2 Mb)), a1,2 = 1/4 -+ sqrt3/6
- * (the exponent applied first leans on the earlier node). w: scratch class weights (nclass).
- * vbound: max row sum of |V|; fa, fb: |f| at the nodes. Returns M applications or -1. */
-TCGPU_HD static inline int tcgpu_cf4_step(const tcgpu_csr *A, int nclass, const tcgpu_cplx *za,
-                                          const tcgpu_cplx *zb, double fa, double fb, double vbound,
-                                          double h, tcgpu_cplx *x, tcgpu_cplx *w, tcgpu_cplx *t0,
-                                          tcgpu_cplx *t1, tcgpu_cplx *t2, double *J, int nmax) {
-    const double a1 = 0.25 - 0.28867513459481288225, a2 = 0.25 + 0.28867513459481288225;
-    double rho = vbound * (fabs(a1) * fa + fabs(a2) * fb) + 1e-300;
-    int total = 0;
-    for (int half = 0; half < 2; ++half) {
-        double ca = half == 0 ? a2 : a1, cb = half == 0 ? a1 : a2;
-        TCGPU_SYNC(); /* w may still be read by the previous exponential */
-        TCGPU_FOR(c, nclass) {
-            w[c].re = ca * za[c].re + cb * zb[c].re;
-            w[c].im = ca * za[c].im + cb * zb[c].im;
-        }
-        double r = vbound * (fabs(ca) * fa + fabs(cb) * fb) + 1e-300;
-        int n = tcgpu_expmv(A, w, r > rho ? rho : r, h, x, t0, t1, t2, J, nmax);
-        if (n < 0)
-            return -1;
-        total += n;
-    }
-    return total;
-}
+#define TCGPU_R float
+#define TCGPU_C tcgpu_cplxf
+#define TCGPU_CSR tcgpu_csrf
+#define TCGPU_FN(name) name##_f
+#include "step_body.h"
+#undef TCGPU_R
+#undef TCGPU_C
+#undef TCGPU_CSR
+#undef TCGPU_FN
 
 #endif

@@ -1,4 +1,4 @@
-/* Start and readout in the instantaneous eigenbasis (dense LAPACK; dimension <= 4000).
+/* Start and readout in the instantaneous eigenbasis (dense LAPACK; dimension <= TCGPU_DENSE_MAX).
  *
  * Following eigenstate k, the first-order adiabatic-perturbation admixture of state m is
  * i <m|dH/dt|k> / (E_m - E_k)^2 (derived in the comments of the tests); starting in and

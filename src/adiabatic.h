@@ -19,7 +19,9 @@ tcgpu_status adiabatic_readout_many(const tcgpu_model *m, double t, int superadi
                                     const tcgpu_cplx *const *psi, double *const *prob,
                                     double *const *unsure);
 
-/* The largest dimension the dense eigen-decomposition is used for. */
-#define TCGPU_DENSE_MAX 4000
+/* The largest dimension the dense eigen-decomposition is used for: two channels up to N = 108.
+ * At 5151 states (N = 100) one dsyevd takes ~10 s on 2 cores and a frame with its dH/dt holds
+ * four dim^2 doubles (0.85 GB); a controlled sweep reads out 6-10 times (docs/numerics.md). */
+#define TCGPU_DENSE_MAX 6000
 
 #endif

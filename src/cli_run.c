@@ -43,7 +43,12 @@ static const cli_option opts[] = {
     {"levels", 1, "e1,...,eK: pair (do: level) energies, instead of --eps"},
     {"grid", 1, "product (default) or zip of the --beta, --g, --eps lists"},
     {"method", 1, "magnus4 (default) or rk4"},
-    {"tol", 1, "target total-variation error of each final distribution (default 1e-6)"},
+    {"precision", 1,
+     "double (default) or single: fp32 arithmetic in the march (start, readout and control stay "
+     "fp64); needs --tol >= 1e-4 (fp32 round-off alone leaves ~1e-5)"},
+    {"tol", 1,
+     "target total-variation error of each final distribution (default 1e-6; 1e-4 with "
+     "--precision single)"},
     {"T", 1, "window (-T, T) instead of the automatic one (heff: (T/1e4, T))"},
     {"dt", 1, "step parameter: phase advanced per step (default automatic)"},
     {"out", 1, "output folder (default: a new folder tcgpu-run-DATE-TIME)"},
@@ -66,6 +71,7 @@ typedef struct {
     int cuda, batch;  /* the service marches on CUDA; up to `batch` sweeps side by side */
     char device[256]; /* the CUDA device's name, or "" */
     tcgpu_method method;
+    tcgpu_precision precision;
     double tol, T, dt, levels[TCGPU_MAX_CHANNELS];
     double *beta, *g, *eps;
     size_t nb, ng, ne;
@@ -125,7 +131,7 @@ static void sweep_compute(const run_job *j, sweep_out *o) {
     o->built = 1;
     o->p = calloc((size_t)o->m.dim, sizeof *o->p);
     o->ex = calloc((size_t)o->m.dim, sizeof *o->ex);
-    tcgpu_auto_opts ao = {j->method, j->tol, j->T, j->T, j->dt, 0};
+    tcgpu_auto_opts ao = {j->method, j->tol, j->T, j->T, j->dt, 0, j->precision};
     if (!strcmp(j->model, "heff") && j->T > 0)
         ao.T0 = j->T * 1e-4;
     o->rc = !o->p || !o->ex ? (cli_error(CMD, "out of memory"), CLI_RUNTIME)
@@ -298,6 +304,14 @@ static int parse(const cli_parsed *a, run_job *j) {
             return CLI_BADINPUT;
         }
     }
+    if ((v = cli_get(a, "precision"))) {
+        if (!strcmp(v, "single"))
+            j->precision = TCGPU_FP32;
+        else if (strcmp(v, "double")) {
+            cli_error(CMD, "--precision: '%s'; expected double or single", v);
+            return CLI_BADINPUT;
+        }
+    }
     const char *backend = (v = cli_get(a, "backend")) ? v : "auto";
     if (strcmp(v = backend, "auto") && strcmp(v, "cpu") && strcmp(v, "cuda") &&
         strcmp(v, "cpu-batched")) {
@@ -340,6 +354,17 @@ static int parse(const cli_parsed *a, run_job *j) {
         return CLI_BADINPUT;
     if (!(j->tol > 0 && j->tol < 1) || j->T < 0 || j->dt < 0) {
         cli_error(CMD, "--tol must lie in (0, 1), --T and --dt must be > 0");
+        return CLI_BADINPUT;
+    }
+    /* fp32 round-off alone leaves TV ~1e-5 (docs/numerics.md): below 1e-4 the control would
+     * halve the step in vain, each halving adding round-off. */
+    if (j->precision == TCGPU_FP32 && !cli_get(a, "tol"))
+        j->tol = 1e-4;
+    if (j->precision == TCGPU_FP32 && j->tol < 1e-4) {
+        cli_error(CMD,
+                  "--tol %g with --precision single: fp32 reaches 1e-4 at best; use --tol >= "
+                  "1e-4 or --precision double",
+                  j->tol);
         return CLI_BADINPUT;
     }
     if ((v = cli_get(a, "levels"))) {
@@ -481,6 +506,7 @@ static int sweeps_batched(sweep_loop *L) {
     int threads = (int)(L->total < (size_t)j->batch ? L->total : (size_t)j->batch);
     tcgpu_march_opts mo = {.backend = j->cuda ? TCGPU_BACKEND_CUDA : TCGPU_BACKEND_CPU,
                            .method = j->method,
+                           .precision = j->precision,
                            .threads = 1,
                            .nmax = 4096};
     march_service *svc = NULL;
@@ -730,6 +756,7 @@ int cli_run(int argc, char **argv) {
             .argv = argv,
             .model = j.model,
             .method = j.method == TCGPU_METHOD_RK4 ? "rk4" : "magnus4",
+            .precision = j.precision == TCGPU_FP32 ? "single" : "double",
             .grid = j.zip ? "zip" : "product",
             .file = j.file,
             .N = j.N,

@@ -40,7 +40,7 @@ static const cli_option opts[] = {
     {"only", 1, "comma-separated check ids to run (default all; see --list)"},
     {"list", 0, "list the checks and exit"},
     {"N1", 1, "molecules of the simulated single-channel scaling (default 1000, quick 200)"},
-    {"N2", 1, "molecules of the simulated two-channel scaling (default 40, quick 10; <= 88)"},
+    {"N2", 1, "molecules of the simulated two-channel scaling (default 40, quick 10; <= 108)"},
     {"help", 0, "show this help"},
     {NULL, 0, NULL},
 };
@@ -196,10 +196,10 @@ int cli_validate(int argc, char **argv) {
     if (((v = cli_get(&a, "N1")) && cli_int(CMD, "N1", v, &n1)) ||
         ((v = cli_get(&a, "N2")) && cli_int(CMD, "N2", v, &n2)))
         return CLI_BADINPUT;
-    if ((cli_get(&a, "N1") && (n1 < 20 || n1 > 3998)) ||
-        (cli_get(&a, "N2") && (n2 < 4 || n2 > 88))) {
+    if ((cli_get(&a, "N1") && (n1 < 20 || n1 > 5998)) ||
+        (cli_get(&a, "N2") && (n2 < 4 || n2 > 108))) {
         cli_error(CMD,
-                  "--N1 must lie in 20..3998 and --N2 in 4..88 (the dense readout's 4000 "
+                  "--N1 must lie in 20..5998 and --N2 in 4..108 (the dense readout's 6000 "
                   "states), got %lld and %lld",
                   (long long)n1, (long long)n2);
         return CLI_BADINPUT;

@@ -89,6 +89,40 @@ void tcgpu_work_free(tcgpu_work *wk) {
     free(wk->J);
 }
 
+int tcgpu_work_alloc_f(const tcgpu_model *m, int nmax, tcgpu_work_f *wk) {
+    size_t nc = (size_t)(m->nclass > 0 ? m->nclass : 1), d = (size_t)m->dim;
+    size_t nnz = (size_t)m->row_ptr[m->dim];
+    tcgpu_cplxf *buf = malloc((4 * nc + 3 * d) * sizeof *buf);
+    float *val = malloc((nnz + 1) * sizeof *val);
+    double *J = malloc(((size_t)nmax + 1) * sizeof *J);
+    if (!buf || !val || !J) {
+        free(buf);
+        free(val);
+        free(J);
+        return -1;
+    }
+    for (size_t e = 0; e < nnz; ++e)
+        val[e] = (float)m->val[e];
+    *wk = (tcgpu_work_f){.A = {m->dim, m->row_ptr, m->col, val, m->cls},
+                         .g = grid_of(m),
+                         .z1 = buf,
+                         .z2 = buf + nc,
+                         .z3 = buf + 2 * nc,
+                         .w = buf + 3 * nc,
+                         .t0 = buf + 4 * nc,
+                         .t1 = buf + 4 * nc + d,
+                         .t2 = buf + 4 * nc + 2 * d,
+                         .J = J,
+                         .nmax = nmax};
+    return 0;
+}
+
+void tcgpu_work_free_f(tcgpu_work_f *wk) {
+    free(wk->z1);
+    free((void *)wk->A.val);
+    free(wk->J);
+}
+
 /* One sweep on this thread, with its own scratch. */
 static int run_one(const tcgpu_model *m, int method, int nmax, double a, double b, double kappa,
                    tcgpu_cplx *x, int64_t *steps, int64_t *apps, double *t_fail) {
@@ -106,6 +140,31 @@ static int run_one(const tcgpu_model *m, int method, int nmax, double a, double 
     return rc;
 }
 
+/* The same in fp32: the state rounded to float for the march and widened after it. */
+static int run_one_f(const tcgpu_model *m, int method, int nmax, double a, double b, double kappa,
+                     tcgpu_cplx *x, int64_t *steps, int64_t *apps, double *t_fail) {
+    tcgpu_work_f wk;
+    tcgpu_cplxf *xf = malloc((size_t)m->dim * sizeof *xf);
+    if (!xf || tcgpu_work_alloc_f(m, nmax, &wk)) {
+        free(xf);
+        return -2;
+    }
+    for (int64_t i = 0; i < m->dim; ++i)
+        xf[i] = (tcgpu_cplxf){(float)x[i].re, (float)x[i].im};
+    int64_t S;
+    double du, t = a;
+    tcgpu_grid_plan(&wk.g, kappa, a, b, &S, &du);
+    *apps = 0;
+    int rc = tcgpu_march_steps_f(&wk, method, du, S, 0, S, b, &t, xf, apps);
+    for (int64_t i = 0; i < m->dim; ++i)
+        x[i] = (tcgpu_cplx){xf[i].re, xf[i].im};
+    *steps = S;
+    *t_fail = t;
+    tcgpu_work_free_f(&wk);
+    free(xf);
+    return rc;
+}
+
 static tcgpu_status march_cpu(const tcgpu_batch *b, const tcgpu_march_opts *o, int nmax,
                               tcgpu_march_info *info) {
     int64_t n = b->count, dim = b->models[0]->dim, fail = -1;
@@ -118,8 +177,9 @@ static tcgpu_status march_cpu(const tcgpu_batch *b, const tcgpu_march_opts *o, i
     for (int64_t s = 0; s < n; ++s) {
         int64_t steps = 0, apps = 0;
         double tf = 0;
-        int rc = run_one(b->models[s], (int)o->method, nmax, b->t_a[s], b->t_b[s], b->kappa[s],
-                         (tcgpu_cplx *)(b->x + 2 * dim * s), &steps, &apps, &tf);
+        int rc = (o->precision == TCGPU_FP32 ? run_one_f : run_one)(
+            b->models[s], (int)o->method, nmax, b->t_a[s], b->t_b[s], b->kappa[s],
+            (tcgpu_cplx *)(b->x + 2 * dim * s), &steps, &apps, &tf);
         if (b->steps)
             b->steps[s] = steps;
         if (b->applications)
@@ -195,6 +255,7 @@ static tcgpu_status march_device(const tcgpu_batch *b, const tcgpu_march_opts *o
                           .nclass = m0->nclass,
                           .inverse_t = m0->inverse_t,
                           .method = (int)o->method,
+                          .single = o->precision == TCGPU_FP32,
                           .nmax = nmax,
                           .one_model = nm == 1,
                           .row_ptr = m0->row_ptr,

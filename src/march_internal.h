@@ -12,6 +12,7 @@ extern "C" {
 typedef struct {
     int64_t count, dim, nnz;
     int nclass, inverse_t, method, nmax;
+    int single;    /* fp32 march: the device rounds val and the state to float */
     int one_model; /* every sweep has the same values and classes: val and classes hold one */
     const int64_t *row_ptr, *col; /* the shared pattern */
     const int32_t *cls;
@@ -31,6 +32,9 @@ tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_march_opts 
  * CPU march alike. Returns 0, or -1 when out of memory; free with tcgpu_work_free. */
 int tcgpu_work_alloc(const tcgpu_model *m, int nmax, tcgpu_work *wk);
 void tcgpu_work_free(tcgpu_work *wk);
+/* The fp32 work space: its own float copy of m's coupling values. */
+int tcgpu_work_alloc_f(const tcgpu_model *m, int nmax, tcgpu_work_f *wk);
+void tcgpu_work_free_f(tcgpu_work_f *wk);
 
 #ifdef __cplusplus
 }

@@ -25,24 +25,35 @@ static void to_frame(const tcgpu_model *m, double t, const tcgpu_cplx *in, tcgpu
     }
 }
 
-/* Advance x from a to b in steps of phase ~kappa, checking for a stop request every 256. */
-static tcgpu_status march(tcgpu_work *wk, tcgpu_method method, double kappa, double a, double b,
-                          tcgpu_cplx *x, int64_t *steps, int64_t *apps) {
-    int64_t S;
+/* Advance x from a to b in steps of phase ~kappa, checking for a stop request every 256. With
+ * an fp32 work space (wf, state xf) the state is rounded to float for the march and widened
+ * after it. */
+static tcgpu_status march(tcgpu_work *wk, tcgpu_work_f *wf, tcgpu_cplxf *xf, tcgpu_method method,
+                          double kappa, double a, double b, tcgpu_cplx *x, int64_t *steps,
+                          int64_t *apps) {
+    int64_t S, d = wk->A.dim;
     double du, t = a;
     tcgpu_grid_plan(&wk->g, kappa, a, b, &S, &du);
-    for (int64_t s0 = 0; s0 < S; s0 += 256) {
+    for (int64_t i = 0; xf && i < d; ++i)
+        xf[i] = (tcgpu_cplxf){(float)x[i].re, (float)x[i].im};
+    tcgpu_status st = TCGPU_OK;
+    for (int64_t s0 = 0; s0 < S && !st; s0 += 256) {
         int64_t s1 = S - s0 > 256 ? s0 + 256 : S;
-        if (tcgpu_march_steps(wk, (int)method, du, S, s0, s1, b, &t, x, apps))
-            return tcgpu_fail(TCGPU_ERUNTIME,
-                              "Magnus step at t = %g: h |V| = %g needs more than %d Chebyshev "
-                              "terms; use a smaller step",
-                              t, tcgpu_next_step(&wk->g, t, du) * wk->g.vbound, wk->nmax);
-        if (s1 < S && tcgpu_stop_requested())
-            return tcgpu_fail(TCGPU_EINTR, "interrupted at t = %g", t);
+        int rc = xf ? tcgpu_march_steps_f(wf, (int)method, du, S, s0, s1, b, &t, xf, apps)
+                    : tcgpu_march_steps(wk, (int)method, du, S, s0, s1, b, &t, x, apps);
+        if (rc)
+            st = tcgpu_fail(TCGPU_ERUNTIME,
+                            "Magnus step at t = %g: h |V| = %g needs more than %d Chebyshev "
+                            "terms; use a smaller step",
+                            t, tcgpu_next_step(&wk->g, t, du) * wk->g.vbound, wk->nmax);
+        else if (s1 < S && tcgpu_stop_requested())
+            st = tcgpu_fail(TCGPU_EINTR, "interrupted at t = %g", t);
     }
-    *steps += S;
-    return TCGPU_OK;
+    for (int64_t i = 0; xf && i < d; ++i)
+        x[i] = (tcgpu_cplx){xf[i].re, xf[i].im};
+    if (!st)
+        *steps += S;
+    return st;
 }
 
 /* Work space of one sweep: the state x, a second vector y, and the step's scratch. */
@@ -71,12 +82,15 @@ struct tcgpu_sweep {
     int superadiabatic;
     double unsure; /* of the last readout */
     tcgpu_work wk;
+    tcgpu_work_f wf, *fp32; /* fp32 march: &wf, else NULL */
+    tcgpu_cplxf *xf;        /* fp32 march: the state while it marches */
     tcgpu_cplx *x, *psi;
     int64_t steps, applications;
 };
 
-tcgpu_status tcgpu_sweep_begin(const tcgpu_model *m, tcgpu_method method, double t_start,
-                               double kappa, int superadiabatic, tcgpu_sweep **out) {
+tcgpu_status tcgpu_sweep_begin(const tcgpu_model *m, tcgpu_method method, tcgpu_precision precision,
+                               double t_start, double kappa, int superadiabatic,
+                               tcgpu_sweep **out) {
     *out = NULL;
     if (!(kappa > 0) || !isfinite(t_start) || (m->inverse_t && !(t_start > 0)))
         return tcgpu_fail(TCGPU_EINVAL,
@@ -92,6 +106,14 @@ tcgpu_status tcgpu_sweep_begin(const tcgpu_model *m, tcgpu_method method, double
     s->t = t_start;
     s->superadiabatic = superadiabatic;
     tcgpu_status st = work_alloc(m, &s->wk, &s->x, &s->psi);
+    if (!st && precision == TCGPU_FP32) {
+        s->xf = malloc((size_t)m->dim * sizeof *s->xf);
+        if (!s->xf || tcgpu_work_alloc_f(m, 4096, &s->wf))
+            st = tcgpu_fail(TCGPU_ERUNTIME, "out of memory for an fp32 sweep of dimension %lld",
+                            (long long)m->dim);
+        else
+            s->fp32 = &s->wf;
+    }
     if (!st)
         st = adiabatic_start(m, t_start, superadiabatic, s->psi);
     if (!st)
@@ -108,10 +130,10 @@ tcgpu_status tcgpu_sweep_advance(tcgpu_sweep *s, double t) {
     if (!(t > s->t))
         return tcgpu_fail(TCGPU_EINVAL, "sweep is at t = %g; cannot advance to t = %g", s->t, t);
     march_service *svc = march_service_bound();
-    tcgpu_status st =
-        svc ? march_service_advance(svc, s->m, s->method, s->t, t, s->kappa, s->x, &s->steps,
-                                    &s->applications)
-            : march(&s->wk, s->method, s->kappa, s->t, t, s->x, &s->steps, &s->applications);
+    tcgpu_status st = svc ? march_service_advance(svc, s->m, s->method, s->t, t, s->kappa, s->x,
+                                                  &s->steps, &s->applications)
+                          : march(&s->wk, s->fp32, s->xf, s->method, s->kappa, s->t, t, s->x,
+                                  &s->steps, &s->applications);
     s->t = t;
     return st;
 }
@@ -160,6 +182,9 @@ void tcgpu_sweep_end(tcgpu_sweep *s) {
     if (!s)
         return;
     work_free(&s->wk, s->x, s->psi);
+    if (s->fp32)
+        tcgpu_work_free_f(s->fp32);
+    free(s->xf);
     free(s);
 }
 
@@ -169,7 +194,8 @@ tcgpu_status tcgpu_sweep_run(const tcgpu_model *m, const tcgpu_sweep_opts *o,
         return tcgpu_fail(TCGPU_EINVAL, "window [%g, %g]: expected t_start < t_end", o->t_start,
                           o->t_end);
     tcgpu_sweep *s;
-    tcgpu_status st = tcgpu_sweep_begin(m, o->method, o->t_start, o->kappa, o->superadiabatic, &s);
+    tcgpu_status st =
+        tcgpu_sweep_begin(m, o->method, o->precision, o->t_start, o->kappa, o->superadiabatic, &s);
     for (int c = 0; c < 2; ++c)
         if (!st && r->prob_check[c] && o->t_check[c] > s->t && o->t_check[c] < o->t_end) {
             st = tcgpu_sweep_advance(s, o->t_check[c]);
@@ -204,13 +230,14 @@ double tcgpu_maxabs(const double *p, const double *q, int64_t n) {
     return s;
 }
 
-tcgpu_status tcgpu_sweep_start_error(const tcgpu_model *m, tcgpu_method method, double T0,
-                                     double kappa, double *err) {
+tcgpu_status tcgpu_sweep_start_error(const tcgpu_model *m, tcgpu_method method,
+                                     tcgpu_precision precision, double T0, double kappa,
+                                     double *err) {
     int64_t d = m->dim;
     /* heff starts at t0 -> 0+: its "earlier" start lies closer to 0. */
     double far = m->inverse_t ? T0 / 10 : -1.3 * T0, near = m->inverse_t ? T0 : -T0;
     tcgpu_sweep *s;
-    tcgpu_status st = tcgpu_sweep_begin(m, method, far, kappa, 2, &s);
+    tcgpu_status st = tcgpu_sweep_begin(m, method, precision, far, kappa, 2, &s);
     if (!st)
         st = tcgpu_sweep_advance(s, near);
     double *pr = st ? NULL : malloc((size_t)d * sizeof *pr);

@@ -56,6 +56,7 @@ static cJSON *build(const run_record *r) {
         cJSON_AddItemToObject(p, "levels", numbers(r->levels, (size_t)r->K));
     cJSON_AddStringToObject(p, "grid", r->grid);
     cJSON_AddStringToObject(o, "method", r->method);
+    cJSON_AddStringToObject(o, "precision", r->precision ? r->precision : "double");
     cJSON_AddNumberToObject(o, "tolerance", r->tol);
     if (r->T > 0)
         cJSON_AddNumberToObject(o, "window_T", r->T);

@@ -8,7 +8,7 @@
 typedef struct {
     int argc;
     char **argv; /* the options after `tcgpu run` */
-    const char *model, *method, *grid, *file;
+    const char *model, *method, *precision, *grid, *file;
     int64_t N;
     int K, has_levels;
     const double *levels;

@@ -193,7 +193,7 @@ tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, do
      * --T 1e4 starts at t = 1 and ended 0.45 off with an estimate of 2e-9). */
     for (int r = 0; r < (o->T0 > 0 ? 1 : 10); ++r) {
         double e;
-        if ((st = tcgpu_sweep_start_error(m, o->method, s.T0, fmin(s.kappa / 2, 0.25), &e)))
+        if ((st = tcgpu_sweep_start_error(m, o->method, o->precision, s.T0, fmin(s.kappa / 2, 0.25), &e)))
             goto out;
         rep->err_window = e;
         if (getenv("TCGPU_DEBUG"))
@@ -204,8 +204,8 @@ tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, do
     }
     double err_start = rep->err_window + s.missed, t0 = heff ? s.T0 : -s.T0;
     for (int attempt = 0, done = 0; !done && attempt < rounds; ++attempt) {
-        if ((st = tcgpu_sweep_begin(m, o->method, t0, s.kappa, 2, &p.fine)) ||
-            (st = tcgpu_sweep_begin(m, o->method, t0, 2 * s.kappa, 2, &p.coarse)))
+        if ((st = tcgpu_sweep_begin(m, o->method, o->precision, t0, s.kappa, 2, &p.fine)) ||
+            (st = tcgpu_sweep_begin(m, o->method, o->precision, t0, 2 * s.kappa, 2, &p.coarse)))
             goto out;
         double ew_last[2] = {0, 0}; /* the plain window estimates of the last two rounds */
         for (int grow = 0, xvalid = 0; grow < 20; ++grow) {

@@ -86,7 +86,7 @@ int vcheck_phases(vctx *c) {
             rc = cli_status("validate", st);
             break;
         }
-        st = tcgpu_sweep_begin(&md, TCGPU_METHOD_MAGNUS4, -T0, 0.1, 1, &sw);
+        st = tcgpu_sweep_begin(&md, TCGPU_METHOD_MAGNUS4, TCGPU_FP64, -T0, 0.1, 1, &sw);
         if (!st)
             st = tcgpu_sweep_advance(sw, T1);
         if (!st)

@@ -40,7 +40,7 @@ static tcgpu_status one(vsweep *s) {
     s->ex = calloc((size_t)s->m.dim, sizeof *s->ex);
     if (!s->p || !s->ex)
         return tcgpu_fail(TCGPU_ERUNTIME, "out of memory for %lld states", (long long)s->m.dim);
-    tcgpu_auto_opts ao = {TCGPU_METHOD_MAGNUS4, s->tol, 0, 0, 0, 0};
+    tcgpu_auto_opts ao = {TCGPU_METHOD_MAGNUS4, s->tol, 0, 0, 0, 0, TCGPU_FP64};
     tcgpu_auto_report r;
     if ((st = tcgpu_sweep_auto(&s->m, &ao, s->p, &r)))
         return st;

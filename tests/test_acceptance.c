@@ -24,7 +24,7 @@ static void check(kind k, int64_t N, int K, double eps, double beta, double targ
               : k == TC ? tcgpu_model_tc(&m, N, K, 1.0, beta, e)
                         : tcgpu_model_heff(&m, N, 1.0, beta, eps));
     double *p = xcalloc((size_t)m.dim, 8), *ex = xcalloc((size_t)m.dim, 8);
-    tcgpu_auto_opts o = {TCGPU_METHOD_MAGNUS4, 1e-6, 0, 0, 0, 0};
+    tcgpu_auto_opts o = {TCGPU_METHOD_MAGNUS4, 1e-6, 0, 0, 0, 0, TCGPU_FP64};
     tcgpu_auto_report r;
     ASSERT_OK(tcgpu_sweep_auto(&m, &o, p, &r));
     ASSERT_OK(tcgpu_exact_for_model(&m, k == LZ ? NULL : e, ex));

@@ -251,6 +251,8 @@ Test(cli_run, writes_summary_and_dist_and_refuses_bad_input) {
     snprintf(args, sizeof args, "rm -rf %s", dir);
     cr_expect_eq(system(args), 0);
     expect_bad_input("run --method euler", "euler");
+    expect_bad_input("run --precision half", "half");
+    expect_bad_input("run --precision single --tol 1e-6", "1e-4");
     expect_bad_input("run --tol 0", "--tol");
     expect_bad_input("run --grid diagonal", "diagonal");
     expect_bad_input("run --eps -1", "-1");
@@ -363,6 +365,7 @@ Test(cli_run, run_json_records_parameters_timings_and_completion) {
     cr_expect_eq(cJSON_GetObjectItem(j, "threads")->valueint, 2);
     cr_expect_str_eq(cJSON_GetObjectItem(j, "backend")->valuestring, "cpu");
     cr_expect_str_eq(cJSON_GetObjectItem(j, "method")->valuestring, "magnus4");
+    cr_expect_str_eq(cJSON_GetObjectItem(j, "precision")->valuestring, "double");
     cr_expect_not_null(strstr(cJSON_GetObjectItem(j, "command")->valuestring, "--beta 1,3"));
     cJSON_Delete(j);
     /* A run that fails after the folder exists leaves a record saying so, and no tables. */
@@ -492,10 +495,10 @@ Test(cli_run, oversize_runs_are_refused_up_front_with_the_amount) {
     r = run("TCGPU_DISK_LIMIT=1e5", args);
     cr_expect_eq(r->status, 2);
     cr_expect(r->err_lines == 1 && strstr(r->err, "GiB of disk"), "%s", r->err);
-    snprintf(args, sizeof args, "run --N 100 --channels 2 --out %s/c", dir);
+    snprintf(args, sizeof args, "run --N 110 --channels 2 --out %s/c", dir);
     r = run(NULL, args);
     cr_expect_eq(r->status, 2);
-    cr_expect(r->err_lines == 1 && strstr(r->err, "5151 states"), "%s", r->err);
+    cr_expect(r->err_lines == 1 && strstr(r->err, "6216 states"), "%s", r->err);
     cr_expect_eq(entries(dir), 0, "a refused run creates no folder");
     snprintf(args, sizeof args, "rm -rf %s", dir);
     cr_expect_eq(system(args), 0);
@@ -601,4 +604,37 @@ Test(cli_run, resume_finishes_an_interrupted_run_like_an_uninterrupted_one) {
     expect_bad_input(cmd, "run.json");
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     cr_expect_eq(system(cmd), 0);
+}
+
+/* --precision single: the default tolerance becomes 1e-4, which the fp32 march meets against the
+ * exact engine (tv_exact column), and run.json says which arithmetic ran. */
+Test(cli_run, single_precision_runs_at_1e_4_and_is_recorded) {
+    char dir[] = "/tmp/tcgpu_fp32_XXXXXX", args[512], buf[8192];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(args, sizeof args, "run --N 4 --channels 2 --beta 0.5,5 --precision single --out %s",
+             dir);
+    run_result *r = run(NULL, args);
+    cr_expect_eq(r->status, 0, "%s", r->err);
+    cJSON *j = read_json(dir);
+    cr_assert_not_null(j, "run.json is not valid JSON");
+    cr_expect_str_eq(cJSON_GetObjectItem(j, "precision")->valuestring, "single");
+    cr_expect_float_eq(cJSON_GetObjectItem(j, "tolerance")->valuedouble, 1e-4, 1e-18);
+    cJSON_Delete(j);
+    slurp_in(dir, "summary.csv", buf, sizeof buf);
+    char *line = strchr(buf, '\n');
+    int rows = 0;
+    while (line && line[1]) {
+        /* tv_exact is the 17th column of a two-channel table */
+        char *c = line + 1;
+        for (int k = 0; k < 16 && c; ++k)
+            c = strchr(c, ',') ? strchr(c, ',') + 1 : NULL;
+        cr_assert_not_null(c, "short row: %.200s", line + 1);
+        double tv = strtod(c, NULL);
+        cr_expect_leq(tv, 1e-4, "fp32 sweep: tv_exact %.3e", tv);
+        ++rows;
+        line = strchr(line + 1, '\n');
+    }
+    cr_expect_eq(rows, 2);
+    snprintf(args, sizeof args, "rm -rf %s", dir);
+    cr_expect_eq(system(args), 0);
 }

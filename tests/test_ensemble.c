@@ -20,7 +20,7 @@ static void same_as_alone(tcgpu_method method, double tol) {
         .backend = TCGPU_BACKEND_CPU, .method = method, .threads = 1, .nmax = 4096};
     for (int s = 0; s < NS; ++s) {
         build(&j[s], s);
-        j[s].o = (tcgpu_auto_opts){method, tol, 0, 0, 0, 0};
+        j[s].o = (tcgpu_auto_opts){method, tol, 0, 0, 0, 0, TCGPU_FP64};
         j[s].p = xcalloc((size_t)j[s].m.dim, sizeof(double));
     }
     march_service_stats stats;

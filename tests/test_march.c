@@ -1,4 +1,5 @@
-/* The batched CPU march is the single-sweep march: same grid, same step code, bit for bit. */
+/* The batched CPU march is the single-sweep march: same grid, same step code, bit for bit, in
+ * fp64 and in fp32. */
 #include <string.h>
 
 #include "tcgpu/march.h"
@@ -14,13 +15,15 @@ static void same_as_single(tcgpu_model *m, int n, const double *ta, const double
     const tcgpu_model *mp[4];
     double kap[4], *x = xcalloc((size_t)(n * d * 2), sizeof(double));
     double *want = xcalloc((size_t)(n * d * 2), sizeof(double));
-    for (int method = 0; method < 2; ++method) {
+    for (int run = 0; run < 4; ++run) {
+        int method = run % 2;
+        tcgpu_precision prec = run < 2 ? TCGPU_FP64 : TCGPU_FP32;
         int64_t steps[4], apps[4], steps1[4], apps1[4];
         for (int s = 0; s < n; ++s) {
             tcgpu_sweep *sw;
             mp[s] = &m[s];
             kap[s] = kappa;
-            ASSERT_OK(tcgpu_sweep_begin(&m[s], (tcgpu_method)method, ta[s], kappa, 1, &sw));
+            ASSERT_OK(tcgpu_sweep_begin(&m[s], (tcgpu_method)method, prec, ta[s], kappa, 1, &sw));
             memcpy(x + 2 * d * s, tcgpu_sweep_state(sw), (size_t)(2 * d) * sizeof(double));
             ASSERT_OK(tcgpu_sweep_advance(sw, tb[s]));
             memcpy(want + 2 * d * s, tcgpu_sweep_state(sw), (size_t)(2 * d) * sizeof(double));
@@ -29,15 +32,16 @@ static void same_as_single(tcgpu_model *m, int n, const double *ta, const double
             tcgpu_sweep_end(sw);
         }
         tcgpu_batch b = {mp, n, ta, tb, kap, x, steps, apps};
-        tcgpu_march_opts o = {.backend = TCGPU_BACKEND_CPU, .method = (tcgpu_method)method};
+        tcgpu_march_opts o = {
+            .backend = TCGPU_BACKEND_CPU, .method = (tcgpu_method)method, .precision = prec};
         ASSERT_OK(tcgpu_march_batch(&b, &o, NULL));
         for (int s = 0; s < n; ++s) {
             cr_expect_eq(steps[s], steps1[s], "%s sweep %d", what, s);
             cr_expect_eq(apps[s], apps1[s], "%s sweep %d", what, s);
         }
         cr_expect(memcmp(x, want, (size_t)(n * d * 2) * sizeof(double)) == 0,
-                  "%s %s: batched and single-sweep amplitudes differ", what,
-                  method ? "magnus4" : "rk4");
+                  "%s %s %s: batched and single-sweep amplitudes differ", what,
+                  method ? "magnus4" : "rk4", prec ? "fp32" : "fp64");
     }
     free(x);
     free(want);

@@ -35,10 +35,10 @@ Test(model, tc_basis_index_inverts_the_walk_and_couplings_match_physics_md) {
     tcgpu_model_free(&m);
 }
 
-static double run_tv(tcgpu_model *m, const double *levels, tcgpu_method method, double tol,
-                     double *est, double *norm) {
+static double run_tv_prec(tcgpu_model *m, const double *levels, tcgpu_method method,
+                          tcgpu_precision prec, double tol, double *est, double *norm) {
     double *p = xcalloc((size_t)m->dim, 8), *ex = xcalloc((size_t)m->dim, 8);
-    tcgpu_auto_opts o = {method, tol, 0, 0, 0, 0};
+    tcgpu_auto_opts o = {method, tol, 0, 0, 0, 0, prec};
     tcgpu_auto_report r;
     ASSERT_OK(tcgpu_sweep_auto(m, &o, p, &r));
     ASSERT_OK(tcgpu_exact_for_model(m, levels, ex));
@@ -49,6 +49,11 @@ static double run_tv(tcgpu_model *m, const double *levels, tcgpu_method method, 
     free(ex);
     tcgpu_model_free(m);
     return tv;
+}
+
+static double run_tv(tcgpu_model *m, const double *levels, tcgpu_method method, double tol,
+                     double *est, double *norm) {
+    return run_tv_prec(m, levels, method, TCGPU_FP64, tol, est, norm);
 }
 
 static void expect_case(tcgpu_model *m, const double *levels, const char *what) {
@@ -107,7 +112,7 @@ Test(sweep, superadiabatic_readout_beats_plain_adiabatic) {
     tcgpu_model m;
     ASSERT_OK(tcgpu_model_lz(&m, 1.0, 1.0));
     double p[2], q[2], ex[2];
-    tcgpu_sweep_opts o = {TCGPU_METHOD_MAGNUS4, -20, 20, {0, 0}, 0.05, 1};
+    tcgpu_sweep_opts o = {TCGPU_METHOD_MAGNUS4, -20, 20, {0, 0}, 0.05, 1, TCGPU_FP64};
     tcgpu_sweep_result r = {p, {NULL, NULL}, 0, 0, 0}, s = {q, {NULL, NULL}, 0, 0, 0};
     ASSERT_OK(tcgpu_sweep_run(&m, &o, &r));
     o.superadiabatic = 0;
@@ -144,7 +149,7 @@ Test(sweep, second_order_dressing_beats_first_order) {
     ASSERT_OK(tcgpu_exact_for_model(&m, e2, ex));
     static const double Tr[] = {22.5687, 50.7796};
     for (int i = 0; i < 2; ++i) {
-        tcgpu_sweep_opts o = {TCGPU_METHOD_MAGNUS4, -11.0877, Tr[i], {0, 0}, 0.25, 2};
+        tcgpu_sweep_opts o = {TCGPU_METHOD_MAGNUS4, -11.0877, Tr[i], {0, 0}, 0.25, 2, TCGPU_FP64};
         tcgpu_sweep_result r = {p, {NULL, NULL}, 0, 0, 0}, s = {q, {NULL, NULL}, 0, 0, 0};
         ASSERT_OK(tcgpu_sweep_run(&m, &o, &r));
         o.superadiabatic = 1;
@@ -178,7 +183,7 @@ Test(sweep, users_mlz_file_reproduces_demkov_osherov) {
     ASSERT_OK(tcgpu_model_mlz_file(&m, path));
     remove(path);
     double *p = xcalloc(3, 8), ex[3], lv[2] = {-1, 0.5};
-    tcgpu_auto_opts o = {TCGPU_METHOD_MAGNUS4, 1e-6, 0, 0, 0, 0};
+    tcgpu_auto_opts o = {TCGPU_METHOD_MAGNUS4, 1e-6, 0, 0, 0, 0, TCGPU_FP64};
     tcgpu_auto_report r;
     ASSERT_OK(tcgpu_sweep_auto(&m, &o, p, &r));
     ASSERT_OK(tcgpu_exact_do(2, 1.0, 2.0, lv, ex));
@@ -186,4 +191,22 @@ Test(sweep, users_mlz_file_reproduces_demkov_osherov) {
     free(p);
     tcgpu_model_free(&m);
     cr_expect_eq(tcgpu_model_mlz_file(&m, "/nonexistent.mlz"), TCGPU_EINVAL);
+}
+
+/* --precision single: the fp32 march under the same control meets tol = 1e-4 against the exact
+ * engine, its estimate holds, and the norm (conserved) drifts only by fp32 round-off. */
+Test(sweep, fp32_march_meets_1e_4_against_exact) {
+    static const double betas[] = {0.3, 3, 30};
+    double lev[2] = {-1, 1};
+    for (int i = 0; i < 3; ++i) {
+        tcgpu_model m;
+        double est, norm;
+        ASSERT_OK(tcgpu_model_tc(&m, 10, 2, 1.0, betas[i], lev));
+        double tv = run_tv_prec(&m, lev, TCGPU_METHOD_MAGNUS4, TCGPU_FP32, 1e-4, &est, &norm);
+        cr_expect_leq(tv, 1e-4, "fp32 tc K=2 N=10 beta %g: TV %.3e", betas[i], tv);
+        cr_expect_geq(est, tv / 2, "fp32 beta %g: estimate %.3e below half of TV %.3e", betas[i],
+                      est, tv);
+        cr_expect_leq(norm, 1e-4, "fp32 beta %g: norm drift %.3e", betas[i], norm);
+        cr_expect_gt(norm, 1e-12, "fp32 beta %g: norm drift %.1e is fp64's", betas[i], norm);
+    }
 }

@@ -133,7 +133,7 @@ Test(validate_cli, without_gnuplot_the_numbers_are_still_written) {
 }
 
 Test(validate_cli, bad_input_is_one_line_and_exit_2) {
-    static const char *bad[] = {"--only nope", "--N2 100", "--quick=1", "--out"};
+    static const char *bad[] = {"--only nope", "--N2 109", "--quick=1", "--out"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; ++i) {
         char cmd[1024];
         snprintf(cmd, sizeof cmd, "%s validate %s >/dev/null 2>/tmp/tcgpu_validate_bad.err",

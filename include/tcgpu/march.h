@@ -29,10 +29,11 @@ typedef enum {
 typedef struct {
     tcgpu_backend backend;
     tcgpu_method method;
-    int threads;          /* CPU: threads (0: the OpenMP default) */
-    tcgpu_cuda_path path; /* CUDA */
-    int block;            /* CUDA: threads per block, 32 to 512 (0: automatic) */
-    int nmax;             /* Chebyshev terms allowed per exponential (0: 1024) */
+    tcgpu_precision precision; /* fp64 (default) or fp32 arithmetic in the march */
+    int threads;               /* CPU: threads (0: the OpenMP default) */
+    tcgpu_cuda_path path;      /* CUDA */
+    int block;                 /* CUDA: threads per block, 32 to 512 (0: automatic) */
+    int nmax;                  /* Chebyshev terms allowed per exponential (0: 1024) */
 } tcgpu_march_opts;
 
 typedef struct {

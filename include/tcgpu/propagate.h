@@ -12,6 +12,10 @@ extern "C" {
 
 typedef enum { TCGPU_METHOD_RK4 = 0, TCGPU_METHOD_MAGNUS4 = 1 } tcgpu_method;
 
+/* Arithmetic of the march (amplitudes, couplings, class weights). The grid, the phases, the
+ * start and the readout are fp64 in both; fp32 rounds the state once per step to ~6e-8. */
+typedef enum { TCGPU_FP64 = 0, TCGPU_FP32 = 1 } tcgpu_precision;
+
 typedef struct {
     tcgpu_method method;
     double t_start, t_end; /* the window (heff: 0 < t_start < t_end) */
@@ -20,6 +24,7 @@ typedef struct {
     double kappa;          /* phase advanced per step: h(t) = kappa / r(t), r the local rate */
     int superadiabatic;    /* dressing order of start and readout: 0 plain adiabatic, 1, 2 (2
                             * where dH/dt is constant, else 1) */
+    tcgpu_precision precision;
 } tcgpu_sweep_opts;
 
 typedef struct {
@@ -39,8 +44,8 @@ tcgpu_status tcgpu_sweep_run(const tcgpu_model *m, const tcgpu_sweep_opts *o,
  * times (the accuracy control grows its window this way instead of starting again). */
 typedef struct tcgpu_sweep tcgpu_sweep;
 
-tcgpu_status tcgpu_sweep_begin(const tcgpu_model *m, tcgpu_method method, double t_start,
-                               double kappa, int superadiabatic, tcgpu_sweep **s);
+tcgpu_status tcgpu_sweep_begin(const tcgpu_model *m, tcgpu_method method, tcgpu_precision precision,
+                               double t_start, double kappa, int superadiabatic, tcgpu_sweep **s);
 tcgpu_status tcgpu_sweep_advance(tcgpu_sweep *s, double t);
 /* prob (dim doubles): populations of the dressed eigenstates at the sweep's current time. */
 tcgpu_status tcgpu_sweep_readout(tcgpu_sweep *s, double *prob);
@@ -66,6 +71,7 @@ typedef struct {
     double T0, Tr;     /* window overrides (0 = automatic) */
     double kappa;      /* step override (0 = automatic) */
     int max_doublings; /* step-halving rounds allowed (default 8) */
+    tcgpu_precision precision;
 } tcgpu_auto_opts;
 
 typedef struct {
@@ -82,8 +88,9 @@ tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, do
 /* Start-window error: the state propagated to -T0 from a dressed start at -1.3 T0 (heff: to T0
  * from T0/10) has leaked L out of the dressed ground state there; the estimate is sqrt(L),
  * which bounds the total-variation distance that leakage can cause. */
-tcgpu_status tcgpu_sweep_start_error(const tcgpu_model *m, tcgpu_method method, double T0,
-                                     double kappa, double *err);
+tcgpu_status tcgpu_sweep_start_error(const tcgpu_model *m, tcgpu_method method,
+                                     tcgpu_precision precision, double T0, double kappa,
+                                     double *err);
 
 /* Total-variation distance 1/2 sum |p - q| and max |p - q|. */
 double tcgpu_tv(const double *p, const double *q, int64_t n);

@@ -22,7 +22,7 @@ static void batched_against_cpu(int64_t N, int K, tcgpu_method method, double to
     for (int s = 0; s < NS; ++s) {
         double beta = 0.05 * pow(2000.0, s / (NS - 1.0)), e[2] = {-1, 1};
         ASSERT_OK(tcgpu_model_tc(&j[s].m, N, K, 1.0, beta, e));
-        j[s].o = (tcgpu_auto_opts){method, tol, 0, 0, 0, 0};
+        j[s].o = (tcgpu_auto_opts){method, tol, 0, 0, 0, 0, TCGPU_FP64};
         j[s].p = xcalloc((size_t)j[s].m.dim, sizeof(double));
     }
     march_service_stats stats;

@@ -52,6 +52,55 @@ static void add(batch *b, double ta, double tb, double kappa) {
  * in its Chebyshev stride): RK4 runs on a grid this much finer. */
 #define RK4_FINER 16
 
+/* Largest |p - q| over the probabilities |x_i|^2 of two batches of n sweeps. */
+static double prob_diff(const double *x, const double *y, int64_t n) {
+    double diff = 0;
+    for (int64_t i = 0; i < n; ++i)
+        diff = fmax(diff, fabs(x[2 * i] * x[2 * i] + x[2 * i + 1] * x[2 * i + 1] -
+                               y[2 * i] * y[2 * i] - y[2 * i + 1] * y[2 * i + 1]));
+    return diff;
+}
+
+/* fp32 (--precision single): the device's fp32 march against the CPU's fp32 march of the same
+ * code. Both round differently (the device contracts to fma), so they are compared on the scale
+ * of fp32 round-off itself, measured here as the CPU's fp32 march against its fp64 march: the
+ * difference must stay within 10 times that (and 1e-4 at least). */
+static void compare_single(batch *b, const char *what, int method, const double *kappa,
+                           const double *x64) {
+    int64_t d = b->m[0].dim, n = b->n * d;
+    double *xc = xcalloc((size_t)(2 * n), sizeof(double)), *xg = xcalloc((size_t)(2 * n), 8);
+    for (int s = 0; s < b->n; ++s)
+        start_state(&b->m[s], xc + 2 * d * s);
+    memcpy(xg, xc, (size_t)(2 * n) * sizeof(double));
+    tcgpu_batch bc = {b->mp, b->n, b->ta, b->tb, kappa, xc, NULL, NULL};
+    tcgpu_batch bg = {b->mp, b->n, b->ta, b->tb, kappa, xg, NULL, NULL};
+    tcgpu_march_opts oc = {
+        .backend = TCGPU_BACKEND_CPU, .method = (tcgpu_method)method, .precision = TCGPU_FP32};
+    tcgpu_march_opts og = oc;
+    og.backend = TCGPU_BACKEND_CUDA;
+    ASSERT_OK(tcgpu_march_batch(&bc, &oc, NULL));
+    double scale = prob_diff(xc, x64, n);
+    for (int path = TCGPU_PATH_SHARED; path <= TCGPU_PATH_GLOBAL; ++path) {
+        for (int s = 0; s < b->n; ++s)
+            start_state(&b->m[s], xg + 2 * d * s);
+        og.path = (tcgpu_cuda_path)path;
+        tcgpu_status st = tcgpu_march_batch(&bg, &og, NULL);
+        if (st == TCGPU_EINVAL && path == TCGPU_PATH_SHARED)
+            continue;
+        cr_assert_eq(st, TCGPU_OK, "%s fp32: %s", what, tcgpu_last_error());
+        double diff = prob_diff(xc, xg, n), bound = fmax(1e-4, 10 * scale);
+        printf("%s %s fp32 %s path: max |p_cpu32 - p_gpu32| = %.3e (fp32 round-off scale "
+               "|p_cpu32 - p_cpu64| = %.3e)\n",
+               what, method ? "magnus4" : "rk4", path == TCGPU_PATH_SHARED ? "shared" : "global",
+               diff, scale);
+        fflush(stdout);
+        cr_expect_leq(diff, bound, "%s fp32 path %d: max |p_cpu - p_gpu| = %.3e > %.3e", what, path,
+                      diff, bound);
+    }
+    free(xc);
+    free(xg);
+}
+
 /* Marches b on both backends with both methods; returns the largest |p_cpu - p_gpu|. */
 static double compare(batch *b, const char *what) {
     int64_t d = b->m[0].dim;
@@ -108,6 +157,7 @@ static double compare(batch *b, const char *what) {
                           method ? "magnus4" : "rk4", path, diff);
             worst = fmax(worst, diff);
         }
+        compare_single(b, what, method, kappa, xc);
         free(xc);
         free(xg);
     }
