@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "../kernels/twa.h"
 #include "tcgpu/semiclassical.h"
-#include "twa_internal.h"
+#include "twa_cuda.h"
 
 #define BLOCK 64
-#define TWO_PI 6.283185307179586476925286766559
 
 /* Reads and checks the options shared by the ensemble and the single trajectory. */
 static tcgpu_status setup(const tcgpu_twa_opts *o, int need_g, twa_flow *f, double *e) {
@@ -67,50 +67,6 @@ tcgpu_status tcgpu_twa_auto_T(const tcgpu_twa_opts *o, double *T) {
     return TCGPU_OK;
 }
 
-/* Counter-based stream: splitmix64 seeded by (seed, trajectory). */
-typedef struct {
-    uint64_t s;
-} rng;
-
-static uint64_t next(rng *r) {
-    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static rng stream(uint64_t seed, int64_t j) {
-    rng key = {seed};
-    rng r = {next(&key) ^ ((uint64_t)j * 0xD1B54A32D192ED03ull)};
-    next(&r);
-    return r;
-}
-
-static double uniform(rng *r) { return ((double)(next(r) >> 11) + 0.5) * 0x1.0p-53; }
-
-/* A complex Gaussian with <|z|^2> = var. */
-static double complex gauss(rng *r, double var) {
-    double rad = sqrt(-var * log(uniform(r))), ph = TWO_PI * uniform(r);
-    return CMPLX(rad * cos(ph), rad * sin(ph));
-}
-
-/* Wigner sample of the initial state in the integrator's units (twa_internal.h). The molecule
- * is the number state |N>: its Wigner function lives on the ring |psi|^2 = N + 1/2 with a
- * uniform phase (so <|psi|^2> - 1/2 = N and the number does not fluctuate); the coherent
- * option uses the Gaussian of |sqrt(N)> instead. Each atom mode gets vacuum noise with
- * <|alpha|^2> = 1/2, the Weyl symbol of a^+ a being |alpha|^2 - 1/2. */
-static void sample(const tcgpu_twa_opts *o, rng *r, double complex *y) {
-    double N = (double)o->N;
-    if (o->coherent_molecules)
-        y[0] = 1 + gauss(r, 0.5 / N);
-    else {
-        double ph = TWO_PI * uniform(r);
-        y[0] = sqrt((N + 0.5) / N) * CMPLX(cos(ph), sin(ph));
-    }
-    for (int i = 1; i <= 2 * o->K; ++i)
-        y[i] = gauss(r, 0.5 / N);
-}
-
 /* Running statistics of one block: mean and sum of squared deviations per quantity, and the
  * co-moment of D = n_1 - n_2 with n (for eta's error). Quantities: n_k (k < K), n, nu, D. */
 typedef struct {
@@ -144,34 +100,6 @@ static void merge(block_stats *a, const block_stats *b, int nq, int iS, int iD) 
     a->count = n;
     a->drift = fmax(a->drift, b->drift);
     a->steps += b->steps;
-}
-
-static double sq(double complex z) { return creal(z) * creal(z) + cimag(z) * cimag(z); }
-
-/* Weyl-corrected readout at tau past every resonance: pairs per channel n[k], their total and
- * the molecules left, from the interaction-picture state y (bare: without the undressing). */
-static void readout(const twa_flow *f, double N, const double complex *y, double tau, int bare,
-                    double *n, double *total, double *nu) {
-    double complex z[TWA_MAX_Y] = {0}; /* only 1 + 2K used; zeroed for the compiler's sake */
-    if (bare)
-        for (int i = 0; i < 1 + 2 * f->K; ++i)
-            z[i] = y[i];
-    else
-        twa_undress_readout(f, y, tau, z);
-    double w[TCGPU_MAX_CHANNELS], wsum = 0, raw = 0;
-    for (int k = 0; k < f->K; ++k) {
-        w[k] = 0.5 * (sq(z[1 + 2 * k]) + sq(z[2 + 2 * k]));
-        wsum += w[k];
-        n[k] = N * w[k] - 0.5; /* Weyl: a^+ a -> |alpha|^2 - 1/2 */
-        raw += n[k];
-    }
-    *nu = N * sq(z[0]) - 0.5;
-    /* The total follows from the invariant, N = psi^+ psi + sum_k (a^+ a + b^+ b)/2, exactly;
-     * the first-order undressing of the channels misses it at second order in
-     * g sqrt(N)/(beta T), and that deficit is shared in proportion to the channels. */
-    *total = bare ? raw : N * (twa_total(f, y) - sq(z[0])) - 0.5 * f->K;
-    for (int k = 0; k < f->K; ++k)
-        n[k] += (*total - raw) * w[k] / wsum;
 }
 
 static double now(void) {
@@ -210,40 +138,46 @@ tcgpu_status tcgpu_twa_moments(const tcgpu_twa_opts *o, tcgpu_twa_result *r) {
                           "%.3g > 2e4): expected a shorter window, larger beta or smaller g^2 N",
                           T, tau1 * tau1, tau1);
     const int K = o->K, nq = K + 3, iS = K, iNu = K + 1, iD = K + 2;
-    const double N = (double)o->N;
+    const twa_job J = {f, (double)o->N, tau1, o->seed, o->bare_readout, o->coherent_molecules};
     int64_t nblocks = (o->trajectories + BLOCK - 1) / BLOCK;
     block_stats *blk = calloc((size_t)nblocks, sizeof *blk);
     if (!blk)
         return tcgpu_fail(TCGPU_ENOMEM, "twa: out of memory for %lld blocks", (long long)nblocks);
+    /* CUDA: every trajectory's readout comes back, and the statistics below take them in the
+     * order the CPU computes them. */
+    twa_out *dev = NULL;
     double t0 = now();
+    if (o->cuda && (st = twa_cuda_run(&J, o->trajectories, &dev))) {
+        free(blk);
+        return st;
+    }
 #pragma omp parallel for schedule(dynamic, 1)
     for (int64_t ib = 0; ib < nblocks; ++ib) {
         block_stats *b = &blk[ib];
-        if (tcgpu_stop_requested()) {
+        if (!dev && tcgpu_stop_requested()) {
             b->stopped = 1;
             continue;
         }
         int64_t j1 = (ib + 1) * BLOCK < o->trajectories ? (ib + 1) * BLOCK : o->trajectories;
         for (int64_t j = ib * BLOCK; j < j1; ++j) {
-            rng rr = stream(o->seed, j);
-            double complex y[TWA_MAX_Y];
-            sample(o, &rr, y);
-            twa_dress_start(&f, y, -tau1);
+            double xj[TCGPU_MAX_CHANNELS + 3], *x = dev ? dev->x + j * nq : xj;
             twa_count c = {0, 0, 0};
-            int rc = twa_integrate(&f, y, -tau1, tau1, &c);
+            int rc = dev ? dev->rc[j] : twa_run_one(&J, j, x, &c);
+            if (dev) {
+                c.steps = dev->steps[j];
+                c.drift = dev->drift[j];
+            }
             if (rc) {
                 b->failed = rc == 1;
                 b->stopped = rc == 2;
                 break;
             }
-            double x[TCGPU_MAX_CHANNELS + 3];
-            readout(&f, N, y, tau1, o->bare_readout, x, &x[iS], &x[iNu]);
-            x[iD] = K == 2 ? x[0] - x[1] : 0;
             push(b, nq, x, iS, iD);
             b->drift = fmax(b->drift, c.drift);
             b->steps += c.steps;
         }
     }
+    twa_out_free(dev);
     double seconds = now() - t0;
     block_stats tot = {0};
     int failed = 0, stopped = 0;
@@ -283,30 +217,29 @@ tcgpu_status tcgpu_twa_moments(const tcgpu_twa_opts *o, tcgpu_twa_result *r) {
 
 /* Lab frame, physical amplitudes <-> the integrator's interaction picture at time t. */
 static void to_frame(const tcgpu_twa_opts *o, const double *e, double t, const tcgpu_twa_state *s,
-                     double complex *y) {
-    const double rn = sqrt((double)o->N);
-    y[0] = CMPLX(s->psi[0], s->psi[1]) *
-           CMPLX(cos(0.5 * o->beta * t * t), sin(0.5 * o->beta * t * t)) / rn;
+                     twa_c *y) {
+    const double rn = 1 / sqrt((double)o->N);
+    y[0] = twa_scale(twa_mul(twa_cx(s->psi[0], s->psi[1]), twa_expi(0.5 * o->beta * t * t)), rn);
     for (int k = 0; k < o->K; ++k) {
-        double complex pk = CMPLX(cos(0.5 * e[k] * t), sin(0.5 * e[k] * t)) / rn;
-        y[1 + 2 * k] = CMPLX(s->a[k][0], s->a[k][1]) * pk;
-        y[2 + 2 * k] = CMPLX(s->b[k][0], s->b[k][1]) * pk;
+        twa_c pk = twa_scale(twa_expi(0.5 * e[k] * t), rn);
+        y[1 + 2 * k] = twa_mul(twa_cx(s->a[k][0], s->a[k][1]), pk);
+        y[2 + 2 * k] = twa_mul(twa_cx(s->b[k][0], s->b[k][1]), pk);
     }
 }
 
-static void from_frame(const tcgpu_twa_opts *o, const double *e, double t, const double complex *y,
+static void from_frame(const tcgpu_twa_opts *o, const double *e, double t, const twa_c *y,
                        tcgpu_twa_state *s) {
     const double rn = sqrt((double)o->N);
-    double complex v = y[0] * CMPLX(cos(0.5 * o->beta * t * t), -sin(0.5 * o->beta * t * t)) * rn;
-    s->psi[0] = creal(v);
-    s->psi[1] = cimag(v);
+    twa_c v = twa_scale(twa_mul(y[0], twa_expi(-0.5 * o->beta * t * t)), rn);
+    s->psi[0] = v.re;
+    s->psi[1] = v.im;
     for (int k = 0; k < o->K; ++k) {
-        double complex pk = CMPLX(cos(0.5 * e[k] * t), -sin(0.5 * e[k] * t)) * rn;
-        double complex a = y[1 + 2 * k] * pk, b = y[2 + 2 * k] * pk;
-        s->a[k][0] = creal(a);
-        s->a[k][1] = cimag(a);
-        s->b[k][0] = creal(b);
-        s->b[k][1] = cimag(b);
+        twa_c pk = twa_scale(twa_expi(-0.5 * e[k] * t), rn);
+        twa_c a = twa_mul(y[1 + 2 * k], pk), b = twa_mul(y[2 + 2 * k], pk);
+        s->a[k][0] = a.re;
+        s->a[k][1] = a.im;
+        s->b[k][0] = b.re;
+        s->b[k][1] = b.im;
     }
 }
 
@@ -320,7 +253,7 @@ tcgpu_status tcgpu_twa_trajectory(const tcgpu_twa_opts *o, double t0, double t1,
     if (!s || !isfinite(t0) || !isfinite(t1))
         return tcgpu_fail(TCGPU_EINVAL, "twa: trajectory needs a state and finite times");
     const double sb = sqrt(o->beta);
-    double complex y[TWA_MAX_Y];
+    twa_c y[TWA_MAX_Y];
     to_frame(o, e, t0, s, y);
     twa_count c = {0, 0, 0};
     int rc = twa_integrate(&f, y, sb * t0, sb * t1, &c);
@@ -348,10 +281,30 @@ tcgpu_status tcgpu_twa_readout(const tcgpu_twa_opts *o, double t, const tcgpu_tw
                           "twa: readout at t = %g is not past the resonances: "
                           "expected t >= %g",
                           t, (emax_of(&f) + 2 * f.G + 2) / sqrt(o->beta));
-    double complex y[TWA_MAX_Y];
+    twa_c y[TWA_MAX_Y];
     to_frame(o, e, t, s, y);
-    readout(&f, (double)o->N, y, tau, o->bare_readout, n, &total, &molecules);
+    twa_readout(&f, (double)o->N, y, tau, o->bare_readout, n, &total, &molecules);
     if (nu)
         *nu = molecules;
     return TCGPU_OK;
+}
+
+#ifndef TCGPU_WITH_CUDA
+tcgpu_status twa_cuda_run(const twa_job *J, int64_t M, twa_out **out) {
+    (void)J;
+    (void)M;
+    *out = NULL;
+    return tcgpu_fail(TCGPU_EINVAL, "twa: this tcgpu was built without CUDA (no nvcc at "
+                                    "configure time): use the CPU");
+}
+#endif
+
+void twa_out_free(twa_out *o) {
+    if (!o)
+        return;
+    free(o->x);
+    free(o->steps);
+    free(o->drift);
+    free(o->rc);
+    free(o);
 }

@@ -3,10 +3,12 @@
  * the exact engine at large N within tolerances set from measured statistical and systematic
  * errors (docs/semiclassical.md). */
 #include <math.h>
+#include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
+#include "tcgpu/device.h"
 #include "tcgpu/semiclassical.h"
 #include "test_common.h"
 
@@ -250,4 +252,18 @@ Test(readout, dressed_readout_is_the_same_at_3_and_9) {
                       "K = %d: dressed readout moved by %g between t = 3 and 9", K, d);
         cr_expect_gt(b, 5 * d, "K = %d: bare readout moved by only %g (dressed %g)", K, b, d);
     }
+}
+
+/* .cuda = 1 where the build or the machine has no device: one clear error, no result. */
+Test(ensemble, cuda_without_a_device_says_why) {
+    tcgpu_device_info dev;
+    char why[256] = "";
+    if (tcgpu_cuda_built() && tcgpu_cuda_devices(&dev, 1, why, sizeof why) > 0)
+        cr_skip_test("a CUDA device is present: tests/gpu/test_gpu_twa.c checks it");
+    tcgpu_twa_opts o = {
+        .N = 1000, .K = 1, .g = 1, .beta = 600, .trajectories = 10, .seed = 1, .cuda = 1};
+    tcgpu_twa_result r;
+    tcgpu_status st = tcgpu_twa_moments(&o, &r);
+    cr_expect_neq(st, TCGPU_OK);
+    cr_expect(strstr(tcgpu_last_error(), "CUDA") != NULL, "%s", tcgpu_last_error());
 }

@@ -33,6 +33,8 @@ typedef struct {
     double tol;             /* integrator tolerance (relative); 0: 1e-7 */
     int bare_readout;       /* nonzero: read |a_k|^2 at +T without the first-order dressing */
     int coherent_molecules; /* nonzero: psi starts in a coherent state, not the number state */
+    int cuda; /* nonzero: the ensemble's trajectories run on the CUDA device (same code, same
+               * streams; the statistics are formed on the host in the CPU's order) */
 } tcgpu_twa_opts;
 
 typedef struct {
