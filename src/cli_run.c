@@ -445,7 +445,7 @@ typedef struct {
     const run_resume *rs;
     FILE *s, *d;
     h5_sink *h5;
-    size_t *done, *restored, total, next;
+    size_t *done, *restored, *over_tol, total, next;
     double *updates, last_progress;
     struct timespec t0;
     sweep_out *slot;
@@ -488,6 +488,8 @@ static void sweep_one(sweep_loop *L, size_t i) {
                 sweep_write(j, w, L->s, L->d);
                 sweep_print(w);
                 ++*L->done;
+                if (!(w->r.err_estimate <= j->tol))
+                    ++*L->over_tol;
                 if (w->line)
                     ++*L->restored;
                 else
@@ -546,7 +548,7 @@ static int sweeps_batched(sweep_loop *L) {
 }
 
 static int sweeps(const run_job *j, const run_resume *rs, FILE *s, FILE *d, h5_sink *h5,
-                  size_t *done, size_t *restored, double *updates) {
+                  size_t *done, size_t *restored, size_t *over_tol, double *updates) {
     sweep_loop L = {.j = j,
                     .rs = rs,
                     .s = s,
@@ -554,6 +556,7 @@ static int sweeps(const run_job *j, const run_resume *rs, FILE *s, FILE *d, h5_s
                     .h5 = h5,
                     .done = done,
                     .restored = restored,
+                    .over_tol = over_tol,
                     .updates = updates};
     L.total = j->zip ? j->nb : j->nb * j->ng * j->ne;
     clock_gettime(CLOCK_MONOTONIC, &L.t0);
@@ -688,7 +691,7 @@ int cli_run(int argc, char **argv) {
     char started[32];
     time_t now = time(NULL);
     strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-    size_t done = 0, restored = 0;
+    size_t done = 0, restored = 0, over_tol = 0;
     double updates = 0;
     run_resume rs = {0};
     const char *resume = cli_get(&a, "resume");
@@ -737,7 +740,8 @@ int cli_run(int argc, char **argv) {
             write_headers(so.f, dout.f, mlz ? 0 : j.K, levels);
             tcgpu_clear_stop();
             cli_catch_signals(1);
-            rc = sweeps(&j, resume ? &rs : NULL, so.f, dout.f, &h5, &done, &restored, &updates);
+            rc = sweeps(&j, resume ? &rs : NULL, so.f, dout.f, &h5, &done, &restored, &over_tol,
+                        &updates);
             cli_catch_signals(0);
             int keep = rc == CLI_OK || rc == CLI_INTERRUPTED;
             int rh = out_h5_close(CMD, h5.h, keep);
@@ -801,6 +805,12 @@ int cli_run(int argc, char **argv) {
         if (rc == CLI_OK)
             fprintf(stderr, "tcgpu run: wrote %s/summary.csv, dist.h5%s and run.json\n", j.out,
                     j.dist_csv ? ", dist.csv" : "");
+        if (over_tol) /* the control gave up short of tol (step halvings spent, fp32 round-off) */
+            fprintf(stderr,
+                    "tcgpu run: warning: %zu of %zu sweeps ended with an error estimate above "
+                    "--tol %g (column err_estimate)%s\n",
+                    over_tol, done, j.tol,
+                    j.precision == TCGPU_FP32 ? "; fp32 round-off: use --precision double" : "");
         if (rc == CLI_INTERRUPTED)
             cli_error(CMD, "interrupted; %zu of %zu sweeps finished and written to %s", done,
                       rec.sweeps_total, j.out);

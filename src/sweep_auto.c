@@ -52,9 +52,9 @@ static scales default_scales(const tcgpu_model *m, double tol) {
      * terms of a 1001-state matrix). */
     double adiab = 6.283185307179586 * g * g / beta, x = exp(-adiab);
     double missed = (m->K > 1 ? m->K : 1) * x / (1 - x);
-    int shrink = (m->kind == TCGPU_MODEL_TC || m->kind == TCGPU_MODEL_LZ ||
-                  m->kind == TCGPU_MODEL_DO) &&
-                 missed < tol / 10;
+    int shrink =
+        (m->kind == TCGPU_MODEL_TC || m->kind == TCGPU_MODEL_LZ || m->kind == TCGPU_MODEL_DO) &&
+        missed < tol / 10;
     s.missed = shrink ? missed : 0;
     double ttr = g * sqrt(n) / beta * (shrink ? 1.0 / sqrt(adiab) : 1.0) + 1.0 / sqrt(beta);
     double emin = 0, emax = 0, gap = INFINITY;
@@ -193,7 +193,8 @@ tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, do
      * --T 1e4 starts at t = 1 and ended 0.45 off with an estimate of 2e-9). */
     for (int r = 0; r < (o->T0 > 0 ? 1 : 10); ++r) {
         double e;
-        if ((st = tcgpu_sweep_start_error(m, o->method, o->precision, s.T0, fmin(s.kappa / 2, 0.25), &e)))
+        if ((st = tcgpu_sweep_start_error(m, o->method, o->precision, s.T0, fmin(s.kappa / 2, 0.25),
+                                          &e)))
             goto out;
         rep->err_window = e;
         if (getenv("TCGPU_DEBUG"))
@@ -227,7 +228,12 @@ tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, do
             rep->err_step = fmax(tcgpu_tv(pf + 2 * d, pc + 2 * d, d) / 15, rep->norm_error / 2);
             if (!isfinite(rep->norm_error))
                 rep->err_step = INFINITY;
-            if (!(rep->err_step < tol / 2) && o->kappa <= 0 && attempt + 1 < rounds) {
+            /* fp32: a norm drift (round-off; Magnus-4 keeps the norm in exact arithmetic) at the
+             * step check's bound cannot be halved away, halving adds steps and round-off
+             * (tc K = 2, N = 20, beta = 0.05, tol 1e-4: err_step 9.5e-5, 1.9e-5, 7.7e-4,
+             * 3.5e-4 over three halvings): the control stops halving and reports the estimate. */
+            int roundoff = o->precision == TCGPU_FP32 && rep->norm_error / 2 >= tol / 4;
+            if (!(rep->err_step < tol / 2) && o->kappa <= 0 && attempt + 1 < rounds && !roundoff) {
                 if (getenv("TCGPU_DEBUG"))
                     fprintf(stderr, "auto: Tr %g kappa %g err_step %.2e: halving\n", s.Tr, s.kappa,
                             rep->err_step);
@@ -266,7 +272,10 @@ tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, do
                 done = 1;
                 break;
             }
-            if (ew < tol / 4 || o->Tr > 0 || grow == 19) {
+            /* fp32 round-off past the step check: a longer window only adds steps (and the
+             * window estimate is as noisy): report what was reached. */
+            int stuck = roundoff && !(rep->err_step < tol / 2);
+            if (ew < tol / 4 || o->Tr > 0 || grow == 19 || stuck) {
                 memcpy(prob, pf + 2 * d, (size_t)d * sizeof *prob);
                 done = 1;
                 break;
