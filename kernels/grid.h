@@ -138,25 +138,8 @@ TCGPU_HD static inline double tcgpu_phase(double db, double da, double dw, doubl
     return r.hi + ((r.lo + ph.lo) - kp.lo - k * two_pi.lo);
 }
 
-#define TCGPU_R double
-#define TCGPU_C tcgpu_cplx
-#define TCGPU_CSR tcgpu_csr
-#define TCGPU_FN(name) name
-#include "grid_body.h"
-#undef TCGPU_R
-#undef TCGPU_C
-#undef TCGPU_CSR
-#undef TCGPU_FN
-
-#define TCGPU_R float
-#define TCGPU_C tcgpu_cplxf
-#define TCGPU_CSR tcgpu_csrf
-#define TCGPU_FN(name) name##_f
-#include "grid_body.h"
-#undef TCGPU_R
-#undef TCGPU_C
-#undef TCGPU_CSR
-#undef TCGPU_FN
+#define TCGPU_BODY "grid_body.h"
+#include "instantiate.h"
 
 /* Steps S and phase per step du of [a, b] at step parameter kappa. */
 static inline void tcgpu_grid_plan(const tcgpu_grid *g, double kappa, double a, double b,

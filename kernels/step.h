@@ -95,24 +95,7 @@ TCGPU_HD static inline int tcgpu_bessel_j(double tau, int nmax, double *J) {
     return n;
 }
 
-#define TCGPU_R double
-#define TCGPU_C tcgpu_cplx
-#define TCGPU_CSR tcgpu_csr
-#define TCGPU_FN(name) name
-#include "step_body.h"
-#undef TCGPU_R
-#undef TCGPU_C
-#undef TCGPU_CSR
-#undef TCGPU_FN
-
-#define TCGPU_R float
-#define TCGPU_C tcgpu_cplxf
-#define TCGPU_CSR tcgpu_csrf
-#define TCGPU_FN(name) name##_f
-#include "step_body.h"
-#undef TCGPU_R
-#undef TCGPU_C
-#undef TCGPU_CSR
-#undef TCGPU_FN
+#define TCGPU_BODY "step_body.h"
+#include "instantiate.h"
 
 #endif
