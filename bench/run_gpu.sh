@@ -1,6 +1,7 @@
 #!/bin/bash
 # One device run: build the minimal configuration (no LAPACK, cJSON, HDF5 there) with CUDA for
-# sm_90, run the GPU suite (CUDA against CPU), then the batched-march bench. Expects the source
+# sm_90, run the GPU suites (march in fp64 and fp32, TWA: CUDA against CPU), then the
+# batched-march bench (fp64 and fp32 rows). Expects the source
 # in $G/src and a carried Criterion (headers, libraries) in $G/crit, $G the folder of this
 # script; writes logs and results to $OUT.
 set -u -o pipefail
@@ -40,6 +41,10 @@ t0=$(date +%s)
 timeout "${TEST_TIMEOUT:-130}" "$B/tests/gpu/test_gpu_march" --verbose --jobs 1 >"$OUT/gpu_tests.log" 2>&1
 echo "gpu suite: rc $?, $(($(date +%s) - t0)) s"
 grep -E "path|PASS|FAIL|SKIP|Synthesis|Assert|expected" "$OUT/gpu_tests.log" | cut -c1-200
+t0=$(date +%s)
+timeout "${TEST_TIMEOUT:-130}" "$B/tests/gpu/test_gpu_twa" --verbose --jobs 1 >"$OUT/gpu_twa.log" 2>&1
+echo "gpu TWA suite: rc $?, $(($(date +%s) - t0)) s"
+grep -E "PASS|FAIL|SKIP|Synthesis|Assert|expected|CPU .* s, CUDA" "$OUT/gpu_twa.log" | cut -c1-200
 # Barriers and bounds: racecheck and memcheck on the smallest case of the suite.
 if [ -n "${SANITIZE:-}" ] && command -v compute-sanitizer >/dev/null; then
     for tool in racecheck memcheck; do
