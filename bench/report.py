@@ -125,7 +125,7 @@ def main():
              "counted. Fractions: against the measured OpenBLAS dgemm on all cores and against "
              "the nominal peak (the clock /proc/cpuinfo reports may be below the running one: "
              "where dgemm beats the nominal peak, the dgemm is the reference). A count predicted to overrun the budget is not run; "
-             "nothing is extrapolated. tc2-N100 (5151 states): its controlled sweep (6-22 min with "
+             "nothing is extrapolated. tc2-N100 (5151 states): its controlled sweep (6-31 min with "
              "magnus4, hours with RK4 on 2 cores; docs/numerics.md) is past the suite's budget, "
              "so no accuracy here; its ensembles march the diabatic start state over the window "
              "(-0.5, 0.5) only (throughput, not sweeps).\n")

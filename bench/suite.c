@@ -197,7 +197,7 @@ int main(int argc, char **argv) {
     /* Two channels at N = 100: one controlled magnus4 sweep takes 6 to 22 minutes here (RK4:
      * hours; docs/numerics.md, Cost), past any budget of this suite: throughput only. */
     tcgpu_status st = d > 4000 ? tcgpu_fail(TCGPU_EINVAL,
-                                            "%lld states: a controlled sweep takes 6-22 min "
+                                            "%lld states: a controlled sweep takes 6-31 min "
                                             "(magnus4) or hours (rk4) on 2 cores, past this "
                                             "suite's budget (docs/numerics.md has its cost)",
                                             (long long)d)
