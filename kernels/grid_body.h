@@ -28,6 +28,24 @@ typedef struct {
     int nmax;
 } TCGPU_FN(tcgpu_work);
 
+/* The work space's layout, written once for the host allocators and the CUDA kernel: class
+ * weights z (4 nc: z1, z2, z3, w), vectors t (3 dim: t0, t1, t2), Bessel coefficients J. */
+TCGPU_HD static inline void TCGPU_FN(tcgpu_work_set)(TCGPU_FN(tcgpu_work) * wk, TCGPU_CSR A,
+                                                     tcgpu_grid g, TCGPU_C *z, int64_t nc,
+                                                     TCGPU_C *t, double *J, int nmax) {
+    wk->A = A;
+    wk->g = g;
+    wk->z1 = z;
+    wk->z2 = z + nc;
+    wk->z3 = z + 2 * nc;
+    wk->w = z + 3 * nc;
+    wk->t0 = t;
+    wk->t1 = t + A.dim;
+    wk->t2 = t + 2 * A.dim;
+    wk->J = J;
+    wk->nmax = nmax;
+}
+
 /* Steps s0 .. s1 - 1 of the S-step grid of phase du that ends at b, from *t (advanced). RK4
  * (method 0) or Magnus-4 (1). Returns 0, or -1 when a Chebyshev exponential needed more than
  * nmax terms (*t is then that step's start). *apps counts applications of M. */

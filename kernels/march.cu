@@ -41,6 +41,10 @@ template <> struct prec<tcgpu_cplx> {
                                 tcgpu_cplx *x, int64_t *apps) {
         return tcgpu_march_steps(wk, method, du, S, 0, S, b, t, x, apps);
     }
+    static __device__ void set(W *wk, A a, tcgpu_grid g, tcgpu_cplx *z, int64_t nc, tcgpu_cplx *t,
+                               double *J, int nmax) {
+        tcgpu_work_set(wk, a, g, z, nc, t, J, nmax);
+    }
 };
 template <> struct prec<tcgpu_cplxf> {
     typedef float R;
@@ -49,6 +53,10 @@ template <> struct prec<tcgpu_cplxf> {
     static __device__ int steps(const W *wk, int method, double du, int64_t S, double b, double *t,
                                 tcgpu_cplxf *x, int64_t *apps) {
         return tcgpu_march_steps_f(wk, method, du, S, 0, S, b, t, x, apps);
+    }
+    static __device__ void set(W *wk, A a, tcgpu_grid g, tcgpu_cplxf *z, int64_t nc, tcgpu_cplxf *t,
+                               double *J, int nmax) {
+        tcgpu_work_set_f(wk, a, g, z, nc, t, J, nmax);
     }
 };
 
@@ -98,18 +106,10 @@ template <class C> __global__ void __launch_bounds__(512, 2) march_kernel(dev_pl
     TCGPU_FOR(c, p.nclass) cl[c] = p.classes[s * p.class_stride + c];
     TCGPU_SYNC();
     typename P::W wk;
-    wk.A =
-        typename P::A{d, p.row_ptr, p.col, static_cast<const R *>(p.val) + s * p.val_stride, p.cls};
-    wk.g = tcgpu_grid{cl, p.nclass, p.inverse_t, p.vbound[s]};
-    wk.z1 = z;
-    wk.z2 = z + nc;
-    wk.z3 = z + 2 * nc;
-    wk.w = z + 3 * nc;
-    wk.t0 = t0;
-    wk.t1 = t0 + d;
-    wk.t2 = t0 + 2 * d;
-    wk.J = J;
-    wk.nmax = p.nmax;
+    P::set(
+        &wk,
+        typename P::A{d, p.row_ptr, p.col, static_cast<const R *>(p.val) + s * p.val_stride, p.cls},
+        tcgpu_grid{cl, p.nclass, p.inverse_t, p.vbound[s]}, z, nc, t0, J, p.nmax);
     double t = p.t_a[s];
     int64_t apps = 0;
     int rc = P::steps(&wk, p.method, p.du[s], p.S[s], p.t_b[s], &t, x, &apps);

@@ -70,17 +70,8 @@ int tcgpu_work_alloc(const tcgpu_model *m, int nmax, tcgpu_work *wk) {
         free(J);
         return -1;
     }
-    *wk = (tcgpu_work){.A = {m->dim, m->row_ptr, m->col, m->val, m->cls},
-                       .g = grid_of(m),
-                       .z1 = buf,
-                       .z2 = buf + nc,
-                       .z3 = buf + 2 * nc,
-                       .w = buf + 3 * nc,
-                       .t0 = buf + 4 * nc,
-                       .t1 = buf + 4 * nc + d,
-                       .t2 = buf + 4 * nc + 2 * d,
-                       .J = J,
-                       .nmax = nmax};
+    tcgpu_csr A = {m->dim, m->row_ptr, m->col, m->val, m->cls};
+    tcgpu_work_set(wk, A, grid_of(m), buf, (int64_t)nc, buf + 4 * nc, J, nmax);
     return 0;
 }
 
@@ -103,17 +94,8 @@ int tcgpu_work_alloc_f(const tcgpu_model *m, int nmax, tcgpu_work_f *wk) {
     }
     for (size_t e = 0; e < nnz; ++e)
         val[e] = (float)m->val[e];
-    *wk = (tcgpu_work_f){.A = {m->dim, m->row_ptr, m->col, val, m->cls},
-                         .g = grid_of(m),
-                         .z1 = buf,
-                         .z2 = buf + nc,
-                         .z3 = buf + 2 * nc,
-                         .w = buf + 3 * nc,
-                         .t0 = buf + 4 * nc,
-                         .t1 = buf + 4 * nc + d,
-                         .t2 = buf + 4 * nc + 2 * d,
-                         .J = J,
-                         .nmax = nmax};
+    tcgpu_csrf A = {m->dim, m->row_ptr, m->col, val, m->cls};
+    tcgpu_work_set_f(wk, A, grid_of(m), buf, (int64_t)nc, buf + 4 * nc, J, nmax);
     return 0;
 }
 
@@ -123,45 +105,34 @@ void tcgpu_work_free_f(tcgpu_work_f *wk) {
     free(wk->J);
 }
 
-/* One sweep on this thread, with its own scratch. */
-static int run_one(const tcgpu_model *m, int method, int nmax, double a, double b, double kappa,
-                   tcgpu_cplx *x, int64_t *steps, int64_t *apps, double *t_fail) {
+/* One sweep on this thread, with its own scratch; fp32: the state rounded to float for the
+ * march and widened after it. */
+static int run_one(const tcgpu_model *m, int fp32, int method, int nmax, double a, double b,
+                   double kappa, tcgpu_cplx *x, int64_t *steps, int64_t *apps, double *t_fail) {
     tcgpu_work wk;
-    if (tcgpu_work_alloc(m, nmax, &wk))
-        return -2;
-    int64_t S;
-    double du, t = a;
-    tcgpu_grid_plan(&wk.g, kappa, a, b, &S, &du);
-    *apps = 0;
-    int rc = tcgpu_march_steps(&wk, method, du, S, 0, S, b, &t, x, apps);
-    *steps = S;
-    *t_fail = t;
-    tcgpu_work_free(&wk);
-    return rc;
-}
-
-/* The same in fp32: the state rounded to float for the march and widened after it. */
-static int run_one_f(const tcgpu_model *m, int method, int nmax, double a, double b, double kappa,
-                     tcgpu_cplx *x, int64_t *steps, int64_t *apps, double *t_fail) {
-    tcgpu_work_f wk;
-    tcgpu_cplxf *xf = malloc((size_t)m->dim * sizeof *xf);
-    if (!xf || tcgpu_work_alloc_f(m, nmax, &wk)) {
+    tcgpu_work_f wf;
+    tcgpu_cplxf *xf = fp32 ? malloc((size_t)m->dim * sizeof *xf) : NULL;
+    if (fp32 ? !xf || tcgpu_work_alloc_f(m, nmax, &wf) : tcgpu_work_alloc(m, nmax, &wk)) {
         free(xf);
         return -2;
     }
-    for (int64_t i = 0; i < m->dim; ++i)
-        xf[i] = (tcgpu_cplxf){(float)x[i].re, (float)x[i].im};
     int64_t S;
     double du, t = a;
-    tcgpu_grid_plan(&wk.g, kappa, a, b, &S, &du);
+    tcgpu_grid_plan(fp32 ? &wf.g : &wk.g, kappa, a, b, &S, &du);
     *apps = 0;
-    int rc = tcgpu_march_steps_f(&wk, method, du, S, 0, S, b, &t, xf, apps);
-    for (int64_t i = 0; i < m->dim; ++i)
-        x[i] = (tcgpu_cplx){xf[i].re, xf[i].im};
+    int rc;
+    if (fp32) {
+        tcgpu_narrow(m->dim, x, xf);
+        rc = tcgpu_march_steps_f(&wf, method, du, S, 0, S, b, &t, xf, apps);
+        tcgpu_widen(m->dim, xf, x);
+        tcgpu_work_free_f(&wf);
+        free(xf);
+    } else {
+        rc = tcgpu_march_steps(&wk, method, du, S, 0, S, b, &t, x, apps);
+        tcgpu_work_free(&wk);
+    }
     *steps = S;
     *t_fail = t;
-    tcgpu_work_free_f(&wk);
-    free(xf);
     return rc;
 }
 
@@ -177,9 +148,9 @@ static tcgpu_status march_cpu(const tcgpu_batch *b, const tcgpu_march_opts *o, i
     for (int64_t s = 0; s < n; ++s) {
         int64_t steps = 0, apps = 0;
         double tf = 0;
-        int rc = (o->precision == TCGPU_FP32 ? run_one_f : run_one)(
-            b->models[s], (int)o->method, nmax, b->t_a[s], b->t_b[s], b->kappa[s],
-            (tcgpu_cplx *)(b->x + 2 * dim * s), &steps, &apps, &tf);
+        int rc =
+            run_one(b->models[s], o->precision == TCGPU_FP32, (int)o->method, nmax, b->t_a[s],
+                    b->t_b[s], b->kappa[s], (tcgpu_cplx *)(b->x + 2 * dim * s), &steps, &apps, &tf);
         if (b->steps)
             b->steps[s] = steps;
         if (b->applications)

@@ -32,6 +32,16 @@ tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_march_opts 
  * CPU march alike. Returns 0, or -1 when out of memory; free with tcgpu_work_free. */
 int tcgpu_work_alloc(const tcgpu_model *m, int nmax, tcgpu_work *wk);
 void tcgpu_work_free(tcgpu_work *wk);
+/* fp32 march of an fp64 state: rounded on the way in, widened on the way out. */
+static inline void tcgpu_narrow(int64_t d, const tcgpu_cplx *x, tcgpu_cplxf *xf) {
+    for (int64_t i = 0; i < d; ++i)
+        xf[i] = (tcgpu_cplxf){(float)x[i].re, (float)x[i].im};
+}
+static inline void tcgpu_widen(int64_t d, const tcgpu_cplxf *xf, tcgpu_cplx *x) {
+    for (int64_t i = 0; i < d; ++i)
+        x[i] = (tcgpu_cplx){xf[i].re, xf[i].im};
+}
+
 /* The fp32 work space: its own float copy of m's coupling values. */
 int tcgpu_work_alloc_f(const tcgpu_model *m, int nmax, tcgpu_work_f *wk);
 void tcgpu_work_free_f(tcgpu_work_f *wk);

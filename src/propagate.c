@@ -34,8 +34,8 @@ static tcgpu_status march(tcgpu_work *wk, tcgpu_work_f *wf, tcgpu_cplxf *xf, tcg
     int64_t S, d = wk->A.dim;
     double du, t = a;
     tcgpu_grid_plan(&wk->g, kappa, a, b, &S, &du);
-    for (int64_t i = 0; xf && i < d; ++i)
-        xf[i] = (tcgpu_cplxf){(float)x[i].re, (float)x[i].im};
+    if (xf)
+        tcgpu_narrow(d, x, xf);
     tcgpu_status st = TCGPU_OK;
     for (int64_t s0 = 0; s0 < S && !st; s0 += 256) {
         int64_t s1 = S - s0 > 256 ? s0 + 256 : S;
@@ -49,8 +49,8 @@ static tcgpu_status march(tcgpu_work *wk, tcgpu_work_f *wf, tcgpu_cplxf *xf, tcg
         else if (s1 < S && tcgpu_stop_requested())
             st = tcgpu_fail(TCGPU_EINTR, "interrupted at t = %g", t);
     }
-    for (int64_t i = 0; xf && i < d; ++i)
-        x[i] = (tcgpu_cplx){xf[i].re, xf[i].im};
+    if (xf)
+        tcgpu_widen(d, xf, x);
     if (!st)
         *steps += S;
     return st;
