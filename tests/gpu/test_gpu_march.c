@@ -68,7 +68,8 @@ static double prob_diff(const double *x, const double *y, int64_t n) {
 static void compare_single(batch *b, const char *what, int method, const double *kappa,
                            const double *x64) {
     int64_t d = b->m[0].dim, n = b->n * d;
-    double *xc = xcalloc((size_t)(2 * n), sizeof(double)), *xg = xcalloc((size_t)(2 * n), 8);
+    double *xc = xcalloc((size_t)(2 * n), sizeof(double)),
+           *xg = xcalloc((size_t)(2 * n), sizeof(double));
     for (int s = 0; s < b->n; ++s)
         start_state(&b->m[s], xc + 2 * d * s);
     memcpy(xg, xc, (size_t)(2 * n) * sizeof(double));
