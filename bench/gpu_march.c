@@ -11,7 +11,8 @@
  * weight times amplitude, times the real value, accumulated) and 12 per amplitude (Chebyshev
  * recurrence and series update); the scalar work per step (grid, phases, Bessel) is left out.
  * Rows ending in -fp32 march in single precision (--precision single); their fraction of peak
- * is of the fp32 peak. */
+ * is of the fp32 peak. Column V (CSV: coupling): csr, the couplings read from the CSR arrays, or
+ * otf, computed on the fly (kernels/banded.h); the FLOP count is the same for both. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,11 +65,12 @@ int main(int argc, char **argv) {
     const double budget = 15; /* seconds: a row predicted longer (from the last) is skipped */
     const int64_t counts[] = {1, 64, 1024, 16384};
     if (csv)
-        fprintf(csv, "device,case,dim,nnz,window,kappa,method,precision,sweeps,backend,path,"
-                     "block,shared_bytes,steps_per_sweep,apps_per_sweep,wall_s,device_s,plan_s,"
-                     "sweeps_per_s,gflops,frac_peak,cpu_sweeps_measured\n");
-    printf("%-14s %5s %6s %-6s %-16s %8s %6s %10s %9s %9s %9s\n", "case", "dim", "sweeps", "method",
-           "backend", "steps", "apps", "sweeps/s", "GFLOP/s", "of peak", "GPU/CPU");
+        fprintf(csv,
+                "device,case,dim,nnz,window,kappa,method,precision,sweeps,backend,path,coupling,"
+                "block,shared_bytes,steps_per_sweep,apps_per_sweep,wall_s,device_s,plan_s,"
+                "sweeps_per_s,gflops,frac_peak,cpu_sweeps_measured\n");
+    printf("%-14s %5s %6s %-6s %-22s %-4s %8s %6s %10s %9s %9s %9s\n", "case", "dim", "sweeps",
+           "method", "backend", "V", "steps", "apps", "sweeps/s", "GFLOP/s", "of peak", "GPU/CPU");
     for (size_t c = 0; c < sizeof cases / sizeof *cases; ++c) {
         const bench_case *bc = &cases[c];
         tcgpu_model m;
@@ -94,41 +96,58 @@ int main(int argc, char **argv) {
             tb[s] = bc->T;
             kap[s] = bc->kappa;
         }
-        double last_rate[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        const int blocks[8] = {0, 0, 0, 64, 128, 512, 0, 0}; /* threads per block (0: auto) */
+        /* Configurations, in order (the GPU/CPU ratio divides by the CPU row of the same
+         * precision, the first of its precision). The CUDA backend computes the couplings on
+         * the fly by default (kernels/banded.h), the CPU reads the CSR; the -csr / -otf rows
+         * time the other choice. Block-size rows run at 1024 sweeps only. */
+        typedef struct {
+            const char *label;
+            int cuda, fp32, block, only1024;
+            tcgpu_cuda_path path;
+            tcgpu_coupling coupling;
+        } config;
+        const config cfgs[] = {
+            {"cpu", 0, 0, 0, 0, TCGPU_PATH_AUTO, TCGPU_COUPLING_AUTO},
+            {"cpu-otf", 0, 0, 0, 0, TCGPU_PATH_AUTO, TCGPU_COUPLING_ONTHEFLY},
+            {"cuda-auto", 1, 0, 0, 0, TCGPU_PATH_AUTO, TCGPU_COUPLING_AUTO},
+            {"cuda-auto-csr", 1, 0, 0, 0, TCGPU_PATH_AUTO, TCGPU_COUPLING_CSR},
+            {"cuda-global", 1, 0, 0, 0, TCGPU_PATH_GLOBAL, TCGPU_COUPLING_AUTO},
+            {"cuda-global-csr", 1, 0, 0, 0, TCGPU_PATH_GLOBAL, TCGPU_COUPLING_CSR},
+            {"cuda-auto/b64", 1, 0, 64, 1, TCGPU_PATH_AUTO, TCGPU_COUPLING_AUTO},
+            {"cuda-auto/b128", 1, 0, 128, 1, TCGPU_PATH_AUTO, TCGPU_COUPLING_AUTO},
+            {"cuda-auto/b512", 1, 0, 512, 1, TCGPU_PATH_AUTO, TCGPU_COUPLING_AUTO},
+            {"cpu-fp32", 0, 1, 0, 0, TCGPU_PATH_AUTO, TCGPU_COUPLING_AUTO},
+            {"cuda-auto-fp32", 1, 1, 0, 0, TCGPU_PATH_AUTO, TCGPU_COUPLING_AUTO},
+        };
+        enum { NCFG = sizeof cfgs / sizeof *cfgs };
+        double last_rate[NCFG] = {0};
         for (int method = 1; method >= 1; --method)
             for (size_t k = 0; k < sizeof counts / sizeof *counts; ++k) {
                 int64_t count = counts[k];
-                double cpu_rate = 0, cpu32_rate = 0;
+                double cpu_rate[2] = {0, 0}; /* fp64, fp32 */
                 int auto_global = 0;
-                /* backends: CPU, then CUDA auto (shared where it fits), then CUDA global, then
-                 * (1024 sweeps only) CUDA auto with 64, 128 and 512 threads per block; then fp32
-                 * on the CPU and on CUDA auto */
-                for (int be = 0; be < 8; ++be) {
-                    int cuda = be != 0 && be != 6, fp32 = be >= 6;
-                    if ((cuda && !have_gpu) || (be >= 3 && be <= 5 && count != 1024))
+                for (int ci = 0; ci < NCFG; ++ci) {
+                    const config *cf = &cfgs[ci];
+                    if ((cf->cuda && !have_gpu) || (cf->only1024 && count != 1024))
                         continue;
-                    tcgpu_march_opts o = {.backend = cuda ? TCGPU_BACKEND_CUDA : TCGPU_BACKEND_CPU,
-                                          .method = (tcgpu_method)method,
-                                          .precision = fp32 ? TCGPU_FP32 : TCGPU_FP64,
-                                          .path = be == 2 ? TCGPU_PATH_GLOBAL : TCGPU_PATH_AUTO,
-                                          .block = blocks[be]};
-                    int64_t n = !cuda && count > cpu_max ? cpu_max : count;
-                    tcgpu_march_info info;
-                    if (be == 2 && auto_global)
+                    if (cf->path == TCGPU_PATH_GLOBAL && auto_global)
                         continue; /* the automatic choice was already the global path */
-                    if (last_rate[be] > 0 && (double)n / last_rate[be] > budget) {
+                    tcgpu_march_opts o = {.backend =
+                                              cf->cuda ? TCGPU_BACKEND_CUDA : TCGPU_BACKEND_CPU,
+                                          .method = (tcgpu_method)method,
+                                          .precision = cf->fp32 ? TCGPU_FP32 : TCGPU_FP64,
+                                          .path = cf->path,
+                                          .block = cf->block,
+                                          .coupling = cf->coupling};
+                    int64_t n = !cf->cuda && count > cpu_max ? cpu_max : count;
+                    tcgpu_march_info info;
+                    if (last_rate[ci] > 0 && (double)n / last_rate[ci] > budget) {
                         printf("%-14s %5lld %6lld %-6s %-16s skipped: about %.0f s predicted\n",
-                               bc->name, (long long)m.dim, (long long)count, "cf4",
-                               be == 0   ? "cpu"
-                               : be == 6 ? "cpu-fp32"
-                               : be == 7 ? "cuda-auto-fp32"
-                               : be == 2 ? "cuda-global"
-                                         : "cuda-auto",
-                               (double)n / last_rate[be]);
+                               bc->name, (long long)m.dim, (long long)count, "cf4", cf->label,
+                               (double)n / last_rate[ci]);
                         continue;
                     }
-                    if (cuda && k == 0 && c == 0 && method == 1) { /* warm-up: module load */
+                    if (cf->cuda && k == 0 && c == 0 && method == 1) { /* warm-up: module load */
                         start(&m, x, 1);
                         tcgpu_batch w = {mp, 1, ta, tb, kap, x, steps, apps};
                         tcgpu_march_batch(&w, &o, &info);
@@ -137,49 +156,50 @@ int main(int argc, char **argv) {
                     tcgpu_batch b = {mp, n, ta, tb, kap, x, steps, apps};
                     double t0 = now();
                     if (tcgpu_march_batch(&b, &o, &info)) {
-                        printf("%s %s: %s\n", bc->name, cuda ? "cuda" : "cpu", tcgpu_last_error());
+                        printf("%s %s: %s\n", bc->name, cf->label, tcgpu_last_error());
                         continue;
                     }
                     double wall = now() - t0, rate = (double)n / wall;
-                    last_rate[be] = rate;
-                    if (be == 1)
+                    last_rate[ci] = rate;
+                    if (cf->cuda && cf->path == TCGPU_PATH_AUTO && !cf->block &&
+                        cf->coupling == TCGPU_COUPLING_AUTO && !cf->fp32)
                         auto_global = info.path == TCGPU_PATH_GLOBAL;
                     double flops = 0;
                     for (int64_t s = 0; s < n; ++s)
                         flops += (double)apps[s] * (10.0 * (double)nnz + 12.0 * (double)m.dim);
                     double gf = flops / wall;
-                    if (be == 0)
-                        cpu_rate = rate;
-                    if (be == 6)
-                        cpu32_rate = rate;
-                    const char *path = !cuda                            ? "-"
+                    if (!cf->cuda && cpu_rate[cf->fp32] == 0)
+                        cpu_rate[cf->fp32] = rate;
+                    const char *path = !cf->cuda                        ? "-"
                                        : info.path == TCGPU_PATH_SHARED ? "shared"
                                                                         : "global";
-                    char label[32];
-                    if (be >= 3 && be <= 5)
-                        snprintf(label, sizeof label, "cuda-%s/b%d", path, info.block);
-                    else
-                        snprintf(label, sizeof label, "%s%s%s", cuda ? "cuda-" : "cpu",
-                                 cuda ? path : "", fp32 ? "-fp32" : "");
+                    const char *coupling = cf->cuda ? (info.on_the_fly ? "otf" : "csr")
+                                           : cf->coupling == TCGPU_COUPLING_ONTHEFLY ? "otf"
+                                                                                     : "csr";
+                    char label[40];
+                    snprintf(label, sizeof label, "%s%s%s", cf->label, cf->cuda ? ":" : "",
+                             cf->cuda ? path : "");
                     char ratio[32] = "-";
-                    double base = fp32 ? cpu32_rate : cpu_rate, peak = fp32 ? FP32_PEAK : FP64_PEAK;
-                    if (cuda && base > 0)
+                    double base = cpu_rate[cf->fp32], peak = cf->fp32 ? FP32_PEAK : FP64_PEAK;
+                    if (cf->cuda && base > 0)
                         snprintf(ratio, sizeof ratio, "%.1f", rate / base);
-                    printf("%-14s %5lld %6lld %-6s %-16s %8lld %6lld %10.1f %9.1f %8.2f%% %9s\n",
+                    printf("%-14s %5lld %6lld %-6s %-22s %-4s %8lld %6lld %10.1f %9.1f %8.2f%% "
+                           "%9s\n",
                            bc->name, (long long)m.dim, (long long)count, method ? "cf4" : "rk4",
-                           label, (long long)steps[0], (long long)apps[0], rate, gf * 1e-9,
-                           100 * gf / peak, ratio);
+                           label, coupling, (long long)steps[0], (long long)apps[0], rate,
+                           gf * 1e-9, 100 * gf / peak, ratio);
                     fflush(stdout);
                     if (csv)
                         fprintf(csv,
-                                "%s,%s,%lld,%lld,%g,%g,%s,%s,%lld,%s,%s,%d,%zu,%lld,%lld,%.6f,"
+                                "%s,%s,%lld,%lld,%g,%g,%s,%s,%lld,%s,%s,%s,%d,%zu,%lld,%lld,%.6f,"
                                 "%.6f,%.6f,%.3f,%.3f,%.6f,%lld\n",
                                 have_gpu ? dev[0].name : "none", bc->name, (long long)m.dim,
                                 (long long)nnz, bc->T, bc->kappa, method ? "cf4" : "rk4",
-                                fp32 ? "fp32" : "fp64", (long long)count, cuda ? "cuda" : "cpu",
-                                path, info.block, info.shared_bytes, (long long)steps[0],
-                                (long long)apps[0], wall, info.run_seconds, info.plan_seconds, rate,
-                                gf * 1e-9, gf / peak, (long long)n);
+                                cf->fp32 ? "fp32" : "fp64", (long long)count,
+                                cf->cuda ? "cuda" : "cpu", path, coupling, info.block,
+                                info.shared_bytes, (long long)steps[0], (long long)apps[0], wall,
+                                info.run_seconds, info.plan_seconds, rate, gf * 1e-9, gf / peak,
+                                (long long)n);
                     if (csv)
                         fflush(csv);
                 }

@@ -29,6 +29,9 @@ struct dev_plan {
     void *work; // global path: 3 dim per sweep (fp32: 4, the state included)
     int64_t *apps;
     double *t_fail;
+    tcgpu_band band; // kind != NONE: couplings on the fly, c = band_c[s * band_stride]
+    const double *band_c;
+    int64_t band_stride;
 };
 
 // The two instantiations of the shared step loop (kernels/grid_body.h).
@@ -106,10 +109,13 @@ template <class C> __global__ void __launch_bounds__(512, 2) march_kernel(dev_pl
     TCGPU_FOR(c, p.nclass) cl[c] = p.classes[s * p.class_stride + c];
     TCGPU_SYNC();
     typename P::W wk;
-    P::set(
-        &wk,
-        typename P::A{d, p.row_ptr, p.col, static_cast<const R *>(p.val) + s * p.val_stride, p.cls},
-        tcgpu_grid{cl, p.nclass, p.inverse_t, p.vbound[s]}, z, nc, t0, J, p.nmax);
+    tcgpu_band band = p.band;
+    if (band.kind != TCGPU_BAND_NONE)
+        band.c = p.band_c[s * p.band_stride];
+    P::set(&wk,
+           typename P::A{d, p.row_ptr, p.col, static_cast<const R *>(p.val) + s * p.val_stride,
+                         p.cls, band},
+           tcgpu_grid{cl, p.nclass, p.inverse_t, p.vbound[s]}, z, nc, t0, J, p.nmax);
     double t = p.t_a[s];
     int64_t apps = 0;
     int rc = P::steps(&wk, p.method, p.du[s], p.S[s], p.t_b[s], &t, x, &apps);
@@ -185,7 +191,8 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
     float ms_total = 0;
     int64_t *d_rp = nullptr, *d_col = nullptr, *d_S = nullptr, *d_apps = nullptr;
     int32_t *d_cls = nullptr;
-    double *d_scal = nullptr, *d_x = nullptr, *d_tf = nullptr;
+    double *d_scal = nullptr, *d_x = nullptr, *d_tf = nullptr, *d_bc = nullptr;
+    const int on_the_fly = p->band.kind != TCGPU_BAND_NONE;
     char *d_val = nullptr, *d_work = nullptr;
     tcgpu_phase_class *d_cl = nullptr;
 
@@ -230,10 +237,12 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
     }
 
     // What each sweep needs on the device; the batch goes in chunks that fit.
-    per_sweep = (p->one_model ? 0 : (size_t)nnz * vs + nc * sizeof(tcgpu_phase_class)) +
-                4 * sizeof(double) + 2 * sizeof(double) + 2 * sizeof(int64_t) +
-                (size_t)d * sizeof(tcgpu_cplx) +
-                (use_shared ? 0 : (size_t)d * cs * (p->single ? 4 : 3));
+    per_sweep =
+        (p->one_model
+             ? 0
+             : (on_the_fly ? sizeof(double) : (size_t)nnz * vs) + nc * sizeof(tcgpu_phase_class)) +
+        4 * sizeof(double) + 2 * sizeof(double) + 2 * sizeof(int64_t) +
+        (size_t)d * sizeof(tcgpu_cplx) + (use_shared ? 0 : (size_t)d * cs * (p->single ? 4 : 3));
     fixed = (size_t)(d + 1 + nnz) * sizeof(int64_t) + (size_t)nnz * sizeof(int32_t) +
             (size_t)nnz * vs + nc * sizeof(tcgpu_phase_class);
     CK(cudaMemGetInfo(&free_b, &total_b), "cudaMemGetInfo");
@@ -252,13 +261,15 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
     CK(alloc(&bufs, &d_rp, (size_t)d + 1), "cudaMalloc");
     CK(alloc(&bufs, &d_col, (size_t)nnz), "cudaMalloc");
     CK(alloc(&bufs, &d_cls, (size_t)nnz), "cudaMalloc");
-    CK(alloc(&bufs, &d_val, (size_t)((p->one_model ? 1 : chunk) * nnz) * vs), "cudaMalloc");
+    CK(alloc(&bufs, &d_val, (size_t)((p->one_model || on_the_fly ? 1 : chunk) * nnz) * vs),
+       "cudaMalloc");
     CK(alloc(&bufs, &d_cl, (size_t)(p->one_model ? 1 : chunk) * nc), "cudaMalloc");
     CK(alloc(&bufs, &d_scal, (size_t)chunk * 4), "cudaMalloc");
     CK(alloc(&bufs, &d_S, (size_t)chunk), "cudaMalloc");
     CK(alloc(&bufs, &d_apps, (size_t)chunk), "cudaMalloc");
     CK(alloc(&bufs, &d_tf, (size_t)chunk), "cudaMalloc");
     CK(alloc(&bufs, &d_x, (size_t)(chunk * d) * 2), "cudaMalloc");
+    CK(alloc(&bufs, &d_bc, (size_t)(p->one_model ? 1 : chunk)), "cudaMalloc");
     if (!use_shared)
         CK(alloc(&bufs, &d_work, (size_t)(chunk * d) * cs * (p->single ? 4 : 3)), "cudaMalloc");
     if (p->single) {
@@ -288,8 +299,14 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
             int64_t nv = p->one_model ? 1 : n, o0 = p->one_model ? 0 : s0;
             const void *src =
                 p->single ? (const void *)(valf + o0 * nnz) : (const void *)(p->val + o0 * nnz);
-            CK(cudaMemcpy(d_val, src, (size_t)(nv * nnz) * vs, cudaMemcpyHostToDevice),
-               "cudaMemcpy");
+            if (!on_the_fly || s0 == 0) // on the fly: the kernel reads no values
+                CK(cudaMemcpy(d_val, src, (size_t)((on_the_fly ? 1 : nv) * nnz) * vs,
+                              cudaMemcpyHostToDevice),
+                   "cudaMemcpy");
+            if (on_the_fly)
+                CK(cudaMemcpy(d_bc, p->band_c + o0, (size_t)nv * sizeof(double),
+                              cudaMemcpyHostToDevice),
+                   "cudaMemcpy");
             if (nc)
                 CK(cudaMemcpy(d_cl, p->classes + (size_t)o0 * nc, (size_t)nv * nc * sizeof *d_cl,
                               cudaMemcpyHostToDevice),
@@ -311,7 +328,7 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
                        p->method,
                        p->nmax,
                        use_shared,
-                       p->one_model ? 0 : nnz,
+                       p->one_model || on_the_fly ? 0 : nnz,
                        p->one_model ? 0 : (int64_t)p->nclass,
                        d_rp,
                        d_col,
@@ -326,7 +343,10 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
                        d_x,
                        d_work,
                        d_apps,
-                       d_tf};
+                       d_tf,
+                       p->band,
+                       d_bc,
+                       p->one_model ? 0 : 1};
         kernel<<<(unsigned)n, (unsigned)block, sh>>>(dp);
         CK(cudaGetLastError(), "kernel launch");
         CK(cudaMemcpy(p->x + 2 * s0 * d, d_x, (size_t)(n * d) * 2 * sizeof(double),
@@ -344,6 +364,7 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
     }
     if (info) {
         info->path = use_shared ? TCGPU_PATH_SHARED : TCGPU_PATH_GLOBAL;
+        info->on_the_fly = on_the_fly;
         info->block = block;
         info->shared_bytes = sh;
         info->chunks = nchunks;

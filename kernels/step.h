@@ -11,6 +11,8 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "banded.h"
+
 #ifdef __CUDACC__
 #define TCGPU_HD __host__ __device__
 #else
@@ -45,6 +47,7 @@ typedef struct {
     const int64_t *row_ptr, *col;
     const double *val;
     const int32_t *cls;
+    tcgpu_band band; /* kind != NONE: the links computed on the fly, the arrays unused */
 } tcgpu_csr;
 
 typedef struct {
@@ -52,6 +55,7 @@ typedef struct {
     const int64_t *row_ptr, *col;
     const float *val;
     const int32_t *cls;
+    tcgpu_band band;
 } tcgpu_csrf;
 
 /* J_0..J_n(tau) by Miller's backward recurrence, normalized by J_0 + 2 sum J_2k = 1.

@@ -3,21 +3,31 @@
  * coupling values and the arithmetic on them are in R; times, Bessel coefficients and bounds
  * stay double (they are computed once per step, not per amplitude). No include guard. */
 
-/* y = M x, M_ij = val * z[c] for cls = c + 1 > 0 and val * conj(z[c]) for cls = -(c + 1).
+/* re + i im += v w x_j, w = z[c] for cls = c + 1 > 0 and conj(z[c]) for cls = -(c + 1). */
+TCGPU_HD static inline void TCGPU_FN(tcgpu_link)(const TCGPU_C *z, const TCGPU_C *x, int64_t j,
+                                                 TCGPU_R v, int32_t c, TCGPU_R *re, TCGPU_R *im) {
+    TCGPU_C w = z[c > 0 ? c - 1 : -c - 1];
+    TCGPU_R wi = c > 0 ? w.im : -w.im;
+    TCGPU_C xv = x[j];
+    *re += v * (w.re * xv.re - wi * xv.im);
+    *im += v * (w.re * xv.im + wi * xv.re);
+}
+
+/* y = M x, M_ij = val * z[c] for cls = c + 1 > 0 and val * conj(z[c]) for cls = -(c + 1), the
+ * links read from the CSR arrays or computed on the fly (kernels/banded.h) in the same order.
  * Synchronizes on entry (x, z complete) and exit (y complete, x free to overwrite). */
 TCGPU_HD static inline void TCGPU_FN(tcgpu_apply)(const TCGPU_CSR *A, const TCGPU_C *z,
                                                   const TCGPU_C *x, TCGPU_C *y) {
     TCGPU_SYNC();
     TCGPU_FOR(i, A->dim) {
         TCGPU_R re = 0, im = 0;
-        for (int64_t e = A->row_ptr[i]; e < A->row_ptr[i + 1]; ++e) {
-            int32_t c = A->cls[e];
-            TCGPU_C w = z[c > 0 ? c - 1 : -c - 1];
-            TCGPU_R wi = c > 0 ? w.im : -w.im, v = A->val[e];
-            TCGPU_C xv = x[A->col[e]];
-            re += v * (w.re * xv.re - wi * xv.im);
-            im += v * (w.re * xv.im + wi * xv.re);
-        }
+        if (A->band.kind != TCGPU_BAND_NONE) {
+#define TCGPU_BAND_ACC(j, v, c) TCGPU_FN(tcgpu_link)(z, x, (j), (TCGPU_R)(v), (c), &re, &im)
+            TCGPU_BAND_ROW(&A->band, i, TCGPU_BAND_ACC);
+#undef TCGPU_BAND_ACC
+        } else
+            for (int64_t e = A->row_ptr[i]; e < A->row_ptr[i + 1]; ++e)
+                TCGPU_FN(tcgpu_link)(z, x, A->col[e], A->val[e], A->cls[e], &re, &im);
         y[i].re = re;
         y[i].im = im;
     }

@@ -61,7 +61,36 @@ static tcgpu_status ran_out(double t, int nmax) {
                       t, nmax);
 }
 
-int tcgpu_work_alloc(const tcgpu_model *m, int nmax, tcgpu_work *wk) {
+tcgpu_band tcgpu_band_of(const tcgpu_model *m) {
+    tcgpu_band b = {TCGPU_BAND_NONE, 0, 0, 0};
+    if (m->kind == TCGPU_MODEL_TC && m->K >= 1 && m->K <= TCGPU_BANDED_MAXK)
+        b = (tcgpu_band){TCGPU_BAND_TC, m->K, m->N, m->g};
+    else if (m->kind == TCGPU_MODEL_HEFF)
+        b = (tcgpu_band){TCGPU_BAND_HEFF, 2, m->N, m->g * m->g / m->beta};
+    else
+        return b;
+    /* The model's arrays are the reference: any difference (a builder changed, a model edited
+     * after it was built) keeps the CSR. O(nnz), once per work space. */
+    int64_t col[2 * TCGPU_BANDED_MAXK];
+    double val[2 * TCGPU_BANDED_MAXK];
+    int32_t cls[2 * TCGPU_BANDED_MAXK];
+    for (int64_t i = 0; i < m->dim; ++i) {
+        int64_t e0 = m->row_ptr[i];
+        int n = tcgpu_band_row(&b, i, col, val, cls);
+        if (n != m->row_ptr[i + 1] - e0)
+            return (tcgpu_band){TCGPU_BAND_NONE, 0, 0, 0};
+        for (int e = 0; e < n; ++e)
+            if (col[e] != m->col[e0 + e] || val[e] != m->val[e0 + e] || cls[e] != m->cls[e0 + e])
+                return (tcgpu_band){TCGPU_BAND_NONE, 0, 0, 0};
+    }
+    return b;
+}
+
+int tcgpu_coupling_on_the_fly(tcgpu_coupling c) {
+    return c == TCGPU_COUPLING_ONTHEFLY || (c == TCGPU_COUPLING_AUTO && TCGPU_CPU_ON_THE_FLY);
+}
+
+int tcgpu_work_alloc(const tcgpu_model *m, int nmax, tcgpu_coupling c, tcgpu_work *wk) {
     size_t nc = (size_t)(m->nclass > 0 ? m->nclass : 1), d = (size_t)m->dim;
     tcgpu_cplx *buf = malloc((4 * nc + 3 * d) * sizeof *buf);
     double *J = malloc(((size_t)nmax + 1) * sizeof *J);
@@ -70,7 +99,9 @@ int tcgpu_work_alloc(const tcgpu_model *m, int nmax, tcgpu_work *wk) {
         free(J);
         return -1;
     }
-    tcgpu_csr A = {m->dim, m->row_ptr, m->col, m->val, m->cls};
+    tcgpu_csr A = {m->dim, m->row_ptr, m->col, m->val, m->cls, {TCGPU_BAND_NONE, 0, 0, 0}};
+    if (tcgpu_coupling_on_the_fly(c))
+        A.band = tcgpu_band_of(m);
     tcgpu_work_set(wk, A, grid_of(m), buf, (int64_t)nc, buf + 4 * nc, J, nmax);
     return 0;
 }
@@ -80,7 +111,7 @@ void tcgpu_work_free(tcgpu_work *wk) {
     free(wk->J);
 }
 
-int tcgpu_work_alloc_f(const tcgpu_model *m, int nmax, tcgpu_work_f *wk) {
+int tcgpu_work_alloc_f(const tcgpu_model *m, int nmax, tcgpu_coupling c, tcgpu_work_f *wk) {
     size_t nc = (size_t)(m->nclass > 0 ? m->nclass : 1), d = (size_t)m->dim;
     size_t nnz = (size_t)m->row_ptr[m->dim];
     tcgpu_cplxf *buf = malloc((4 * nc + 3 * d) * sizeof *buf);
@@ -94,7 +125,9 @@ int tcgpu_work_alloc_f(const tcgpu_model *m, int nmax, tcgpu_work_f *wk) {
     }
     for (size_t e = 0; e < nnz; ++e)
         val[e] = (float)m->val[e];
-    tcgpu_csrf A = {m->dim, m->row_ptr, m->col, val, m->cls};
+    tcgpu_csrf A = {m->dim, m->row_ptr, m->col, val, m->cls, {TCGPU_BAND_NONE, 0, 0, 0}};
+    if (tcgpu_coupling_on_the_fly(c))
+        A.band = tcgpu_band_of(m);
     tcgpu_work_set_f(wk, A, grid_of(m), buf, (int64_t)nc, buf + 4 * nc, J, nmax);
     return 0;
 }
@@ -107,12 +140,13 @@ void tcgpu_work_free_f(tcgpu_work_f *wk) {
 
 /* One sweep on this thread, with its own scratch; fp32: the state rounded to float for the
  * march and widened after it. */
-static int run_one(const tcgpu_model *m, int fp32, int method, int nmax, double a, double b,
-                   double kappa, tcgpu_cplx *x, int64_t *steps, int64_t *apps, double *t_fail) {
+static int run_one(const tcgpu_model *m, int fp32, tcgpu_coupling c, int method, int nmax, double a,
+                   double b, double kappa, tcgpu_cplx *x, int64_t *steps, int64_t *apps,
+                   double *t_fail) {
     tcgpu_work wk;
     tcgpu_work_f wf;
     tcgpu_cplxf *xf = fp32 ? malloc((size_t)m->dim * sizeof *xf) : NULL;
-    if (fp32 ? !xf || tcgpu_work_alloc_f(m, nmax, &wf) : tcgpu_work_alloc(m, nmax, &wk)) {
+    if (fp32 ? !xf || tcgpu_work_alloc_f(m, nmax, c, &wf) : tcgpu_work_alloc(m, nmax, c, &wk)) {
         free(xf);
         return -2;
     }
@@ -148,9 +182,9 @@ static tcgpu_status march_cpu(const tcgpu_batch *b, const tcgpu_march_opts *o, i
     for (int64_t s = 0; s < n; ++s) {
         int64_t steps = 0, apps = 0;
         double tf = 0;
-        int rc =
-            run_one(b->models[s], o->precision == TCGPU_FP32, (int)o->method, nmax, b->t_a[s],
-                    b->t_b[s], b->kappa[s], (tcgpu_cplx *)(b->x + 2 * dim * s), &steps, &apps, &tf);
+        int rc = run_one(b->models[s], o->precision == TCGPU_FP32, o->coupling, (int)o->method,
+                         nmax, b->t_a[s], b->t_b[s], b->kappa[s],
+                         (tcgpu_cplx *)(b->x + 2 * dim * s), &steps, &apps, &tf);
         if (b->steps)
             b->steps[s] = steps;
         if (b->applications)
@@ -186,13 +220,27 @@ static tcgpu_status march_device(const tcgpu_batch *b, const tcgpu_march_opts *o
     double *val = malloc((size_t)(nm * nnz) * sizeof *val + 1);
     tcgpu_phase_class *cl = malloc((size_t)nm * nc * sizeof *cl + 1);
     double *vb = malloc((size_t)n * 4 * sizeof *vb), *tf = malloc((size_t)n * sizeof *tf);
+    double *bc = malloc((size_t)nm * sizeof *bc);
     int64_t *S = malloc((size_t)n * sizeof *S), *apps = malloc((size_t)n * sizeof *apps);
     tcgpu_status st = TCGPU_OK;
-    if (!val || !cl || !vb || !tf || !S || !apps) {
+    if (!val || !cl || !vb || !tf || !S || !apps || !bc) {
         st = tcgpu_fail(TCGPU_ERUNTIME, "out of memory for a batch of %lld sweeps", (long long)n);
         goto done;
     }
     double *du = vb + n, *ta = vb + 2 * n, *tb = vb + 3 * n, t0 = now();
+    /* On the fly when every model's band reproduces its CSR (only c differs between sweeps). */
+    tcgpu_band band = {TCGPU_BAND_NONE, 0, 0, 0};
+    if (o->coupling == TCGPU_COUPLING_ONTHEFLY ||
+        (o->coupling == TCGPU_COUPLING_AUTO && TCGPU_CUDA_ON_THE_FLY))
+        band = tcgpu_band_of(m0);
+    if (band.kind == TCGPU_BAND_TC && band.K > 2)
+        band.kind = TCGPU_BAND_NONE; /* the device computes one and two channels only */
+    for (int64_t s = 0; s < nm && band.kind != TCGPU_BAND_NONE; ++s) {
+        tcgpu_band bs = s ? tcgpu_band_of(b->models[s]) : band;
+        if (bs.kind != band.kind || bs.K != band.K || bs.N != band.N)
+            band.kind = TCGPU_BAND_NONE;
+        bc[s] = bs.c;
+    }
     for (int64_t s = 0; s < nm; ++s) {
         memcpy(val + s * nnz, b->models[s]->val, (size_t)nnz * sizeof *val);
         if (nc)
@@ -241,7 +289,9 @@ static tcgpu_status march_device(const tcgpu_batch *b, const tcgpu_march_opts *o
                           .S = S,
                           .x = b->x,
                           .apps = apps,
-                          .t_fail = tf};
+                          .t_fail = tf,
+                          .band = band,
+                          .band_c = bc};
     st = tcgpu_march_cuda(&p, o, info);
     if (!st)
         for (int64_t s = 0; s < n; ++s) {
@@ -253,6 +303,7 @@ static tcgpu_status march_device(const tcgpu_batch *b, const tcgpu_march_opts *o
                 st = ran_out(tf[s], nmax);
         }
 done:
+    free(bc);
     free(val);
     free(cl);
     free(vb);

@@ -20,17 +20,31 @@ typedef struct {
     const tcgpu_phase_class *classes; /* count x nclass (one_model: nclass) */
     const double *vbound, *t_a, *t_b, *du;
     const int64_t *S;
-    double *x;      /* count x dim x 2, in/out */
-    int64_t *apps;  /* count, out: applications, or -1 where a Chebyshev series ran out */
-    double *t_fail; /* count, out: the start of the step that ran out */
+    double *x;            /* count x dim x 2, in/out */
+    int64_t *apps;        /* count, out: applications, or -1 where a Chebyshev series ran out */
+    double *t_fail;       /* count, out: the start of the step that ran out */
+    tcgpu_band band;      /* kind != NONE: the couplings on the fly, band_c[s] the sweep's c */
+    const double *band_c; /* count (one_model: 1) */
 } tcgpu_batch_plan;
 
 tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_march_opts *o,
                               tcgpu_march_info *info);
 
+/* The model's couplings as a matrix-free band (kernels/banded.h), or kind NONE when it has
+ * none or when the band does not reproduce its CSR arrays exactly. */
+tcgpu_band tcgpu_band_of(const tcgpu_model *m);
+
+/* Whether the CPU computes couplings on the fly under c (AUTO: TCGPU_CPU_ON_THE_FLY). */
+#define TCGPU_CPU_ON_THE_FLY 0
+/* The CUDA backend's AUTO: on the fly, so that a step on the shared path touches no device
+ * memory but its class table. Not measured yet (no device lent so far): bench/run_gpu.sh
+ * times both. */
+#define TCGPU_CUDA_ON_THE_FLY 1
+int tcgpu_coupling_on_the_fly(tcgpu_coupling c);
+
 /* A sweep's step scratch (one buffer) and its view of m, for the single-sweep and the batched
  * CPU march alike. Returns 0, or -1 when out of memory; free with tcgpu_work_free. */
-int tcgpu_work_alloc(const tcgpu_model *m, int nmax, tcgpu_work *wk);
+int tcgpu_work_alloc(const tcgpu_model *m, int nmax, tcgpu_coupling c, tcgpu_work *wk);
 void tcgpu_work_free(tcgpu_work *wk);
 /* fp32 march of an fp64 state: rounded on the way in, widened on the way out. */
 static inline void tcgpu_narrow(int64_t d, const tcgpu_cplx *x, tcgpu_cplxf *xf) {
@@ -43,7 +57,7 @@ static inline void tcgpu_widen(int64_t d, const tcgpu_cplxf *xf, tcgpu_cplx *x) 
 }
 
 /* The fp32 work space: its own float copy of m's coupling values. */
-int tcgpu_work_alloc_f(const tcgpu_model *m, int nmax, tcgpu_work_f *wk);
+int tcgpu_work_alloc_f(const tcgpu_model *m, int nmax, tcgpu_coupling c, tcgpu_work_f *wk);
 void tcgpu_work_free_f(tcgpu_work_f *wk);
 
 #ifdef __cplusplus

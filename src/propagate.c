@@ -61,7 +61,7 @@ static tcgpu_status work_alloc(const tcgpu_model *m, tcgpu_work *wk, tcgpu_cplx 
                                tcgpu_cplx **y) {
     *x = malloc((size_t)m->dim * sizeof **x);
     *y = malloc((size_t)m->dim * sizeof **y);
-    if (!*x || !*y || tcgpu_work_alloc(m, 4096, wk)) {
+    if (!*x || !*y || tcgpu_work_alloc(m, 4096, TCGPU_COUPLING_AUTO, wk)) {
         *wk = (tcgpu_work){0};
         return tcgpu_fail(TCGPU_ERUNTIME, "out of memory for a sweep of dimension %lld",
                           (long long)m->dim);
@@ -108,7 +108,7 @@ tcgpu_status tcgpu_sweep_begin(const tcgpu_model *m, tcgpu_method method, tcgpu_
     tcgpu_status st = work_alloc(m, &s->wk, &s->x, &s->psi);
     if (!st && precision == TCGPU_FP32) {
         s->xf = malloc((size_t)m->dim * sizeof *s->xf);
-        if (!s->xf || tcgpu_work_alloc_f(m, 4096, &s->wf))
+        if (!s->xf || tcgpu_work_alloc_f(m, 4096, TCGPU_COUPLING_AUTO, &s->wf))
             st = tcgpu_fail(TCGPU_ERUNTIME, "out of memory for an fp32 sweep of dimension %lld",
                             (long long)m->dim);
         else

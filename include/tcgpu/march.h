@@ -26,6 +26,13 @@ typedef enum {
     TCGPU_PATH_GLOBAL = 2  /* device memory (any dimension) */
 } tcgpu_cuda_path;
 
+/* How a step reads the couplings of a banded model (tc up to 4 channels, heff). */
+typedef enum {
+    TCGPU_COUPLING_AUTO = 0,    /* the measured default of the backend */
+    TCGPU_COUPLING_CSR = 1,     /* from the CSR arrays */
+    TCGPU_COUPLING_ONTHEFLY = 2 /* computed from the basis and the closed-form elements */
+} tcgpu_coupling;
+
 typedef struct {
     tcgpu_backend backend;
     tcgpu_method method;
@@ -34,6 +41,7 @@ typedef struct {
     tcgpu_cuda_path path;      /* CUDA */
     int block;                 /* CUDA: threads per block, 32 to 512 (0: automatic) */
     int nmax;                  /* Chebyshev terms allowed per exponential (0: 1024) */
+    tcgpu_coupling coupling;   /* banded models: CSR or on the fly (other models: CSR) */
 } tcgpu_march_opts;
 
 typedef struct {
@@ -48,6 +56,7 @@ typedef struct {
 typedef struct {
     tcgpu_cuda_path path; /* the path taken (CUDA) */
     int block;            /* threads per block (CUDA) */
+    int on_the_fly;       /* couplings computed on the fly (CUDA) */
     size_t shared_bytes;  /* dynamic shared memory per block (CUDA) */
     int64_t chunks;       /* launches the batch was split into to fit device memory (CUDA) */
     double plan_seconds;  /* host time spent on the grids */

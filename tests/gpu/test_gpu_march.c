@@ -121,11 +121,14 @@ static double compare(batch *b, const char *what) {
         tcgpu_march_opts oc = {.backend = TCGPU_BACKEND_CPU, .method = (tcgpu_method)method};
         tcgpu_march_opts og = {.backend = TCGPU_BACKEND_CUDA, .method = (tcgpu_method)method};
         ASSERT_OK(tcgpu_march_batch(&bc, &oc, NULL));
-        for (int path = TCGPU_PATH_SHARED; path <= TCGPU_PATH_GLOBAL; ++path) {
+        /* both paths, each with the couplings from the CSR and on the fly (banded models) */
+        for (int run = 0; run < 4; ++run) {
+            int path = run < 2 ? TCGPU_PATH_SHARED : TCGPU_PATH_GLOBAL;
             tcgpu_march_info info;
             for (int s = 0; s < b->n; ++s)
                 start_state(&b->m[s], xg + 2 * d * s);
             og.path = (tcgpu_cuda_path)path;
+            og.coupling = run % 2 ? TCGPU_COUPLING_ONTHEFLY : TCGPU_COUPLING_CSR;
             tcgpu_status st = tcgpu_march_batch(&bg, &og, &info);
             if (st == TCGPU_EINVAL && path == TCGPU_PATH_SHARED) {
                 printf("%s: shared path skipped: %s\n", what, tcgpu_last_error());
@@ -145,17 +148,18 @@ static double compare(batch *b, const char *what) {
                 }
                 norm_err = fmax(norm_err, fabs(norm - 1));
             }
-            printf("%s %s %s path (block %d, %zu B shared, %s): max |p_cpu - p_gpu| = %.3e over "
-                   "%d sweeps, %lld steps in sweep 0, CPU norm error %.1e\n",
+            printf("%s %s %s path, couplings %s (block %d, %zu B shared, %s): max |p_cpu - "
+                   "p_gpu| = %.3e over %d sweeps, %lld steps in sweep 0, CPU norm error %.1e\n",
                    what, method ? "magnus4" : "rk4",
-                   path == TCGPU_PATH_SHARED ? "shared" : "global", info.block, info.shared_bytes,
+                   path == TCGPU_PATH_SHARED ? "shared" : "global",
+                   info.on_the_fly ? "on the fly" : "from the CSR", info.block, info.shared_bytes,
                    info.device, diff, b->n, (long long)steps_c[0], norm_err);
             fflush(stdout);
             /* bounded states, so that the comparison means something (RK4 loses some norm) */
             cr_expect_leq(norm_err, 0.05, "%s %s: the CPU march itself is off (norm error %.1e)",
                           what, method ? "magnus4" : "rk4", norm_err);
-            cr_expect_leq(diff, 1e-10, "%s %s path %d: max |p_cpu - p_gpu| = %.3e", what,
-                          method ? "magnus4" : "rk4", path, diff);
+            cr_expect_leq(diff, 1e-10, "%s %s path %d, %s: max |p_cpu - p_gpu| = %.3e", what,
+                          method ? "magnus4" : "rk4", path, info.on_the_fly ? "otf" : "csr", diff);
             worst = fmax(worst, diff);
         }
         compare_single(b, what, method, kappa, xc);
