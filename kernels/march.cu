@@ -3,6 +3,7 @@
 // work vectors sit in shared memory for the whole propagation when they fit ("shared" path),
 // else in device memory ("global" path) with the same code. Class weights, the phase classes
 // and the Bessel coefficients are always on chip.
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -133,7 +134,7 @@ template <class C> __global__ void __launch_bounds__(512, 2) march_kernel(dev_pl
 
 // Device buffers of one launch, freed together.
 struct buffers {
-    void *p[12];
+    void *p[32];
     int n;
 };
 
@@ -174,7 +175,7 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
                                          tcgpu_march_info *info) {
     tcgpu_status st = TCGPU_OK;
     buffers bufs = {};
-    cudaEvent_t ev0 = nullptr, ev1 = nullptr;
+    cudaStream_t streams[2] = {nullptr, nullptr};
     int dev = 0, count = 0, optin = 0;
     cudaDeviceProp prop;
     const int64_t d = p->dim, nnz = p->nnz;
@@ -185,16 +186,21 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
     size_t sh_small = shared_bytes(d, p->nclass, p->nmax, 0, cs);
     void (*kernel)(dev_plan) = p->single ? march_kernel<tcgpu_cplxf> : march_kernel<tcgpu_cplx>;
     float *valf = nullptr; // fp32: the coupling values rounded once on the host
-    int use_shared = 0, block = 0;
+    int use_shared = 0, block = 0, nbuf = 1, pinned = 0;
     size_t sh = 0, free_b = 0, total_b = 0, per_sweep = 0, fixed = 0;
     int64_t chunk = 0, nchunks = 0;
-    float ms_total = 0;
-    int64_t *d_rp = nullptr, *d_col = nullptr, *d_S = nullptr, *d_apps = nullptr;
-    int32_t *d_cls = nullptr;
-    double *d_scal = nullptr, *d_x = nullptr, *d_tf = nullptr, *d_bc = nullptr;
     const int on_the_fly = p->band.kind != TCGPU_BAND_NONE;
-    char *d_val = nullptr, *d_work = nullptr;
-    tcgpu_phase_class *d_cl = nullptr;
+    // Shared by every chunk: the pattern, and (one model) its values, classes and band constant.
+    int64_t *d_rp = nullptr, *d_col = nullptr;
+    int32_t *d_cls = nullptr;
+    // Per buffer set (two when the batch takes several chunks, so that one chunk's copies
+    // overlap the other's kernel): what each sweep of a chunk needs.
+    int64_t *d_S[2] = {}, *d_apps[2] = {};
+    double *d_scal[2] = {}, *d_x[2] = {}, *d_tf[2] = {}, *d_bc[2] = {};
+    char *d_val[2] = {}, *d_work[2] = {};
+    tcgpu_phase_class *d_cl[2] = {};
+    const size_t x_bytes = (size_t)(p->count * d) * 2 * sizeof(double);
+    std::chrono::steady_clock::time_point t0;
 
     cudaError_t e = cudaGetDeviceCount(&count);
     if (e != cudaSuccess || count == 0) {
@@ -236,7 +242,8 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
         block = (int)(b < 64 ? 64 : b > 512 ? 512 : b);
     }
 
-    // What each sweep needs on the device; the batch goes in chunks that fit.
+    // What each sweep needs on the device; the batch goes in chunks that fit, and when it takes
+    // more than one, in two buffer sets of half the size on two streams.
     per_sweep =
         (p->one_model
              ? 0
@@ -253,25 +260,48 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
         goto out;
     }
     chunk = (int64_t)((double)(free_b - fixed - (64u << 20)) * 0.8 / (double)per_sweep);
-    if (chunk > p->count)
-        chunk = p->count;
     if (chunk > 65535 * 32)
         chunk = 65535 * 32;
+    if (o->max_chunk > 0 && chunk > 2 * o->max_chunk)
+        chunk = 2 * o->max_chunk;
+    if (chunk < p->count && chunk >= 2) {
+        nbuf = 2;
+        chunk /= 2;
+    }
+    if (o->max_chunk > 0 && chunk > o->max_chunk)
+        chunk = o->max_chunk;
+    if (chunk > p->count)
+        chunk = p->count;
 
     CK(alloc(&bufs, &d_rp, (size_t)d + 1), "cudaMalloc");
     CK(alloc(&bufs, &d_col, (size_t)nnz), "cudaMalloc");
     CK(alloc(&bufs, &d_cls, (size_t)nnz), "cudaMalloc");
-    CK(alloc(&bufs, &d_val, (size_t)((p->one_model || on_the_fly ? 1 : chunk) * nnz) * vs),
-       "cudaMalloc");
-    CK(alloc(&bufs, &d_cl, (size_t)(p->one_model ? 1 : chunk) * nc), "cudaMalloc");
-    CK(alloc(&bufs, &d_scal, (size_t)chunk * 4), "cudaMalloc");
-    CK(alloc(&bufs, &d_S, (size_t)chunk), "cudaMalloc");
-    CK(alloc(&bufs, &d_apps, (size_t)chunk), "cudaMalloc");
-    CK(alloc(&bufs, &d_tf, (size_t)chunk), "cudaMalloc");
-    CK(alloc(&bufs, &d_x, (size_t)(chunk * d) * 2), "cudaMalloc");
-    CK(alloc(&bufs, &d_bc, (size_t)(p->one_model ? 1 : chunk)), "cudaMalloc");
-    if (!use_shared)
-        CK(alloc(&bufs, &d_work, (size_t)(chunk * d) * cs * (p->single ? 4 : 3)), "cudaMalloc");
+    for (int k = 0; k < 2; ++k) {
+        if (k < nbuf) {
+            CK(alloc(&bufs, &d_scal[k], (size_t)chunk * 4), "cudaMalloc");
+            CK(alloc(&bufs, &d_S[k], (size_t)chunk), "cudaMalloc");
+            CK(alloc(&bufs, &d_apps[k], (size_t)chunk), "cudaMalloc");
+            CK(alloc(&bufs, &d_tf[k], (size_t)chunk), "cudaMalloc");
+            CK(alloc(&bufs, &d_x[k], (size_t)(chunk * d) * 2), "cudaMalloc");
+            if (!use_shared)
+                CK(alloc(&bufs, &d_work[k], (size_t)(chunk * d) * cs * (p->single ? 4 : 3)),
+                   "cudaMalloc");
+            CK(cudaStreamCreateWithFlags(&streams[k], cudaStreamNonBlocking), "cudaStreamCreate");
+        }
+        if (k == 0 || !p->one_model) { // one model: one copy of its values, read by every chunk
+            if (k < nbuf || k == 0) {
+                int64_t nv = p->one_model ? 1 : chunk;
+                CK(alloc(&bufs, &d_val[k], (size_t)((on_the_fly ? 1 : nv) * nnz) * vs),
+                   "cudaMalloc");
+                CK(alloc(&bufs, &d_cl[k], (size_t)nv * nc), "cudaMalloc");
+                CK(alloc(&bufs, &d_bc[k], (size_t)nv), "cudaMalloc");
+            }
+        } else {
+            d_val[k] = d_val[0];
+            d_cl[k] = d_cl[0];
+            d_bc[k] = d_bc[0];
+        }
+    }
     if (p->single) {
         size_t nv = (size_t)((p->one_model ? 1 : p->count) * nnz);
         valf = static_cast<float *>(std::malloc(nv * sizeof(float) + 1));
@@ -288,39 +318,64 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
        "cudaMemcpy");
     CK(cudaMemcpy(d_cls, p->cls, (size_t)nnz * sizeof(int32_t), cudaMemcpyHostToDevice),
        "cudaMemcpy");
-    CK(cudaEventCreate(&ev0), "cudaEventCreate");
-    CK(cudaEventCreate(&ev1), "cudaEventCreate");
+    // On the fly the kernel reads no values: only the first model's go up (for the pattern).
+    if (p->one_model || on_the_fly)
+        CK(cudaMemcpy(d_val[0], p->single ? (const void *)valf : (const void *)p->val,
+                      (size_t)nnz * vs, cudaMemcpyHostToDevice),
+           "cudaMemcpy");
+    if (p->one_model) {
+        if (on_the_fly)
+            CK(cudaMemcpy(d_bc[0], p->band_c, sizeof(double), cudaMemcpyHostToDevice),
+               "cudaMemcpy");
+        if (nc)
+            CK(cudaMemcpy(d_cl[0], p->classes, nc * sizeof(tcgpu_phase_class),
+                          cudaMemcpyHostToDevice),
+               "cudaMemcpy");
+    }
+    // Page-locked states let the copies run asynchronously beside the other stream's kernel;
+    // where the host refuses, the copies are merely synchronous.
+    if (nbuf == 2) {
+        pinned = cudaHostRegister(p->x, x_bytes, cudaHostRegisterDefault) == cudaSuccess;
+        if (!pinned)
+            cudaGetLastError();
+    }
 
-    for (int64_t s0 = 0; s0 < p->count; s0 += chunk) {
+    t0 = std::chrono::steady_clock::now();
+    for (int64_t s0 = 0; s0 < p->count; s0 += chunk, ++nchunks) {
+        const int k = (int)(nchunks % nbuf);
+        cudaStream_t sk = streams[k];
         int64_t n = p->count - s0 < chunk ? p->count - s0 : chunk;
         size_t nd = (size_t)n * sizeof(double);
-        CK(cudaEventRecord(ev0), "cudaEventRecord");
-        if (!p->one_model || s0 == 0) {
-            int64_t nv = p->one_model ? 1 : n, o0 = p->one_model ? 0 : s0;
-            const void *src =
-                p->single ? (const void *)(valf + o0 * nnz) : (const void *)(p->val + o0 * nnz);
-            if (!on_the_fly || s0 == 0) // on the fly: the kernel reads no values
-                CK(cudaMemcpy(d_val, src, (size_t)((on_the_fly ? 1 : nv) * nnz) * vs,
-                              cudaMemcpyHostToDevice),
-                   "cudaMemcpy");
-            if (on_the_fly)
-                CK(cudaMemcpy(d_bc, p->band_c + o0, (size_t)nv * sizeof(double),
-                              cudaMemcpyHostToDevice),
-                   "cudaMemcpy");
+        if (!p->one_model) {
+            if (!on_the_fly) {
+                const void *src =
+                    p->single ? (const void *)(valf + s0 * nnz) : (const void *)(p->val + s0 * nnz);
+                CK(cudaMemcpyAsync(d_val[k], src, (size_t)(n * nnz) * vs, cudaMemcpyHostToDevice,
+                                   sk),
+                   "cudaMemcpyAsync");
+            } else
+                CK(cudaMemcpyAsync(d_bc[k], p->band_c + s0, nd, cudaMemcpyHostToDevice, sk),
+                   "cudaMemcpyAsync");
             if (nc)
-                CK(cudaMemcpy(d_cl, p->classes + (size_t)o0 * nc, (size_t)nv * nc * sizeof *d_cl,
-                              cudaMemcpyHostToDevice),
-                   "cudaMemcpy");
+                CK(cudaMemcpyAsync(d_cl[k], p->classes + (size_t)s0 * nc,
+                                   (size_t)n * nc * sizeof(tcgpu_phase_class),
+                                   cudaMemcpyHostToDevice, sk),
+                   "cudaMemcpyAsync");
         }
-        CK(cudaMemcpy(d_scal, p->vbound + s0, nd, cudaMemcpyHostToDevice), "cudaMemcpy");
-        CK(cudaMemcpy(d_scal + n, p->t_a + s0, nd, cudaMemcpyHostToDevice), "cudaMemcpy");
-        CK(cudaMemcpy(d_scal + 2 * n, p->t_b + s0, nd, cudaMemcpyHostToDevice), "cudaMemcpy");
-        CK(cudaMemcpy(d_scal + 3 * n, p->du + s0, nd, cudaMemcpyHostToDevice), "cudaMemcpy");
-        CK(cudaMemcpy(d_S, p->S + s0, (size_t)n * sizeof(int64_t), cudaMemcpyHostToDevice),
-           "cudaMemcpy");
-        CK(cudaMemcpy(d_x, p->x + 2 * s0 * d, (size_t)(n * d) * 2 * sizeof(double),
-                      cudaMemcpyHostToDevice),
-           "cudaMemcpy");
+        CK(cudaMemcpyAsync(d_scal[k], p->vbound + s0, nd, cudaMemcpyHostToDevice, sk),
+           "cudaMemcpyAsync");
+        CK(cudaMemcpyAsync(d_scal[k] + n, p->t_a + s0, nd, cudaMemcpyHostToDevice, sk),
+           "cudaMemcpyAsync");
+        CK(cudaMemcpyAsync(d_scal[k] + 2 * n, p->t_b + s0, nd, cudaMemcpyHostToDevice, sk),
+           "cudaMemcpyAsync");
+        CK(cudaMemcpyAsync(d_scal[k] + 3 * n, p->du + s0, nd, cudaMemcpyHostToDevice, sk),
+           "cudaMemcpyAsync");
+        CK(cudaMemcpyAsync(d_S[k], p->S + s0, (size_t)n * sizeof(int64_t), cudaMemcpyHostToDevice,
+                           sk),
+           "cudaMemcpyAsync");
+        CK(cudaMemcpyAsync(d_x[k], p->x + 2 * s0 * d, (size_t)(n * d) * 2 * sizeof(double),
+                           cudaMemcpyHostToDevice, sk),
+           "cudaMemcpyAsync");
         dev_plan dp = {d,
                        nnz,
                        p->nclass,
@@ -333,50 +388,52 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
                        d_rp,
                        d_col,
                        d_cls,
-                       d_val,
-                       d_cl,
-                       d_scal,
-                       d_scal + n,
-                       d_scal + 2 * n,
-                       d_scal + 3 * n,
-                       d_S,
-                       d_x,
-                       d_work,
-                       d_apps,
-                       d_tf,
+                       d_val[k],
+                       d_cl[k],
+                       d_scal[k],
+                       d_scal[k] + n,
+                       d_scal[k] + 2 * n,
+                       d_scal[k] + 3 * n,
+                       d_S[k],
+                       d_x[k],
+                       d_work[k],
+                       d_apps[k],
+                       d_tf[k],
                        p->band,
-                       d_bc,
+                       d_bc[k],
                        p->one_model ? 0 : 1};
-        kernel<<<(unsigned)n, (unsigned)block, sh>>>(dp);
+        kernel<<<(unsigned)n, (unsigned)block, sh, sk>>>(dp);
         CK(cudaGetLastError(), "kernel launch");
-        CK(cudaMemcpy(p->x + 2 * s0 * d, d_x, (size_t)(n * d) * 2 * sizeof(double),
-                      cudaMemcpyDeviceToHost),
-           "cudaMemcpy (kernel run)");
-        CK(cudaMemcpy(p->apps + s0, d_apps, (size_t)n * sizeof(int64_t), cudaMemcpyDeviceToHost),
-           "cudaMemcpy");
-        CK(cudaMemcpy(p->t_fail + s0, d_tf, nd, cudaMemcpyDeviceToHost), "cudaMemcpy");
-        CK(cudaEventRecord(ev1), "cudaEventRecord");
-        CK(cudaEventSynchronize(ev1), "cudaEventSynchronize");
-        float ms = 0;
-        CK(cudaEventElapsedTime(&ms, ev0, ev1), "cudaEventElapsedTime");
-        ms_total += ms;
-        ++nchunks;
+        CK(cudaMemcpyAsync(p->x + 2 * s0 * d, d_x[k], (size_t)(n * d) * 2 * sizeof(double),
+                           cudaMemcpyDeviceToHost, sk),
+           "cudaMemcpyAsync (kernel run)");
+        CK(cudaMemcpyAsync(p->apps + s0, d_apps[k], (size_t)n * sizeof(int64_t),
+                           cudaMemcpyDeviceToHost, sk),
+           "cudaMemcpyAsync");
+        CK(cudaMemcpyAsync(p->t_fail + s0, d_tf[k], nd, cudaMemcpyDeviceToHost, sk),
+           "cudaMemcpyAsync");
     }
+    for (int k = 0; k < nbuf; ++k)
+        CK(cudaStreamSynchronize(streams[k]), "the march kernel (cudaStreamSynchronize)");
     if (info) {
         info->path = use_shared ? TCGPU_PATH_SHARED : TCGPU_PATH_GLOBAL;
         info->on_the_fly = on_the_fly;
         info->block = block;
         info->shared_bytes = sh;
         info->chunks = nchunks;
-        info->run_seconds = 1e-3 * ms_total;
+        info->run_seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         std::snprintf(info->device, sizeof info->device, "%s", prop.name);
     }
 out:
+    for (int k = 0; k < 2; ++k)
+        if (streams[k]) {
+            cudaStreamSynchronize(streams[k]); // nothing may still write p->x after we return
+            cudaStreamDestroy(streams[k]);
+        }
+    if (pinned)
+        cudaHostUnregister(p->x);
     std::free(valf);
-    if (ev0)
-        cudaEventDestroy(ev0);
-    if (ev1)
-        cudaEventDestroy(ev1);
     free_all(&bufs);
     return st;
 }

@@ -42,6 +42,8 @@ typedef struct {
     int block;                 /* CUDA: threads per block, 32 to 512 (0: automatic) */
     int nmax;                  /* Chebyshev terms allowed per exponential (0: 1024) */
     tcgpu_coupling coupling;   /* banded models: CSR or on the fly (other models: CSR) */
+    int64_t max_chunk;         /* CUDA: at most this many sweeps per launch (0: as memory allows;
+                                * a batch of several launches runs on two streams) */
 } tcgpu_march_opts;
 
 typedef struct {
@@ -60,7 +62,7 @@ typedef struct {
     size_t shared_bytes;  /* dynamic shared memory per block (CUDA) */
     int64_t chunks;       /* launches the batch was split into to fit device memory (CUDA) */
     double plan_seconds;  /* host time spent on the grids */
-    double run_seconds;   /* the march itself (CUDA: device time of the launches, with copies) */
+    double run_seconds;   /* the march itself (CUDA: wall time of the copies and launches) */
     char device[256];     /* the device's name (CUDA) */
 } tcgpu_march_info;
 

@@ -251,3 +251,45 @@ Test(gpu, small_batch_for_the_sanitizers) {
     }
     compare(&b, "do K=3 small");
 }
+
+/* A batch split into launches of at most 3 sweeps (8 sweeps: 3 chunks on two streams, each
+ * chunk its own models, classes and windows) must give what one CPU batch gives. */
+Test(gpu, chunks_on_two_streams) {
+    need_device();
+    batch b = {.n = 0};
+    const double e[2] = {-0.5, 0.5};
+    for (int s = 0; s < MAXB; ++s) {
+        ASSERT_OK(tcgpu_model_tc(&b.m[b.n], 6, 2, 0.5 + 0.1 * s, 0.5 + 0.5 * s, e));
+        add(&b, -12.0 + s, 10.0 + 0.5 * s, 0.5);
+    }
+    int64_t d = b.m[0].dim, n = b.n * d;
+    double *xc = xcalloc((size_t)(2 * n), sizeof(double)),
+           *xg = xcalloc((size_t)(2 * n), sizeof(double));
+    for (int s = 0; s < b.n; ++s)
+        start_state(&b.m[s], xc + 2 * d * s);
+    tcgpu_batch bc = {b.mp, b.n, b.ta, b.tb, b.kappa, xc, NULL, NULL};
+    tcgpu_march_opts oc = {.backend = TCGPU_BACKEND_CPU, .method = TCGPU_METHOD_MAGNUS4};
+    ASSERT_OK(tcgpu_march_batch(&bc, &oc, NULL));
+    for (int cp = TCGPU_COUPLING_CSR; cp <= TCGPU_COUPLING_ONTHEFLY; ++cp) {
+        for (int s = 0; s < b.n; ++s)
+            start_state(&b.m[s], xg + 2 * d * s);
+        tcgpu_batch bg = {b.mp, b.n, b.ta, b.tb, b.kappa, xg, NULL, NULL};
+        tcgpu_march_opts og = {.backend = TCGPU_BACKEND_CUDA,
+                               .method = TCGPU_METHOD_MAGNUS4,
+                               .coupling = (tcgpu_coupling)cp,
+                               .max_chunk = 3};
+        tcgpu_march_info info;
+        cr_assert_eq(tcgpu_march_batch(&bg, &og, &info), TCGPU_OK, "%s", tcgpu_last_error());
+        double diff = prob_diff(xc, xg, n);
+        printf("tc K=2 N=6, 8 sweeps in launches of 3 (%lld chunks, couplings %s): max |p_cpu - "
+               "p_gpu| = %.3e\n",
+               (long long)info.chunks, info.on_the_fly ? "on the fly" : "from the CSR", diff);
+        fflush(stdout);
+        cr_expect_eq(info.chunks, 3);
+        cr_expect_leq(diff, 1e-10, "chunked batch: max |p_cpu - p_gpu| = %.3e", diff);
+    }
+    free(xc);
+    free(xg);
+    for (int s = 0; s < b.n; ++s)
+        tcgpu_model_free(&b.m[s]);
+}
