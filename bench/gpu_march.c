@@ -99,23 +99,25 @@ int main(int argc, char **argv) {
         /* Configurations, in order (the GPU/CPU ratio divides by the CPU row of the same
          * precision, the first of its precision). The CUDA backend computes the couplings on
          * the fly by default (kernels/banded.h), the CPU reads the CSR; the -csr / -otf rows
-         * time the other choice. Block-size rows run at 1024 sweeps only. */
+         * time the other choice. Block-size and global-csr rows run at 1024 sweeps only, the
+         * CPU's on-the-fly row at 1 sweep (one core). */
         typedef struct {
             const char *label;
-            int cuda, fp32, block, only1024;
+            int cuda, fp32, block;
+            int64_t only; /* run at this batch size only (0: every size) */
             tcgpu_cuda_path path;
             tcgpu_coupling coupling;
         } config;
         const config cfgs[] = {
             {"cpu", 0, 0, 0, 0, TCGPU_PATH_AUTO, TCGPU_COUPLING_AUTO},
-            {"cpu-otf", 0, 0, 0, 0, TCGPU_PATH_AUTO, TCGPU_COUPLING_ONTHEFLY},
+            {"cpu-otf", 0, 0, 0, 1, TCGPU_PATH_AUTO, TCGPU_COUPLING_ONTHEFLY},
             {"cuda-auto", 1, 0, 0, 0, TCGPU_PATH_AUTO, TCGPU_COUPLING_AUTO},
             {"cuda-auto-csr", 1, 0, 0, 0, TCGPU_PATH_AUTO, TCGPU_COUPLING_CSR},
             {"cuda-global", 1, 0, 0, 0, TCGPU_PATH_GLOBAL, TCGPU_COUPLING_AUTO},
-            {"cuda-global-csr", 1, 0, 0, 0, TCGPU_PATH_GLOBAL, TCGPU_COUPLING_CSR},
-            {"cuda-auto/b64", 1, 0, 64, 1, TCGPU_PATH_AUTO, TCGPU_COUPLING_AUTO},
-            {"cuda-auto/b128", 1, 0, 128, 1, TCGPU_PATH_AUTO, TCGPU_COUPLING_AUTO},
-            {"cuda-auto/b512", 1, 0, 512, 1, TCGPU_PATH_AUTO, TCGPU_COUPLING_AUTO},
+            {"cuda-global-csr", 1, 0, 0, 1024, TCGPU_PATH_GLOBAL, TCGPU_COUPLING_CSR},
+            {"cuda-auto/b64", 1, 0, 64, 1024, TCGPU_PATH_AUTO, TCGPU_COUPLING_AUTO},
+            {"cuda-auto/b128", 1, 0, 128, 1024, TCGPU_PATH_AUTO, TCGPU_COUPLING_AUTO},
+            {"cuda-auto/b512", 1, 0, 512, 1024, TCGPU_PATH_AUTO, TCGPU_COUPLING_AUTO},
             {"cpu-fp32", 0, 1, 0, 0, TCGPU_PATH_AUTO, TCGPU_COUPLING_AUTO},
             {"cuda-auto-fp32", 1, 1, 0, 0, TCGPU_PATH_AUTO, TCGPU_COUPLING_AUTO},
         };
@@ -128,7 +130,7 @@ int main(int argc, char **argv) {
                 int auto_global = 0;
                 for (int ci = 0; ci < NCFG; ++ci) {
                     const config *cf = &cfgs[ci];
-                    if ((cf->cuda && !have_gpu) || (cf->only1024 && count != 1024))
+                    if ((cf->cuda && !have_gpu) || (cf->only && count != cf->only))
                         continue;
                     if (cf->path == TCGPU_PATH_GLOBAL && auto_global)
                         continue; /* the automatic choice was already the global path */
