@@ -3,24 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../kernels/banded.h"
 #include "model_internal.h"
 #include "tcgpu/basis.h"
 #include "tcgpu/sysmem.h"
 
-int64_t tcgpu_basis_index(int64_t N, int K, const int64_t *n) {
-    /* States before n: for each position k, those with the same prefix and a smaller n_k,
-     * counted by the hockey-stick identity as a difference of two basis sizes. */
-    int64_t idx = 0, M = N;
-    for (int k = 0; k < K; ++k) {
-        int r = K - k - 1;
-        if (r == 0)
-            idx += n[k];
-        else
-            idx += tcgpu_basis_dim(M, r + 1) - tcgpu_basis_dim(M - n[k], r + 1);
-        M -= n[k];
-    }
-    return idx;
-}
+/* The one implementation is the device-callable one of the on-the-fly couplings. */
+int64_t tcgpu_basis_index(int64_t N, int K, const int64_t *n) { return tcgpu_band_index(N, K, n); }
 
 tcgpu_status model_alloc(tcgpu_model *m, int64_t dim, int K, int nclass, int with_w) {
     double bytes = (double)dim * (3 * 8 + 4.0 * K) + (double)nclass * sizeof(tcgpu_phase_class);
