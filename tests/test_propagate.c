@@ -108,6 +108,20 @@ Test(sweep, window_extrapolation_is_not_fooled_by_an_oscillating_residual) {
     expect_case(&m, e2, "tc K=2 N=1 beta=30 eps=0.5");
 }
 
+Test(sweep, window_extrapolation_passes_the_step_check_itself) {
+    /* The extrapolation weighs the readouts at Tr and Tr/1.3 by 2.45 and -1.45: at tol 1e-4
+     * (kappa = 1) its step error was 9.3e-5 where the plain readout's was 1.6e-5, and the
+     * control returned TV 1.05e-4 with an estimate of 3.4e-5. Its own step check (Richardson
+     * on the fine and coarse extrapolations) now halves kappa: TV 2.0e-5, estimate 2.2e-5. */
+    static const double e3[3] = {-2, 0, 2};
+    tcgpu_model m;
+    double est, norm;
+    ASSERT_OK(tcgpu_model_tc(&m, 8, 3, 1.0, 3.0, e3));
+    double tv = run_tv(&m, e3, TCGPU_METHOD_MAGNUS4, 1e-4, &est, &norm);
+    cr_expect_leq(tv, 1e-4, "tc K=3 N=8 beta=3 eps=0.5 tol 1e-4: TV %.3e", tv);
+    cr_expect_geq(est, tv / 2, "estimate %.3e vs TV %.3e", est, tv);
+}
+
 Test(sweep, superadiabatic_readout_beats_plain_adiabatic) {
     tcgpu_model m;
     ASSERT_OK(tcgpu_model_lz(&m, 1.0, 1.0));
