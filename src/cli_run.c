@@ -59,16 +59,32 @@ static const cli_option opts[] = {
      "auto (default: cuda when a CUDA device is present), cpu, cuda, or cpu-batched (cuda's "
      "batched controls with the CPU march: a check of that path, slower than cpu)"},
     {"batch", 1, "cuda: sweeps whose controls run side by side, one launch for all (default 4096)"},
+    {"cuda-path", 1,
+     "cuda: auto (default: shared when a sweep's vectors fit the block's shared memory, else "
+     "global), shared or global"},
+    {"coupling", 1,
+     "batched march: auto (default: on the fly on cuda, from the CSR on the cpu), csr, or "
+     "onthefly (tc up to 2 channels on cuda, 4 on the cpu, and heff; others always csr)"},
     {"help", 0, "show this help"},
     {NULL, 0, NULL},
 };
+
+static const char *cuda_path_name(tcgpu_cuda_path p) {
+    return p == TCGPU_PATH_SHARED ? "shared" : p == TCGPU_PATH_GLOBAL ? "global" : "auto";
+}
+
+static const char *coupling_name(tcgpu_coupling c) {
+    return c == TCGPU_COUPLING_CSR ? "csr" : c == TCGPU_COUPLING_ONTHEFLY ? "onthefly" : "auto";
+}
 
 typedef struct {
     const char *model, *out, *file;
     int64_t N;
     int K, zip, has_levels, progress, dist_csv;
-    int batched;      /* controls share a march service (cuda, or cpu-batched: its check) */
-    int cuda, batch;  /* the service marches on CUDA; up to `batch` sweeps side by side */
+    int batched;     /* controls share a march service (cuda, or cpu-batched: its check) */
+    int cuda, batch; /* the service marches on CUDA; up to `batch` sweeps side by side */
+    tcgpu_cuda_path cuda_path;
+    tcgpu_coupling coupling;
     char device[256]; /* the CUDA device's name, or "" */
     tcgpu_method method;
     tcgpu_precision precision;
@@ -344,6 +360,29 @@ static int parse(const cli_parsed *a, run_job *j) {
         }
     }
     j->batched = j->cuda || !strcmp(backend, "cpu-batched");
+    if ((v = cli_get(a, "cuda-path"))) {
+        int k = 0;
+        while (k < 3 && strcmp(v, cuda_path_name((tcgpu_cuda_path)k)))
+            ++k;
+        if (k == 3) {
+            cli_error(CMD, "--cuda-path: '%s'; expected auto, shared or global", v);
+            return CLI_BADINPUT;
+        }
+        j->cuda_path = (tcgpu_cuda_path)k;
+    }
+    if ((v = cli_get(a, "coupling"))) {
+        int k = 0;
+        while (k < 3 && strcmp(v, coupling_name((tcgpu_coupling)k)))
+            ++k;
+        if (k == 3) {
+            cli_error(CMD, "--coupling: '%s'; expected auto, csr or onthefly", v);
+            return CLI_BADINPUT;
+        }
+        j->coupling = (tcgpu_coupling)k;
+        if (!j->batched && j->coupling == TCGPU_COUPLING_ONTHEFLY) /* same amplitudes: speed only */
+            fprintf(stderr, "tcgpu run: --coupling applies to the batched march (--backend cuda "
+                            "or cpu-batched); this run reads the CSR\n");
+    }
     if ((v = cli_get(a, "grid")) && !(j->zip = !strcmp(v, "zip")) && strcmp(v, "product")) {
         cli_error(CMD, "--grid: '%s'; expected product or zip", v);
         return CLI_BADINPUT;
@@ -510,7 +549,9 @@ static int sweeps_batched(sweep_loop *L) {
                            .method = j->method,
                            .precision = j->precision,
                            .threads = 1,
-                           .nmax = 4096};
+                           .path = j->cuda_path,
+                           .nmax = 4096,
+                           .coupling = j->coupling};
     march_service *svc = NULL;
     size_t claim = 0;
     int failed = 0;
@@ -780,6 +821,8 @@ int cli_run(int argc, char **argv) {
                        : j.batched ? "cpu-batched"
                                    : "cpu",
             .device = j.cuda ? j.device : NULL,
+            .cuda_path = j.cuda ? cuda_path_name(j.cuda_path) : NULL,
+            .coupling = j.batched ? coupling_name(j.coupling) : NULL,
 #ifdef _OPENMP
             .threads = j.batched ? (int)fmin(j.batch, (double)(j.zip ? j.nb : j.nb * j.ng * j.ne))
                                  : omp_get_max_threads(),

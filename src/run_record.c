@@ -64,6 +64,10 @@ static cJSON *build(const run_record *r) {
         cJSON_AddNumberToObject(o, "step_kappa", r->dt);
     cJSON_AddStringToObject(o, "backend", r->backend ? r->backend : "cpu");
     cJSON_AddStringToObject(o, "device", r->device ? r->device : cpu);
+    if (r->cuda_path)
+        cJSON_AddStringToObject(o, "cuda_path", r->cuda_path);
+    if (r->coupling)
+        cJSON_AddStringToObject(o, "coupling", r->coupling);
     cJSON_AddNumberToObject(o, "threads", r->threads);
     cJSON_AddItemToObject(o, "timings", t);
     cJSON_AddNumberToObject(t, "wall_seconds", r->wall_seconds);

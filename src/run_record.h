@@ -16,9 +16,10 @@ typedef struct {
     size_t nb, ng, ne;
     double tol, T, dt;
     int threads;
-    const char *backend; /* "cpu" or "cuda" */
-    const char *device;  /* the CUDA device's name; NULL: the CPU's */
-    const char *started; /* ISO 8601, UTC */
+    const char *backend;              /* "cpu" or "cuda" */
+    const char *device;               /* the CUDA device's name; NULL: the CPU's */
+    const char *cuda_path, *coupling; /* the batched march's options (NULL: not batched) */
+    const char *started;              /* ISO 8601, UTC */
     double wall_seconds;
     size_t sweeps_total, sweeps_done;
     size_t sweeps_restored;   /* of sweeps_done, kept from the interrupted run (--resume) */

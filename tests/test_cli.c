@@ -307,6 +307,18 @@ Test(cli_run, batched_controls_write_the_cpu_tables) {
     slurp_in(sub, "dist.csv", b, sizeof b);
     cr_expect_eq(count_lines(a), 1 + 6 * 10);
     cr_expect_str_eq(a, b, "dist.csv differs between --backend cpu and cpu-batched");
+    /* the couplings computed on the fly give the same amplitudes to the bit */
+    snprintf(args, sizeof args, "%s --backend cpu-batched --coupling onthefly --out %s/otf", common,
+             dir);
+    r = run(NULL, args);
+    cr_expect_eq(r->status, 0, "%s", r->err);
+    snprintf(sub, sizeof sub, "%s/otf", dir);
+    slurp_in(sub, "dist.csv", b, sizeof b);
+    cr_expect_str_eq(a, b, "dist.csv differs between --coupling csr and onthefly");
+    snprintf(args, sizeof args, "%s --coupling sideways --out %s/bad", common, dir);
+    r = run(NULL, args);
+    cr_expect_eq(r->status, 2);
+    cr_expect(strstr(r->err, "--coupling") != NULL, "%s", r->err);
     snprintf(args, sizeof args, "rm -rf %s", dir);
     cr_expect_eq(system(args), 0);
 }
