@@ -327,7 +327,9 @@ tcgpu_status tcgpu_march_batch(const tcgpu_batch *b, const tcgpu_march_opts *o,
         memset(info, 0, sizeof *info);
     int nmax = o->nmax > 0 ? o->nmax : 1024;
     if (o->backend == TCGPU_BACKEND_CUDA)
-        return march_device(b, o, nmax, info, tcgpu_march_cuda);
+        return march_device(b, o, nmax, info,
+                            o->path == TCGPU_PATH_CUSPARSE ? tcgpu_march_cusparse
+                                                           : tcgpu_march_cuda);
     return march_cpu(b, o, nmax, info);
 }
 
@@ -342,12 +344,24 @@ tcgpu_status tcgpu_march_batch_lockstep(const tcgpu_batch *b, const tcgpu_march_
 }
 
 #ifndef TCGPU_WITH_CUDA
+static tcgpu_status no_cuda(void) {
+    return tcgpu_fail(TCGPU_EINVAL, "this tcgpu was built without CUDA (no nvcc at configure "
+                                    "time): use the CPU backend");
+}
+
 tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_march_opts *o,
                               tcgpu_march_info *info) {
     (void)p;
     (void)o;
     (void)info;
-    return tcgpu_fail(TCGPU_EINVAL, "this tcgpu was built without CUDA (no nvcc at configure "
-                                    "time): use the CPU backend");
+    return no_cuda();
+}
+
+tcgpu_status tcgpu_march_cusparse(const tcgpu_batch_plan *p, const tcgpu_march_opts *o,
+                                  tcgpu_march_info *info) {
+    (void)p;
+    (void)o;
+    (void)info;
+    return no_cuda();
 }
 #endif

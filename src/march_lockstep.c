@@ -279,6 +279,7 @@ tcgpu_status tcgpu_march_lockstep_cpu(const tcgpu_batch_plan *p, const tcgpu_mar
         p->t_fail[s] = sc[s];
     }
     if (info) {
+        info->path = TCGPU_PATH_CUSPARSE;
         info->chunks = 1;
         info->run_seconds = now() - t0;
     }
