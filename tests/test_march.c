@@ -143,8 +143,8 @@ static void spread_state(const tcgpu_model *m, double *x) {
  * within 1e-12 (the stacked sparse product sums in another order than the fused apply). The
  * sweeps have their own windows, step parameters, g, rates and energies, so their own grids
  * and Chebyshev degrees; RK4 on a 16 times finer grid (its stability limit). */
-static void lockstep_is_fused(tcgpu_model *m, int n, const double *ta, const double *tb,
-                              const double *kappa, const char *what) {
+static void lockstep_is_fused(tcgpu_model *m, int n, int one_model, const double *ta,
+                              const double *tb, const double *kappa, const char *what) {
     int64_t d = m[0].dim;
     const tcgpu_model *mp[4];
     double kap[4], *x = xcalloc((size_t)(n * d * 2), sizeof(double));
@@ -152,9 +152,9 @@ static void lockstep_is_fused(tcgpu_model *m, int n, const double *ta, const dou
     for (int method = 0; method < 2; ++method) {
         int64_t steps[4], apps[4], steps1[4], apps1[4];
         for (int s = 0; s < n; ++s) {
-            mp[s] = &m[s];
+            mp[s] = one_model ? &m[0] : &m[s];
             kap[s] = method ? kappa[s] : kappa[s] / 16;
-            spread_state(&m[s], want + 2 * d * s);
+            spread_state(mp[s], want + 2 * d * s);
         }
         memcpy(x, want, (size_t)(n * d * 2) * sizeof(double));
         tcgpu_batch bf = {mp, n, ta, tb, kap, want, steps1, apps1};
@@ -186,7 +186,7 @@ static void lockstep_is_fused(tcgpu_model *m, int n, const double *ta, const dou
     }
     free(x);
     free(want);
-    for (int s = 0; s < n; ++s)
+    for (int s = 0; s < (one_model ? 1 : n); ++s)
         tcgpu_model_free(&m[s]);
 }
 
@@ -197,20 +197,23 @@ Test(march, lockstep_march_is_the_fused_march) {
     ASSERT_OK(tcgpu_model_tc(&m[1], 6, 2, 0.7, 2.0, e2));
     ASSERT_OK(tcgpu_model_tc(&m[2], 6, 2, 0.4, 1.0, e));
     const double ta[] = {-20, -15, -25}, tb[] = {25, 18, 10}, k3[] = {0.5, 0.3, 0.8};
-    lockstep_is_fused(m, 3, ta, tb, k3, "tc K=2 N=6");
+    lockstep_is_fused(m, 3, 0, ta, tb, k3, "tc K=2 N=6");
+    /* one model for every sweep (the device plan holds its values and classes once) */
+    ASSERT_OK(tcgpu_model_tc(&m[0], 6, 2, 1.0, 0.5, e));
+    lockstep_is_fused(m, 3, 1, ta, tb, k3, "tc K=2 N=6, one model");
     ASSERT_OK(tcgpu_model_tc(&m[0], 30, 1, 1.0, 1.0, e1));
     ASSERT_OK(tcgpu_model_tc(&m[1], 30, 1, 0.5, 3.0, e1));
     const double a1[] = {-15, -8}, b1[] = {15, 20}, k2[] = {0.5, 0.25};
-    lockstep_is_fused(m, 2, a1, b1, k2, "tc K=1 N=30");
+    lockstep_is_fused(m, 2, 0, a1, b1, k2, "tc K=1 N=30");
     ASSERT_OK(tcgpu_model_heff(&m[0], 5, 1.0, 1.0, 0.5));
     ASSERT_OK(tcgpu_model_heff(&m[1], 5, 0.8, 2.0, 1.0));
     const double ha[] = {0.1, 0.2}, hb[] = {30, 40}, hk[] = {0.5, 0.4};
-    lockstep_is_fused(m, 2, ha, hb, hk, "heff n=5");
+    lockstep_is_fused(m, 2, 0, ha, hb, hk, "heff n=5");
     const double g[] = {0.3, 1.0, 2.0}, beta[] = {1.0, 0.5, 4.0};
     for (int s = 0; s < 3; ++s)
         ASSERT_OK(tcgpu_model_lz(&m[s], g[s], beta[s]));
     const double la[] = {-40, -50, -30}, lb[] = {35, 40, 45}, lk[] = {0.5, 0.5, 0.3};
-    lockstep_is_fused(m, 3, la, lb, lk, "lz");
+    lockstep_is_fused(m, 3, 0, la, lb, lk, "lz");
 }
 
 /* What the lockstep (cuSPARSE) path refuses: fp32, and coupling values that are not one
