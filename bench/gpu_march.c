@@ -12,7 +12,10 @@
  * recurrence and series update); the scalar work per step (grid, phases, Bessel) is left out.
  * Rows ending in -fp32 march in single precision (--precision single); their fraction of peak
  * is of the fp32 peak. Column V (CSV: coupling): csr, the couplings read from the CSR arrays, or
- * otf, computed on the fly (kernels/banded.h); the FLOP count is the same for both. */
+ * otf, computed on the fly (kernels/banded.h); the FLOP count is the same for both. Row
+ * cuda-cusparse: the lockstep march (TCGPU_PATH_CUSPARSE: one cusparseSpMM per application for
+ * the whole batch, fp64), counted with the same FLOP formula so that its GFLOP/s compare with
+ * the fused rows' as throughput; its wall time includes the cuSPARSE handle's creation. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,6 +118,7 @@ int main(int argc, char **argv) {
             {"cuda-auto-csr", 1, 0, 0, 0, TCGPU_PATH_AUTO, TCGPU_COUPLING_CSR},
             {"cuda-global", 1, 0, 0, 0, TCGPU_PATH_GLOBAL, TCGPU_COUPLING_AUTO},
             {"cuda-global-csr", 1, 0, 0, 1024, TCGPU_PATH_GLOBAL, TCGPU_COUPLING_CSR},
+            {"cuda-cusparse", 1, 0, 0, 0, TCGPU_PATH_CUSPARSE, TCGPU_COUPLING_AUTO},
             {"cuda-auto/b64", 1, 0, 64, 1024, TCGPU_PATH_AUTO, TCGPU_COUPLING_AUTO},
             {"cuda-auto/b128", 1, 0, 128, 1024, TCGPU_PATH_AUTO, TCGPU_COUPLING_AUTO},
             {"cuda-auto/b512", 1, 0, 512, 1024, TCGPU_PATH_AUTO, TCGPU_COUPLING_AUTO},
@@ -172,9 +176,10 @@ int main(int argc, char **argv) {
                     double gf = flops / wall;
                     if (!cf->cuda && cpu_rate[cf->fp32] == 0)
                         cpu_rate[cf->fp32] = rate;
-                    const char *path = !cf->cuda                        ? "-"
-                                       : info.path == TCGPU_PATH_SHARED ? "shared"
-                                                                        : "global";
+                    const char *path = !cf->cuda                          ? "-"
+                                       : info.path == TCGPU_PATH_SHARED   ? "shared"
+                                       : info.path == TCGPU_PATH_CUSPARSE ? "cusparse"
+                                                                          : "global";
                     const char *coupling = cf->cuda ? (info.on_the_fly ? "otf" : "csr")
                                            : cf->coupling == TCGPU_COUPLING_ONTHEFLY ? "otf"
                                                                                      : "csr";

@@ -84,6 +84,24 @@ TCGPU_HD static inline double tcgpu_next_step(const tcgpu_grid *g, double t, dou
     return h;
 }
 
+/* The step k of the S-step grid of phase du that ends at b, from t: tcgpu_next_step, except
+ * that the last step ends at b exactly and a step that would overshoot b shares what is left
+ * equally among the steps left. */
+TCGPU_HD static inline double tcgpu_step_size(const tcgpu_grid *g, double du, int64_t S, int64_t k,
+                                              double b, double t) {
+    double h = k + 1 == S ? b - t : tcgpu_next_step(g, t, du);
+    if (k + 1 < S && t + h > b)
+        h = (b - t) / (double)(S - k);
+    return h;
+}
+
+/* The Gauss nodes of the Magnus-4 step [t, t + h]. */
+TCGPU_HD static inline void tcgpu_cf4_nodes(double t, double h, double *ta, double *tb) {
+    const double d = 0.28867513459481288225; /* sqrt(3)/6 */
+    *ta = t + (0.5 - d) * h;
+    *tb = t + (0.5 + d) * h;
+}
+
 /* Double-double arithmetic for the phases: they reach 1e9 rad and must be reduced mod 2 pi to
  * ~1e-16 rad; long double does not exist on the device (and had 1e-10 rad there). */
 typedef struct {

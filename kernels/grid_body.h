@@ -3,18 +3,21 @@
  * phases and the grid stay double in both; only the weights are rounded to R. No include
  * guard. */
 
+/* z = f exp(i dtheta(t)) of one phase class, f = f(t) (tcgpu_coupling_factor). */
+TCGPU_HD static inline TCGPU_C TCGPU_FN(tcgpu_class_weight)(const tcgpu_phase_class *k, double f,
+                                                            double t) {
+    double ph = tcgpu_phase(k->db, k->da, k->dw, t);
+    TCGPU_C z = {(TCGPU_R)(f * cos(ph)), (TCGPU_R)(f * sin(ph))};
+    return z;
+}
+
 /* z_c = f(t) exp(i dtheta_c(t)) for every class (block-parallel over classes; synchronizes
  * before writing, since z may still be read by the previous step, and after). */
 TCGPU_HD static inline void TCGPU_FN(tcgpu_class_weights)(const tcgpu_grid *g, double t,
                                                           TCGPU_C *z) {
     double f = tcgpu_coupling_factor(g, t);
     TCGPU_SYNC();
-    TCGPU_FOR(c, g->nclass) {
-        const tcgpu_phase_class *k = &g->classes[c];
-        double ph = tcgpu_phase(k->db, k->da, k->dw, t);
-        z[c].re = (TCGPU_R)(f * cos(ph));
-        z[c].im = (TCGPU_R)(f * sin(ph));
-    }
+    TCGPU_FOR(c, g->nclass) z[c] = TCGPU_FN(tcgpu_class_weight)(&g->classes[c], f, t);
     TCGPU_SYNC();
 }
 
@@ -56,9 +59,7 @@ TCGPU_HD static inline int TCGPU_FN(tcgpu_march_steps)(const TCGPU_FN(tcgpu_work
     double tt = *t;
     int64_t n_apps = 0;
     for (int64_t s = s0; s < s1; ++s) {
-        double h = s + 1 == S ? b - tt : tcgpu_next_step(&wk->g, tt, du);
-        if (s + 1 < S && tt + h > b)
-            h = (b - tt) / (double)(S - s);
+        double h = tcgpu_step_size(&wk->g, du, S, s, b, tt);
         if (method == 0) {
             TCGPU_FN(tcgpu_class_weights)(&wk->g, tt, wk->z1);
             TCGPU_FN(tcgpu_class_weights)(&wk->g, tt + 0.5 * h, wk->z2);
@@ -66,8 +67,8 @@ TCGPU_HD static inline int TCGPU_FN(tcgpu_march_steps)(const TCGPU_FN(tcgpu_work
             TCGPU_FN(tcgpu_rk4_step)(&wk->A, wk->z1, wk->z2, wk->z3, h, x, wk->t0, wk->t1, wk->t2);
             n_apps += 4;
         } else {
-            const double d = 0.28867513459481288225; /* sqrt(3)/6 */
-            double ta = tt + (0.5 - d) * h, tb = tt + (0.5 + d) * h;
+            double ta, tb;
+            tcgpu_cf4_nodes(tt, h, &ta, &tb);
             TCGPU_FN(tcgpu_class_weights)(&wk->g, ta, wk->z1);
             TCGPU_FN(tcgpu_class_weights)(&wk->g, tb, wk->z2);
             int n = TCGPU_FN(tcgpu_cf4_step)(&wk->A, wk->g.nclass, wk->z1, wk->z2,

@@ -12,6 +12,7 @@
 #include <cuda_runtime.h>
 
 #include "../src/march_internal.h"
+#include "cuda_check.h"
 #include "grid.h"
 
 namespace {
@@ -144,18 +145,11 @@ void free_all(buffers *b) {
     b->n = 0;
 }
 
-tcgpu_status cuda_fail(cudaError_t err, const char *what) {
-    tcgpu_status st = tcgpu_fail(TCGPU_ERUNTIME, "CUDA %s failed: %s (%s)", what,
-                                 cudaGetErrorString(err), cudaGetErrorName(err));
-    cudaGetLastError(); // clear a sticky launch error so later calls start clean
-    return st;
-}
-
 #define CK(call, what)                                                                             \
     do {                                                                                           \
         cudaError_t err_ = (call);                                                                 \
         if (err_ != cudaSuccess) {                                                                 \
-            st = cuda_fail(err_, what);                                                            \
+            st = tcgpu_cuda_fail(err_, what);                                                      \
             goto out;                                                                              \
         }                                                                                          \
     } while (0)
@@ -205,7 +199,7 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
     cudaError_t e = cudaGetDeviceCount(&count);
     if (e != cudaSuccess || count == 0) {
         if (e != cudaSuccess)
-            return cuda_fail(e, "device query (no usable device)");
+            return tcgpu_cuda_fail(e, "device query (no usable device)");
         return tcgpu_fail(TCGPU_ERUNTIME, "no CUDA device: the driver reports none");
     }
     CK(cudaGetDevice(&dev), "cudaGetDevice");

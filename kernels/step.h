@@ -99,6 +99,26 @@ TCGPU_HD static inline int tcgpu_bessel_j(double tau, int nmax, double *J) {
     return n;
 }
 
+/* Commutator-free Magnus-4 (Blanes-Moan): exponent half 0 is a2 Ma + a1 Mb, half 1 is
+ * a1 Ma + a2 Mb, a1,2 = 1/4 -+ sqrt3/6, Ma, Mb at the Gauss nodes (the exponent applied first
+ * leans on the earlier node). */
+TCGPU_HD static inline void tcgpu_cf4_half(int half, double *ca, double *cb) {
+    const double a1 = 0.25 - 0.28867513459481288225, a2 = 0.25 + 0.28867513459481288225;
+    *ca = half == 0 ? a2 : a1;
+    *cb = half == 0 ? a1 : a2;
+}
+
+/* Spectral radius bound of a half's exponent from vbound (max row sum of |V|) and |f| at the
+ * nodes, fa and fb: the smaller of the half's own bound and the later-leaning one. */
+TCGPU_HD static inline double tcgpu_cf4_radius(int half, double fa, double fb, double vbound) {
+    double a1, a2, ca, cb;
+    tcgpu_cf4_half(1, &a1, &a2);
+    tcgpu_cf4_half(half, &ca, &cb);
+    double rho = vbound * (fabs(a1) * fa + fabs(a2) * fb) + 1e-300;
+    double r = vbound * (fabs(ca) * fa + fabs(cb) * fb) + 1e-300;
+    return r > rho ? rho : r;
+}
+
 #define TCGPU_BODY "step_body.h"
 #include "instantiate.h"
 

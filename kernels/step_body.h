@@ -34,6 +34,37 @@ TCGPU_HD static inline void TCGPU_FN(tcgpu_apply)(const TCGPU_CSR *A, const TCGP
     TCGPU_SYNC();
 }
 
+/* One element of the Chebyshev series' first two terms (tcgpu_expmv), t1 = M x on entry:
+ * t0 = x, t1 = X x (X = M / rho, inv = 1 / rho), x = J0 t0 + 2 (-i) J1 t1. */
+TCGPU_HD static inline void TCGPU_FN(tcgpu_cheb_first)(TCGPU_R inv, TCGPU_R j0, TCGPU_R j1,
+                                                       TCGPU_C *x, TCGPU_C *t0, TCGPU_C *t1) {
+    *t0 = *x;
+    t1->re *= inv;
+    t1->im *= inv;
+    /* (-i) J1 * 2 * t1 */
+    x->re = j0 * t0->re + 2 * j1 * t1->im;
+    x->im = j0 * t0->im - 2 * j1 * t1->re;
+}
+
+/* The series coefficient 2 (-i)^k J_k = cr + i ci of term k >= 2. */
+TCGPU_HD static inline void TCGPU_FN(tcgpu_cheb_coef)(int k, double Jk, TCGPU_R *cr, TCGPU_R *ci) {
+    /* (-i)^k = 1, -i, -1, i for k mod 4 = 0, 1, 2, 3 */
+    *cr = (TCGPU_R)((k % 4 == 0) ? 2 * Jk : (k % 4 == 2) ? -2 * Jk : 0);
+    *ci = (TCGPU_R)((k % 4 == 1) ? -2 * Jk : (k % 4 == 3) ? 2 * Jk : 0);
+}
+
+/* One element of the recurrence step k >= 2, y = M t1 on entry: T_k = 2 X t1 - t0 added to x
+ * with the coefficient cr + i ci (tcgpu_cheb_coef), then t0 = t1, t1 = T_k. */
+TCGPU_HD static inline void TCGPU_FN(tcgpu_cheb_next)(TCGPU_R inv, TCGPU_R cr, TCGPU_R ci,
+                                                      TCGPU_C y, TCGPU_C *x, TCGPU_C *t0,
+                                                      TCGPU_C *t1) {
+    TCGPU_C tn = {2 * inv * y.re - t0->re, 2 * inv * y.im - t0->im};
+    x->re += cr * tn.re - ci * tn.im;
+    x->im += cr * tn.im + ci * tn.re;
+    *t0 = *t1;
+    *t1 = tn;
+}
+
 /* x <- exp(-i h M) x by the Chebyshev series, spectrum of M within [-rho, rho].
  * Work: t0, t1, t2 (dim each). J: nmax + 1 doubles (shared by the block on the device: one
  * thread fills it). Returns applications of M, or -1 when nmax terms were not enough. */
@@ -58,39 +89,42 @@ TCGPU_HD static inline int TCGPU_FN(tcgpu_expmv)(const TCGPU_CSR *A, const TCGPU
         return 0;
     TCGPU_R inv = (TCGPU_R)(1.0 / rho), j0 = (TCGPU_R)J[0], j1 = (TCGPU_R)J[1];
     /* acc = J0 x + 2 sum (-i)^k J_k T_k x, with T_k on X = M / rho. */
-    TCGPU_FOR(i, d) t0[i] = x[i];
-    TCGPU_FN(tcgpu_apply)(A, z, t0, t1);
-    TCGPU_FOR(i, d) {
-        t1[i].re *= inv;
-        t1[i].im *= inv;
-        /* (-i) J1 * 2 * t1 */
-        x[i].re = j0 * t0[i].re + 2 * j1 * t1[i].im;
-        x[i].im = j0 * t0[i].im - 2 * j1 * t1[i].re;
-    }
+    TCGPU_FN(tcgpu_apply)(A, z, x, t1);
+    TCGPU_FOR(i, d) TCGPU_FN(tcgpu_cheb_first)(inv, j0, j1, &x[i], &t0[i], &t1[i]);
     for (int k = 2; k <= n; ++k) {
         TCGPU_FN(tcgpu_apply)(A, z, t1, t2);
-        /* (-i)^k = 1, -i, -1, i for k mod 4 = 0, 1, 2, 3 */
-        TCGPU_R cr = (TCGPU_R)((k % 4 == 0) ? 2 * J[k] : (k % 4 == 2) ? -2 * J[k] : 0);
-        TCGPU_R ci = (TCGPU_R)((k % 4 == 1) ? -2 * J[k] : (k % 4 == 3) ? 2 * J[k] : 0);
-        TCGPU_FOR(i, d) {
-            TCGPU_C tn = {2 * inv * t2[i].re - t0[i].re, 2 * inv * t2[i].im - t0[i].im};
-            x[i].re += cr * tn.re - ci * tn.im;
-            x[i].im += cr * tn.im + ci * tn.re;
-            t0[i] = t1[i];
-            t1[i] = tn;
-        }
+        TCGPU_R cr, ci;
+        TCGPU_FN(tcgpu_cheb_coef)(k, J[k], &cr, &ci);
+        TCGPU_FOR(i, d) TCGPU_FN(tcgpu_cheb_next)(inv, cr, ci, t2[i], &x[i], &t0[i], &t1[i]);
     }
     TCGPU_SYNC();
     return n;
 }
 
-/* y += a * (-i) (M x): the RK4 stage update helper. */
-TCGPU_HD static inline void TCGPU_FN(tcgpu_axpy_mi)(int64_t d, TCGPU_R a, const TCGPU_C *mx,
-                                                    const TCGPU_C *x, TCGPU_C *y) {
-    TCGPU_FOR(i, d) {
-        y[i].re = x[i].re + a * mx[i].im;
-        y[i].im = x[i].im - a * mx[i].re;
+/* x + a (-i) mx: the RK4 stage update of one element. */
+TCGPU_HD static inline TCGPU_C TCGPU_FN(tcgpu_mi_axpy)(TCGPU_R a, TCGPU_C mx, TCGPU_C x) {
+    TCGPU_C y = {x.re + a * mx.im, x.im - a * mx.re};
+    return y;
+}
+
+/* The RK4 step's coefficients h/6, h/3, h/2, h in R. */
+TCGPU_HD static inline void TCGPU_FN(tcgpu_rk4_coefs)(double h, TCGPU_R *c) {
+    c[0] = (TCGPU_R)(h / 6);
+    c[1] = (TCGPU_R)(h / 3);
+    c[2] = (TCGPU_R)(h / 2);
+    c[3] = (TCGPU_R)h;
+}
+
+/* One element of RK4 stage q (0..3), k = M s on entry (s = x for q = 0): the accumulator acc
+ * and the next stage's argument s, or (q = 3) the new x. c: tcgpu_rk4_coefs. */
+TCGPU_HD static inline void TCGPU_FN(tcgpu_rk4_elem)(int q, const TCGPU_R *c, TCGPU_C k, TCGPU_C *x,
+                                                     TCGPU_C *acc, TCGPU_C *s) {
+    if (q == 3) {
+        *x = TCGPU_FN(tcgpu_mi_axpy)(c[0], k, *acc);
+        return;
     }
+    *acc = TCGPU_FN(tcgpu_mi_axpy)(q == 0 ? c[0] : c[1], k, q == 0 ? *x : *acc);
+    *s = TCGPU_FN(tcgpu_mi_axpy)(q == 2 ? c[3] : c[2], k, *x);
 }
 
 /* Classical RK4 for dphi/dt = -i M(t) phi. z1, z2, z3: class weights at t, t + h/2, t + h.
@@ -100,28 +134,20 @@ TCGPU_HD static inline void TCGPU_FN(tcgpu_rk4_step)(const TCGPU_CSR *A, const T
                                                      TCGPU_C *x, TCGPU_C *k, TCGPU_C *s,
                                                      TCGPU_C *acc) {
     int64_t d = A->dim;
-    const TCGPU_R h6 = (TCGPU_R)(h / 6), h3 = (TCGPU_R)(h / 3), h2 = (TCGPU_R)(h / 2);
-    TCGPU_FN(tcgpu_apply)(A, z1, x, k); /* k1 */
-    TCGPU_FN(tcgpu_axpy_mi)(d, h6, k, x, acc);
-    TCGPU_FN(tcgpu_axpy_mi)(d, h2, k, x, s);
-    TCGPU_FN(tcgpu_apply)(A, z2, s, k); /* k2 */
-    TCGPU_FOR(i, d) {
-        acc[i].re += h3 * k[i].im;
-        acc[i].im -= h3 * k[i].re;
-    }
-    TCGPU_FN(tcgpu_axpy_mi)(d, h2, k, x, s);
-    TCGPU_FN(tcgpu_apply)(A, z2, s, k); /* k3 */
-    TCGPU_FOR(i, d) {
-        acc[i].re += h3 * k[i].im;
-        acc[i].im -= h3 * k[i].re;
-    }
-    TCGPU_FN(tcgpu_axpy_mi)(d, (TCGPU_R)h, k, x, s);
-    TCGPU_FN(tcgpu_apply)(A, z3, s, k); /* k4 */
-    TCGPU_FOR(i, d) {
-        x[i].re = acc[i].re + h6 * k[i].im;
-        x[i].im = acc[i].im - h6 * k[i].re;
+    TCGPU_R c[4];
+    TCGPU_FN(tcgpu_rk4_coefs)(h, c);
+    for (int q = 0; q < 4; ++q) {
+        TCGPU_FN(tcgpu_apply)(A, q == 0 ? z1 : q == 3 ? z3 : z2, q == 0 ? x : s, k);
+        TCGPU_FOR(i, d) TCGPU_FN(tcgpu_rk4_elem)(q, c, k[i], &x[i], &acc[i], &s[i]);
     }
     TCGPU_SYNC();
+}
+
+/* Class weight c of a Magnus-4 half's exponent: ca za + cb zb (tcgpu_cf4_half). */
+TCGPU_HD static inline TCGPU_C TCGPU_FN(tcgpu_cf4_mix)(double ca, double cb, TCGPU_C za,
+                                                       TCGPU_C zb) {
+    TCGPU_C w = {(TCGPU_R)(ca * za.re + cb * zb.re), (TCGPU_R)(ca * za.im + cb * zb.im)};
+    return w;
 }
 
 /* Commutator-free Magnus-4 (Blanes-Moan): Gauss nodes t + (1/2 -+ sqrt3/6) h with weights
@@ -133,18 +159,14 @@ TCGPU_HD static inline int TCGPU_FN(tcgpu_cf4_step)(const TCGPU_CSR *A, int ncla
                                                     double fb, double vbound, double h, TCGPU_C *x,
                                                     TCGPU_C *w, TCGPU_C *t0, TCGPU_C *t1,
                                                     TCGPU_C *t2, double *J, int nmax) {
-    const double a1 = 0.25 - 0.28867513459481288225, a2 = 0.25 + 0.28867513459481288225;
-    double rho = vbound * (fabs(a1) * fa + fabs(a2) * fb) + 1e-300;
     int total = 0;
     for (int half = 0; half < 2; ++half) {
-        double ca = half == 0 ? a2 : a1, cb = half == 0 ? a1 : a2;
+        double ca, cb;
+        tcgpu_cf4_half(half, &ca, &cb);
         TCGPU_SYNC(); /* w may still be read by the previous exponential */
-        TCGPU_FOR(c, nclass) {
-            w[c].re = (TCGPU_R)(ca * za[c].re + cb * zb[c].re);
-            w[c].im = (TCGPU_R)(ca * za[c].im + cb * zb[c].im);
-        }
-        double r = vbound * (fabs(ca) * fa + fabs(cb) * fb) + 1e-300;
-        int n = TCGPU_FN(tcgpu_expmv)(A, w, r > rho ? rho : r, h, x, t0, t1, t2, J, nmax);
+        TCGPU_FOR(c, nclass) w[c] = TCGPU_FN(tcgpu_cf4_mix)(ca, cb, za[c], zb[c]);
+        int n = TCGPU_FN(tcgpu_expmv)(A, w, tcgpu_cf4_radius(half, fa, fb, vbound), h, x, t0, t1,
+                                      t2, J, nmax);
         if (n < 0)
             return -1;
         total += n;

@@ -12,6 +12,7 @@
 
 #include "../kernels/grid.h"
 #include "march_internal.h"
+#include "march_lockstep.h"
 
 static double now(void) {
     struct timespec ts;
@@ -208,10 +209,14 @@ static tcgpu_status march_cpu(const tcgpu_batch *b, const tcgpu_march_opts *o, i
     return TCGPU_OK;
 }
 
+typedef tcgpu_status (*plan_runner)(const tcgpu_batch_plan *, const tcgpu_march_opts *,
+                                    tcgpu_march_info *);
+
 /* Flat arrays for the device: values and classes of every sweep (once when every sweep has the
- * same model), and the grids (planned once per run of equal sweeps). */
+ * same model), and the grids (planned once per run of equal sweeps); run by the fused CUDA
+ * kernel, the cuSPARSE path or the lockstep march's CPU backend. */
 static tcgpu_status march_device(const tcgpu_batch *b, const tcgpu_march_opts *o, int nmax,
-                                 tcgpu_march_info *info) {
+                                 tcgpu_march_info *info, plan_runner run) {
     const tcgpu_model *m0 = b->models[0];
     int64_t n = b->count, nnz = m0->row_ptr[m0->dim], nm = 1;
     size_t nc = (size_t)m0->nclass;
@@ -292,7 +297,7 @@ static tcgpu_status march_device(const tcgpu_batch *b, const tcgpu_march_opts *o
                           .t_fail = tf,
                           .band = band,
                           .band_c = bc};
-    st = tcgpu_march_cuda(&p, o, info);
+    st = run(&p, o, info);
     if (!st)
         for (int64_t s = 0; s < n; ++s) {
             if (b->steps)
@@ -322,17 +327,41 @@ tcgpu_status tcgpu_march_batch(const tcgpu_batch *b, const tcgpu_march_opts *o,
         memset(info, 0, sizeof *info);
     int nmax = o->nmax > 0 ? o->nmax : 1024;
     if (o->backend == TCGPU_BACKEND_CUDA)
-        return march_device(b, o, nmax, info);
+        return march_device(b, o, nmax, info,
+                            o->path == TCGPU_PATH_CUSPARSE ? tcgpu_march_cusparse
+                                                           : tcgpu_march_cuda);
     return march_cpu(b, o, nmax, info);
 }
 
+tcgpu_status tcgpu_march_batch_lockstep(const tcgpu_batch *b, const tcgpu_march_opts *o,
+                                        tcgpu_march_info *info) {
+    tcgpu_status st = check(b);
+    if (st)
+        return st;
+    if (info)
+        memset(info, 0, sizeof *info);
+    return march_device(b, o, o->nmax > 0 ? o->nmax : 1024, info, tcgpu_march_lockstep_cpu);
+}
+
 #ifndef TCGPU_WITH_CUDA
+static tcgpu_status no_cuda(void) {
+    return tcgpu_fail(TCGPU_EINVAL, "this tcgpu was built without CUDA (no nvcc at configure "
+                                    "time): use the CPU backend");
+}
+
 tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_march_opts *o,
                               tcgpu_march_info *info) {
     (void)p;
     (void)o;
     (void)info;
-    return tcgpu_fail(TCGPU_EINVAL, "this tcgpu was built without CUDA (no nvcc at configure "
-                                    "time): use the CPU backend");
+    return no_cuda();
+}
+
+tcgpu_status tcgpu_march_cusparse(const tcgpu_batch_plan *p, const tcgpu_march_opts *o,
+                                  tcgpu_march_info *info) {
+    (void)p;
+    (void)o;
+    (void)info;
+    return no_cuda();
 }
 #endif

@@ -1,8 +1,10 @@
 /* The batched CPU march is the single-sweep march: same grid, same step code, bit for bit, in
  * fp64 and in fp32, with the couplings read from the CSR or computed on the fly. */
+#include <stdio.h>
 #include <string.h>
 
 #include "../src/march_internal.h"
+#include "../src/march_lockstep.h"
 #include "tcgpu/basis.h"
 #include "tcgpu/march.h"
 #include "tcgpu/model.h"
@@ -119,6 +121,136 @@ Test(march, batch_refuses_mixed_patterns) {
     tcgpu_march_opts o = {.backend = TCGPU_BACKEND_CPU};
     cr_expect_eq(tcgpu_march_batch(&b, &o, NULL), TCGPU_EINVAL);
     cr_expect(strstr(tcgpu_last_error(), "pattern") != NULL, "%s", tcgpu_last_error());
+    free(x);
+    tcgpu_model_free(&m[0]);
+    tcgpu_model_free(&m[1]);
+}
+
+/* A deterministic normalized state with weight on every amplitude. */
+static void spread_state(const tcgpu_model *m, double *x) {
+    double norm = 0;
+    for (int64_t i = 0; i < m->dim; ++i) {
+        x[2 * i] = i == m->start ? 1.0 : 0.05 * sin(1.0 + (double)i);
+        x[2 * i + 1] = i == m->start ? 0.0 : 0.05 * cos(2.0 + 0.5 * (double)i);
+        norm += x[2 * i] * x[2 * i] + x[2 * i + 1] * x[2 * i + 1];
+    }
+    for (int64_t i = 0; i < 2 * m->dim; ++i)
+        x[i] /= sqrt(norm);
+}
+
+/* The lockstep march (its CPU backend: the reference of the cuSPARSE path) against the fused
+ * CPU march, from the same states: the same steps and applications per sweep, probabilities
+ * within 1e-12 (the stacked sparse product sums in another order than the fused apply). The
+ * sweeps have their own windows, step parameters, g, rates and energies, so their own grids
+ * and Chebyshev degrees; RK4 on a 16 times finer grid (its stability limit). */
+static void lockstep_is_fused(tcgpu_model *m, int n, int one_model, const double *ta,
+                              const double *tb, const double *kappa, const char *what) {
+    int64_t d = m[0].dim;
+    const tcgpu_model *mp[4];
+    double kap[4], *x = xcalloc((size_t)(n * d * 2), sizeof(double));
+    double *want = xcalloc((size_t)(n * d * 2), sizeof(double));
+    for (int method = 0; method < 2; ++method) {
+        int64_t steps[4], apps[4], steps1[4], apps1[4];
+        for (int s = 0; s < n; ++s) {
+            mp[s] = one_model ? &m[0] : &m[s];
+            kap[s] = method ? kappa[s] : kappa[s] / 16;
+            spread_state(mp[s], want + 2 * d * s);
+        }
+        memcpy(x, want, (size_t)(n * d * 2) * sizeof(double));
+        tcgpu_batch bf = {mp, n, ta, tb, kap, want, steps1, apps1};
+        tcgpu_batch bl = {mp, n, ta, tb, kap, x, steps, apps};
+        tcgpu_march_opts o = {.backend = TCGPU_BACKEND_CPU, .method = (tcgpu_method)method};
+        ASSERT_OK(tcgpu_march_batch(&bf, &o, NULL));
+        ASSERT_OK(tcgpu_march_batch_lockstep(&bl, &o, NULL));
+        double dp = 0, dx = 0;
+        for (int s = 0; s < n; ++s) {
+            cr_expect_eq(steps[s], steps1[s], "%s sweep %d: steps", what, s);
+            cr_expect_eq(apps[s], apps1[s], "%s sweep %d: applications", what, s);
+        }
+        for (int64_t i = 0; i < n * d; ++i) {
+            const double *a = x + 2 * i, *b = want + 2 * i;
+            dp = fmax(dp, fabs(a[0] * a[0] + a[1] * a[1] - b[0] * b[0] - b[1] * b[1]));
+            dx = fmax(dx, hypot(a[0] - b[0], a[1] - b[1]));
+        }
+        printf("lockstep vs fused, %s %s: max |dp| %.2e, max |dx| %.2e; steps", what,
+               method ? "magnus4" : "rk4", dp, dx);
+        for (int s = 0; s < n; ++s)
+            printf(" %lld", (long long)steps[s]);
+        printf(", applications");
+        for (int s = 0; s < n; ++s)
+            printf(" %lld", (long long)apps[s]);
+        printf("\n");
+        fflush(stdout);
+        cr_expect_leq(dp, 1e-12, "%s %s: max |p_lockstep - p_fused| = %.3e", what,
+                      method ? "magnus4" : "rk4", dp);
+    }
+    free(x);
+    free(want);
+    for (int s = 0; s < (one_model ? 1 : n); ++s)
+        tcgpu_model_free(&m[s]);
+}
+
+Test(march, lockstep_march_is_the_fused_march) {
+    tcgpu_model m[3];
+    double e[2] = {-0.5, 0.5}, e2[2] = {-0.2, 0.3}, e1[1] = {0};
+    ASSERT_OK(tcgpu_model_tc(&m[0], 6, 2, 1.0, 0.5, e));
+    ASSERT_OK(tcgpu_model_tc(&m[1], 6, 2, 0.7, 2.0, e2));
+    ASSERT_OK(tcgpu_model_tc(&m[2], 6, 2, 0.4, 1.0, e));
+    const double ta[] = {-20, -15, -25}, tb[] = {25, 18, 10}, k3[] = {0.5, 0.3, 0.8};
+    lockstep_is_fused(m, 3, 0, ta, tb, k3, "tc K=2 N=6");
+    /* one model for every sweep (the device plan holds its values and classes once) */
+    ASSERT_OK(tcgpu_model_tc(&m[0], 6, 2, 1.0, 0.5, e));
+    lockstep_is_fused(m, 3, 1, ta, tb, k3, "tc K=2 N=6, one model");
+    ASSERT_OK(tcgpu_model_tc(&m[0], 30, 1, 1.0, 1.0, e1));
+    ASSERT_OK(tcgpu_model_tc(&m[1], 30, 1, 0.5, 3.0, e1));
+    const double a1[] = {-15, -8}, b1[] = {15, 20}, k2[] = {0.5, 0.25};
+    lockstep_is_fused(m, 2, 0, a1, b1, k2, "tc K=1 N=30");
+    ASSERT_OK(tcgpu_model_heff(&m[0], 5, 1.0, 1.0, 0.5));
+    ASSERT_OK(tcgpu_model_heff(&m[1], 5, 0.8, 2.0, 1.0));
+    const double ha[] = {0.1, 0.2}, hb[] = {30, 40}, hk[] = {0.5, 0.4};
+    lockstep_is_fused(m, 2, 0, ha, hb, hk, "heff n=5");
+    const double g[] = {0.3, 1.0, 2.0}, beta[] = {1.0, 0.5, 4.0};
+    for (int s = 0; s < 3; ++s)
+        ASSERT_OK(tcgpu_model_lz(&m[s], g[s], beta[s]));
+    const double la[] = {-40, -50, -30}, lb[] = {35, 40, 45}, lk[] = {0.5, 0.5, 0.3};
+    lockstep_is_fused(m, 3, 0, la, lb, lk, "lz");
+}
+
+/* What the lockstep (cuSPARSE) path refuses: fp32, and coupling values that are not one
+ * matrix scaled per sweep; and a series that needs more terms than allowed stops the march
+ * with the fused march's message. */
+Test(march, lockstep_march_refusals_and_failures) {
+    tcgpu_model m[2];
+    double e[2] = {-0.5, 0.5};
+    ASSERT_OK(tcgpu_model_tc(&m[0], 4, 2, 1.0, 0.5, e));
+    ASSERT_OK(tcgpu_model_tc(&m[1], 4, 2, 0.5, 0.5, e));
+    const tcgpu_model *mp[2] = {&m[0], &m[1]};
+    double ta[2] = {-5, -5}, tb[2] = {5, 5}, k[2] = {0.5, 0.5};
+    double *x = xcalloc((size_t)m[0].dim * 4, sizeof(double));
+    tcgpu_batch b = {mp, 2, ta, tb, k, x, NULL, NULL};
+    tcgpu_march_opts o = {.backend = TCGPU_BACKEND_CPU, .method = TCGPU_METHOD_MAGNUS4};
+    ASSERT_OK(tcgpu_march_batch_lockstep(&b, &o, NULL));
+    o.precision = TCGPU_FP32;
+    cr_expect_eq(tcgpu_march_batch_lockstep(&b, &o, NULL), TCGPU_EINVAL);
+    cr_expect(strstr(tcgpu_last_error(), "fp64") != NULL, "%s", tcgpu_last_error());
+    o.precision = TCGPU_FP64;
+    /* a series that needs more terms than allowed stops the march as in the fused one */
+    o.nmax = 3;
+    int64_t apps[2], apps1[2];
+    cr_expect_eq(tcgpu_march_batch(&(tcgpu_batch){mp, 2, ta, tb, k, x, NULL, apps1}, &o, NULL),
+                 TCGPU_ERUNTIME);
+    char fused[512];
+    snprintf(fused, sizeof fused, "%s", tcgpu_last_error());
+    cr_expect_eq(
+        tcgpu_march_batch_lockstep(&(tcgpu_batch){mp, 2, ta, tb, k, x, NULL, apps}, &o, NULL),
+        TCGPU_ERUNTIME);
+    cr_expect_str_eq(tcgpu_last_error(), fused);
+    cr_expect(apps[0] == -1 && apps[1] == -1, "applications %lld %lld", (long long)apps[0],
+              (long long)apps[1]);
+    o.nmax = 0;
+    m[1].val[3] *= 1.5;
+    cr_expect_eq(tcgpu_march_batch_lockstep(&b, &o, NULL), TCGPU_EINVAL);
+    cr_expect(strstr(tcgpu_last_error(), "not proportional") != NULL, "%s", tcgpu_last_error());
     free(x);
     tcgpu_model_free(&m[0]);
     tcgpu_model_free(&m[1]);

@@ -19,11 +19,18 @@ extern "C" {
 
 typedef enum { TCGPU_BACKEND_CPU = 0, TCGPU_BACKEND_CUDA = 1 } tcgpu_backend;
 
-/* Where the CUDA kernel keeps a sweep's state and work vectors. */
+/* How the CUDA backend marches: the fused kernel, its state and work vectors on chip or in
+ * device memory, or the lockstep march with cuSPARSE. */
 typedef enum {
-    TCGPU_PATH_AUTO = 0,   /* shared when they fit the block's opt-in shared memory */
-    TCGPU_PATH_SHARED = 1, /* on chip for the whole propagation */
-    TCGPU_PATH_GLOBAL = 2  /* device memory (any dimension) */
+    TCGPU_PATH_AUTO = 0,   /* fused; shared when they fit the block's opt-in shared memory */
+    TCGPU_PATH_SHARED = 1, /* fused, on chip for the whole propagation */
+    TCGPU_PATH_GLOBAL = 2, /* fused, device memory (any dimension) */
+    /* Lockstep: all sweeps take step k together; the couplings are applied to the whole batch
+     * by one cusparseSpMM of the coupling matrix stacked by phase class, the rest by
+     * element-wise kernels. fp64 only; the sweeps' coupling values must be proportional to
+     * sweep 0's (only g differs); always reads the CSR (coupling is ignored). Never chosen by
+     * AUTO: not measured on a device yet. */
+    TCGPU_PATH_CUSPARSE = 3
 } tcgpu_cuda_path;
 
 /* How a step reads the couplings of a banded model (tc up to 4 channels, heff). */
@@ -38,7 +45,7 @@ typedef struct {
     tcgpu_method method;
     tcgpu_precision precision; /* fp64 (default) or fp32 arithmetic in the march */
     int threads;               /* CPU: threads (0: the OpenMP default) */
-    tcgpu_cuda_path path;      /* CUDA */
+    tcgpu_cuda_path path;      /* CUDA: fused (shared, global) or cuSPARSE */
     int block;                 /* CUDA: threads per block, 32 to 512 (0: automatic) */
     int nmax;                  /* Chebyshev terms allowed per exponential (0: 1024) */
     tcgpu_coupling coupling;   /* banded models: CSR or on the fly (other models: CSR) */

@@ -1,6 +1,8 @@
 /* The CUDA backend against the CPU backend: the same batch (sweeps of one pattern with their own
  * values, classes and windows) marched by both from the same state, probabilities |x_i|^2
- * within 1e-10. Every test skips itself, with the reason, where no CUDA device is usable. */
+ * within 1e-10, on the fused paths (shared, global; couplings from the CSR and on the fly) and
+ * the cuSPARSE path (lockstep, fp64). Every test skips itself, with the reason, where no CUDA
+ * device is usable. */
 #include <stdio.h>
 #include <string.h>
 
@@ -52,6 +54,11 @@ static void add(batch *b, double ta, double tb, double kappa) {
  * in its Chebyshev stride): RK4 runs on a grid this much finer. */
 #define RK4_FINER 16
 
+/* The cuSPARSE path pays a few kernel launches and a read-back per application of M whatever
+ * the batch's size, so the few-sweep batches here run on it where their grid has at most this
+ * many steps (every Magnus-4 grid; the small RK4 grids, which are 16 times finer). */
+#define SPARSE_MAX_STEPS 60000
+
 /* Largest |p - q| over the probabilities |x_i|^2 of two batches of n sweeps. */
 static double prob_diff(const double *x, const double *y, int64_t n) {
     double diff = 0;
@@ -98,6 +105,10 @@ static void compare_single(batch *b, const char *what, int method, const double 
         cr_expect_leq(diff, bound, "%s fp32 path %d: max |p_cpu - p_gpu| = %.3e > %.3e", what, path,
                       diff, bound);
     }
+    og.path = TCGPU_PATH_CUSPARSE;
+    cr_expect_eq(tcgpu_march_batch(&bg, &og, NULL), TCGPU_EINVAL,
+                 "%s: the cuSPARSE path marches in fp64 only", what);
+    cr_expect(strstr(tcgpu_last_error(), "fp64") != NULL, "%s", tcgpu_last_error());
     free(xc);
     free(xg);
 }
@@ -121,10 +132,21 @@ static double compare(batch *b, const char *what) {
         tcgpu_march_opts oc = {.backend = TCGPU_BACKEND_CPU, .method = (tcgpu_method)method};
         tcgpu_march_opts og = {.backend = TCGPU_BACKEND_CUDA, .method = (tcgpu_method)method};
         ASSERT_OK(tcgpu_march_batch(&bc, &oc, NULL));
-        /* both paths, each with the couplings from the CSR and on the fly (banded models) */
-        for (int run = 0; run < 4; ++run) {
-            int path = run < 2 ? TCGPU_PATH_SHARED : TCGPU_PATH_GLOBAL;
+        int64_t smax = 0;
+        for (int s = 0; s < b->n; ++s)
+            smax = steps_c[s] > smax ? steps_c[s] : smax;
+        /* both fused paths, each with the couplings from the CSR and on the fly (banded
+         * models), and the cuSPARSE path */
+        for (int run = 0; run < 5; ++run) {
+            int path = run == 4  ? TCGPU_PATH_CUSPARSE
+                       : run < 2 ? TCGPU_PATH_SHARED
+                                 : TCGPU_PATH_GLOBAL;
             tcgpu_march_info info;
+            if (path == TCGPU_PATH_CUSPARSE && smax > SPARSE_MAX_STEPS) {
+                printf("%s %s: cuSPARSE path skipped: %lld steps > %d\n", what,
+                       method ? "magnus4" : "rk4", (long long)smax, SPARSE_MAX_STEPS);
+                continue;
+            }
             for (int s = 0; s < b->n; ++s)
                 start_state(&b->m[s], xg + 2 * d * s);
             og.path = (tcgpu_cuda_path)path;
@@ -151,13 +173,16 @@ static double compare(batch *b, const char *what) {
             printf("%s %s %s path, couplings %s (block %d, %zu B shared, %s): max |p_cpu - "
                    "p_gpu| = %.3e over %d sweeps, %lld steps in sweep 0, CPU norm error %.1e\n",
                    what, method ? "magnus4" : "rk4",
-                   path == TCGPU_PATH_SHARED ? "shared" : "global",
+                   path == TCGPU_PATH_SHARED   ? "shared"
+                   : path == TCGPU_PATH_GLOBAL ? "global"
+                                               : "cusparse",
                    info.on_the_fly ? "on the fly" : "from the CSR", info.block, info.shared_bytes,
                    info.device, diff, b->n, (long long)steps_c[0], norm_err);
             fflush(stdout);
             /* bounded states, so that the comparison means something (RK4 loses some norm) */
             cr_expect_leq(norm_err, 0.05, "%s %s: the CPU march itself is off (norm error %.1e)",
                           what, method ? "magnus4" : "rk4", norm_err);
+            cr_expect_eq(info.path, path, "%s: the path taken", what);
             cr_expect_leq(diff, 1e-10, "%s %s path %d, %s: max |p_cpu - p_gpu| = %.3e", what,
                           method ? "magnus4" : "rk4", path, info.on_the_fly ? "otf" : "csr", diff);
             worst = fmax(worst, diff);
