@@ -38,7 +38,7 @@ fi
 echo "build: $(($(date +%s) - t0)) s"
 export LD_LIBRARY_PATH="$G/crit/lib"
 t0=$(date +%s)
-timeout "${TEST_TIMEOUT:-130}" "$B/tests/gpu/test_gpu_march" --verbose --jobs 1 >"$OUT/gpu_tests.log" 2>&1
+timeout "${TEST_TIMEOUT:-240}" "$B/tests/gpu/test_gpu_march" --verbose --jobs 1 >"$OUT/gpu_tests.log" 2>&1
 echo "gpu suite: rc $?, $(($(date +%s) - t0)) s"
 grep -E "path|PASS|FAIL|SKIP|Synthesis|Assert|expected" "$OUT/gpu_tests.log" | cut -c1-200
 t0=$(date +%s)

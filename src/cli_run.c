@@ -61,7 +61,8 @@ static const cli_option opts[] = {
     {"batch", 1, "cuda: sweeps whose controls run side by side, one launch for all (default 4096)"},
     {"cuda-path", 1,
      "cuda: auto (default: shared when a sweep's vectors fit the block's shared memory, else "
-     "global), shared or global"},
+     "global), shared, global, or cusparse (all sweeps in lockstep, one SpMM per application; "
+     "fp64, sweeps differing only in g)"},
     {"coupling", 1,
      "batched march: auto (default: on the fly on cuda, from the CSR on the cpu), csr, or "
      "onthefly (tc up to 2 channels on cuda, 4 on the cpu, and heff; others always csr)"},
@@ -70,7 +71,10 @@ static const cli_option opts[] = {
 };
 
 static const char *cuda_path_name(tcgpu_cuda_path p) {
-    return p == TCGPU_PATH_SHARED ? "shared" : p == TCGPU_PATH_GLOBAL ? "global" : "auto";
+    return p == TCGPU_PATH_SHARED     ? "shared"
+           : p == TCGPU_PATH_GLOBAL   ? "global"
+           : p == TCGPU_PATH_CUSPARSE ? "cusparse"
+                                      : "auto";
 }
 
 static const char *coupling_name(tcgpu_coupling c) {
@@ -362,13 +366,18 @@ static int parse(const cli_parsed *a, run_job *j) {
     j->batched = j->cuda || !strcmp(backend, "cpu-batched");
     if ((v = cli_get(a, "cuda-path"))) {
         int k = 0;
-        while (k < 3 && strcmp(v, cuda_path_name((tcgpu_cuda_path)k)))
+        while (k < 4 && strcmp(v, cuda_path_name((tcgpu_cuda_path)k)))
             ++k;
-        if (k == 3) {
-            cli_error(CMD, "--cuda-path: '%s'; expected auto, shared or global", v);
+        if (k == 4) {
+            cli_error(CMD, "--cuda-path: '%s'; expected auto, shared, global or cusparse", v);
             return CLI_BADINPUT;
         }
         j->cuda_path = (tcgpu_cuda_path)k;
+        if (j->cuda_path == TCGPU_PATH_CUSPARSE && j->precision == TCGPU_FP32) {
+            cli_error(CMD, "--cuda-path cusparse marches in fp64 only; expected --precision "
+                           "double or another path");
+            return CLI_BADINPUT;
+        }
     }
     if ((v = cli_get(a, "coupling"))) {
         int k = 0;
