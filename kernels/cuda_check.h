@@ -1,6 +1,7 @@
 // A failed CUDA runtime call as one tcgpu_fail message (ERUNTIME) naming the call and the
 // runtime's own error string; clears a sticky launch error so that later calls start clean.
-// Shared by the fused march (kernels/march.cu) and the cuSPARSE path (kernels/march_sparse.cu).
+// Shared, with the buffer list below, by the fused march (kernels/march.cu) and the cuSPARSE path
+// (kernels/march_sparse.cu).
 #ifndef TCGPU_CUDA_CHECK_H
 #define TCGPU_CUDA_CHECK_H
 
@@ -13,6 +14,24 @@ static inline tcgpu_status tcgpu_cuda_fail(cudaError_t err, const char *what) {
                                  cudaGetErrorString(err), cudaGetErrorName(err));
     cudaGetLastError();
     return st;
+}
+
+/* Device buffers of one march, freed together (cudaFree on each; the fused path ignores a
+ * failing free, the cuSPARSE path reports it). */
+struct tcgpu_dev_buffers {
+    void *p[32];
+    int n;
+};
+
+template <class T>
+static inline cudaError_t tcgpu_dev_alloc(tcgpu_dev_buffers *b, T **ptr, size_t count) {
+    void *v = nullptr;
+    cudaError_t err =
+        b->n < 32 ? cudaMalloc(&v, count * sizeof(T) + 16) : cudaErrorMemoryAllocation;
+    if (err == cudaSuccess)
+        b->p[b->n++] = v;
+    *ptr = static_cast<T *>(v);
+    return err;
 }
 
 #endif

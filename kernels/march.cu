@@ -133,13 +133,7 @@ template <class C> __global__ void __launch_bounds__(512, 2) march_kernel(dev_pl
     }
 }
 
-// Device buffers of one launch, freed together.
-struct buffers {
-    void *p[32];
-    int n;
-};
-
-void free_all(buffers *b) {
+void free_all(tcgpu_dev_buffers *b) {
     for (int i = 0; i < b->n; ++i)
         cudaFree(b->p[i]);
     b->n = 0;
@@ -154,21 +148,12 @@ void free_all(buffers *b) {
         }                                                                                          \
     } while (0)
 
-template <class T> cudaError_t alloc(buffers *b, T **ptr, size_t count) {
-    void *v = nullptr;
-    cudaError_t err = cudaMalloc(&v, count * sizeof(T) + 16);
-    if (err == cudaSuccess)
-        b->p[b->n++] = v;
-    *ptr = static_cast<T *>(v);
-    return err;
-}
-
 } // namespace
 
 extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_march_opts *o,
                                          tcgpu_march_info *info) {
     tcgpu_status st = TCGPU_OK;
-    buffers bufs = {};
+    tcgpu_dev_buffers bufs = {};
     cudaStream_t streams[2] = {nullptr, nullptr};
     int dev = 0, count = 0, optin = 0;
     cudaDeviceProp prop;
@@ -267,28 +252,29 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
     if (chunk > p->count)
         chunk = p->count;
 
-    CK(alloc(&bufs, &d_rp, (size_t)d + 1), "cudaMalloc");
-    CK(alloc(&bufs, &d_col, (size_t)nnz), "cudaMalloc");
-    CK(alloc(&bufs, &d_cls, (size_t)nnz), "cudaMalloc");
+    CK(tcgpu_dev_alloc(&bufs, &d_rp, (size_t)d + 1), "cudaMalloc");
+    CK(tcgpu_dev_alloc(&bufs, &d_col, (size_t)nnz), "cudaMalloc");
+    CK(tcgpu_dev_alloc(&bufs, &d_cls, (size_t)nnz), "cudaMalloc");
     for (int k = 0; k < 2; ++k) {
         if (k < nbuf) {
-            CK(alloc(&bufs, &d_scal[k], (size_t)chunk * 4), "cudaMalloc");
-            CK(alloc(&bufs, &d_S[k], (size_t)chunk), "cudaMalloc");
-            CK(alloc(&bufs, &d_apps[k], (size_t)chunk), "cudaMalloc");
-            CK(alloc(&bufs, &d_tf[k], (size_t)chunk), "cudaMalloc");
-            CK(alloc(&bufs, &d_x[k], (size_t)(chunk * d) * 2), "cudaMalloc");
+            CK(tcgpu_dev_alloc(&bufs, &d_scal[k], (size_t)chunk * 4), "cudaMalloc");
+            CK(tcgpu_dev_alloc(&bufs, &d_S[k], (size_t)chunk), "cudaMalloc");
+            CK(tcgpu_dev_alloc(&bufs, &d_apps[k], (size_t)chunk), "cudaMalloc");
+            CK(tcgpu_dev_alloc(&bufs, &d_tf[k], (size_t)chunk), "cudaMalloc");
+            CK(tcgpu_dev_alloc(&bufs, &d_x[k], (size_t)(chunk * d) * 2), "cudaMalloc");
             if (!use_shared)
-                CK(alloc(&bufs, &d_work[k], (size_t)(chunk * d) * cs * (p->single ? 4 : 3)),
+                CK(tcgpu_dev_alloc(&bufs, &d_work[k],
+                                   (size_t)(chunk * d) * cs * (p->single ? 4 : 3)),
                    "cudaMalloc");
             CK(cudaStreamCreateWithFlags(&streams[k], cudaStreamNonBlocking), "cudaStreamCreate");
         }
         if (k == 0 || !p->one_model) { // one model: one copy of its values, read by every chunk
             if (k < nbuf || k == 0) {
                 int64_t nv = p->one_model ? 1 : chunk;
-                CK(alloc(&bufs, &d_val[k], (size_t)((on_the_fly ? 1 : nv) * nnz) * vs),
+                CK(tcgpu_dev_alloc(&bufs, &d_val[k], (size_t)((on_the_fly ? 1 : nv) * nnz) * vs),
                    "cudaMalloc");
-                CK(alloc(&bufs, &d_cl[k], (size_t)nv * nc), "cudaMalloc");
-                CK(alloc(&bufs, &d_bc[k], (size_t)nv), "cudaMalloc");
+                CK(tcgpu_dev_alloc(&bufs, &d_cl[k], (size_t)nv * nc), "cudaMalloc");
+                CK(tcgpu_dev_alloc(&bufs, &d_bc[k], (size_t)nv), "cudaMalloc");
             }
         } else {
             d_val[k] = d_val[0];

@@ -176,25 +176,10 @@ tcgpu_status op_finish(void *c_) {
     return launched("step end kernel launch");
 }
 
-// Device buffers, freed together.
-struct buffers {
-    void *p[32];
-    int n;
-};
-
-template <class T> cudaError_t alloc(buffers *b, T **ptr, size_t count) {
-    void *v = nullptr;
-    cudaError_t err = cudaMalloc(&v, count * sizeof(T) + 16);
-    if (err == cudaSuccess)
-        b->p[b->n++] = v;
-    *ptr = static_cast<T *>(v);
-    return err;
-}
-
 // Everything the march holds on the host and the device; release() reports the first failure
 // of a clean-up call when nothing failed before.
 struct state {
-    buffers bufs;
+    tcgpu_dev_buffers bufs;
     ctx c;
     int has_handle, has_P, dn;
     cudaEvent_t ev0, ev1;
@@ -349,17 +334,17 @@ tcgpu_status run(const tcgpu_batch_plan *p, state *w, tcgpu_march_info *info) {
     double *pval = nullptr, *J = nullptr;
     tcgpu_cplx *vec = nullptr, *z = nullptr;
     const size_t ch = (size_t)chunk;
-    CU(alloc(&w->bufs, &scal, ch * 9), "cudaMalloc");
-    CU(alloc(&w->bufs, &ints64, ch * 2), "cudaMalloc");
-    CU(alloc(&w->bufs, &ints, ch * 2 + 2), "cudaMalloc");
-    CU(alloc(&w->bufs, &cl, (nm ? 1 : ch) * (size_t)nc), "cudaMalloc");
-    CU(alloc(&w->bufs, &J, ch * (size_t)(p->nmax + 1)), "cudaMalloc");
-    CU(alloc(&w->bufs, &z, ch * (size_t)(TCGPU_LS_SLOTS * nc)), "cudaMalloc");
-    CU(alloc(&w->bufs, &vec, ch * (size_t)d * 4), "cudaMalloc");
-    CU(alloc(&w->bufs, &c->W, ch * (size_t)rows), "cudaMalloc");
-    CU(alloc(&w->bufs, &prow, (size_t)rows + 1), "cudaMalloc");
-    CU(alloc(&w->bufs, &pcol, (size_t)nnz), "cudaMalloc");
-    CU(alloc(&w->bufs, &pval, (size_t)nnz), "cudaMalloc");
+    CU(tcgpu_dev_alloc(&w->bufs, &scal, ch * 9), "cudaMalloc");
+    CU(tcgpu_dev_alloc(&w->bufs, &ints64, ch * 2), "cudaMalloc");
+    CU(tcgpu_dev_alloc(&w->bufs, &ints, ch * 2 + 2), "cudaMalloc");
+    CU(tcgpu_dev_alloc(&w->bufs, &cl, (nm ? 1 : ch) * (size_t)nc), "cudaMalloc");
+    CU(tcgpu_dev_alloc(&w->bufs, &J, ch * (size_t)(p->nmax + 1)), "cudaMalloc");
+    CU(tcgpu_dev_alloc(&w->bufs, &z, ch * (size_t)(TCGPU_LS_SLOTS * nc)), "cudaMalloc");
+    CU(tcgpu_dev_alloc(&w->bufs, &vec, ch * (size_t)d * 4), "cudaMalloc");
+    CU(tcgpu_dev_alloc(&w->bufs, &c->W, ch * (size_t)rows), "cudaMalloc");
+    CU(tcgpu_dev_alloc(&w->bufs, &prow, (size_t)rows + 1), "cudaMalloc");
+    CU(tcgpu_dev_alloc(&w->bufs, &pcol, (size_t)nnz), "cudaMalloc");
+    CU(tcgpu_dev_alloc(&w->bufs, &pval, (size_t)nnz), "cudaMalloc");
     CU(cudaMemcpy(prow, w->prow, (size_t)(rows + 1) * sizeof(int32_t), cudaMemcpyHostToDevice),
        "cudaMemcpy");
     CU(cudaMemcpy(pcol, w->pcol, (size_t)nnz * sizeof(int32_t), cudaMemcpyHostToDevice),

@@ -318,13 +318,19 @@ done:
     return st;
 }
 
+/* What every entry point does first: check the batch, clear info. */
+static tcgpu_status prologue(const tcgpu_batch *b, tcgpu_march_info *info) {
+    tcgpu_status st = check(b);
+    if (!st && info)
+        memset(info, 0, sizeof *info);
+    return st;
+}
+
 tcgpu_status tcgpu_march_batch(const tcgpu_batch *b, const tcgpu_march_opts *o,
                                tcgpu_march_info *info) {
-    tcgpu_status st = check(b);
+    tcgpu_status st = prologue(b, info);
     if (st)
         return st;
-    if (info)
-        memset(info, 0, sizeof *info);
     int nmax = o->nmax > 0 ? o->nmax : 1024;
     if (o->backend == TCGPU_BACKEND_CUDA)
         return march_device(b, o, nmax, info,
@@ -335,11 +341,9 @@ tcgpu_status tcgpu_march_batch(const tcgpu_batch *b, const tcgpu_march_opts *o,
 
 tcgpu_status tcgpu_march_batch_lockstep(const tcgpu_batch *b, const tcgpu_march_opts *o,
                                         tcgpu_march_info *info) {
-    tcgpu_status st = check(b);
+    tcgpu_status st = prologue(b, info);
     if (st)
         return st;
-    if (info)
-        memset(info, 0, sizeof *info);
     return march_device(b, o, o->nmax > 0 ? o->nmax : 1024, info, tcgpu_march_lockstep_cpu);
 }
 
