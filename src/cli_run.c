@@ -830,7 +830,7 @@ int cli_run(int argc, char **argv) {
                        : j.batched ? "cpu-batched"
                                    : "cpu",
             .device = j.cuda ? j.device : NULL,
-            .cuda_path = j.cuda ? cuda_path_name(j.cuda_path) : NULL,
+            .cuda_path = j.batched ? cuda_path_name(j.cuda_path) : NULL,
             .coupling = j.batched ? coupling_name(j.coupling) : NULL,
 #ifdef _OPENMP
             .threads = j.batched ? (int)fmin(j.batch, (double)(j.zip ? j.nb : j.nb * j.ng * j.ne))

@@ -336,6 +336,8 @@ tcgpu_status tcgpu_march_batch(const tcgpu_batch *b, const tcgpu_march_opts *o,
         return march_device(b, o, nmax, info,
                             o->path == TCGPU_PATH_CUSPARSE ? tcgpu_march_cusparse
                                                            : tcgpu_march_cuda);
+    if (o->path == TCGPU_PATH_CUSPARSE) /* the lockstep driver's CPU twin: a check of its logic */
+        return march_device(b, o, nmax, info, tcgpu_march_lockstep_cpu);
     return march_cpu(b, o, nmax, info);
 }
 

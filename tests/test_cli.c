@@ -3,7 +3,9 @@
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <hdf5.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -288,6 +290,26 @@ Test(cli_run, backend_choice_is_checked_and_recorded) {
     cr_expect_eq(system(args), 0);
 }
 
+/* Largest |x - y| over the numbers of two tables of the same shape (text fields must match);
+ * INFINITY when the shapes or the text differ. */
+static double max_number_diff(const char *a, const char *b) {
+    double worst = 0;
+    while (*a || *b) {
+        char *ea, *eb;
+        double x = strtod(a, &ea), y = strtod(b, &eb);
+        if (ea != a && eb != b) {
+            worst = fmax(worst, fabs(x - y));
+            a = ea;
+            b = eb;
+        } else if (*a == *b && ea == a && eb == b) {
+            ++a;
+            ++b;
+        } else
+            return INFINITY;
+    }
+    return worst;
+}
+
 /* The CUDA path's batched controls (run here with the CPU march) write the tables the plain CPU
  * path writes: same rows in the same order, same distributions to the last digit. */
 Test(cli_run, batched_controls_write_the_cpu_tables) {
@@ -315,6 +337,15 @@ Test(cli_run, batched_controls_write_the_cpu_tables) {
     snprintf(sub, sizeof sub, "%s/otf", dir);
     slurp_in(sub, "dist.csv", b, sizeof b);
     cr_expect_str_eq(a, b, "dist.csv differs between --coupling csr and onthefly");
+    /* the cuSPARSE path's lockstep driver, run by its CPU twin under the batched controls:
+     * same distributions up to rounding order */
+    snprintf(args, sizeof args, "%s --backend cpu-batched --cuda-path cusparse --out %s/ls", common,
+             dir);
+    r = run(NULL, args);
+    cr_expect_eq(r->status, 0, "%s", r->err);
+    snprintf(sub, sizeof sub, "%s/ls", dir);
+    slurp_in(sub, "dist.csv", b, sizeof b);
+    cr_expect_leq(max_number_diff(a, b), 1e-12, "dist.csv: cusparse lockstep vs cpu");
     snprintf(args, sizeof args, "%s --coupling sideways --out %s/bad", common, dir);
     r = run(NULL, args);
     cr_expect_eq(r->status, 2);

@@ -29,7 +29,8 @@ typedef enum {
      * by one cusparseSpMM of the coupling matrix stacked by phase class, the rest by
      * element-wise kernels. fp64 only; the sweeps' coupling values must be proportional to
      * sweep 0's (only g differs); always reads the CSR (coupling is ignored). Never chosen by
-     * AUTO: not measured on a device yet. */
+     * AUTO: not measured on a device yet. With the CPU backend: the same lockstep driver on
+     * the CPU (plain loops, a CPU sparse product), a check of its logic. */
     TCGPU_PATH_CUSPARSE = 3
 } tcgpu_cuda_path;
 
