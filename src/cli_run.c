@@ -62,7 +62,8 @@ static const cli_option opts[] = {
     {"cuda-path", 1,
      "cuda: auto (default: shared when a sweep's vectors fit the block's shared memory, else "
      "global), shared, global, or cusparse (all sweeps in lockstep, one SpMM per application; "
-     "fp64, sweeps differing only in g)"},
+     "fp64, sweeps differing only in g; with --backend cpu-batched it runs the same lockstep "
+     "driver on the CPU)"},
     {"coupling", 1,
      "batched march: auto (default: on the fly on cuda, from the CSR on the cpu), csr, or "
      "onthefly (tc up to 2 channels on cuda, 4 on the cpu, and heff; others always csr)"},
