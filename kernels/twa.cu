@@ -1,11 +1,12 @@
 // The TWA ensemble on a CUDA device: one thread per trajectory runs twa_run_one (kernels/twa.h),
-// the code the CPU ensemble runs, and writes its readout; the host forms the statistics
-// (src/semiclassical.c) in the CPU's order. Launches go in chunks of at most 2^20 trajectories.
-#include <cstdlib>
-
+// the code the CPU ensemble runs, into device memory; a second kernel, one thread per block of
+// TWA_BLOCK trajectories, forms the block statistics with the CPU's twa_block_add, so that only
+// the blocks come back and the host merges them in the CPU's order (src/semiclassical.c).
+// Launches go in chunks of at most 2^20 trajectories (a multiple of TWA_BLOCK).
 #include <cuda_runtime.h>
 
 #include "../src/twa_cuda.h"
+#include "cuda_check.h"
 
 namespace {
 
@@ -25,66 +26,57 @@ __global__ void twa_kernel(twa_job J, int64_t j0, int64_t n, double *x, int64_t 
         x[i * nq + q] = r ? 0.0 : xj[q];
 }
 
-tcgpu_status fail(cudaError_t err, const char *what) {
-    tcgpu_status st = tcgpu_fail(TCGPU_ERUNTIME, "twa: CUDA %s failed: %s (%s)", what,
-                                 cudaGetErrorString(err), cudaGetErrorName(err));
-    cudaGetLastError();
-    return st;
+__global__ void twa_block_kernel(int nq, int64_t n, const double *x, const int64_t *steps,
+                                 const double *drift, const int *rc, twa_block *blocks) {
+    int64_t ib = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (ib * TWA_BLOCK >= n)
+        return;
+    twa_block b = {};
+    int64_t j1 = (ib + 1) * TWA_BLOCK < n ? (ib + 1) * TWA_BLOCK : n;
+    for (int64_t j = ib * TWA_BLOCK; j < j1; ++j) {
+        twa_count c = {steps[j], 0, drift[j]};
+        twa_block_add(&b, nq, x + j * nq, rc[j], &c);
+    }
+    blocks[ib] = b;
 }
 
 } // namespace
 
-extern "C" tcgpu_status twa_cuda_run(const twa_job *J, int64_t M, twa_out **out) {
-    *out = nullptr;
+extern "C" tcgpu_status twa_cuda_run(const twa_job *J, int64_t M, twa_block *blocks) {
     const int nq = J->f.K + 3;
     const int64_t chunk = M < (1 << 20) ? M : (1 << 20);
-    twa_out *o = static_cast<twa_out *>(std::calloc(1, sizeof *o));
+    const int64_t cblocks = (chunk + TWA_BLOCK - 1) / TWA_BLOCK;
     double *dx = nullptr, *dd = nullptr;
     int64_t *ds = nullptr;
     int *dr = nullptr, count = 0;
+    twa_block *db = nullptr;
     tcgpu_status st = TCGPU_OK;
     cudaError_t e = cudaGetDeviceCount(&count);
-    if (e != cudaSuccess || count == 0) {
-        twa_out_free(o);
-        return e != cudaSuccess ? fail(e, "device query (no usable device)")
+    if (e != cudaSuccess || count == 0)
+        return e != cudaSuccess ? tcgpu_cuda_fail(e, "device query (no usable device) for twa")
                                 : tcgpu_fail(TCGPU_ERUNTIME, "twa: no CUDA device");
-    }
-    if (o) {
-        o->x = static_cast<double *>(std::malloc((size_t)(M * nq) * sizeof(double)));
-        o->steps = static_cast<int64_t *>(std::malloc((size_t)M * sizeof(int64_t)));
-        o->drift = static_cast<double *>(std::malloc((size_t)M * sizeof(double)));
-        o->rc = static_cast<int *>(std::malloc((size_t)M * sizeof(int)));
-    }
-    if (!o || !o->x || !o->steps || !o->drift || !o->rc) {
-        twa_out_free(o);
-        return tcgpu_fail(TCGPU_ENOMEM, "twa: out of memory for %lld trajectories' readouts",
-                          (long long)M);
-    }
 #define CK(call, what)                                                                             \
     do {                                                                                           \
         cudaError_t err_ = (call);                                                                 \
         if (err_ != cudaSuccess) {                                                                 \
-            st = fail(err_, what);                                                                 \
+            st = tcgpu_cuda_fail(err_, what);                                                      \
             goto done;                                                                             \
         }                                                                                          \
     } while (0)
-    CK(cudaMalloc(&dx, (size_t)(chunk * nq) * sizeof(double)), "cudaMalloc");
-    CK(cudaMalloc(&ds, (size_t)chunk * sizeof(int64_t)), "cudaMalloc");
-    CK(cudaMalloc(&dd, (size_t)chunk * sizeof(double)), "cudaMalloc");
-    CK(cudaMalloc(&dr, (size_t)chunk * sizeof(int)), "cudaMalloc");
+    CK(cudaMalloc(&dx, (size_t)(chunk * nq) * sizeof(double)), "cudaMalloc (twa)");
+    CK(cudaMalloc(&ds, (size_t)chunk * sizeof(int64_t)), "cudaMalloc (twa)");
+    CK(cudaMalloc(&dd, (size_t)chunk * sizeof(double)), "cudaMalloc (twa)");
+    CK(cudaMalloc(&dr, (size_t)chunk * sizeof(int)), "cudaMalloc (twa)");
+    CK(cudaMalloc(&db, (size_t)cblocks * sizeof(twa_block)), "cudaMalloc (twa)");
     for (int64_t j0 = 0; j0 < M; j0 += chunk) {
-        int64_t n = M - j0 < chunk ? M - j0 : chunk;
+        int64_t n = M - j0 < chunk ? M - j0 : chunk, nb = (n + TWA_BLOCK - 1) / TWA_BLOCK;
         twa_kernel<<<(unsigned)((n + 127) / 128), 128>>>(*J, j0, n, dx, ds, dd, dr);
-        CK(cudaGetLastError(), "kernel launch");
-        CK(cudaMemcpy(o->x + j0 * nq, dx, (size_t)(n * nq) * sizeof(double),
+        CK(cudaGetLastError(), "twa kernel launch");
+        twa_block_kernel<<<(unsigned)((nb + 63) / 64), 64>>>(nq, n, dx, ds, dd, dr, db);
+        CK(cudaGetLastError(), "twa statistics kernel launch");
+        CK(cudaMemcpy(blocks + j0 / TWA_BLOCK, db, (size_t)nb * sizeof(twa_block),
                       cudaMemcpyDeviceToHost),
-           "cudaMemcpy (kernel run)");
-        CK(cudaMemcpy(o->steps + j0, ds, (size_t)n * sizeof(int64_t), cudaMemcpyDeviceToHost),
-           "cudaMemcpy");
-        CK(cudaMemcpy(o->drift + j0, dd, (size_t)n * sizeof(double), cudaMemcpyDeviceToHost),
-           "cudaMemcpy");
-        CK(cudaMemcpy(o->rc + j0, dr, (size_t)n * sizeof(int), cudaMemcpyDeviceToHost),
-           "cudaMemcpy");
+           "cudaMemcpy (twa kernels run)");
     }
 #undef CK
 done:
@@ -92,9 +84,6 @@ done:
     cudaFree(ds);
     cudaFree(dd);
     cudaFree(dr);
-    if (st)
-        twa_out_free(o);
-    else
-        *out = o;
+    cudaFree(db);
     return st;
 }

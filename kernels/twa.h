@@ -353,4 +353,44 @@ TCGPU_HD static inline int twa_run_one(const twa_job *J, int64_t j, double *x, t
     return 0;
 }
 
+/* Trajectories per block of statistics; blocks are merged in block order, so the moments do not
+ * depend on threads or device. */
+#define TWA_BLOCK 64
+
+/* Running statistics of one block: mean and sum of squared deviations per quantity (twa_run_one's
+ * x, nq = K + 3: n_k, n, nu, D = n_1 - n_2), the co-moment of D with n (for eta's error), the
+ * largest drift and the steps. Formed by the same code on the CPU and, so that only blocks come
+ * back, on the device. */
+typedef struct {
+    double count, mean[TCGPU_MAX_CHANNELS + 3], m2[TCGPU_MAX_CHANNELS + 3], cds;
+    double drift;
+    int64_t steps;
+    int failed, stopped;
+} twa_block;
+
+/* Adds trajectory readout x with twa_run_one's code rc and counts c (Welford, in trajectory
+ * order). A failed (rc 1) or stopped (rc 2) trajectory marks the block, which then takes no
+ * more. */
+TCGPU_HD static inline void twa_block_add(twa_block *b, int nq, const double *x, int rc,
+                                          const twa_count *c) {
+    if (b->failed || b->stopped)
+        return;
+    if (rc) {
+        b->failed = rc == 1;
+        b->stopped = rc == 2;
+        return;
+    }
+    const int iS = nq - 3, iD = nq - 1;
+    b->count += 1;
+    double dS = x[iS] - b->mean[iS];
+    for (int q = 0; q < nq; ++q) {
+        double d = x[q] - b->mean[q];
+        b->mean[q] += d / b->count;
+        b->m2[q] += d * (x[q] - b->mean[q]);
+    }
+    b->cds += dS * (x[iD] - b->mean[iD]);
+    b->drift = fmax(b->drift, c->drift);
+    b->steps += c->steps;
+}
+
 #endif

@@ -10,8 +10,6 @@
 #include "tcgpu/semiclassical.h"
 #include "twa_cuda.h"
 
-#define BLOCK 64
-
 /* Reads and checks the options shared by the ensemble and the single trajectory. */
 static tcgpu_status setup(const tcgpu_twa_opts *o, int need_g, twa_flow *f, double *e) {
     if (!o)
@@ -67,28 +65,8 @@ tcgpu_status tcgpu_twa_auto_T(const tcgpu_twa_opts *o, double *T) {
     return TCGPU_OK;
 }
 
-/* Running statistics of one block: mean and sum of squared deviations per quantity, and the
- * co-moment of D = n_1 - n_2 with n (for eta's error). Quantities: n_k (k < K), n, nu, D. */
-typedef struct {
-    double count, mean[TCGPU_MAX_CHANNELS + 3], m2[TCGPU_MAX_CHANNELS + 3], cds;
-    double drift;
-    int64_t steps;
-    int failed, stopped;
-} block_stats;
-
-static void push(block_stats *b, int nq, const double *x, int iS, int iD) {
-    b->count += 1;
-    double dS = x[iS] - b->mean[iS];
-    for (int q = 0; q < nq; ++q) {
-        double d = x[q] - b->mean[q];
-        b->mean[q] += d / b->count;
-        b->m2[q] += d * (x[q] - b->mean[q]);
-    }
-    b->cds += dS * (x[iD] - b->mean[iD]);
-}
-
 /* Chan et al.'s pairwise merge, applied in block order. */
-static void merge(block_stats *a, const block_stats *b, int nq, int iS, int iD) {
+static void merge(twa_block *a, const twa_block *b, int nq, int iS, int iD) {
     double n = a->count + b->count, w = a->count * b->count / n;
     double dS = b->mean[iS] - a->mean[iS], dD = b->mean[iD] - a->mean[iD];
     a->cds += b->cds + dS * dD * w;
@@ -139,47 +117,36 @@ tcgpu_status tcgpu_twa_moments(const tcgpu_twa_opts *o, tcgpu_twa_result *r) {
                           T, tau1 * tau1, tau1);
     const int K = o->K, nq = K + 3, iS = K, iNu = K + 1, iD = K + 2;
     const twa_job J = {f, (double)o->N, tau1, o->seed, o->bare_readout, o->coherent_molecules};
-    int64_t nblocks = (o->trajectories + BLOCK - 1) / BLOCK;
-    block_stats *blk = calloc((size_t)nblocks, sizeof *blk);
+    int64_t nblocks = (o->trajectories + TWA_BLOCK - 1) / TWA_BLOCK;
+    twa_block *blk = calloc((size_t)nblocks, sizeof *blk);
     if (!blk)
         return tcgpu_fail(TCGPU_ENOMEM, "twa: out of memory for %lld blocks", (long long)nblocks);
-    /* CUDA: every trajectory's readout comes back, and the statistics below take them in the
-     * order the CPU computes them. */
-    twa_out *dev = NULL;
     double t0 = now();
-    if (o->cuda && (st = twa_cuda_run(&J, o->trajectories, &dev))) {
+    /* CUDA: the device forms the blocks with the same code; they are merged below alike. */
+    if (o->cuda && (st = twa_cuda_run(&J, o->trajectories, blk))) {
         free(blk);
         return st;
     }
+    if (!o->cuda) {
 #pragma omp parallel for schedule(dynamic, 1)
-    for (int64_t ib = 0; ib < nblocks; ++ib) {
-        block_stats *b = &blk[ib];
-        if (!dev && tcgpu_stop_requested()) {
-            b->stopped = 1;
-            continue;
-        }
-        int64_t j1 = (ib + 1) * BLOCK < o->trajectories ? (ib + 1) * BLOCK : o->trajectories;
-        for (int64_t j = ib * BLOCK; j < j1; ++j) {
-            double xj[TCGPU_MAX_CHANNELS + 3], *x = dev ? dev->x + j * nq : xj;
-            twa_count c = {0, 0, 0};
-            int rc = dev ? dev->rc[j] : twa_run_one(&J, j, x, &c);
-            if (dev) {
-                c.steps = dev->steps[j];
-                c.drift = dev->drift[j];
+        for (int64_t ib = 0; ib < nblocks; ++ib) {
+            twa_block *b = &blk[ib];
+            if (tcgpu_stop_requested()) {
+                b->stopped = 1;
+                continue;
             }
-            if (rc) {
-                b->failed = rc == 1;
-                b->stopped = rc == 2;
-                break;
+            int64_t j1 =
+                (ib + 1) * TWA_BLOCK < o->trajectories ? (ib + 1) * TWA_BLOCK : o->trajectories;
+            for (int64_t j = ib * TWA_BLOCK; j < j1 && !b->failed && !b->stopped; ++j) {
+                double x[TCGPU_MAX_CHANNELS + 3];
+                twa_count c = {0, 0, 0};
+                int rc = twa_run_one(&J, j, x, &c);
+                twa_block_add(b, nq, x, rc, &c);
             }
-            push(b, nq, x, iS, iD);
-            b->drift = fmax(b->drift, c.drift);
-            b->steps += c.steps;
         }
     }
-    twa_out_free(dev);
     double seconds = now() - t0;
-    block_stats tot = {0};
+    twa_block tot = {0};
     int failed = 0, stopped = 0;
     for (int64_t ib = 0; ib < nblocks; ++ib) {
         failed |= blk[ib].failed;
@@ -290,21 +257,11 @@ tcgpu_status tcgpu_twa_readout(const tcgpu_twa_opts *o, double t, const tcgpu_tw
 }
 
 #ifndef TCGPU_WITH_CUDA
-tcgpu_status twa_cuda_run(const twa_job *J, int64_t M, twa_out **out) {
+tcgpu_status twa_cuda_run(const twa_job *J, int64_t M, twa_block *blocks) {
     (void)J;
     (void)M;
-    *out = NULL;
+    (void)blocks;
     return tcgpu_fail(TCGPU_EINVAL, "twa: this tcgpu was built without CUDA (no nvcc at "
                                     "configure time): use the CPU");
 }
 #endif
-
-void twa_out_free(twa_out *o) {
-    if (!o)
-        return;
-    free(o->x);
-    free(o->steps);
-    free(o->drift);
-    free(o->rc);
-    free(o);
-}
