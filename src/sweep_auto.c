@@ -8,7 +8,9 @@
  *
  * Estimates (total-variation distance of the final distribution):
  *  - steps: TV(P_kappa, P_2kappa)/15 for the finer run (4th order: error ratio 16), of the
- *    window extrapolation's P_kappa and P_2kappa too where that is returned;
+ *    window extrapolation's P_kappa and P_2kappa too where that is returned; the largest of
+ *    the rounds since the runs started is reported (each readout's stop adds an error to the
+ *    coarse run that is not 16 times the fine run's, so the later rounds can read low);
  *  - readout window: the residual falls like Tr^-2 (or faster), so the error at Tr is about
  *    TV(P(Tr/r), P(Tr)) / (r^2 - 1); the residual oscillates with Tr, so two earlier readouts
  *    (r = 1.3 and 1.13) are compared and the larger estimate kept;
@@ -207,6 +209,7 @@ tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, do
     double ew_last[2] = {0, 0};
     int xvalid = 0;
     for (int attempt = 0, done = 0; !done && attempt < rounds; ++attempt) {
+        double step_env = 0; /* the largest step estimate of this attempt's rounds */
         if ((st = tcgpu_sweep_begin(m, o->method, o->precision, t0, s.kappa, 2, &p.fine)) ||
             (st = tcgpu_sweep_begin(m, o->method, o->precision, t0, 2 * s.kappa, 2, &p.coarse)))
             goto out;
@@ -241,6 +244,21 @@ tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, do
                 s.kappa /= 2; /* start again, keeping the window reached */
                 break;
             }
+            /* The step error reported is the largest this attempt's rounds read; the decisions
+             * use this round's own, as before (where every round passed the check, so does the
+             * largest). The step error of a sweep is mostly made in its transition and carried
+             * to the end, but every readout stops both runs and each plans its next stretch
+             * afresh (S = ceil(phase / kappa) steps): one stop at t = 20 moved the result of
+             * the coarse run (2 kappa = 1, a radian per step in the far field) by 3e-7, of the
+             * fine run by 4e-9, so Richardson's ratio 16 fails after many stops. heff n = 1,
+             * beta = 10: the fine run is off by -1.5e-7 to -2.7e-7 from Tr = 12 on (-1.8e-7 at
+             * the end, Tr = 137); TV(P_kappa, P_2kappa)/15 read 1.6e-7 at Tr = 12, wandered
+             * down to 1e-9 and ended at 2.5e-8 (coarse run off by -5.6e-7, by -2.7e-6 when it
+             * stops only at Tr): the estimate was half the true error at beta = 10-60. */
+            double step_now = rep->err_step;
+            if (!(step_now <= step_env)) /* NaN too */
+                step_env = step_now;
+            rep->err_step = step_env;
             /* Compare the readouts after Richardson extrapolation in the step, so that the
              * step error gathered between the readout times does not pass for a window error. */
             for (int64_t i = 0; i < 3 * d; ++i)
@@ -251,11 +269,12 @@ tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, do
                     ew = fmax(ew, tcgpu_tv(ex + q * d, ex + 2 * d, d) / (ratio[q] * ratio[q] - 1));
             if (getenv("TCGPU_DEBUG")) /* the control's decisions, for tuning */
                 fprintf(stderr,
-                        "auto: T0 %g Tr %g kappa %g steps %lld err_step %.2e ew %.2e %.1fs\n", s.T0,
-                        s.Tr, s.kappa,
+                        "auto: T0 %g Tr %g kappa %g steps %lld err_step %.2e (largest %.2e) ew "
+                        "%.2e %.1fs\n",
+                        s.T0, s.Tr, s.kappa,
                         (long long)(rep->steps + tcgpu_sweep_steps(p.fine) +
                                     tcgpu_sweep_steps(p.coarse)),
-                        rep->err_step, ew, wall() - t_begin);
+                        step_now, step_env, ew, wall() - t_begin);
             double ex_w = window_extrapolation(ex, have, d, xw, xlast, xvalid);
             if (getenv("TCGPU_DEBUG"))
                 fprintf(stderr, "auto: window-extrapolated estimate %.2e\n", ex_w);
@@ -306,7 +325,7 @@ tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, do
             }
             /* fp32 round-off past the step check: a longer window only adds steps (and the
              * window estimate is as noisy): report what was reached. */
-            int stuck = roundoff && !(rep->err_step < tol / 2);
+            int stuck = roundoff && !(step_now < tol / 2);
             if (ew < tol / 4 || o->Tr > 0 || grow == 19 || stuck) {
                 memcpy(prob, pf + 2 * d, (size_t)d * sizeof *prob);
                 done = 1;

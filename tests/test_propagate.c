@@ -183,6 +183,25 @@ Test(sweep, effective_two_mode_model_follows_eq75) {
     expect_case(&m, NULL, "heff n=6 beta=1");
 }
 
+/* heff n = 1 (coupling 1/t): the readouts stop the fine and the coarse run on the ladder, and
+ * each stop moves the coarse run's far-field error (a radian per step) by up to the fine run's
+ * whole error, so TV(P_kappa, P_2kappa)/15 wandered down over the rounds (beta = 10: 1.6e-7 at
+ * Tr = 12, 2.5e-8 at Tr = 137) while the fine run stayed off by 1.8e-7; the estimate was 0.48
+ * and 0.41 of the true error at beta = 10 and 30. The largest step estimate of the rounds is
+ * reported now: 1.28 and 0.95 of it. */
+Test(sweep, heff_one_pair_estimate_holds_at_fast_sweeps) {
+    static const double betas[] = {10, 30};
+    for (int i = 0; i < 2; ++i) {
+        tcgpu_model m;
+        double est, norm;
+        ASSERT_OK(tcgpu_model_heff(&m, 1, 1.0, betas[i], 0.5));
+        double tv = run_tv(&m, NULL, TCGPU_METHOD_MAGNUS4, 1e-6, &est, &norm);
+        cr_expect_leq(tv, 1e-6, "heff n=1 beta=%g: TV %.3e", betas[i], tv);
+        cr_expect_geq(est, tv / 2, "heff n=1 beta=%g: estimate %.3e below half the true error %.3e",
+                      betas[i], est, tv);
+    }
+}
+
 Test(sweep, users_mlz_file_reproduces_demkov_osherov) {
     /* The DO model written as a user's file: level 0 of slope 2 crossing levels at -1, 0.5. */
     char path[] = "/tmp/tcgpu_mlz_XXXXXX";
