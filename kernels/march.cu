@@ -210,15 +210,17 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
     sh = use_shared ? sh_state : sh_small;
     CK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)sh),
        "cudaFuncSetAttribute (dynamic shared memory)");
-    // About four rows per thread, 64 to 512 threads. Measured on an H200 at 1024 sweeps (bench/
-    // results/gpu_march_NVIDIA-H200_run1.txt), sweeps/s by threads per block 64/128/256/512:
-    // dim 231: 20092/17751/16693/8855; dim 861: 5407/8490/10539/10627; dim 1001: 875/1374/
-    // 2073/2016; dim 5151 (global): 634/645/743/1026.
+    // 64 threads up to 256 rows, else about two rows per thread, at most 512. Measured on an H200
+    // at 1024 sweeps, sweeps/s by threads per block 64/128/auto/512 (bench/results/
+    // gpu_march_NVIDIA-H200.md, run 2, when auto was four rows per thread): dim 231: 19960/19613/
+    // 19921 (b64)/13010; dim 861: 5357/8444/10924 (b224)/13184; dim 1001: 883/1375/2049 (b256)/
+    // 2433; dim 5151 (global): 630/934/896/898. Two rows per thread (448 and 512 threads at 861
+    // and 1001) follows from that table; it has not been run itself.
     if (o->block > 0)
         block = o->block < 32 ? 32 : o->block > 512 ? 512 : o->block; // the launch bound
     else {
-        int64_t b = (d / 4 + 31) / 32 * 32;
-        block = (int)(b < 64 ? 64 : b > 512 ? 512 : b);
+        int64_t b = d <= 256 ? 64 : (d / 2 + 31) / 32 * 32;
+        block = (int)(b > 512 ? 512 : b);
     }
 
     // What each sweep needs on the device; the batch goes in chunks that fit, and when it takes
