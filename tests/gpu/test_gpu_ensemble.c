@@ -12,13 +12,15 @@
 
 #define NS 12
 
-static void batched_against_cpu(int64_t N, int K, tcgpu_method method, double tol) {
+static void batched_against_cpu(int64_t N, int K, tcgpu_method method, double tol,
+                                tcgpu_cuda_path path) {
     tcgpu_device_info dev;
     char why[256] = "";
     if (tcgpu_cuda_devices(&dev, 1, why, sizeof why) < 1)
         cr_skip_test("CUDA backend not checked: %s", why);
     ensemble_job j[NS];
-    tcgpu_march_opts mo = {.backend = TCGPU_BACKEND_CUDA, .method = method, .nmax = 4096};
+    tcgpu_march_opts mo = {
+        .backend = TCGPU_BACKEND_CUDA, .method = method, .path = path, .nmax = 4096};
     for (int s = 0; s < NS; ++s) {
         double beta = 0.05 * pow(2000.0, s / (NS - 1.0)), e[2] = {-1, 1};
         ASSERT_OK(tcgpu_model_tc(&j[s].m, N, K, 1.0, beta, e));
@@ -48,11 +50,18 @@ static void batched_against_cpu(int64_t N, int K, tcgpu_method method, double to
 }
 
 Test(gpu_ensemble, tc_one_channel_n100_magnus4) {
-    batched_against_cpu(100, 1, TCGPU_METHOD_MAGNUS4, 1e-6);
+    batched_against_cpu(100, 1, TCGPU_METHOD_MAGNUS4, 1e-6, TCGPU_PATH_AUTO);
 }
 
 Test(gpu_ensemble, tc_two_channels_n10_magnus4) {
-    batched_against_cpu(10, 2, TCGPU_METHOD_MAGNUS4, 1e-6);
+    batched_against_cpu(10, 2, TCGPU_METHOD_MAGNUS4, 1e-6, TCGPU_PATH_AUTO);
 }
 
-Test(gpu_ensemble, tc_two_channels_n4_rk4) { batched_against_cpu(4, 2, TCGPU_METHOD_RK4, 1e-4); }
+/* the cuSPARSE path's lockstep march under the batched controls (their advances differ) */
+Test(gpu_ensemble, tc_two_channels_n10_magnus4_cusparse) {
+    batched_against_cpu(10, 2, TCGPU_METHOD_MAGNUS4, 1e-6, TCGPU_PATH_CUSPARSE);
+}
+
+Test(gpu_ensemble, tc_two_channels_n4_rk4) {
+    batched_against_cpu(4, 2, TCGPU_METHOD_RK4, 1e-4, TCGPU_PATH_AUTO);
+}
