@@ -62,7 +62,7 @@ static tcgpu_status frame_build(const tcgpu_model *m, double t, int with_hdot, f
     }
     tcgpu_status st = eig_sym(n, f->u, f->e);
     if (!st && with_hdot)
-        eig_sandwich(n, f->u, s, f->hdot, work);
+        st = eig_sandwich(n, f->u, s, f->hdot, work);
     free(s);
     free(work);
     if (st)

@@ -13,6 +13,7 @@
 
 #include "adiabatic.h"
 #include "cli.h"
+#include "eig.h"
 #include "march_service.h"
 #include "out_h5.h"
 #include "run_record.h"
@@ -59,6 +60,9 @@ static const cli_option opts[] = {
      "auto (default: cuda when a CUDA device is present), cpu, cuda, or cpu-batched (cuda's "
      "batched controls with the CPU march: a check of that path, slower than cpu)"},
     {"batch", 1, "cuda: sweeps whose controls run side by side, one launch for all (default 4096)"},
+    {"host-frames", 0,
+     "cuda: keep the readout's dense frames on the host (default: from 1000 states on the device, "
+     "cuSOLVER dsyevd and cuBLAS dgemm)"},
     {"cuda-path", 1,
      "cuda: auto (default: shared when a sweep's vectors fit the block's shared memory, else "
      "global), shared, global, or cusparse (all sweeps in lockstep, one SpMM per application; "
@@ -90,7 +94,8 @@ typedef struct {
     int cuda, batch; /* the service marches on CUDA; up to `batch` sweeps side by side */
     tcgpu_cuda_path cuda_path;
     tcgpu_coupling coupling;
-    char device[256]; /* the CUDA device's name, or "" */
+    int device_frames; /* the readout's dense frames on the CUDA device (src/eig.h) */
+    char device[256];  /* the CUDA device's name, or "" */
     tcgpu_method method;
     tcgpu_precision precision;
     double tol, T, dt, levels[TCGPU_MAX_CHANNELS];
@@ -365,6 +370,8 @@ static int parse(const cli_parsed *a, run_job *j) {
         }
     }
     j->batched = j->cuda || !strcmp(backend, "cpu-batched");
+    j->device_frames = j->cuda && !cli_get(a, "host-frames");
+    eig_use_device(j->device_frames);
     if ((v = cli_get(a, "cuda-path"))) {
         int k = 0;
         while (k < 4 && strcmp(v, cuda_path_name((tcgpu_cuda_path)k)))
@@ -833,6 +840,7 @@ int cli_run(int argc, char **argv) {
             .device = j.cuda ? j.device : NULL,
             .cuda_path = j.batched ? cuda_path_name(j.cuda_path) : NULL,
             .coupling = j.batched ? coupling_name(j.coupling) : NULL,
+            .frames = j.device_frames ? "cuda (from 1000 states)" : "host",
 #ifdef _OPENMP
             .threads = j.batched ? (int)fmin(j.batch, (double)(j.zip ? j.nb : j.nb * j.ng * j.ne))
                                  : omp_get_max_threads(),

@@ -4,8 +4,27 @@
 
 #include <cblas.h>
 #include <lapacke.h>
+#include <stdatomic.h>
+
+static atomic_int device_on;
+
+void eig_use_device(int on) { atomic_store(&device_on, on); }
+
+static int on_device(int64_t n) { return n >= EIG_DEVICE_MIN && atomic_load(&device_on); }
+
+/* c = op(a) b, on the device or with BLAS. */
+static tcgpu_status gemm(int64_t n64, int ta, const double *a, const double *b, double *c) {
+    if (on_device(n64))
+        return eig_gemm_cuda(n64, ta, a, b, c);
+    int n = (int)n64;
+    cblas_dgemm(CblasColMajor, ta ? CblasTrans : CblasNoTrans, CblasNoTrans, n, n, n, 1.0, a, n, b,
+                n, 0.0, c, n);
+    return TCGPU_OK;
+}
 
 tcgpu_status eig_sym(int64_t n, double *a, double *w) {
+    if (on_device(n))
+        return eig_sym_cuda(n, a, w);
     lapack_int info =
         LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'V', 'L', (lapack_int)n, a, (lapack_int)n, w);
     if (info != 0)
@@ -14,16 +33,35 @@ tcgpu_status eig_sym(int64_t n, double *a, double *w) {
     return TCGPU_OK;
 }
 
-void eig_sandwich(int64_t n64, const double *u, const double *s, double *c, double *work) {
-    int n = (int)n64;
-    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0, s, n, u, n, 0.0, work, n);
-    cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, n, n, n, 1.0, u, n, work, n, 0.0, c, n);
+tcgpu_status eig_sandwich(int64_t n, const double *u, const double *s, double *c, double *work) {
+    tcgpu_status st = gemm(n, 0, s, u, work);
+    return st ? st : gemm(n, 1, u, work, c);
 }
 
-void eig_sandwich_diag(int64_t n64, const double *u, const double *d, double *c, double *work) {
-    int n = (int)n64;
-    for (int j = 0; j < n; ++j)
-        for (int i = 0; i < n; ++i)
-            work[(size_t)j * n + i] = d[i] * u[(size_t)j * n + i];
-    cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, n, n, n, 1.0, u, n, work, n, 0.0, c, n);
+tcgpu_status eig_sandwich_diag(int64_t n, const double *u, const double *d, double *c,
+                               double *work) {
+    for (int64_t j = 0; j < n; ++j)
+        for (int64_t i = 0; i < n; ++i)
+            work[j * n + i] = d[i] * u[j * n + i];
+    return gemm(n, 1, u, work, c);
 }
+
+#ifndef TCGPU_WITH_CUDA
+tcgpu_status eig_sym_cuda(int64_t n, double *a, double *w) {
+    (void)n;
+    (void)a;
+    (void)w;
+    return tcgpu_fail(TCGPU_EINVAL, "dense frames on the device: this tcgpu was built without "
+                                    "CUDA");
+}
+
+tcgpu_status eig_gemm_cuda(int64_t n, int ta, const double *a, const double *b, double *c) {
+    (void)n;
+    (void)ta;
+    (void)a;
+    (void)b;
+    (void)c;
+    return tcgpu_fail(TCGPU_EINVAL, "dense products on the device: this tcgpu was built without "
+                                    "CUDA");
+}
+#endif

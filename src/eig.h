@@ -1,4 +1,6 @@
-/* Dense real symmetric eigen-decomposition and products through LAPACK/BLAS. */
+/* Dense real symmetric eigen-decomposition and products: LAPACK/BLAS on the host, or, once
+ * eig_use_device(1) and for n >= EIG_DEVICE_MIN, cuSOLVER/cuBLAS on the CUDA device
+ * (kernels/dense.cu). The readout's logic (src/adiabatic.c) is the same either way. */
 #ifndef TCGPU_EIG_H
 #define TCGPU_EIG_H
 
@@ -6,14 +8,36 @@
 
 #include "tcgpu/status.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* a: n x n column-major symmetric, replaced by the eigenvectors (columns); w: eigenvalues
  * ascending. */
 tcgpu_status eig_sym(int64_t n, double *a, double *w);
 
 /* c = u^T diag(d) u (all n x n column-major); work: n x n. */
-void eig_sandwich_diag(int64_t n, const double *u, const double *d, double *c, double *work);
+tcgpu_status eig_sandwich_diag(int64_t n, const double *u, const double *d, double *c,
+                               double *work);
 
 /* c = u^T s u for a general symmetric s (n x n); work: n x n. */
-void eig_sandwich(int64_t n, const double *u, const double *s, double *c, double *work);
+tcgpu_status eig_sandwich(int64_t n, const double *u, const double *s, double *c, double *work);
 
+/* Dense frames from this size up go to the CUDA device once it is enabled: below, the copies
+ * cost more than the host's LAPACK (not measured on a device yet; a 5151-state dsyevd takes
+ * ~10 s on the host's 2 cores here). */
+#define EIG_DEVICE_MIN 1000
+
+/* Enables (1) or disables (0) the device for later calls, process-wide. */
+void eig_use_device(int on);
+
+/* The device's versions (kernels/dense.cu; without CUDA they return an error): a as eig_sym;
+ * c = op(a) b for n x n column-major a, b, c, op = transpose when ta. Serialized on one device
+ * context; safe to call from several threads. */
+tcgpu_status eig_sym_cuda(int64_t n, double *a, double *w);
+tcgpu_status eig_gemm_cuda(int64_t n, int ta, const double *a, const double *b, double *c);
+
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -68,6 +68,8 @@ static cJSON *build(const run_record *r) {
         cJSON_AddStringToObject(o, "cuda_path", r->cuda_path);
     if (r->coupling)
         cJSON_AddStringToObject(o, "coupling", r->coupling);
+    if (r->frames)
+        cJSON_AddStringToObject(o, "dense_frames", r->frames);
     cJSON_AddNumberToObject(o, "threads", r->threads);
     cJSON_AddItemToObject(o, "timings", t);
     cJSON_AddNumberToObject(t, "wall_seconds", r->wall_seconds);

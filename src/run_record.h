@@ -19,6 +19,7 @@ typedef struct {
     const char *backend;              /* "cpu" or "cuda" */
     const char *device;               /* the CUDA device's name; NULL: the CPU's */
     const char *cuda_path, *coupling; /* the batched march's options (NULL: not batched) */
+    const char *frames;               /* where the readout's dense frames ran */
     const char *started;              /* ISO 8601, UTC */
     double wall_seconds;
     size_t sweeps_total, sweeps_done;

@@ -1,0 +1,129 @@
+// Dense frames of the readout on the CUDA device (src/eig.h): cuSOLVER's dsyevd for the
+// eigen-decomposition of H(t), cuBLAS's dgemm for the frame products. The matrices go up, the
+// results come back; the logic that uses them stays in src/adiabatic.c. One handle pair for the
+// process, created on first use; calls are serialized (the sweeps' controls run on many host
+// threads, the device is one).
+#include <mutex>
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+#include <cusolverDn.h>
+
+#include "../src/eig.h"
+#include "cuda_check.h"
+
+namespace {
+
+std::mutex dense_mutex;
+cusolverDnHandle_t solver = nullptr;
+cublasHandle_t blas = nullptr;
+
+tcgpu_status solver_fail(cusolverStatus_t s, const char *what) {
+    return tcgpu_fail(TCGPU_ERUNTIME, "cuSOLVER %s failed (status %d)", what, (int)s);
+}
+
+tcgpu_status blas_fail(cublasStatus_t s, const char *what) {
+    return tcgpu_fail(TCGPU_ERUNTIME, "cuBLAS %s failed: %s", what, cublasGetStatusString(s));
+}
+
+tcgpu_status handles() {
+    if (!solver) {
+        cusolverStatus_t s = cusolverDnCreate(&solver);
+        if (s != CUSOLVER_STATUS_SUCCESS) {
+            solver = nullptr;
+            return solver_fail(s, "handle creation (cusolverDnCreate)");
+        }
+    }
+    if (!blas) {
+        cublasStatus_t s = cublasCreate(&blas);
+        if (s != CUBLAS_STATUS_SUCCESS) {
+            blas = nullptr;
+            return blas_fail(s, "handle creation (cublasCreate)");
+        }
+    }
+    return TCGPU_OK;
+}
+
+} // namespace
+
+#define CK(call, what)                                                                             \
+    do {                                                                                           \
+        cudaError_t err_ = (call);                                                                 \
+        if (err_ != cudaSuccess) {                                                                 \
+            st = tcgpu_cuda_fail(err_, what);                                                      \
+            goto out;                                                                              \
+        }                                                                                          \
+    } while (0)
+
+extern "C" tcgpu_status eig_sym_cuda(int64_t n, double *a, double *w) {
+    std::lock_guard<std::mutex> lock(dense_mutex);
+    tcgpu_status st = handles();
+    if (st)
+        return st;
+    const size_t bytes = (size_t)(n * n) * sizeof(double);
+    double *da = nullptr, *dw = nullptr, *work = nullptr;
+    int *dinfo = nullptr, lwork = 0, info = 0;
+    cusolverStatus_t s;
+    CK(cudaMalloc(&da, bytes), "cudaMalloc (dense frame)");
+    CK(cudaMalloc(&dw, (size_t)n * sizeof(double)), "cudaMalloc (dense frame)");
+    CK(cudaMalloc(&dinfo, sizeof(int)), "cudaMalloc (dense frame)");
+    CK(cudaMemcpy(da, a, bytes, cudaMemcpyHostToDevice), "cudaMemcpy (dense frame)");
+    s = cusolverDnDsyevd_bufferSize(solver, CUSOLVER_EIG_MODE_VECTOR, CUBLAS_FILL_MODE_LOWER,
+                                    (int)n, da, (int)n, dw, &lwork);
+    if (s != CUSOLVER_STATUS_SUCCESS) {
+        st = solver_fail(s, "dsyevd workspace query");
+        goto out;
+    }
+    CK(cudaMalloc(&work, (size_t)(lwork > 0 ? lwork : 1) * sizeof(double)),
+       "cudaMalloc (dsyevd workspace)");
+    s = cusolverDnDsyevd(solver, CUSOLVER_EIG_MODE_VECTOR, CUBLAS_FILL_MODE_LOWER, (int)n, da,
+                         (int)n, dw, work, lwork, dinfo);
+    if (s != CUSOLVER_STATUS_SUCCESS) {
+        st = solver_fail(s, "dsyevd");
+        goto out;
+    }
+    CK(cudaMemcpy(&info, dinfo, sizeof(int), cudaMemcpyDeviceToHost), "cudaMemcpy (dsyevd info)");
+    if (info != 0) {
+        st = tcgpu_fail(TCGPU_ERUNTIME, "cuSOLVER dsyevd did not converge (info = %d, n = %lld)",
+                        info, (long long)n);
+        goto out;
+    }
+    CK(cudaMemcpy(a, da, bytes, cudaMemcpyDeviceToHost), "cudaMemcpy (eigenvectors)");
+    CK(cudaMemcpy(w, dw, (size_t)n * sizeof(double), cudaMemcpyDeviceToHost),
+       "cudaMemcpy (eigenvalues)");
+out:
+    cudaFree(da);
+    cudaFree(dw);
+    cudaFree(dinfo);
+    cudaFree(work);
+    return st;
+}
+
+extern "C" tcgpu_status eig_gemm_cuda(int64_t n, int ta, const double *a, const double *b,
+                                      double *c) {
+    std::lock_guard<std::mutex> lock(dense_mutex);
+    tcgpu_status st = handles();
+    if (st)
+        return st;
+    const size_t bytes = (size_t)(n * n) * sizeof(double);
+    const double one = 1.0, zero = 0.0;
+    double *da = nullptr, *db = nullptr, *dc = nullptr;
+    cublasStatus_t s;
+    CK(cudaMalloc(&da, bytes), "cudaMalloc (dense product)");
+    CK(cudaMalloc(&db, bytes), "cudaMalloc (dense product)");
+    CK(cudaMalloc(&dc, bytes), "cudaMalloc (dense product)");
+    CK(cudaMemcpy(da, a, bytes, cudaMemcpyHostToDevice), "cudaMemcpy (dense product)");
+    CK(cudaMemcpy(db, b, bytes, cudaMemcpyHostToDevice), "cudaMemcpy (dense product)");
+    s = cublasDgemm(blas, ta ? CUBLAS_OP_T : CUBLAS_OP_N, CUBLAS_OP_N, (int)n, (int)n, (int)n, &one,
+                    da, (int)n, db, (int)n, &zero, dc, (int)n);
+    if (s != CUBLAS_STATUS_SUCCESS) {
+        st = blas_fail(s, "dgemm");
+        goto out;
+    }
+    CK(cudaMemcpy(c, dc, bytes, cudaMemcpyDeviceToHost), "cudaMemcpy (dense product)");
+out:
+    cudaFree(da);
+    cudaFree(db);
+    cudaFree(dc);
+    return st;
+}
