@@ -13,7 +13,8 @@
  *    coarse run that is not 16 times the fine run's, so the later rounds can read low);
  *  - readout window: the residual falls like Tr^-2 (or faster), so the error at Tr is about
  *    TV(P(Tr/r), P(Tr)) / (r^2 - 1); the residual oscillates with Tr, so two earlier readouts
- *    (r = 1.3 and 1.13) are compared and the larger estimate kept;
+ *    (r = 1.3 and 1.13) are compared and the larger estimate kept; heff accepts no window
+ *    before Tr = 2 g^2/(beta eps), where its residual has risen and fallen (default_scales);
  *  - start window: sqrt(L), L the leakage out of the dressed ground state at -T0 of a state
  *    propagated there from a dressed start at -1.3 T0. */
 #include <math.h>
@@ -34,13 +35,14 @@ static double wall(void) {
 typedef struct {
     double t0_floor; /* heff: the window starts at t > 0 */
     double T0, Tr, kappa;
-    double missed; /* nonadiabatic weight a shrunk window may miss (added to the estimate) */
+    double missed;   /* nonadiabatic weight a shrunk window may miss (added to the estimate) */
+    double Tr_floor; /* heff: no window is accepted before Tr reaches it */
 } scales;
 
 /* Time scales: the transition ~ g sqrt(N)/beta + 1/sqrt(beta) around the channel resonances
  * at t = e_k/beta, the redistribution between channels ~ g^2 N/(beta de) for K >= 2. */
 static scales default_scales(const tcgpu_model *m, double tol) {
-    scales s = {0, 0, 0, 0.5, 0};
+    scales s = {0, 0, 0, 0.5, 0, 0};
     double g = m->g, beta = m->beta, n = (double)(m->N > 1 ? m->N : 1);
     /* Neither window check can see a transition that has not happened yet, so the windows
      * start on the resonance scale g sqrt(N)/beta: shrunk by 1/sqrt(c), c = 2 pi g^2/beta, the
@@ -75,6 +77,16 @@ static scales default_scales(const tcgpu_model *m, double tol) {
         s.t0_floor = 1e-2 * tc / (n + 1); /* moved towards 0 by the start check */
         s.T0 = s.t0_floor;
         s.Tr = fmax(tc / 10, 4 / eps); /* grown by the readout check where needed */
+        /* The readout's residual rises and falls before it settles: for n = 1 it depends on
+         * eps t beta/g^2 alone, with a node at 0.7 and its last maximum at 1.3, falling
+         * monotonically after (~t^-4.6). Readouts at Tr/1.3, Tr/1.13 and Tr that straddle that
+         * maximum agree, so the window check passed on its top (beta = 0.238: Tr = 12, TV
+         * 1.3e-6, estimate 2e-7). No window is accepted before t_c of one pair (eq 72, n = 1):
+         * there the level step 2 eps is 4 times the pair's coupling g^2/(beta t) and Tr/1.3
+         * lies past that maximum. More pairs widen the gaps and bring the maximum earlier
+         * (0.9 at n = 2, 0.4 at n = 5), so the one-pair scale bounds theirs; for n = 50 it is
+         * below the ladder's start tc/10. */
+        s.Tr_floor = 2 * g * g / (beta * eps);
         return s;
     }
     /* Start small: the start and readout checks grow the window where the sweep needs it
@@ -278,8 +290,10 @@ tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, do
             double ex_w = window_extrapolation(ex, have, d, xw, xlast, xvalid);
             if (getenv("TCGPU_DEBUG"))
                 fprintf(stderr, "auto: window-extrapolated estimate %.2e\n", ex_w);
-            int use_x = !(ew < tol / 4) && ex_w < tol / 4 && unsure < tol / 4 && o->Tr <= 0 &&
-                        falls_like_tr2(ew, ew_last[0]) && falls_like_tr2(ew_last[0], ew_last[1]);
+            int early = o->Tr <= 0 && s.Tr < s.Tr_floor;
+            int use_x = !early && !(ew < tol / 4) && ex_w < tol / 4 && unsure < tol / 4 &&
+                        o->Tr <= 0 && falls_like_tr2(ew, ew_last[0]) &&
+                        falls_like_tr2(ew_last[0], ew_last[1]);
             /* The step check applies to what is returned. The extrapolation weighs the fine
              * readouts at Tr and Tr/1.3 by 2.45 and -1.45, and their step errors differ (they
              * oscillate with Tr), so its step error can be several times the plain readout's:
@@ -326,7 +340,7 @@ tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, do
             /* fp32 round-off past the step check: a longer window only adds steps (and the
              * window estimate is as noisy): report what was reached. */
             int stuck = roundoff && !(step_now < tol / 2);
-            if (ew < tol / 4 || o->Tr > 0 || grow == 19 || stuck) {
+            if ((ew < tol / 4 && !early) || o->Tr > 0 || grow == 19 || stuck) {
                 memcpy(prob, pf + 2 * d, (size_t)d * sizeof *prob);
                 done = 1;
                 break;

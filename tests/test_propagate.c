@@ -202,6 +202,21 @@ Test(sweep, heff_one_pair_estimate_holds_at_fast_sweeps) {
     }
 }
 
+/* heff n = 1, slow sweep: the readout's residual has its last maximum near
+ * t = 1.3 g^2/(beta eps) (10.9 here: 1.3e-6), and the first ladder readouts (Tr/1.3, Tr/1.13,
+ * Tr = 9.2, 10.6, 12) straddled it and agreed: the window check passed at Tr = 12 with TV
+ * 1.28e-6 and an estimate of 1.95e-7. No window is accepted before t_c of one pair,
+ * 2 g^2/(beta eps) = 16.8: Tr = 40.5, TV 1.4e-8, estimate 8.1e-8. */
+Test(sweep, heff_one_pair_window_waits_for_the_transition) {
+    tcgpu_model m;
+    double est, norm;
+    ASSERT_OK(tcgpu_model_heff(&m, 1, 1.0, 0.238, 0.5));
+    double tv = run_tv(&m, NULL, TCGPU_METHOD_MAGNUS4, 1e-6, &est, &norm);
+    cr_expect_leq(tv, 1e-6, "heff n=1 beta=0.238: TV %.3e", tv);
+    cr_expect_geq(est, tv / 2, "heff n=1 beta=0.238: estimate %.3e below half the true error %.3e",
+                  est, tv);
+}
+
 Test(sweep, users_mlz_file_reproduces_demkov_osherov) {
     /* The DO model written as a user's file: level 0 of slope 2 crossing levels at -1, 0.5. */
     char path[] = "/tmp/tcgpu_mlz_XXXXXX";
