@@ -16,6 +16,17 @@ static inline tcgpu_status tcgpu_cuda_fail(cudaError_t err, const char *what) {
     return st;
 }
 
+/* Runs a CUDA runtime call; on failure sets the caller's `st` to tcgpu_cuda_fail and jumps to
+ * the caller's clean-up label `out`. */
+#define TCGPU_CUDA_CK(call, what)                                                                  \
+    do {                                                                                           \
+        cudaError_t err_ = (call);                                                                 \
+        if (err_ != cudaSuccess) {                                                                 \
+            st = tcgpu_cuda_fail(err_, what);                                                      \
+            goto out;                                                                              \
+        }                                                                                          \
+    } while (0)
+
 /* Device buffers of one march, freed together (cudaFree on each; the fused path ignores a
  * failing free, the cuSPARSE path reports it). */
 struct tcgpu_dev_buffers {

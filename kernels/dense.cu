@@ -46,14 +46,7 @@ tcgpu_status handles() {
 
 } // namespace
 
-#define CK(call, what)                                                                             \
-    do {                                                                                           \
-        cudaError_t err_ = (call);                                                                 \
-        if (err_ != cudaSuccess) {                                                                 \
-            st = tcgpu_cuda_fail(err_, what);                                                      \
-            goto out;                                                                              \
-        }                                                                                          \
-    } while (0)
+#define CK(call, what) TCGPU_CUDA_CK(call, what)
 
 extern "C" tcgpu_status eig_sym_cuda(int64_t n, double *a, double *w) {
     std::lock_guard<std::mutex> lock(dense_mutex);

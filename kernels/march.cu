@@ -139,14 +139,7 @@ void free_all(tcgpu_dev_buffers *b) {
     b->n = 0;
 }
 
-#define CK(call, what)                                                                             \
-    do {                                                                                           \
-        cudaError_t err_ = (call);                                                                 \
-        if (err_ != cudaSuccess) {                                                                 \
-            st = tcgpu_cuda_fail(err_, what);                                                      \
-            goto out;                                                                              \
-        }                                                                                          \
-    } while (0)
+#define CK(call, what) TCGPU_CUDA_CK(call, what)
 
 } // namespace
 

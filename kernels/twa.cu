@@ -55,14 +55,7 @@ extern "C" tcgpu_status twa_cuda_run(const twa_job *J, int64_t M, twa_block *blo
     if (e != cudaSuccess || count == 0)
         return e != cudaSuccess ? tcgpu_cuda_fail(e, "device query (no usable device) for twa")
                                 : tcgpu_fail(TCGPU_ERUNTIME, "twa: no CUDA device");
-#define CK(call, what)                                                                             \
-    do {                                                                                           \
-        cudaError_t err_ = (call);                                                                 \
-        if (err_ != cudaSuccess) {                                                                 \
-            st = tcgpu_cuda_fail(err_, what);                                                      \
-            goto done;                                                                             \
-        }                                                                                          \
-    } while (0)
+#define CK(call, what) TCGPU_CUDA_CK(call, what)
     CK(cudaMalloc(&dx, (size_t)(chunk * nq) * sizeof(double)), "cudaMalloc (twa)");
     CK(cudaMalloc(&ds, (size_t)chunk * sizeof(int64_t)), "cudaMalloc (twa)");
     CK(cudaMalloc(&dd, (size_t)chunk * sizeof(double)), "cudaMalloc (twa)");
@@ -79,7 +72,7 @@ extern "C" tcgpu_status twa_cuda_run(const twa_job *J, int64_t M, twa_block *blo
            "cudaMemcpy (twa kernels run)");
     }
 #undef CK
-done:
+out:
     cudaFree(dx);
     cudaFree(ds);
     cudaFree(dd);
