@@ -217,6 +217,22 @@ Test(sweep, heff_one_pair_window_waits_for_the_transition) {
                   est, tv);
 }
 
+/* heff n = 2: the start check's leak has the dressing's part (~T0, into the antisymmetric
+ * state) and the check's own step error (~kappa^4, into the upper symmetric state), which does
+ * not fall as T0 -> 0+ (the interaction picture turns the couplings at dw/t, scale-free in
+ * ln t). It stalled at 2.2e-6 > tol: the estimate read 2.3e-6 for a true 3.1e-8. A stalled
+ * check is repeated at half its step now: T0 = 1.7e-5, start part 2.3e-8, estimate 1.3e-7. */
+Test(sweep, heff_two_pair_start_check_separates_its_step_error) {
+    tcgpu_model m;
+    double est, norm;
+    ASSERT_OK(tcgpu_model_heff(&m, 2, 1.0, 0.238, 0.5));
+    double tv = run_tv(&m, NULL, TCGPU_METHOD_MAGNUS4, 1e-6, &est, &norm);
+    cr_expect_leq(tv, 1e-6, "heff n=2 beta=0.238: TV %.3e", tv);
+    cr_expect_leq(est, 1e-6, "heff n=2 beta=0.238: estimate %.3e above tol", est);
+    cr_expect_geq(est, tv / 2, "heff n=2 beta=0.238: estimate %.3e below half the true error %.3e",
+                  est, tv);
+}
+
 Test(sweep, users_mlz_file_reproduces_demkov_osherov) {
     /* The DO model written as a user's file: level 0 of slope 2 crossing levels at -1, 0.5. */
     char path[] = "/tmp/tcgpu_mlz_XXXXXX";
