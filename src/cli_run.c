@@ -52,6 +52,9 @@ static const cli_option opts[] = {
      "--precision single)"},
     {"T", 1, "window (-T, T) instead of the automatic one (heff: (T/1e4, T))"},
     {"dt", 1, "step parameter: phase advanced per step (default automatic)"},
+    {"max-halvings", 1,
+     "attempts of the accuracy control, each halving the step (default 8: kappa down to 1/128 of "
+     "its start)"},
     {"out", 1, "output folder (default: a new folder tcgpu-run-DATE-TIME)"},
     {"dist-csv", 0, "also write the distributions as DIR/dist.csv (they are always in dist.h5)"},
     {"progress", 0, "progress line on stderr every few seconds (always, on a terminal)"},
@@ -95,6 +98,7 @@ typedef struct {
     tcgpu_cuda_path cuda_path;
     tcgpu_coupling coupling;
     int device_frames; /* the readout's dense frames on the CUDA device (src/eig.h) */
+    int max_halvings;  /* the control's attempts (0: its default, 8) */
     char device[256];  /* the CUDA device's name, or "" */
     tcgpu_method method;
     tcgpu_precision precision;
@@ -157,7 +161,7 @@ static void sweep_compute(const run_job *j, sweep_out *o) {
     o->built = 1;
     o->p = calloc((size_t)o->m.dim, sizeof *o->p);
     o->ex = calloc((size_t)o->m.dim, sizeof *o->ex);
-    tcgpu_auto_opts ao = {j->method, j->tol, j->T, j->T, j->dt, 0, j->precision};
+    tcgpu_auto_opts ao = {j->method, j->tol, j->T, j->T, j->dt, j->max_halvings, j->precision};
     if (!strcmp(j->model, "heff") && j->T > 0)
         ao.T0 = j->T * 1e-4;
     o->rc = !o->p || !o->ex ? (cli_error(CMD, "out of memory"), CLI_RUNTIME)
@@ -408,6 +412,14 @@ static int parse(const cli_parsed *a, run_job *j) {
         ((v = cli_get(a, "T")) && cli_double(CMD, "T", v, &j->T)) ||
         ((v = cli_get(a, "dt")) && cli_double(CMD, "dt", v, &j->dt)))
         return CLI_BADINPUT;
+    int64_t halvings = 0;
+    if ((v = cli_get(a, "max-halvings")) &&
+        (cli_int(CMD, "max-halvings", v, &halvings) || halvings < 1 || halvings > 30)) {
+        if (!(halvings >= 1 && halvings <= 30))
+            cli_error(CMD, "--max-halvings: %lld; expected 1 to 30 attempts", (long long)halvings);
+        return CLI_BADINPUT;
+    }
+    j->max_halvings = (int)halvings;
     if (!(j->tol > 0 && j->tol < 1) || j->T < 0 || j->dt < 0) {
         cli_error(CMD, "--tol must lie in (0, 1), --T and --dt must be > 0");
         return CLI_BADINPUT;
@@ -871,7 +883,10 @@ int cli_run(int argc, char **argv) {
                     "tcgpu run: warning: %zu of %zu sweeps ended with an error estimate above "
                     "--tol %g (column err_estimate)%s\n",
                     over_tol, done, j.tol,
-                    j.precision == TCGPU_FP32 ? "; fp32 round-off: use --precision double" : "");
+                    j.precision == TCGPU_FP32
+                        ? "; fp32 round-off: use --precision double"
+                        : "; where the control spent its step halvings, raise --max-halvings "
+                          "(each doubles the cost) or use --method magnus4");
         if (rc == CLI_INTERRUPTED)
             cli_error(CMD, "interrupted; %zu of %zu sweeps finished and written to %s", done,
                       rec.sweeps_total, j.out);

@@ -368,6 +368,14 @@ tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, do
             /* fp32 round-off past the step check: a longer window only adds steps (and the
              * window estimate is as noisy): report what was reached. */
             int stuck = roundoff && !(step_now < tol / 2);
+            /* Likewise once the step check fails with no halving left (the attempts spent, or
+             * a fixed --dt) and the window is no longer the larger error: growing it cannot
+             * bring the result within tol, and cost grows like Tr^2 (tc K = 2, N = 4, rk4,
+             * one attempt: err_step 8.6e-2 at kappa 0.5 while the window grew past Tr = 1686
+             * and on for minutes). NaN stops too; the divergence is reported below. */
+            int spent = !(step_now < tol / 2) && (o->kappa > 0 || attempt + 1 >= rounds) &&
+                        !(ew > step_now);
+            stuck = stuck || spent;
             if ((ew < tol / 4 && !early) || o->Tr > 0 || grow == 19 || stuck) {
                 memcpy(prob, pf + 2 * d, (size_t)d * sizeof *prob);
                 done = 1;

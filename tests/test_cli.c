@@ -690,3 +690,22 @@ Test(cli_run, single_precision_runs_at_1e_4_and_is_recorded) {
     snprintf(args, sizeof args, "rm -rf %s", dir);
     cr_expect_eq(system(args), 0);
 }
+
+/* A control out of step halvings ends at once with an honest estimate and says what to do
+ * (it used to grow the window for minutes with a failing step check); a bad count exits 2. */
+Test(cli_run, spent_step_halvings_end_the_sweep_with_a_warning) {
+    char dir[] = "/tmp/tcgpu_halv_XXXXXX", args[512];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(args, sizeof args,
+             "run --model tc --N 4 --channels 2 --beta 1 --method rk4 --max-halvings 1 --out %s/a",
+             dir);
+    run_result *r = run(NULL, args);
+    cr_expect_eq(r->status, 0, "%s", r->err);
+    cr_expect(strstr(r->err, "--max-halvings") != NULL, "%s", r->err);
+    snprintf(args, sizeof args, "run --max-halvings 0 --out %s/b", dir);
+    r = run(NULL, args);
+    cr_expect_eq(r->status, 2);
+    cr_expect(strstr(r->err, "--max-halvings") != NULL, "%s", r->err);
+    snprintf(args, sizeof args, "rm -rf %s", dir);
+    cr_expect_eq(system(args), 0);
+}
