@@ -266,8 +266,8 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
         if (k == 0 || !p->one_model) { // one model: one copy of its values, read by every chunk
             if (k < nbuf || k == 0) {
                 int64_t nv = p->one_model ? 1 : chunk;
-                CK(tcgpu_dev_alloc(&bufs, &d_val[k], (size_t)((on_the_fly ? 1 : nv) * nnz) * vs),
-                   "cudaMalloc");
+                if (!on_the_fly) // the kernel then reads no values
+                    CK(tcgpu_dev_alloc(&bufs, &d_val[k], (size_t)(nv * nnz) * vs), "cudaMalloc");
                 CK(tcgpu_dev_alloc(&bufs, &d_cl[k], (size_t)nv * nc), "cudaMalloc");
                 CK(tcgpu_dev_alloc(&bufs, &d_bc[k], (size_t)nv), "cudaMalloc");
             }
@@ -277,7 +277,7 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
             d_bc[k] = d_bc[0];
         }
     }
-    if (p->single) {
+    if (p->single && !on_the_fly) {
         size_t nv = (size_t)((p->one_model ? 1 : p->count) * nnz);
         valf = static_cast<float *>(std::malloc(nv * sizeof(float) + 1));
         if (!valf) {
@@ -293,8 +293,7 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
        "cudaMemcpy");
     CK(cudaMemcpy(d_cls, p->cls, (size_t)nnz * sizeof(int32_t), cudaMemcpyHostToDevice),
        "cudaMemcpy");
-    // On the fly the kernel reads no values: only the first model's go up (for the pattern).
-    if (p->one_model || on_the_fly)
+    if (p->one_model && !on_the_fly)
         CK(cudaMemcpy(d_val[0], p->single ? (const void *)valf : (const void *)p->val,
                       (size_t)nnz * vs, cudaMemcpyHostToDevice),
            "cudaMemcpy");

@@ -233,18 +233,28 @@ static tcgpu_status march_device(const tcgpu_batch *b, const tcgpu_march_opts *o
         goto done;
     }
     double *du = vb + n, *ta = vb + 2 * n, *tb = vb + 3 * n, t0 = now();
-    /* On the fly when every model's band reproduces its CSR (only c differs between sweeps). */
+    /* The fused kernel computes the couplings on the fly when every model's band reproduces
+     * its CSR (only c differs between sweeps); the other runners read the CSR. The check is
+     * O(nnz) per model, so it runs over the models in parallel like the grids below. */
     tcgpu_band band = {TCGPU_BAND_NONE, 0, 0, 0};
-    if (o->coupling == TCGPU_COUPLING_ONTHEFLY ||
-        (o->coupling == TCGPU_COUPLING_AUTO && TCGPU_CUDA_ON_THE_FLY))
+    if (run == tcgpu_march_cuda && (o->coupling == TCGPU_COUPLING_ONTHEFLY ||
+                                    (o->coupling == TCGPU_COUPLING_AUTO && TCGPU_CUDA_ON_THE_FLY)))
         band = tcgpu_band_of(m0);
     if (band.kind == TCGPU_BAND_TC && band.K > 2)
         band.kind = TCGPU_BAND_NONE; /* the device computes one and two channels only */
-    for (int64_t s = 0; s < nm && band.kind != TCGPU_BAND_NONE; ++s) {
-        tcgpu_band bs = s ? tcgpu_band_of(b->models[s]) : band;
-        if (bs.kind != band.kind || bs.K != band.K || bs.N != band.N)
+    if (band.kind != TCGPU_BAND_NONE) {
+        int mismatch = 0;
+        bc[0] = band.c;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 16) reduction(|| : mismatch)
+#endif
+        for (int64_t s = 1; s < nm; ++s) {
+            tcgpu_band bs = tcgpu_band_of(b->models[s]);
+            mismatch = mismatch || bs.kind != band.kind || bs.K != band.K || bs.N != band.N;
+            bc[s] = bs.c;
+        }
+        if (mismatch)
             band.kind = TCGPU_BAND_NONE;
-        bc[s] = bs.c;
     }
     for (int64_t s = 0; s < nm; ++s) {
         memcpy(val + s * nnz, b->models[s]->val, (size_t)nnz * sizeof *val);
