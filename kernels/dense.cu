@@ -92,6 +92,14 @@ out:
     return st;
 }
 
+// C = op(A) B for n x n column-major matrices already on the device.
+static tcgpu_status gemm_on_device(int n, int ta, const double *a, const double *b, double *c) {
+    const double one = 1.0, zero = 0.0;
+    cublasStatus_t s = cublasDgemm(blas, ta ? CUBLAS_OP_T : CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &one,
+                                   a, n, b, n, &zero, c, n);
+    return s == CUBLAS_STATUS_SUCCESS ? TCGPU_OK : blas_fail(s, "dgemm");
+}
+
 extern "C" tcgpu_status eig_gemm_cuda(int64_t n, int ta, const double *a, const double *b,
                                       double *c) {
     std::lock_guard<std::mutex> lock(dense_mutex);
@@ -99,24 +107,42 @@ extern "C" tcgpu_status eig_gemm_cuda(int64_t n, int ta, const double *a, const 
     if (st)
         return st;
     const size_t bytes = (size_t)(n * n) * sizeof(double);
-    const double one = 1.0, zero = 0.0;
     double *da = nullptr, *db = nullptr, *dc = nullptr;
-    cublasStatus_t s;
     CK(cudaMalloc(&da, bytes), "cudaMalloc (dense product)");
     CK(cudaMalloc(&db, bytes), "cudaMalloc (dense product)");
     CK(cudaMalloc(&dc, bytes), "cudaMalloc (dense product)");
     CK(cudaMemcpy(da, a, bytes, cudaMemcpyHostToDevice), "cudaMemcpy (dense product)");
     CK(cudaMemcpy(db, b, bytes, cudaMemcpyHostToDevice), "cudaMemcpy (dense product)");
-    s = cublasDgemm(blas, ta ? CUBLAS_OP_T : CUBLAS_OP_N, CUBLAS_OP_N, (int)n, (int)n, (int)n, &one,
-                    da, (int)n, db, (int)n, &zero, dc, (int)n);
-    if (s != CUBLAS_STATUS_SUCCESS) {
-        st = blas_fail(s, "dgemm");
+    if ((st = gemm_on_device((int)n, ta, da, db, dc)))
         goto out;
-    }
     CK(cudaMemcpy(c, dc, bytes, cudaMemcpyDeviceToHost), "cudaMemcpy (dense product)");
 out:
     cudaFree(da);
     cudaFree(db);
     cudaFree(dc);
+    return st;
+}
+
+// Both products of u^T s u on the device: s and u go up once, the middle product stays there.
+extern "C" tcgpu_status eig_sandwich_cuda(int64_t n, const double *u, const double *s, double *c) {
+    std::lock_guard<std::mutex> lock(dense_mutex);
+    tcgpu_status st = handles();
+    if (st)
+        return st;
+    const size_t bytes = (size_t)(n * n) * sizeof(double);
+    double *du = nullptr, *ds = nullptr, *dw = nullptr;
+    CK(cudaMalloc(&du, bytes), "cudaMalloc (dense product)");
+    CK(cudaMalloc(&ds, bytes), "cudaMalloc (dense product)");
+    CK(cudaMalloc(&dw, bytes), "cudaMalloc (dense product)");
+    CK(cudaMemcpy(du, u, bytes, cudaMemcpyHostToDevice), "cudaMemcpy (dense product)");
+    CK(cudaMemcpy(ds, s, bytes, cudaMemcpyHostToDevice), "cudaMemcpy (dense product)");
+    if ((st = gemm_on_device((int)n, 0, ds, du, dw)) ||
+        (st = gemm_on_device((int)n, 1, du, dw, ds)))
+        goto out;
+    CK(cudaMemcpy(c, ds, bytes, cudaMemcpyDeviceToHost), "cudaMemcpy (dense product)");
+out:
+    cudaFree(du);
+    cudaFree(ds);
+    cudaFree(dw);
     return st;
 }

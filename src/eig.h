@@ -36,6 +36,8 @@ void eig_use_device(int on);
  * context; safe to call from several threads. */
 tcgpu_status eig_sym_cuda(int64_t n, double *a, double *w);
 tcgpu_status eig_gemm_cuda(int64_t n, int ta, const double *a, const double *b, double *c);
+/* c = u^T s u with both products on the device (s and u go up once). */
+tcgpu_status eig_sandwich_cuda(int64_t n, const double *u, const double *s, double *c);
 
 #ifdef __cplusplus
 }
