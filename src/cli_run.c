@@ -78,15 +78,16 @@ static const cli_option opts[] = {
     {NULL, 0, NULL},
 };
 
-static const char *cuda_path_name(tcgpu_cuda_path p) {
-    return p == TCGPU_PATH_SHARED     ? "shared"
-           : p == TCGPU_PATH_GLOBAL   ? "global"
-           : p == TCGPU_PATH_CUSPARSE ? "cusparse"
-                                      : "auto";
-}
+/* The names of --cuda-path and --coupling, in enum order (tcgpu_cuda_path, tcgpu_coupling). */
+static const char *const cuda_paths[] = {"auto", "shared", "global", "cusparse"};
+static const char *const couplings[] = {"auto", "csr", "onthefly"};
 
-static const char *coupling_name(tcgpu_coupling c) {
-    return c == TCGPU_COUPLING_CSR ? "csr" : c == TCGPU_COUPLING_ONTHEFLY ? "onthefly" : "auto";
+/* The index of v among names[0..n-1], or -1. */
+static int name_index(const char *v, const char *const *names, int n) {
+    for (int k = 0; k < n; ++k)
+        if (!strcmp(v, names[k]))
+            return k;
+    return -1;
 }
 
 typedef struct {
@@ -377,10 +378,8 @@ static int parse(const cli_parsed *a, run_job *j) {
     j->device_frames = j->cuda && !cli_get(a, "host-frames");
     eig_use_device(j->device_frames);
     if ((v = cli_get(a, "cuda-path"))) {
-        int k = 0;
-        while (k < 4 && strcmp(v, cuda_path_name((tcgpu_cuda_path)k)))
-            ++k;
-        if (k == 4) {
+        int k = name_index(v, cuda_paths, 4);
+        if (k < 0) {
             cli_error(CMD, "--cuda-path: '%s'; expected auto, shared, global or cusparse", v);
             return CLI_BADINPUT;
         }
@@ -392,10 +391,8 @@ static int parse(const cli_parsed *a, run_job *j) {
         }
     }
     if ((v = cli_get(a, "coupling"))) {
-        int k = 0;
-        while (k < 3 && strcmp(v, coupling_name((tcgpu_coupling)k)))
-            ++k;
-        if (k == 3) {
+        int k = name_index(v, couplings, 3);
+        if (k < 0) {
             cli_error(CMD, "--coupling: '%s'; expected auto, csr or onthefly", v);
             return CLI_BADINPUT;
         }
@@ -850,8 +847,8 @@ int cli_run(int argc, char **argv) {
                        : j.batched ? "cpu-batched"
                                    : "cpu",
             .device = j.cuda ? j.device : NULL,
-            .cuda_path = j.batched ? cuda_path_name(j.cuda_path) : NULL,
-            .coupling = j.batched ? coupling_name(j.coupling) : NULL,
+            .cuda_path = j.batched ? cuda_paths[j.cuda_path] : NULL,
+            .coupling = j.batched ? couplings[j.coupling] : NULL,
             .frames = j.device_frames ? "cuda (from 1000 states)" : "host",
 #ifdef _OPENMP
             .threads = j.batched ? (int)fmin(j.batch, (double)(j.zip ? j.nb : j.nb * j.ng * j.ne))
