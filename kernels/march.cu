@@ -116,7 +116,7 @@ template <class C> __global__ void __launch_bounds__(512, 2) march_kernel(dev_pl
         band.c = p.band_c[s * p.band_stride];
     P::set(&wk,
            typename P::A{d, p.row_ptr, p.col, static_cast<const R *>(p.val) + s * p.val_stride,
-                         p.cls, band},
+                         p.cls, band, nullptr},
            tcgpu_grid{cl, p.nclass, p.inverse_t, p.vbound[s]}, z, nc, t0, J, p.nmax);
     double t = p.t_a[s];
     int64_t apps = 0;

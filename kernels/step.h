@@ -48,6 +48,9 @@ typedef struct {
     const double *val;
     const int32_t *cls;
     tcgpu_band band; /* kind != NONE: the links computed on the fly, the arrays unused */
+    /* Host only, with a band of tc K <= 2 or heff: root[s] = sqrt(N - s + 1), s = 0 .. N + 1,
+     * for the blocked application (step_body.h); NULL elsewhere (and always on the device). */
+    const double *root;
 } tcgpu_csr;
 
 typedef struct {
@@ -56,6 +59,7 @@ typedef struct {
     const float *val;
     const int32_t *cls;
     tcgpu_band band;
+    const double *root;
 } tcgpu_csrf;
 
 /* J_0..J_n(tau) by Miller's backward recurrence, normalized by J_0 + 2 sum J_2k = 1.

@@ -1,5 +1,6 @@
 /* The batched CPU march is the single-sweep march: same grid, same step code, bit for bit, in
  * fp64 and in fp32, with the couplings read from the CSR or computed on the fly. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -107,6 +108,70 @@ Test(march, on_the_fly_couplings_cover_the_banded_models) {
     ASSERT_OK(tcgpu_model_lz(&m, 1.0, 1.0));
     cr_expect_eq(tcgpu_band_of(&m).kind, TCGPU_BAND_NONE);
     tcgpu_model_free(&m);
+}
+
+/* The host's blocked application (tc K <= 2, heff: the default on the CPU) is the CSR
+ * application bit for bit, at the edges of the basis too (N = 0, 1, 2), for random weights and
+ * amplitudes, in fp64 and fp32; and it is the path the default work space takes. */
+static void blocked_is_csr(const tcgpu_model *m, const char *what) {
+    tcgpu_work wb, wc;
+    tcgpu_work_f fb, fc;
+    cr_assert_eq(tcgpu_work_alloc(m, 64, TCGPU_COUPLING_AUTO, &wb), 0);
+    cr_assert_eq(tcgpu_work_alloc(m, 64, TCGPU_COUPLING_CSR, &wc), 0);
+    cr_assert_eq(tcgpu_work_alloc_f(m, 64, TCGPU_COUPLING_AUTO, &fb), 0);
+    cr_assert_eq(tcgpu_work_alloc_f(m, 64, TCGPU_COUPLING_CSR, &fc), 0);
+    cr_expect(wb.A.root != NULL && fb.A.root != NULL, "%s: the blocked path is the default",
+              what);
+    cr_expect(wc.A.root == NULL && wc.A.band.kind == TCGPU_BAND_NONE);
+    int64_t d = m->dim, nc = m->nclass > 0 ? m->nclass : 1;
+    tcgpu_cplx *x = xcalloc((size_t)d, sizeof *x), *y1 = xcalloc((size_t)d, sizeof *y1),
+               *y2 = xcalloc((size_t)d, sizeof *y2), *z = xcalloc((size_t)nc, sizeof *z);
+    tcgpu_cplxf *xf = xcalloc((size_t)d, sizeof *xf), *f1 = xcalloc((size_t)d, sizeof *f1),
+                *f2 = xcalloc((size_t)d, sizeof *f2), *zf = xcalloc((size_t)nc, sizeof *zf);
+    unsigned r = 12345;
+    for (int64_t i = 0; i < d; ++i) {
+        x[i].re = (r = r * 1103515245u + 12345u) / 4294967296.0 - 0.5;
+        x[i].im = (r = r * 1103515245u + 12345u) / 4294967296.0 - 0.5;
+        xf[i].re = (float)x[i].re;
+        xf[i].im = (float)x[i].im;
+    }
+    for (int64_t c = 0; c < nc; ++c) {
+        double ph = 0.7 + 1.3 * (double)c;
+        z[c] = (tcgpu_cplx){cos(ph), sin(ph)};
+        zf[c] = (tcgpu_cplxf){(float)cos(ph), (float)sin(ph)};
+    }
+    tcgpu_apply(&wb.A, z, x, y1);
+    tcgpu_apply(&wc.A, z, x, y2);
+    cr_expect(memcmp(y1, y2, (size_t)d * sizeof *y1) == 0, "%s fp64: blocked and CSR differ",
+              what);
+    tcgpu_apply_f(&fb.A, zf, xf, f1);
+    tcgpu_apply_f(&fc.A, zf, xf, f2);
+    cr_expect(memcmp(f1, f2, (size_t)d * sizeof *f1) == 0, "%s fp32: blocked and CSR differ",
+              what);
+    free(x), free(y1), free(y2), free(z), free(xf), free(f1), free(f2), free(zf);
+    tcgpu_work_free(&wb), tcgpu_work_free(&wc), tcgpu_work_free_f(&fb), tcgpu_work_free_f(&fc);
+}
+
+Test(march, blocked_couplings_are_the_csr_bit_for_bit) {
+    double e2[2] = {-0.5, 0.7}, e1[1] = {0};
+    char what[64];
+    for (int N = 0; N <= 9; N += (N < 3 ? 1 : 6)) {
+        tcgpu_model m;
+        ASSERT_OK(tcgpu_model_tc(&m, N, 2, 0.8, 1.5, e2));
+        snprintf(what, sizeof what, "tc K=2 N=%d", N);
+        blocked_is_csr(&m, what);
+        tcgpu_model_free(&m);
+        ASSERT_OK(tcgpu_model_tc(&m, N, 1, 1.3, 0.5, e1));
+        snprintf(what, sizeof what, "tc K=1 N=%d", N);
+        blocked_is_csr(&m, what);
+        tcgpu_model_free(&m);
+        if (N >= 1) {
+            ASSERT_OK(tcgpu_model_heff(&m, N, 0.9, 2.0, 0.5));
+            snprintf(what, sizeof what, "heff n=%d", N);
+            blocked_is_csr(&m, what);
+            tcgpu_model_free(&m);
+        }
+    }
 }
 
 Test(march, batch_refuses_mixed_patterns) {

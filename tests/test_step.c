@@ -17,7 +17,7 @@ static void weights(double t, tcgpu_cplx *z) {
 }
 
 static void integrate(int method, int steps, tcgpu_cplx *x) {
-    tcgpu_csr A = {2, rp, col, val, cls, {0, 0, 0, 0}};
+    tcgpu_csr A = {2, rp, col, val, cls, {0, 0, 0, 0}, NULL};
     tcgpu_cplx z1[1], z2[1], z3[1], w[1], t0[2], t1[2], t2[2];
     double J[512], a = -4, h = 8.0 / steps;
     x[0] = (tcgpu_cplx){1, 0};
@@ -64,7 +64,7 @@ Test(step, magnus4_is_unitary_to_round_off) {
 
 Test(step, chebyshev_exponential_matches_the_2x2_rotation) {
     /* exp(-i h [[0, v], [v, 0]]) (1, 0) = (cos hv, -i sin hv), for h v from tiny to 40. */
-    tcgpu_csr A = {2, rp, col, val, cls, {0, 0, 0, 0}};
+    tcgpu_csr A = {2, rp, col, val, cls, {0, 0, 0, 0}, NULL};
     tcgpu_cplx z[1] = {{1, 0}}, x[2], t0[2], t1[2], t2[2];
     double J[600];
     for (double h = 1e-6; h < 60; h *= 3) {
