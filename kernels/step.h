@@ -63,7 +63,10 @@ typedef struct {
 } tcgpu_csrf;
 
 /* J_0..J_n(tau) by Miller's backward recurrence, normalized by J_0 + 2 sum J_2k = 1.
- * Returns n, the last order with |J_n| above 1e-18 past tau (at most nmax). */
+ * Returns n, the last order with |J_n| above 1e-15 past tau (at most nmax). The series of
+ * ~10-30 terms rounds at ~1e-16 per term anyway; cutting at 1e-18 instead cost 13-15 % more
+ * applications (tc K = 2, N = 20, eps = 0.5, beta = 1.3 and 100; heff n = 50, beta = 3) for a
+ * final TV changed by 3e-14 or less. */
 TCGPU_HD static inline int tcgpu_bessel_j(double tau, int nmax, double *J) {
     if (tau < 1e-300) {
         J[0] = 1;
@@ -96,7 +99,7 @@ TCGPU_HD static inline int tcgpu_bessel_j(double tau, int nmax, double *J) {
     int n = 0;
     for (int k = 0; k <= nmax && k <= start; ++k) {
         J[k] /= norm;
-        if (k > tau && fabs(J[k]) < 1e-18)
+        if (k > tau && fabs(J[k]) < 1e-15)
             break;
         n = k;
     }

@@ -240,8 +240,8 @@ static double unsure_mass(const tcgpu_model *m, const frame *f, int settled, con
 /* One eigen-decomposition, labelling and second-order admixture serve every state: they
  * depend on H(t) alone, and they cost O(n^3) against the projections' O(n^2) (the accuracy
  * control reads its fine and coarse runs at the same times). */
-tcgpu_status adiabatic_readout_many(const tcgpu_model *m, double t, int superadiabatic, int count,
-                                    const tcgpu_cplx *const *psi, double *const *prob,
+tcgpu_status adiabatic_readout_many(const tcgpu_model *m, double t, int superadiabatic, int by_rank,
+                                    int count, const tcgpu_cplx *const *psi, double *const *prob,
                                     double *const *unsure) {
     frame f;
     tcgpu_status st = frame_build(m, t, superadiabatic, &f);
@@ -255,7 +255,7 @@ tcgpu_status adiabatic_readout_many(const tcgpu_model *m, double t, int superadi
         st = tcgpu_fail(TCGPU_ERUNTIME, "out of memory for the readout");
         goto done;
     }
-    int settled = t > last_crossing(m); /* every diabatic crossing is past */
+    int settled = by_rank || t > last_crossing(m); /* every diabatic crossing is past */
     if ((st = assign_labels(m, &f, settled, label)) || (st = tie_groups(m, grp)))
         goto done;
     for (int64_t j = 0; j < n; ++j)

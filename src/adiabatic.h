@@ -14,9 +14,13 @@ tcgpu_status adiabatic_start(const tcgpu_model *m, double t, int superadiabatic,
  * eigenstate that becomes diabatic state i; one eigen-decomposition serves every state.
  * unsure (or any unsure[s]; may be NULL): the population of eigenstates whose label is in
  * doubt, i.e. whose labelled slope group holds less than half of their weight (before the last
- * diabatic crossing, where levels of different slope are still mixed). */
-tcgpu_status adiabatic_readout_many(const tcgpu_model *m, double t, int superadiabatic, int count,
-                                    const tcgpu_cplx *const *psi, double *const *prob,
+ * diabatic crossing, where levels of different slope are still mixed).
+ * by_rank: label every eigenvector by its energy rank, as after the last crossing, at any t:
+ * exact for a sweep that stays adiabatic from t on (eigenvalues of the real symmetric H(t)
+ * do not cross), which the accuracy control asks only where the exact solution bounds the
+ * nonadiabatic weight below the tolerance; unsure is then 0. */
+tcgpu_status adiabatic_readout_many(const tcgpu_model *m, double t, int superadiabatic, int by_rank,
+                                    int count, const tcgpu_cplx *const *psi, double *const *prob,
                                     double *const *unsure);
 
 /* The largest dimension the dense eigen-decomposition is used for: two channels up to N = 108.

@@ -80,7 +80,8 @@ struct tcgpu_sweep {
     tcgpu_method method;
     double kappa, t;
     int superadiabatic;
-    double unsure; /* of the last readout */
+    int rank_labels; /* read every eigenvector as the state of its energy rank at t -> +inf */
+    double unsure;   /* of the last readout */
     tcgpu_work wk;
     tcgpu_work_f wf, *fp32; /* fp32 march: &wf, else NULL */
     tcgpu_cplxf *xf;        /* fp32 march: the state while it marches */
@@ -148,13 +149,15 @@ static tcgpu_status read_sweeps(tcgpu_sweep *const *s, int n, double *const *pro
         psi[i] = s[i]->psi;
         unsure[i] = &s[i]->unsure;
     }
-    return adiabatic_readout_many(s[0]->m, s[0]->t, s[0]->superadiabatic, n, psi, prob, unsure);
+    return adiabatic_readout_many(s[0]->m, s[0]->t, s[0]->superadiabatic, s[0]->rank_labels, n,
+                                  psi, prob, unsure);
 }
 
 tcgpu_status tcgpu_sweep_readout(tcgpu_sweep *s, double *prob) { return read_sweeps(&s, 1, &prob); }
 
 tcgpu_status tcgpu_sweep_readout_pair(tcgpu_sweep *a, tcgpu_sweep *b, double *pa, double *pb) {
-    if (a->m != b->m || a->t != b->t || a->superadiabatic != b->superadiabatic)
+    if (a->m != b->m || a->t != b->t || a->superadiabatic != b->superadiabatic ||
+        a->rank_labels != b->rank_labels)
         return tcgpu_fail(TCGPU_EINVAL,
                           "paired readout of sweeps at t = %g and %g: expected one "
                           "model, one time and one dressing",
@@ -165,6 +168,8 @@ tcgpu_status tcgpu_sweep_readout_pair(tcgpu_sweep *a, tcgpu_sweep *b, double *pa
 }
 
 double tcgpu_sweep_unsure(const tcgpu_sweep *s) { return s->unsure; }
+
+void tcgpu_sweep_rank_labels(tcgpu_sweep *s, int on) { s->rank_labels = on != 0; }
 
 double tcgpu_sweep_norm_error(const tcgpu_sweep *s) {
     double norm = 0;

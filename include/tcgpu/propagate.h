@@ -55,6 +55,12 @@ double tcgpu_sweep_norm_error(const tcgpu_sweep *s);
 /* Population whose label the last readout could not trust (an eigenstate mostly outside the
  * slope group of its label: levels not yet separated); the window has to grow past it. */
 double tcgpu_sweep_unsure(const tcgpu_sweep *s);
+/* Read every eigenvector as the diabatic state of its energy rank at t -> +inf, at any readout
+ * time (otherwise only after the last diabatic crossing). Right only for a sweep that stays
+ * adiabatic after the readout: the accuracy control sets it where the exact solution bounds
+ * the nonadiabatic weight below tol/10 (tcgpu_sweep_auto), so that the window need not wait
+ * for the slow redistribution between channels (t_c ~ g^2 N/(beta eps)) to end. */
+void tcgpu_sweep_rank_labels(tcgpu_sweep *s, int on);
 double tcgpu_sweep_time(const tcgpu_sweep *s);
 /* The interaction-picture amplitudes (re, im interleaved, 2 dim doubles) the march advances. */
 const double *tcgpu_sweep_state(const tcgpu_sweep *s);

@@ -92,9 +92,9 @@ Test(gpu_dense, readout_matches_the_host) {
     const tcgpu_cplx *ps[1] = {psi};
     double *out_h[1] = {ph}, *out_d[1] = {pd};
     eig_use_device(0);
-    ASSERT_OK(adiabatic_readout_many(&m, 40.0, 2, 1, ps, out_h, NULL));
+    ASSERT_OK(adiabatic_readout_many(&m, 40.0, 2, 0, 1, ps, out_h, NULL));
     eig_use_device(1);
-    ASSERT_OK(adiabatic_readout_many(&m, 40.0, 2, 1, ps, out_d, NULL));
+    ASSERT_OK(adiabatic_readout_many(&m, 40.0, 2, 0, 1, ps, out_d, NULL));
     eig_use_device(0);
     double diff = 0;
     for (int64_t i = 0; i < m.dim; ++i)
