@@ -665,7 +665,14 @@ static int sweeps(const run_job *j, const run_resume *rs, FILE *s, FILE *d, h5_s
     if (j->batched)
         rc = sweeps_batched(&L);
     else {
-#pragma omp parallel for schedule(dynamic, 1)
+        /* No more threads than sweeps: a sweep whose thread is alone (not in an active parallel
+         * region) marches its fine and coarse runs on two cores (src/sweep_auto.c). */
+        int team = 1;
+#ifdef _OPENMP
+        team = L.total < (size_t)omp_get_max_threads() ? (int)L.total : omp_get_max_threads();
+        team = team > 0 ? team : 1;
+#endif
+#pragma omp parallel for schedule(dynamic, 1) num_threads(team)
         for (size_t i = 0; i < L.total; ++i)
             sweep_one(&L, i);
     }
