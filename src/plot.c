@@ -484,9 +484,9 @@ int run_plot(const char *cmd, const char *dir, int *drawn) {
     double *w = malloc(t.rows * sizeof *w);
     char gp[4096], tmp[4096], png[4096], ptmp[4096];
     snprintf(gp, sizeof gp, "%s/plot.gp", dir);
-    snprintf(tmp, sizeof tmp, "%s/.plot.gp.part", dir);
+    snprintf(tmp, sizeof tmp, "%s/plot.gp.tmp", dir);
     snprintf(png, sizeof png, "%s/plot.png", dir);
-    snprintf(ptmp, sizeof ptmp, "%s/.plot.png.part", dir);
+    snprintf(ptmp, sizeof ptmp, "%s/plot.png.tmp", dir);
     FILE *f = w ? fopen(tmp, "w") : NULL;
     if (!f) {
         cli_error(cmd, "cannot write %s: %s", tmp, w ? strerror(errno) : "out of memory");
@@ -506,7 +506,7 @@ int run_plot(const char *cmd, const char *dir, int *drawn) {
         remove(tmp);
         return CLI_RUNTIME;
     }
-    int st = gnuplot(dir, ".plot.png.part");
+    int st = gnuplot(dir, "plot.png.tmp");
     char log[4096];
     snprintf(log, sizeof log, "%s/plot.gp.log", dir);
     if (st == 127) {
