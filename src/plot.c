@@ -335,6 +335,19 @@ static void choose_axes(const plot_table *t, double *w, plot_axes *a) {
 static const char *const xname[] = {"{/Symbol b}", "g", "{/Symbol e}"};
 static const char *const xword[] = {"beta", "g", "eps"};
 
+/* " g=0.5 eps=0.25": the values that tell this group from the others ("" for one group). */
+static void group_label(const plot_axes *a, size_t grp, char *lbl, size_t size) {
+    int len = 0;
+    lbl[0] = '\0';
+    for (int q = 0; q < 3 && a->groups > 1; ++q) {
+        int varies = 0;
+        for (size_t o = 1; o < a->groups; ++o)
+            varies |= a->key[o][q] != a->key[0][q];
+        if (q != a->x && varies && len < (int)size - 24)
+            len += snprintf(lbl + len, size - (size_t)len, " %s=%g", xword[q], a->key[grp][q]);
+    }
+}
+
 /* The script: data inline ($simN, $exactN per group), two panels. */
 static void write_script(FILE *f, const plot_run *r, const plot_table *t, const plot_axes *a) {
     int nk = t->nk, eta = nk == 2, has_exact = 0;
@@ -413,12 +426,8 @@ static void write_script(FILE *f, const plot_run *r, const plot_table *t, const 
     fputs("plot ", f);
     const char *sep = "";
     for (size_t grp = 0; grp < a->groups; ++grp) {
-        char lbl[96] = "";
-        if (a->groups > 1)
-            for (int q = 0, len = 0; q < 3; ++q)
-                if (q != a->x && len < 80)
-                    len += snprintf(lbl + len, sizeof lbl - (size_t)len, " %s=%g", xword[q],
-                                    a->key[grp][q]);
+        char lbl[96];
+        group_label(a, grp, lbl, sizeof lbl);
         for (int c = 0; c <= nk + eta; ++c) {
             char name[32];
             if (c < nk)
@@ -438,13 +447,16 @@ static void write_script(FILE *f, const plot_run *r, const plot_table *t, const 
           "set logscale y\nset format y '10^{%L}'\nset ylabel 'total-variation error'\n",
           f);
     fprintf(f, "tol = %.17g\nplot tol with lines dt 2 lw 2 lc rgb 'black' title '--tol'", r->tol);
-    for (size_t grp = 0; grp < a->groups; ++grp)
+    for (size_t grp = 0; grp < a->groups; ++grp) { /* colour: what; point type: group */
+        char lbl[96];
+        group_label(a, grp, lbl, sizeof lbl);
         fprintf(f,
                 ", \\\n     $sim%zu using 1:%d with points pt %zu lc rgb '#0060ad' title 'TV vs "
                 "exact%s', \\\n     $sim%zu using 1:%d with points pt %zu lc rgb '#dd181f' title "
                 "'estimate%s'",
-                grp, nk + 4, 6 + 2 * grp, grp ? " (2nd+ group)" : "", grp, nk + 5, 4 + 2 * grp,
-                grp ? " (2nd+ group)" : "");
+                grp, nk + 4, 6 + 2 * grp, lbl, grp, nk + 5, a->groups == 1 ? 4 : 6 + 2 * grp,
+                lbl);
+    }
     fputs("\nunset multiplot\n", f);
 }
 

@@ -54,6 +54,9 @@ tcgpu_status tcgpu_scan_shape(const tcgpu_scan_spec *s, int64_t *dim, int *nk) {
                           "tol %g in single precision: fp32 reaches 1e-4 at best; use tol >= "
                           "1e-4 or double precision",
                           s->tol);
+    if (s->threads < 0)
+        return tcgpu_fail(TCGPU_EINVAL, "threads: %d; expected >= 1 (0: OpenMP's default)",
+                          s->threads);
     if (s->max_halvings < 0 || s->max_halvings > 30)
         return tcgpu_fail(TCGPU_EINVAL, "max_halvings: %d; expected 1 to 30 (0: default)",
                           s->max_halvings);

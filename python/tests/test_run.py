@@ -87,6 +87,7 @@ def test_zip_grid_and_small_models():
     (dict(levels=[1.0, 1.0]), "are equal"),
     (dict(N=200), "more than 6000 states"),
     (dict(beta=[]), "beta: no values"),
+    (dict(threads=-1), "threads: -1; expected >= 1"),
 ])
 def test_bad_arguments_raise_value_error_with_the_reason(kwargs, says):
     with pytest.raises(ValueError, match=re.escape(says)):
