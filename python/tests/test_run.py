@@ -95,8 +95,8 @@ def test_bad_arguments_raise_value_error_with_the_reason(kwargs, says):
 
 
 def test_ctrl_c_returns_the_finished_sweeps():
-    # 60 sweeps of ~0.2 s on one thread; SIGINT (what Ctrl-C sends) after 1 s.
-    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+    # 60 sweeps of ~0.2 s on one thread; SIGINT (what Ctrl-C sends) after 2 s.
+    timer = threading.Timer(2.0, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()
     t0 = time.monotonic()
     with pytest.warns(RuntimeWarning, match="interrupted"):
@@ -104,7 +104,7 @@ def test_ctrl_c_returns_the_finished_sweeps():
     wall = time.monotonic() - t0
     timer.join()
     assert r.record["interrupted"] and not r.record["completed"]
-    assert 0 < len(r) < 60 and wall < 6
+    assert 0 < len(r) < 60 and wall < 10, (len(r), wall)
     assert np.array_equal(r.sweep, np.arange(len(r)))  # one thread: the first ones, in order
     assert (r.tv < 1e-6).all() and r.prob.shape == (len(r), 28)
     # The stop request does not outlive the run. (One thread again: with spare cores the dense
@@ -124,8 +124,10 @@ def test_other_threads_run_while_sweeps_compute():
     th = threading.Thread(target=count)
     th.start()
     t0 = time.monotonic()
-    tcgpu.run(beta=np.full(4, 1.0), N=6, threads=1)
+    tcgpu.run(beta=np.full(8, 1.0), N=6, threads=1)
     wall = time.monotonic() - t0
     stop.set()
     th.join()
-    assert wall > 0.3 and ticks[0] > 0.3 * wall / 0.001 * 0.5  # the GIL was free
+    # Holding the GIL in the foreign call would leave the counter at ~0; free, it ticks about
+    # once a millisecond (a tenth of that asked, for loaded machines).
+    assert ticks[0] >= max(20, 0.1 * wall / 0.001), (ticks[0], wall)
