@@ -45,9 +45,9 @@ int main(int argc, char **argv) {
         printf("tcgpu %s\n", TCGPU_VERSION);
         return CLI_OK;
     }
-    fprintf(
-        stderr,
-        "tcgpu: unknown command '%s'; expected exact, run, plot, validate or info (see tcgpu --help)\n",
-        cmd);
+    fprintf(stderr,
+            "tcgpu: unknown command '%s'; expected exact, run, plot, validate or info (see tcgpu "
+            "--help)\n",
+            cmd);
     return CLI_BADINPUT;
 }

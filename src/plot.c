@@ -32,7 +32,7 @@ typedef struct {
 /* summary.csv: per row the grid point and what is plotted. */
 typedef struct {
     size_t rows;
-    int nk; /* mean_n1..mean_n<nk> columns */
+    int nk;                                                  /* mean_n1..mean_n<nk> columns */
     double *g, *beta, *eps, *mean, *mean_n, *eta, *tv, *est; /* mean: rows x nk */
 } plot_table;
 
@@ -160,8 +160,10 @@ static int read_table(const char *cmd, const char *dir, plot_table *t) {
             cm[t->nk++] = c;
     }
     if (cg < 0 || cb < 0 || ce < 0 || cn < 0 || ctv < 0 || ces < 0) {
-        cli_error(cmd, "%s: no header with g, beta, eps, mean_n, tv_exact, err_estimate; expected "
-                       "the summary.csv of a tcgpu run", path);
+        cli_error(cmd,
+                  "%s: no header with g, beta, eps, mean_n, tv_exact, err_estimate; expected "
+                  "the summary.csv of a tcgpu run",
+                  path);
         free(text);
         return CLI_BADINPUT;
     }
@@ -241,8 +243,8 @@ static int log_spaced(const double *w, size_t d) {
 
 /* The exact means at one grid point, as tcgpu_reduce_means orders them for the model; 0 when
  * the model has none (mlz). */
-static int exact_means(const plot_run *r, double g, double beta, double eps, int nk,
-                       double *mean, double *mean_n, double *eta) {
+static int exact_means(const plot_run *r, double g, double beta, double eps, int nk, double *mean,
+                       double *mean_n, double *eta) {
     double lv[TCGPU_MAX_CHANNELS], p[TCGPU_MAX_CHANNELS + 1];
     int K = r->K;
     for (int k = 0; k < K; ++k) /* the energies `tcgpu run` builds its models with */
@@ -262,12 +264,11 @@ static int exact_means(const plot_run *r, double g, double beta, double eps, int
         mean[1] = n2;
         *mean_n = (double)r->N;
     } else if (!strcmp(r->model, "lz") || !strcmp(r->model, "do")) {
-        if (!strcmp(r->model, "lz") ? tcgpu_exact_lz(g, beta, p) : (nk > TCGPU_MAX_CHANNELS ||
-                                                                     tcgpu_exact_do(nk, g, beta,
-                                                                                    r->has_levels
-                                                                                        ? r->levels
-                                                                                        : NULL,
-                                                                                    p)))
+        /* do: its levels ascend with eps as tcgpu run builds them, the order NULL means */
+        const double *lvl = r->has_levels ? r->levels : NULL;
+        int lz = !strcmp(r->model, "lz");
+        if (nk > TCGPU_MAX_CHANNELS ||
+            (lz ? tcgpu_exact_lz(g, beta, p) : tcgpu_exact_do(nk, g, beta, lvl, p)))
             return 0;
         *mean_n = 0;
         for (int k = 0; k < nk; ++k)
@@ -288,10 +289,10 @@ static void num(FILE *f, double v) {
 }
 
 typedef struct {
-    int x;               /* 0 beta, 1 g, 2 eps: the scanned parameter */
-    int logx;            /* log axis */
-    double lo, hi;       /* its range */
-    size_t groups;       /* distinct values of the others, up to PLOT_MAX_GROUPS */
+    int x;         /* 0 beta, 1 g, 2 eps: the scanned parameter */
+    int logx;      /* log axis */
+    double lo, hi; /* its range */
+    size_t groups; /* distinct values of the others, up to PLOT_MAX_GROUPS */
     double key[PLOT_MAX_GROUPS][3];
 } plot_axes;
 
@@ -354,8 +355,8 @@ static void write_script(FILE *f, const plot_run *r, const plot_table *t, const 
     double mean[TCGPU_MAX_CHANNELS + 1], mn, et;
     fputs("# tcgpu plot: `gnuplot plot.gp` in this folder redraws plot.png\n", f);
     for (size_t grp = 0; grp < a->groups; ++grp) {
-        fprintf(f, "$sim%zu << EOD\n# x mean_n1..mean_n%d mean_n eta tv_exact err_estimate\n",
-                grp, nk);
+        fprintf(f, "$sim%zu << EOD\n# x mean_n1..mean_n%d mean_n eta tv_exact err_estimate\n", grp,
+                nk);
         for (size_t i = 0; i < t->rows; ++i) {
             if (!in_group(t, a, i, grp))
                 continue;
@@ -415,13 +416,13 @@ static void write_script(FILE *f, const plot_run *r, const plot_table *t, const 
     if (!r->completed)
         snprintf(what, sizeof what, " — %s: %zu of %lld sweeps",
                  r->interrupted ? "interrupted" : "not completed", t->rows, r->total);
-    fprintf(f, "set title \"%s, N = %lld, %d channel%s%s%s\" noenhanced\n", r->model, r->N,
-            r->K, r->K == 1 ? "" : "s", has_exact ? ": simulated (points), exact (lines)" : "",
-            what);
+    fprintf(f, "set title \"%s, N = %lld, %d channel%s%s%s\" noenhanced\n", r->model, r->N, r->K,
+            r->K == 1 ? "" : "s", has_exact ? ": simulated (points), exact (lines)" : "", what);
     fprintf(f, "set xlabel '%s'\nset ylabel 'mean occupation'\n", xname[a->x]);
     if (eta)
-        fputs("set y2label '{/Symbol h}'\nset y2range [-1.05:1.05]\nset y2tics\nset ytics nomirror\n",
-              f);
+        fputs(
+            "set y2label '{/Symbol h}'\nset y2range [-1.05:1.05]\nset y2tics\nset ytics nomirror\n",
+            f);
     /* One colour per quantity, one point type per group of the other parameters. */
     fputs("plot ", f);
     const char *sep = "";
@@ -454,8 +455,7 @@ static void write_script(FILE *f, const plot_run *r, const plot_table *t, const 
                 ", \\\n     $sim%zu using 1:%d with points pt %zu lc rgb '#0060ad' title 'TV vs "
                 "exact%s', \\\n     $sim%zu using 1:%d with points pt %zu lc rgb '#dd181f' title "
                 "'estimate%s'",
-                grp, nk + 4, 6 + 2 * grp, lbl, grp, nk + 5, a->groups == 1 ? 4 : 6 + 2 * grp,
-                lbl);
+                grp, nk + 4, 6 + 2 * grp, lbl, grp, nk + 5, a->groups == 1 ? 4 : 6 + 2 * grp, lbl);
     }
     fputs("\nunset multiplot\n", f);
 }

@@ -46,8 +46,9 @@ tcgpu_status tcgpu_scan_shape(const tcgpu_scan_spec *s, int64_t *dim, int *nk) {
     if (s->sweeps && (!s->g || !s->beta || !s->eps))
         return tcgpu_fail(TCGPU_EINVAL, "g, beta and eps need one value per sweep");
     if (!(s->tol > 0 && s->tol < 1) || !(s->T >= 0) || !(s->kappa >= 0))
-        return tcgpu_fail(TCGPU_EINVAL, "tol must lie in (0, 1), T and dt must be >= 0; got tol "
-                                        "= %g, T = %g, dt = %g",
+        return tcgpu_fail(TCGPU_EINVAL,
+                          "tol must lie in (0, 1), T and dt must be >= 0; got tol "
+                          "= %g, T = %g, dt = %g",
                           s->tol, s->T, s->kappa);
     if (s->precision == TCGPU_FP32 && s->tol < 1e-4)
         return tcgpu_fail(TCGPU_EINVAL,
@@ -123,10 +124,10 @@ tcgpu_status tcgpu_scan_labels(const tcgpu_scan_spec *s, int32_t *labels, int *K
     return TCGPU_OK;
 }
 
-#define PUT(field, i, v)                                                                      \
-    do {                                                                                      \
-        if (out->field)                                                                       \
-            out->field[i] = (v);                                                              \
+#define PUT(field, i, v)                                                                           \
+    do {                                                                                           \
+        if (out->field)                                                                            \
+            out->field[i] = (v);                                                                   \
     } while (0)
 
 /* One sweep, as src/cli_run.c's sweep_compute does it. */
@@ -206,9 +207,8 @@ tcgpu_status tcgpu_scan_run(const tcgpu_scan_spec *s, const tcgpu_scan_out *out)
     /* As tcgpu run: spare cores (fewer sweeps than threads) go to the dense start and readout. */
     int blas_before = openblas_get_num_threads ? openblas_get_num_threads() : 0;
     if (openblas_set_num_threads)
-        openblas_set_num_threads(s->sweeps > 0 && (size_t)threads > s->sweeps
-                                     ? threads / (int)s->sweeps
-                                     : 1);
+        openblas_set_num_threads(
+            s->sweeps > 0 && (size_t)threads > s->sweeps ? threads / (int)s->sweeps : 1);
 #endif
     int first = TCGPU_OK;
     char msg[512] = "";
@@ -236,8 +236,8 @@ tcgpu_status tcgpu_scan_run(const tcgpu_scan_spec *s, const tcgpu_scan_out *out)
         openblas_set_num_threads(blas_before);
 #endif
     if (first) /* this thread's message: the failing sweep set its own thread's */
-        return tcgpu_fail((tcgpu_status)first, "sweep %zu (g = %g, beta = %g, eps = %g): %s", failed_at,
-                          s->g[failed_at], s->beta[failed_at], s->eps[failed_at], msg);
+        return tcgpu_fail((tcgpu_status)first, "sweep %zu (g = %g, beta = %g, eps = %g): %s",
+                          failed_at, s->g[failed_at], s->beta[failed_at], s->eps[failed_at], msg);
     if (tcgpu_stop_requested()) {
         size_t n = 0;
         for (size_t i = 0; out->done && i < s->sweeps; ++i)

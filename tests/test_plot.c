@@ -89,8 +89,8 @@ static void clean(const char *dir) {
 Test(plot, a_run_draws_its_points_on_the_exact_curves) {
     char dir[] = "/tmp/tcgpu_plot_XXXXXX";
     fresh(dir);
-    cr_assert_eq(tcgpu(dir, "OMP_NUM_THREADS=2", "run --N 4 --beta 0.1:10:5:log --out r"), 0,
-                 "%s", err);
+    cr_assert_eq(tcgpu(dir, "OMP_NUM_THREADS=2", "run --N 4 --beta 0.1:10:5:log --out r"), 0, "%s",
+                 err);
     char r[600];
     snprintf(r, sizeof r, "%s/r", dir);
     cr_expect_not_null(strstr(err, "drew r/plot.png"), "%s", err);
