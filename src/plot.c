@@ -349,6 +349,39 @@ static void group_label(const plot_axes *a, size_t grp, char *lbl, size_t size) 
     }
 }
 
+/* The upper panel: <n_k>, <n> and eta (right axis), the simulated points over the exact lines;
+ * one colour per quantity, one point type per group of the other parameters. */
+static void write_means(FILE *f, const plot_table *t, const plot_axes *a, int eta, int has_exact) {
+    int nk = t->nk;
+    if (eta)
+        fputs(
+            "set y2label '{/Symbol h}'\nset y2range [-1.05:1.05]\nset y2tics\nset ytics nomirror\n",
+            f);
+    fputs("plot ", f);
+    const char *sep = "";
+    for (size_t grp = 0; grp < a->groups; ++grp) {
+        char lbl[96];
+        group_label(a, grp, lbl, sizeof lbl);
+        for (int c = 0; c <= nk + eta; ++c) {
+            char name[32];
+            if (c < nk)
+                snprintf(name, sizeof name, "<n_%d>", c + 1);
+            else
+                snprintf(name, sizeof name, c == nk ? "<n>" : "{/Symbol h}");
+            const char *axes = c == nk + 1 ? " axes x1y2" : "";
+            if (has_exact) {
+                fprintf(f, "%s$exact%zu using 1:%d%s with lines lw 2 lc %d notitle", sep, grp,
+                        c + 2, axes, c + 1);
+                sep = ", \\\n     ";
+            }
+            fprintf(f, "%s$sim%zu using 1:%d%s with points pt %zu ps 1.2 lc %d title '%s%s'", sep,
+                    grp, c + 2, axes, 6 + 2 * grp, c + 1, name, lbl);
+            sep = ", \\\n     ";
+        }
+    }
+    fputs("\nunset y2label\nunset y2tics\nset ytics mirror\nunset title\n", f);
+}
+
 /* The script: data inline ($simN, $exactN per group), two panels. */
 static void write_script(FILE *f, const plot_run *r, const plot_table *t, const plot_axes *a) {
     int nk = t->nk, eta = nk == 2, has_exact = 0;
@@ -395,9 +428,11 @@ static void write_script(FILE *f, const plot_run *r, const plot_table *t, const 
     }
     fputs("if (!exists(\"outfile\")) outfile = 'plot.png'\n"
           "set terminal pngcairo enhanced size 1000,900 font ',11'\nset output outfile\n"
-          "set multiplot layout 2,1\nset grid\nset key outside right top box opaque\n"
-          "set lmargin 10\nset rmargin 26\n",
+          "set grid\nset key outside right top box opaque\nset lmargin 10\nset rmargin 26\n",
           f);
+    /* mlz: no means and no exact solution, so no upper panel; the error panel stays. */
+    int means = nk > 0;
+    fprintf(f, "set multiplot layout %d,1\n", means ? 2 : 1);
     double lo = a->lo, hi = a->hi; /* the data's own range, a little padded */
     if (a->logx || lo == hi) {
         lo /= lo == hi ? 2 : 1.1;
@@ -416,37 +451,19 @@ static void write_script(FILE *f, const plot_run *r, const plot_table *t, const 
     if (!r->completed)
         snprintf(what, sizeof what, " — %s: %zu of %lld sweeps",
                  r->interrupted ? "interrupted" : "not completed", t->rows, r->total);
-    fprintf(f, "set title \"%s, N = %lld, %d channel%s%s%s\" noenhanced\n", r->model, r->N, r->K,
-            r->K == 1 ? "" : "s", has_exact ? ": simulated (points), exact (lines)" : "", what);
+    char size[64] = ""; /* what fixes the model's size: N and K (tc), N (heff), levels (do) */
+    if (!strcmp(r->model, "tc"))
+        snprintf(size, sizeof size, ", N = %lld, %d channel%s", r->N, r->K, r->K == 1 ? "" : "s");
+    else if (!strcmp(r->model, "heff"))
+        snprintf(size, sizeof size, ", %lld pairs", r->N);
+    else if (!strcmp(r->model, "do"))
+        snprintf(size, sizeof size, ", %d parallel levels", r->K);
+    fprintf(f, "set title \"%s%s%s%s\" noenhanced\n", r->model, size,
+            has_exact ? ": simulated (points), exact (lines)" : "", what);
     fprintf(f, "set xlabel '%s'\nset ylabel 'mean occupation'\n", xname[a->x]);
-    if (eta)
-        fputs(
-            "set y2label '{/Symbol h}'\nset y2range [-1.05:1.05]\nset y2tics\nset ytics nomirror\n",
-            f);
-    /* One colour per quantity, one point type per group of the other parameters. */
-    fputs("plot ", f);
-    const char *sep = "";
-    for (size_t grp = 0; grp < a->groups; ++grp) {
-        char lbl[96];
-        group_label(a, grp, lbl, sizeof lbl);
-        for (int c = 0; c <= nk + eta; ++c) {
-            char name[32];
-            if (c < nk)
-                snprintf(name, sizeof name, "<n_%d>", c + 1);
-            else
-                snprintf(name, sizeof name, c == nk ? "<n>" : "{/Symbol h}");
-            const char *axes = c == nk + 1 ? " axes x1y2" : "";
-            if (has_exact)
-                fprintf(f, "%s$exact%zu using 1:%d%s with lines lw 2 lc %d %s", sep, grp, c + 2,
-                        axes, c + 1, "notitle");
-            sep = ", \\\n     ";
-            fprintf(f, "%s$sim%zu using 1:%d%s with points pt %zu ps 1.2 lc %d title '%s%s'", sep,
-                    grp, c + 2, axes, 6 + 2 * grp, c + 1, name, lbl);
-        }
-    }
-    fputs("\nunset y2label\nunset y2tics\nset ytics mirror\nunset title\n"
-          "set logscale y\nset format y '10^{%L}'\nset ylabel 'total-variation error'\n",
-          f);
+    if (means)
+        write_means(f, t, a, eta, has_exact);
+    fputs("set logscale y\nset format y '10^{%L}'\nset ylabel 'total-variation error'\n", f);
     fprintf(f, "tol = %.17g\nplot tol with lines dt 2 lw 2 lc rgb 'black' title '--tol'", r->tol);
     for (size_t grp = 0; grp < a->groups; ++grp) { /* colour: what; point type: group */
         char lbl[96];

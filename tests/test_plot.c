@@ -173,3 +173,21 @@ Test(plot, bad_folders_get_one_line_and_exit_2) {
     }
     clean(dir);
 }
+
+Test(plot, a_model_without_exact_solution_gets_the_error_panel) {
+    char dir[] = "/tmp/tcgpu_plot_XXXXXX", path[600];
+    fresh(dir);
+    snprintf(path, sizeof path, "%s/m.txt", dir); /* docs/mlz-format.md's example */
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("states 3\nslope 0 2.0\nenergy 1 -1\nenergy 2 0.5\ncoupling 1 0 1.0\n"
+          "coupling 0 2 1.0\nstart 0\n",
+          f);
+    fclose(f);
+    cr_assert_eq(tcgpu(dir, NULL, "run --model mlz --file m.txt --beta 1,2 --out m"), 0, "%s", err);
+    cr_expect_not_null(strstr(err, "drew m/plot.png"), "%s", err);
+    snprintf(path, sizeof path, "%s/m", dir);
+    cr_expect_not_null(strstr(slurp(path, "plot.gp"), "set multiplot layout 1,1"),
+                       "no means to draw: the error panel alone");
+    clean(dir);
+}
