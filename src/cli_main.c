@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "../src/cli.h"
+#include "../src/plot.h"
 
 #ifndef TCGPU_VERSION
 #define TCGPU_VERSION "0.1.0"
@@ -13,6 +14,7 @@ static void usage(FILE *f) {
           "commands:\n"
           "  exact   exact final distributions, moments and critical rates (CSV)\n"
           "  run     propagate sweeps (CPU) and compare with the exact results\n"
+          "  plot    redraw DIR/plot.png of a run folder (tcgpu plot DIR)\n"
           "  info    version, build and CUDA devices\n"
           "  validate  check the paper's claims: report, plots and fitted scaling laws\n\n"
           "tcgpu <command> --help shows the command's options.\n",
@@ -31,6 +33,8 @@ int main(int argc, char **argv) {
         return cli_run(argc - 2, argv + 2);
     if (!strcmp(cmd, "validate"))
         return cli_validate(argc - 2, argv + 2);
+    if (!strcmp(cmd, "plot"))
+        return cli_plot(argc - 2, argv + 2);
     if (!strcmp(cmd, "info"))
         return cli_info(argc - 2, argv + 2);
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
@@ -41,9 +45,9 @@ int main(int argc, char **argv) {
         printf("tcgpu %s\n", TCGPU_VERSION);
         return CLI_OK;
     }
-    fprintf(
-        stderr,
-        "tcgpu: unknown command '%s'; expected exact, run, validate or info (see tcgpu --help)\n",
-        cmd);
+    fprintf(stderr,
+            "tcgpu: unknown command '%s'; expected exact, run, plot, validate or info (see tcgpu "
+            "--help)\n",
+            cmd);
     return CLI_BADINPUT;
 }

@@ -16,6 +16,7 @@
 #include "eig.h"
 #include "march_service.h"
 #include "out_h5.h"
+#include "plot.h"
 #include "run_record.h"
 #include "run_resume.h"
 #include "tcgpu/basis.h"
@@ -57,6 +58,7 @@ static const cli_option opts[] = {
      "its start)"},
     {"out", 1, "output folder (default: a new folder tcgpu-run-DATE-TIME)"},
     {"dist-csv", 0, "also write the distributions as DIR/dist.csv (they are always in dist.h5)"},
+    {"no-plot", 0, "do not draw DIR/plot.png (tcgpu plot DIR draws it later)"},
     {"progress", 0, "progress line on stderr every few seconds (always, on a terminal)"},
     {"resume", 1, "DIR: finish the interrupted run in DIR, keeping its finished sweeps"},
     {"backend", 1,
@@ -894,8 +896,11 @@ int cli_run(int argc, char **argv) {
         if (rc == CLI_INTERRUPTED)
             cli_error(CMD, "interrupted; %zu of %zu sweeps finished and written to %s", done,
                       rec.sweeps_total, j.out);
-        int rr = run_record_write(CMD, rp, &rec);
+        int rr = run_record_write(CMD, rp, &rec), drawn = 0;
         rc = rc ? rc : rr;
+        if ((rc == CLI_OK || rc == CLI_INTERRUPTED) && !cli_get(&a, "no-plot") &&
+            !run_plot(CMD, j.out, &drawn) && drawn) /* the figure is extra: never fails the run */
+            fprintf(stderr, "tcgpu run: drew %s/plot.png\n", j.out);
     }
     free(j.beta);
     free(j.g);

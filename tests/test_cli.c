@@ -454,8 +454,9 @@ Test(cli_run, sigint_keeps_finished_sweeps_and_exits_130) {
     cr_expect(cJSON_IsFalse(cJSON_GetObjectItem(j, "completed")));
     cr_expect(cJSON_IsTrue(cJSON_GetObjectItem(j, "interrupted")));
     cJSON_Delete(j);
-    cr_expect_eq(entries(path), 4,
-                 "only summary.csv, dist.csv, dist.h5, run.json: no temporary file left");
+    cr_expect_eq(entries(path), 6,
+                 "only summary.csv, dist.csv, dist.h5, run.json, plot.gp, plot.png: no temporary "
+                 "file left");
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     cr_expect_eq(system(cmd), 0);
 }
@@ -645,7 +646,8 @@ Test(cli_run, resume_finishes_an_interrupted_run_like_an_uninterrupted_one) {
     cr_expect_not_null(strstr(cJSON_GetObjectItem(j, "command")->valuestring, "--beta 0.3,3"),
                        "the record names the run's own options, not --resume");
     cJSON_Delete(j);
-    cr_expect_eq(entries(path), 4, "summary.csv, dist.csv, dist.h5, run.json: no temporary file");
+    cr_expect_eq(entries(path), 6,
+                 "summary.csv, dist.csv, dist.h5, run.json, plot.gp, plot.png: no temporary file");
 
     r = run(NULL, cmd); /* a completed run is left as it is */
     cr_expect_eq(r->status, 0);
