@@ -31,8 +31,8 @@ int run_lock_take(const char *cmd, const char *dir, run_lock *lk) {
         holder[strcspn(holder, "\n")] = '\0';
         close(fd);
         cli_error(cmd,
-                  "'%s' is being written by a live tcgpu run (%s); wait for it to end or stop "
-                  "it, then --resume",
+                  "'%s' is being written by a live tcgpu run (%s); expected a folder no running "
+                  "job writes (wait for that run to end, or stop it and --resume it)",
                   dir, *holder ? holder : "holder unknown");
         return CLI_BADINPUT;
     }
