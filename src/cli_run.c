@@ -892,7 +892,7 @@ static int run_lead(int argc, char **argv) {
     if (!rc)
         rc = check_resources(&j, j.out ? j.out : ".");
     if (!rc)
-        rc = run_mpi_check(CMD, j.zip ? j.nb : j.nb * j.ng * j.ne);
+        rc = run_mpi_check(CMD, j.zip ? j.nb : j.nb * j.ng * j.ne, j.batched);
     char auto_out[64];
     if (!rc && !j.out) { /* a new folder, never one that holds an earlier run */
         char stamp[32];

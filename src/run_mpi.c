@@ -37,9 +37,10 @@ int run_mpi_init(const char *cmd) {
 int run_mpi_rank(void) { return 0; }
 int run_mpi_size(void) { return 1; }
 int run_mpi_end(int rc) { return rc; }
-int run_mpi_check(const char *cmd, size_t sweeps) {
+int run_mpi_check(const char *cmd, size_t sweeps, int batched) {
     (void)cmd;
     (void)sweeps;
+    (void)batched;
     return CLI_OK;
 }
 void run_mpi_set_args(int argc, char **argv) {
@@ -147,8 +148,15 @@ int run_mpi_init(const char *cmd) {
 int run_mpi_rank(void) { return on ? rank : 0; }
 int run_mpi_size(void) { return on ? size : 1; }
 
-int run_mpi_check(const char *cmd, size_t sweeps) {
-    if (!on || (size_t)size <= sweeps)
+int run_mpi_check(const char *cmd, size_t sweeps, int batched) {
+    if (!on || size == 1)
+        return CLI_OK;
+    if (batched) {
+        cli_error(cmd, "--backend cuda and cpu-batched run in one process only (for now); "
+                       "expected --backend cpu (auto means cpu under MPI) or no mpirun");
+        return CLI_BADINPUT;
+    }
+    if ((size_t)size <= sweeps)
         return CLI_OK;
     cli_error(cmd, "%d MPI ranks for %zu sweep%s: expected at most one rank per sweep", size,
               sweeps, sweeps == 1 ? "" : "s");

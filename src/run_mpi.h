@@ -21,8 +21,9 @@ int run_mpi_size(void); /* 1 without MPI */
  * it stopped early and some rank cannot be reached. Returns the process's exit status. */
 int run_mpi_end(int rc);
 
-/* Rank 0: more ranks than sweeps is refused (one line, CLI_BADINPUT). */
-int run_mpi_check(const char *cmd, size_t sweeps);
+/* Rank 0: more ranks than sweeps, or a batched backend (cuda, cpu-batched: its controls are not
+ * shared out over ranks yet), is refused with one line and CLI_BADINPUT. */
+int run_mpi_check(const char *cmd, size_t sweeps, int batched);
 /* Rank 0: the options every rank runs with (sent when the sweeps start). Ranks > 0: receives
  * them; *argc = -1 when rank 0 ended before starting any sweep. */
 void run_mpi_set_args(int argc, char **argv);
