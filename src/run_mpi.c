@@ -63,6 +63,8 @@ int run_mpi_lead(const char *cmd, const run_mpi_work *w) {
     return CLI_RUNTIME;
 }
 int run_mpi_serve(const char *cmd, const run_mpi_work *w) { return run_mpi_lead(cmd, w); }
+void run_mpi_batches(void) {}
+int run_mpi_stopped(void) { return 0; }
 
 #else
 
@@ -81,6 +83,10 @@ static int args_sent; /* rank 0: the options (or the word that there will be non
 static int stopped;   /* the job stopped early: the ranks leave through a drain, not a finalize */
 static int abandon;   /* some rank cannot be reached: MPI_Abort ends the job */
 static char *bye_due; /* rank 0, after a stop: [size] ranks that still owe a BYE */
+static int batches;   /* rank 0: several grids, each with its options (validate) */
+
+void run_mpi_batches(void) { batches = 1; }
+int run_mpi_stopped(void) { return stopped; }
 
 static double now(void) {
     struct timespec t;
@@ -403,7 +409,8 @@ static int lead_stop(lead_state *S, int rc, int quitter, int dead) {
         stop_reason = stop_text;
 #pragma omp critical(run_mpi_claim)
     S->halt = 1;
-    tcgpu_request_stop(); /* this rank's threads end their sweeps now */
+    if (interrupted)
+        tcgpu_request_stop(); /* this rank's threads end their sweeps now */
     stopped = 1;
     for (int r = 1; r < size; ++r) {
         bye_due[r] = !S->p[r].done && r != dead;
@@ -456,9 +463,11 @@ int run_mpi_lead(const char *cmd, const run_mpi_work *w) {
     lead_state S = {.w = w};
     S.owner = malloc((w->total ? w->total : 1) * sizeof *S.owner);
     S.p = calloc((size_t)size, sizeof *S.p);
+    free(bye_due);
     bye_due = calloc((size_t)size, 1);
-    report.ranks = size;
-    report.rank = calloc((size_t)size, sizeof *report.rank);
+    report.ranks = size; /* several grids (validate): the report adds them up */
+    if (!report.rank)
+        report.rank = calloc((size_t)size, sizeof *report.rank);
     if (rc || !S.owner || !S.p || !bye_due || !report.rank) {
         free(S.owner);
         free(S.p);
@@ -496,7 +505,7 @@ int run_mpi_lead(const char *cmd, const run_mpi_work *w) {
             local_loop(&S);
     }
     report.rank[0].threads = threads;
-    report.wall_seconds = now() - t0;
+    report.wall_seconds += now() - t0;
     free(S.owner);
     free(S.p);
     return rc;
@@ -587,6 +596,7 @@ static int serve_loop(const char *cmd, slot *s, int n) {
             heard = now();
             if (st.MPI_TAG == TAG_STOP) {
                 halt = 1;
+                stopped = 1;
                 tcgpu_request_stop();
             }
             for (int k = 0; st.MPI_TAG == TAG_GIVE && k < n; ++k)
@@ -598,7 +608,7 @@ static int serve_loop(const char *cmd, slot *s, int n) {
         }
         if (!halt && tcgpu_stop_requested()) { /* a signal to this rank: the job stops */
             MPI_Send(NULL, 0, MPI_BYTE, 0, TAG_QUIT, MPI_COMM_WORLD);
-            halt = 1;
+            halt = stopped = 1;
             rc = CLI_INTERRUPTED;
         }
         int busy = 0;
@@ -638,7 +648,7 @@ static int serve_loop(const char *cmd, slot *s, int n) {
                            "rank stops",
                       rank, DEAD_SECONDS);
             tcgpu_request_stop();
-            abandon = 1;
+            abandon = stopped = 1;
             for (int k = 0; k < n; ++k)
                 slot_set(&s[k], SLOT_END); /* threads still computing notice the stop */
             return CLI_RUNTIME;
@@ -713,8 +723,8 @@ static void drain(void) {
 int run_mpi_end(int rc) {
     if (!on)
         return rc;
-    if (rank == 0 && !args_sent)
-        send_args(0);
+    if (rank == 0 && (!args_sent || (batches && !stopped)))
+        send_args(0); /* no (more) grids: the other ranks leave */
     if (rank == 0 && stopped && bye_due)
         drain();
     if (rank == 0 && abandon && rc == CLI_INTERRUPTED)

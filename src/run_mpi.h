@@ -59,6 +59,12 @@ int run_mpi_lead(const char *cmd, const run_mpi_work *w);
 /* Ranks > 0: computes what rank 0 hands out until it says the grid is done. */
 int run_mpi_serve(const char *cmd, const run_mpi_work *w);
 
+/* Rank 0 of a command that runs several grids one after another (validate): each
+ * run_mpi_lead sends its own options, and run_mpi_end tells the ranks that no more follow. */
+void run_mpi_batches(void);
+/* The job stopped early (a signal, a failed sweep, a dead rank): no grid follows. */
+int run_mpi_stopped(void);
+
 /* What stopped the job, when a rank (not a signal here) did; NULL otherwise. */
 const char *run_mpi_stop_reason(void);
 
@@ -73,7 +79,7 @@ typedef struct {
 
 typedef struct {
     int ranks;
-    double wall_seconds; /* from the first hand-out to the last result */
+    double wall_seconds; /* from the first hand-out to the last result (summed over grids) */
     run_mpi_rank_report *rank;
 } run_mpi_report;
 

@@ -24,7 +24,7 @@ static cJSON *numbers(const double *v, size_t n) {
 
 /* Per rank: where it ran, its threads, the sweeps it computed and how busy it kept them (busy
  * fraction: sweep seconds over threads x the distribution's wall time). */
-static cJSON *mpi_ranks(const run_mpi_report *m) {
+cJSON *run_record_mpi_json(const run_mpi_report *m) {
     cJSON *o = cJSON_CreateObject(), *a = cJSON_CreateArray();
     cJSON_AddNumberToObject(o, "ranks", m->ranks);
     cJSON_AddNumberToObject(o, "wall_seconds", m->wall_seconds);
@@ -106,7 +106,7 @@ static cJSON *build(const run_record *r) {
                             (double)(r->sweeps_done - r->sweeps_restored) / w);
     cJSON_AddNumberToObject(t, "amplitude_updates_per_second", r->amplitude_updates / w);
     if (r->mpi)
-        cJSON_AddItemToObject(o, "mpi", mpi_ranks(r->mpi));
+        cJSON_AddItemToObject(o, "mpi", run_record_mpi_json(r->mpi));
     cJSON *out = cJSON_CreateArray();
     cJSON_AddItemToArray(out, cJSON_CreateString("summary.csv"));
     cJSON_AddItemToArray(out, cJSON_CreateString("dist.h5"));

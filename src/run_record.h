@@ -32,6 +32,9 @@ typedef struct {
     const run_mpi_report *mpi; /* the ranks of an MPI run; NULL for one process */
 } run_record;
 
+/* run.json's "mpi" object (also in `tcgpu validate`'s record): a cJSON object. */
+struct cJSON *run_record_mpi_json(const run_mpi_report *m);
+
 /* Writes path under a temporary name and renames it when complete. Returns a CLI_* code. */
 int run_record_write(const char *cmd, const char *path, const run_record *r);
 
