@@ -313,3 +313,39 @@ Test(run_lock, a_folder_a_live_run_writes_is_refused_with_exit_2) {
     cr_expect_eq(sh("test -e %s/res/.tcgpu-run.lock", dir), 1, "the lock file went with its run");
     cr_expect_eq(sh("rm -rf %s", dir), 0);
 }
+
+/* `mpirun tcgpu validate`: the simulated sweeps of each check go out over the ranks, and the
+ * data behind the figures equals a one-process campaign's, byte for byte. */
+Test(mpi_validate, three_ranks_write_the_one_process_figure_data) {
+    need_mpi();
+    char dir[] = "/tmp/tcgpu_mpiv_XXXXXX", one[600], three[600];
+    cr_assert_not_null(mkdtemp(dir));
+    const char *job = "validate --quick --only fig3sim,heff";
+    cr_assert_eq(sh("cd %s && OMP_NUM_THREADS=1 %s %s --out one >/dev/null 2>&1", dir, TCGPU_BIN,
+                    job),
+                 0);
+    cr_assert_eq(sh("cd %s && %s -np 3 %s %s --out three >/dev/null 2>&1", dir, MPIRUN,
+                    TCGPU_BIN, job),
+                 0);
+    snprintf(one, sizeof one, "%s/one", dir);
+    snprintf(three, sizeof three, "%s/three", dir);
+    const char *data[] = {"fig3_sim.csv", "fig7.csv", "fig8.csv"};
+    for (int k = 0; k < 3; ++k) {
+        char *a = slurp(one, data[k]), *b = slurp(three, data[k]);
+        cr_expect_gt(strlen(a), 0, "%s written", data[k]);
+        cr_expect_str_eq(b, a, "%s equals the one-process campaign's", data[k]);
+        free(a);
+        free(b);
+    }
+    cJSON *j = record(three), *m = cJSON_GetObjectItem(j, "mpi"), *e;
+    cr_assert_not_null(m, "run.json names the ranks");
+    int ranks_busy = 0;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(m, "per_rank")) {
+        ranks_busy += cJSON_GetObjectItem(e, "sweeps_done")->valueint > 0;
+    }
+    cr_expect_geq(ranks_busy, 2, "the sweeps were shared out (%d ranks computed some)",
+                  ranks_busy);
+    cr_expect(cJSON_IsTrue(cJSON_GetObjectItem(j, "all_passed")));
+    cJSON_Delete(j);
+    cr_expect_eq(sh("rm -rf %s", dir), 0);
+}
