@@ -640,8 +640,8 @@ static void mpi_compute(void *ctx, size_t i, run_mpi_result *out) {
     const run_job *j = ctx;
     sweep_out o = sweep_at(j, i);
     sweep_compute(j, &o);
-    *out = (run_mpi_result){.rc = o.rc, .dim = o.built ? o.m.dim : 0, .r = o.r, .p = o.p,
-                            .ex = o.ex};
+    *out =
+        (run_mpi_result){.rc = o.rc, .dim = o.built ? o.m.dim : 0, .r = o.r, .p = o.p, .ex = o.ex};
     o.p = o.ex = NULL;
     sweep_free(&o);
 }
@@ -693,9 +693,8 @@ static int run_worker(void) {
         if (openblas_set_num_threads)
             openblas_set_num_threads(1);
 #endif
-        run_mpi_work w = {.total = j.zip ? j.nb : j.nb * j.ng * j.ne,
-                          .ctx = &j,
-                          .compute = mpi_compute};
+        run_mpi_work w = {
+            .total = j.zip ? j.nb : j.nb * j.ng * j.ne, .ctx = &j, .compute = mpi_compute};
         tcgpu_clear_stop();
         cli_catch_signals(1);
         rc = run_mpi_serve(CMD, &w);

@@ -320,8 +320,8 @@ static int lead_receive(const char *cmd, lead_state *S, const MPI_Status *st, in
     int r = st->MPI_SOURCE, bytes = 0;
     MPI_Get_count(st, MPI_BYTE, &bytes);
     char *buf = malloc(bytes > 0 ? (size_t)bytes : 1);
-    if (!buf || MPI_Recv(buf, bytes, MPI_BYTE, r, st->MPI_TAG, MPI_COMM_WORLD,
-                         MPI_STATUS_IGNORE) != MPI_SUCCESS) {
+    if (!buf || MPI_Recv(buf, bytes, MPI_BYTE, r, st->MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE) !=
+                    MPI_SUCCESS) {
         free(buf);
         cli_error(cmd, "rank 0 could not receive a message from rank %d", r);
         return CLI_RUNTIME;
@@ -333,7 +333,7 @@ static int lead_receive(const char *cmd, lead_state *S, const MPI_Status *st, in
         wire_hello h;
         memcpy(&h, buf, sizeof h);
         p->hello = 1;
-        p->slots = h.slots > 0 ? h.slots : 1;
+        p->slots = h.slots > 0 ? h.slots : 0; /* none: done at once (no OpenMP threads) */
         memcpy(report.rank[r].host, h.host, sizeof h.host);
         report.rank[r].host[sizeof h.host - 1] = '\0';
         report.rank[r].threads = p->slots;
@@ -427,8 +427,8 @@ static int lead_loop(const char *cmd, lead_state *S) {
     for (;;) {
         int flag = 0;
         MPI_Status st;
-        while (!rc && MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st) ==
-                          MPI_SUCCESS &&
+        while (!rc &&
+               MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st) == MPI_SUCCESS &&
                flag)
             rc = lead_receive(cmd, S, &st, &workers_left);
         double t = now();
@@ -644,8 +644,9 @@ static int serve_loop(const char *cmd, slot *s, int n) {
         }
         double t = now();
         if (t - heard > DEAD_SECONDS) {
-            cli_error(cmd, "rank %d: rank 0 sent nothing for %.0f s and is presumed dead; this "
-                           "rank stops",
+            cli_error(cmd,
+                      "rank %d: rank 0 sent nothing for %.0f s and is presumed dead; this "
+                      "rank stops",
                       rank, DEAD_SECONDS);
             tcgpu_request_stop();
             abandon = stopped = 1;
@@ -696,8 +697,7 @@ static void drain(void) {
     for (;;) {
         int flag = 0, due = 0;
         MPI_Status st;
-        while (MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st) ==
-                   MPI_SUCCESS &&
+        while (MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st) == MPI_SUCCESS &&
                flag) {
             int bytes = 0;
             MPI_Get_count(&st, MPI_BYTE, &bytes);

@@ -25,7 +25,7 @@
 /* OpenMPI as root (CI) and in containers that forbid its cross-process memory copies. */
 #define MPIRUN                                                                                     \
     "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "                                   \
-    "OMPI_MCA_btl_vader_single_copy_mechanism=none " TCGPU_MPIRUN                                 \
+    "OMPI_MCA_btl_vader_single_copy_mechanism=none " TCGPU_MPIRUN                                  \
     " -q --oversubscribe --allow-run-as-root"
 
 /* The children of process $1 (the ranks mpirun started), from /proc: no procps needed. */
@@ -185,9 +185,9 @@ Test(mpi_run, three_ranks_write_the_one_process_tables_and_resume_with_any_ranks
     cr_assert_not_null(mkdtemp(dir));
     char ref[600], path[600];
     snprintf(ref, sizeof ref, "%s/ref", dir);
-    cr_assert_eq(sh("cd %s && OMP_NUM_THREADS=1 %s " GRID " --out ref >/dev/null 2>&1", dir,
-                    TCGPU_BIN),
-                 0, "the one-process run");
+    cr_assert_eq(
+        sh("cd %s && OMP_NUM_THREADS=1 %s " GRID " --out ref >/dev/null 2>&1", dir, TCGPU_BIN), 0,
+        "the one-process run");
     char *csv = slurp(ref, "summary.csv");
     double lo = 1e300, hi = 0;
     for (const char *p = strchr(csv, '\n'); p && p[1]; p = strchr(p + 1, '\n')) {
@@ -203,9 +203,9 @@ Test(mpi_run, three_ranks_write_the_one_process_tables_and_resume_with_any_ranks
                   hi);
 
     /* Three ranks, one set of tables. */
-    cr_expect_eq(sh("cd %s && %s -np 3 %s " GRID " --out all >all.out 2>all.err", dir, MPIRUN,
-                    TCGPU_BIN),
-                 0);
+    cr_expect_eq(
+        sh("cd %s && %s -np 3 %s " GRID " --out all >all.out 2>all.err", dir, MPIRUN, TCGPU_BIN),
+        0);
     snprintf(path, sizeof path, "%s/all", dir);
     expect_same_tables(ref, path);
     cr_expect_eq(expect_each_sweep_once(path, 3, NULL), NSWEEP);
@@ -233,9 +233,8 @@ Test(mpi_run, three_ranks_write_the_one_process_tables_and_resume_with_any_ranks
     expect_same_tables(ref, path);
     expect_each_sweep_once(path, 2, kept);
     cJSON *j = record(path);
-    cr_expect_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "timings"), "sweeps_restored")
-                     ->valueint,
-                 nkept);
+    cr_expect_eq(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(j, "timings"), "sweeps_restored")->valueint, nkept);
     cJSON_Delete(j);
 
     /* SIGKILL to rank 1 mid-run: the job ends non-zero within 30 s with one line of ours, and a
@@ -267,8 +266,8 @@ Test(mpi_run, more_ranks_than_sweeps_gets_one_line_and_exit_2) {
     need_mpi();
     char dir[] = "/tmp/tcgpu_mpi_XXXXXX";
     cr_assert_not_null(mkdtemp(dir));
-    cr_expect_eq(sh("cd %s && %s -np 3 %s run --N 4 --beta 1,2 --out res >out 2>err", dir,
-                    MPIRUN, TCGPU_BIN),
+    cr_expect_eq(sh("cd %s && %s -np 3 %s run --N 4 --beta 1,2 --out res >out 2>err", dir, MPIRUN,
+                    TCGPU_BIN),
                  2);
     char *err = slurp(dir, "err"), *out = slurp(dir, "out");
     cr_expect_eq(count_lines(err), 1, "one line: %s", err);
@@ -321,12 +320,10 @@ Test(mpi_validate, three_ranks_write_the_one_process_figure_data) {
     char dir[] = "/tmp/tcgpu_mpiv_XXXXXX", one[600], three[600];
     cr_assert_not_null(mkdtemp(dir));
     const char *job = "validate --quick --only fig3sim,heff";
-    cr_assert_eq(sh("cd %s && OMP_NUM_THREADS=1 %s %s --out one >/dev/null 2>&1", dir, TCGPU_BIN,
-                    job),
-                 0);
-    cr_assert_eq(sh("cd %s && %s -np 3 %s %s --out three >/dev/null 2>&1", dir, MPIRUN,
-                    TCGPU_BIN, job),
-                 0);
+    cr_assert_eq(
+        sh("cd %s && OMP_NUM_THREADS=1 %s %s --out one >/dev/null 2>&1", dir, TCGPU_BIN, job), 0);
+    cr_assert_eq(
+        sh("cd %s && %s -np 3 %s %s --out three >/dev/null 2>&1", dir, MPIRUN, TCGPU_BIN, job), 0);
     snprintf(one, sizeof one, "%s/one", dir);
     snprintf(three, sizeof three, "%s/three", dir);
     const char *data[] = {"fig3_sim.csv", "fig7.csv", "fig8.csv"};
@@ -343,8 +340,7 @@ Test(mpi_validate, three_ranks_write_the_one_process_figure_data) {
     cJSON_ArrayForEach(e, cJSON_GetObjectItem(m, "per_rank")) {
         ranks_busy += cJSON_GetObjectItem(e, "sweeps_done")->valueint > 0;
     }
-    cr_expect_geq(ranks_busy, 2, "the sweeps were shared out (%d ranks computed some)",
-                  ranks_busy);
+    cr_expect_geq(ranks_busy, 2, "the sweeps were shared out (%d ranks computed some)", ranks_busy);
     cr_expect(cJSON_IsTrue(cJSON_GetObjectItem(j, "all_passed")));
     cJSON_Delete(j);
     cr_expect_eq(sh("rm -rf %s", dir), 0);
