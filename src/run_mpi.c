@@ -23,7 +23,6 @@
 static run_mpi_report report;
 static int have_report;
 static const char *stop_reason;
-static char stop_text[512];
 
 const char *run_mpi_stop_reason(void) { return stop_reason; }
 const run_mpi_report *run_mpi_get_report(void) { return have_report ? &report : NULL; }
@@ -84,6 +83,7 @@ static int stopped;   /* the job stopped early: the ranks leave through a drain,
 static int abandon;   /* some rank cannot be reached: MPI_Abort ends the job */
 static char *bye_due; /* rank 0, after a stop: [size] ranks that still owe a BYE */
 static int batches;   /* rank 0: several grids, each with its options (validate) */
+static char stop_text[512];
 
 void run_mpi_batches(void) { batches = 1; }
 int run_mpi_stopped(void) { return stopped; }
