@@ -258,6 +258,7 @@ typedef struct {
 typedef struct {
     int32_t slots;
     char host[64];
+    char device[96];
 } wire_hello;
 
 /* ---- rank 0 ---- */
@@ -336,6 +337,8 @@ static int lead_receive(const char *cmd, lead_state *S, const MPI_Status *st, in
         p->slots = h.slots > 0 ? h.slots : 0; /* none: done at once (no OpenMP threads) */
         memcpy(report.rank[r].host, h.host, sizeof h.host);
         report.rank[r].host[sizeof h.host - 1] = '\0';
+        memcpy(report.rank[r].device, h.device, sizeof h.device);
+        report.rank[r].device[sizeof h.device - 1] = '\0';
         report.rank[r].threads = p->slots;
         for (int k = p->slots; k > 0; --k)
             give(S, r);
@@ -477,6 +480,7 @@ int run_mpi_lead(const char *cmd, const run_mpi_work *w) {
     }
     have_report = 1;
     host_name(report.rank[0].host, sizeof report.rank[0].host);
+    cli_cpu_name(report.rank[0].device, sizeof report.rank[0].device);
     for (size_t i = 0; i < w->total; ++i)
         S.owner[i] = -1;
     double t0 = now();
@@ -581,6 +585,7 @@ static int slot_send(slot *s) {
 static int serve_loop(const char *cmd, slot *s, int n) {
     wire_hello hello = {.slots = n};
     host_name(hello.host, sizeof hello.host);
+    cli_cpu_name(hello.device, sizeof hello.device);
     MPI_Send(&hello, (int)sizeof hello, MPI_BYTE, 0, TAG_HELLO, MPI_COMM_WORLD);
     double heard = now(), last_beat = heard;
     int halt = 0, rc = CLI_OK;

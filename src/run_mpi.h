@@ -71,6 +71,7 @@ const char *run_mpi_stop_reason(void);
 /* For run.json: one entry per rank, after run_mpi_lead. */
 typedef struct {
     char host[64];
+    char device[96]; /* the CPU's model (ranks compute on the CPU under MPI) */
     int threads;
     size_t nsweeps;
     int64_t *sweeps; /* the sweeps it computed, in the order they arrived */

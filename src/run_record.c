@@ -33,6 +33,7 @@ cJSON *run_record_mpi_json(const run_mpi_report *m) {
         cJSON *e = cJSON_CreateObject(), *s = cJSON_CreateArray();
         cJSON_AddNumberToObject(e, "rank", r);
         cJSON_AddStringToObject(e, "host", k->host);
+        cJSON_AddStringToObject(e, "device", k->device);
         cJSON_AddNumberToObject(e, "threads", k->threads);
         cJSON_AddNumberToObject(e, "sweeps_done", (double)k->nsweeps);
         for (size_t i = 0; i < k->nsweeps; ++i)

@@ -158,6 +158,7 @@ static int expect_each_sweep_once(const char *dir, int ranks, const int *kept) {
     cJSON_ArrayForEach(e, per) {
         cJSON *s, *list = cJSON_GetObjectItem(e, "sweeps");
         cr_expect_gt(strlen(cJSON_GetObjectItem(e, "host")->valuestring), 0, "a host name");
+        cr_expect(cJSON_IsString(cJSON_GetObjectItem(e, "device")), "the rank's device");
         cJSON_ArrayForEach(s, list) {
             int i = s->valueint;
             cr_assert(i >= 0 && i < NSWEEP, "sweep %d in range", i);
