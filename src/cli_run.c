@@ -17,6 +17,8 @@
 #include "march_service.h"
 #include "out_h5.h"
 #include "plot.h"
+#include "run_lock.h"
+#include "run_mpi.h"
 #include "run_record.h"
 #include "run_resume.h"
 #include "tcgpu/basis.h"
@@ -364,7 +366,7 @@ static int parse(const cli_parsed *a, run_job *j) {
                        "time); rebuild with the CUDA toolkit, or use --backend cpu");
         return CLI_BADINPUT;
     }
-    if (want_cuda || !strcmp(backend, "auto")) {
+    if (want_cuda || (!strcmp(backend, "auto") && run_mpi_size() == 1)) {
         tcgpu_device_info dev;
         char why[256] = "";
         int n = tcgpu_cuda_built() ? tcgpu_cuda_devices(&dev, 1, why, sizeof why) : 0;
@@ -523,20 +525,37 @@ typedef struct {
 
 /* Sweep i: computed (or restored), then every finished sweep up to the first unfinished one is
  * written, so the tables keep sweep order whatever order the threads finish in. */
-static void sweep_one(sweep_loop *L, size_t i) {
-    const run_job *j = L->j;
+static sweep_out sweep_at(const run_job *j, size_t i) {
     size_t ib = j->zip ? i : i % j->nb, ig = j->zip ? (j->ng > 1 ? i : 0) : i / j->nb % j->ng;
     size_t ie = j->zip ? (j->ne > 1 ? i : 0) : i / (j->nb * j->ng);
-    sweep_out *o = &L->slot[i];
-    *o = (sweep_out){.idx = i, .g = j->g[ig], .beta = j->beta[ib], .eps = j->eps[ie]};
+    return (sweep_out){.idx = i, .g = j->g[ig], .beta = j->beta[ib], .eps = j->eps[ie]};
+}
+
+static int sweep_stop(sweep_loop *L) {
     int stop;
 #pragma omp atomic read
     stop = L->rc;
-    stop |= tcgpu_stop_requested();
+    return stop || tcgpu_stop_requested();
+}
+
+static void sweep_commit(sweep_loop *L, size_t i, int stop);
+
+static void sweep_one(sweep_loop *L, size_t i) {
+    const run_job *j = L->j;
+    sweep_out *o = &L->slot[i];
+    *o = sweep_at(j, i);
+    int stop = sweep_stop(L);
     if (!stop && L->row_of[i])
         sweep_restore(j, L->rs, L->row_of[i] - 1, o);
     else if (!stop)
         sweep_compute(j, o);
+    sweep_commit(L, i, stop);
+}
+
+/* Sweep i joins the tables: every finished sweep up to the first unfinished one is written. */
+static void sweep_commit(sweep_loop *L, size_t i, int stop) {
+    const run_job *j = L->j;
+    sweep_out *o = &L->slot[i];
 #pragma omp critical(tcgpu_run_write)
     {
         L->ready[i] = 1;
@@ -553,6 +572,7 @@ static void sweep_one(sweep_loop *L, size_t i) {
             }
             if (!L->rc && w->built && !w->rc) {
                 sweep_write(j, w, L->s, L->d);
+                fflush(L->s); /* a finished sweep reaches the file as it finishes */
                 sweep_print(w);
                 ++*L->done;
                 if (!(w->r.err_estimate <= j->tol))
@@ -616,6 +636,79 @@ static int sweeps_batched(sweep_loop *L) {
     return CLI_OK;
 }
 
+/* MPI (src/run_mpi.c): a sweep computed on another rank travels as its distributions and
+ * report; rank 0 rebuilds the model (cheap beside the sweep) and writes it like its own. */
+static void mpi_compute(void *ctx, size_t i, run_mpi_result *out) {
+    const run_job *j = ctx;
+    sweep_out o = sweep_at(j, i);
+    sweep_compute(j, &o);
+    *out =
+        (run_mpi_result){.rc = o.rc, .dim = o.built ? o.m.dim : 0, .r = o.r, .p = o.p, .ex = o.ex};
+    o.p = o.ex = NULL;
+    sweep_free(&o);
+}
+
+static void mpi_local(void *ctx, size_t i) { sweep_one(ctx, i); }
+
+static void mpi_remote(void *ctx, size_t i, run_mpi_result *res) {
+    sweep_loop *L = ctx;
+    sweep_out *o = &L->slot[i];
+    *o = sweep_at(L->j, i);
+    int stop = sweep_stop(L);
+    if (!stop && !(o->rc = res->rc) &&
+        !(o->rc = cli_status(CMD, build(L->j, o->g, o->beta, o->eps, &o->m, o->e)))) {
+        o->built = 1;
+        if (o->m.dim != res->dim) {
+            cli_error(CMD, "sweep %zu came back with %lld states, expected %lld", i,
+                      (long long)res->dim, (long long)o->m.dim);
+            o->rc = CLI_RUNTIME;
+        }
+        o->r = res->r;
+        o->p = res->p;
+        o->ex = res->ex;
+        res->p = res->ex = NULL;
+    }
+    sweep_commit(L, i, stop);
+}
+
+static int mpi_kept(void *ctx, size_t i) { return ((sweep_loop *)ctx)->row_of[i] != 0; }
+
+static int mpi_failed(void *ctx) {
+    sweep_loop *L = ctx;
+    int rc;
+#pragma omp atomic read
+    rc = L->rc;
+    return rc;
+}
+
+/* Ranks other than 0: compute the sweeps rank 0 hands out, under the options it sends. */
+static int run_worker(void) {
+    int argc;
+    char **argv;
+    int rc = run_mpi_get_args(CMD, &argc, &argv);
+    if (rc || argc < 0)
+        return rc; /* rank 0 ended before any sweep (bad input): it says why */
+    cli_parsed a;
+    run_job j = {0};
+    if (!(rc = cli_parse(CMD, opts, argc, argv, &a)) && !(rc = parse(&a, &j))) {
+#if defined(__GNUC__)
+        if (openblas_set_num_threads)
+            openblas_set_num_threads(1);
+#endif
+        run_mpi_work w = {
+            .total = j.zip ? j.nb : j.nb * j.ng * j.ne, .ctx = &j, .compute = mpi_compute};
+        tcgpu_clear_stop();
+        cli_catch_signals(1);
+        rc = run_mpi_serve(CMD, &w);
+        cli_catch_signals(0);
+    }
+    free(j.beta);
+    free(j.g);
+    free(j.eps);
+    run_mpi_free_args(argc, argv);
+    return rc;
+}
+
 static int sweeps(const run_job *j, const run_resume *rs, FILE *s, FILE *d, h5_sink *h5,
                   size_t *done, size_t *restored, size_t *over_tol, double *updates) {
     sweep_loop L = {.j = j,
@@ -666,7 +759,15 @@ static int sweeps(const run_job *j, const run_resume *rs, FILE *s, FILE *d, h5_s
     int rc = CLI_OK;
     if (j->batched)
         rc = sweeps_batched(&L);
-    else {
+    else if (run_mpi_size() > 1) {
+        run_mpi_work w = {.total = L.total,
+                          .ctx = &L,
+                          .local = mpi_local,
+                          .remote = mpi_remote,
+                          .kept = mpi_kept,
+                          .failed = mpi_failed};
+        rc = run_mpi_lead(CMD, &w);
+    } else {
         /* No more threads than sweeps: a sweep whose thread is alone (not in an active parallel
          * region) marches its fine and coarse runs on two cores (src/sweep_auto.c). */
         int team = 1;
@@ -749,7 +850,16 @@ static int resume_options(cli_parsed *a, const char *dir, run_resume *rs) {
     return rc;
 }
 
+static int run_lead(int argc, char **argv);
+
 int cli_run(int argc, char **argv) {
+    int rc = run_mpi_init(CMD);
+    if (!rc)
+        rc = run_mpi_rank() > 0 ? run_worker() : run_lead(argc, argv);
+    return run_mpi_end(rc);
+}
+
+static int run_lead(int argc, char **argv) {
     cli_parsed a;
     run_job j;
     int rc = cli_parse(CMD, opts, argc, argv, &a);
@@ -770,21 +880,27 @@ int cli_run(int argc, char **argv) {
     size_t done = 0, restored = 0, over_tol = 0;
     double updates = 0;
     run_resume rs = {0};
+    run_lock lock = RUN_LOCK_NONE;
     const char *resume = cli_get(&a, "resume");
     if (resume) {
-        if ((rc = resume_options(&a, resume, &rs)) != CLI_OK || rs.completed) {
+        if ((rc = run_lock_take(CMD, resume, &lock)) != CLI_OK ||
+            (rc = resume_options(&a, resume, &rs)) != CLI_OK || rs.completed) {
+            run_lock_release(&lock);
             run_resume_free(&rs);
             return rc;
         }
         argc = rs.argc; /* the record below names the run's own options again */
         argv = rs.argv;
     }
+    run_mpi_set_args(argc, argv);
     rc = parse(&a, &j);
     if (resume)
         j.out = resume;
     int folder = 0;
     if (!rc)
         rc = check_resources(&j, j.out ? j.out : ".");
+    if (!rc)
+        rc = run_mpi_check(CMD, j.zip ? j.nb : j.nb * j.ng * j.ne, j.batched);
     char auto_out[64];
     if (!rc && !j.out) { /* a new folder, never one that holds an earlier run */
         char stamp[32];
@@ -801,6 +917,8 @@ int cli_run(int argc, char **argv) {
         cli_error(CMD, "cannot create the output folder '%s': %s", j.out, strerror(errno));
         rc = CLI_RUNTIME;
     }
+    if (!rc)
+        rc = run_lock_take(CMD, j.out, &lock); /* a folder another live run writes stays its own */
     folder = !rc;
     char sp[4096], dp[4096], hp[4096];
     cli_output so, dout = {NULL, NULL, NULL};
@@ -877,9 +995,12 @@ int cli_run(int argc, char **argv) {
             .dist_csv = j.dist_csv,
             .error = rc == CLI_OK ? NULL
                      : rc == CLI_INTERRUPTED
-                         ? "interrupted by a signal; the finished sweeps are in summary.csv and "
-                           "dist.h5"
+                         ? (run_mpi_stop_reason()
+                                ? run_mpi_stop_reason()
+                                : "interrupted by a signal; the finished sweeps are in "
+                                  "summary.csv and dist.h5")
                          : "a sweep failed (see stderr); the tables were not kept",
+            .mpi = run_mpi_get_report(),
         };
         if (rc == CLI_OK)
             fprintf(stderr, "tcgpu run: wrote %s/summary.csv, dist.h5%s and run.json\n", j.out,
@@ -894,14 +1015,17 @@ int cli_run(int argc, char **argv) {
                         : "; where the control spent its step halvings, raise --max-halvings "
                           "(each doubles the cost) or use --method magnus4");
         if (rc == CLI_INTERRUPTED)
-            cli_error(CMD, "interrupted; %zu of %zu sweeps finished and written to %s", done,
-                      rec.sweeps_total, j.out);
+            cli_error(CMD, "%s; %zu of %zu sweeps finished and written to %s%s",
+                      run_mpi_stop_reason() ? run_mpi_stop_reason() : "interrupted", done,
+                      rec.sweeps_total, j.out,
+                      run_mpi_size() > 1 ? "; --resume DIR (any number of ranks) finishes it" : "");
         int rr = run_record_write(CMD, rp, &rec), drawn = 0;
         rc = rc ? rc : rr;
         if ((rc == CLI_OK || rc == CLI_INTERRUPTED) && !cli_get(&a, "no-plot") &&
             !run_plot(CMD, j.out, &drawn) && drawn) /* the figure is extra: never fails the run */
             fprintf(stderr, "tcgpu run: drew %s/plot.png\n", j.out);
     }
+    run_lock_release(&lock);
     free(j.beta);
     free(j.g);
     free(j.eps);

@@ -12,6 +12,8 @@
 #endif
 
 #include "cli.h"
+#include "run_mpi.h"
+#include "run_record.h"
 #include "validate.h"
 
 static const char *const CMD = "validate";
@@ -151,6 +153,8 @@ static int write_outputs(vctx *c, int argc, char **argv, const check_log *log, c
         cJSON_AddItemToArray(t, e);
     }
     cJSON_AddItemToObject(j, "checks", t);
+    if (run_mpi_get_report()) /* under mpirun: the ranks that ran the simulated sweeps */
+        cJSON_AddItemToObject(j, "mpi", run_record_mpi_json(run_mpi_get_report()));
     cJSON_AddItemToObject(j, "results", (cJSON *)c->json);
     c->json = NULL;
     char *text = cJSON_Print(j);
@@ -165,7 +169,22 @@ static int write_outputs(vctx *c, int argc, char **argv, const check_log *log, c
     return r ? r : rj;
 }
 
+static int validate_lead(int argc, char **argv);
+
+/* Under mpirun, rank 0 runs the campaign and the other ranks compute its simulated sweeps
+ * (v_sweeps hands them out: src/run_mpi.h). */
 int cli_validate(int argc, char **argv) {
+    int rc = run_mpi_init(CMD);
+    if (!rc && run_mpi_rank() > 0)
+        rc = v_serve_sweeps();
+    else if (!rc) {
+        run_mpi_batches();
+        rc = validate_lead(argc, argv);
+    }
+    return run_mpi_end(rc);
+}
+
+static int validate_lead(int argc, char **argv) {
     cli_parsed a;
     int rc = cli_parse(CMD, opts, argc, argv, &a);
     if (rc)

@@ -22,6 +22,32 @@ static cJSON *numbers(const double *v, size_t n) {
     return a;
 }
 
+/* Per rank: where it ran, its threads, the sweeps it computed and how busy it kept them (busy
+ * fraction: sweep seconds over threads x the distribution's wall time). */
+cJSON *run_record_mpi_json(const run_mpi_report *m) {
+    cJSON *o = cJSON_CreateObject(), *a = cJSON_CreateArray();
+    cJSON_AddNumberToObject(o, "ranks", m->ranks);
+    cJSON_AddNumberToObject(o, "wall_seconds", m->wall_seconds);
+    for (int r = 0; r < m->ranks; ++r) {
+        const run_mpi_rank_report *k = &m->rank[r];
+        cJSON *e = cJSON_CreateObject(), *s = cJSON_CreateArray();
+        cJSON_AddNumberToObject(e, "rank", r);
+        cJSON_AddStringToObject(e, "host", k->host);
+        cJSON_AddStringToObject(e, "device", k->device);
+        cJSON_AddNumberToObject(e, "threads", k->threads);
+        cJSON_AddNumberToObject(e, "sweeps_done", (double)k->nsweeps);
+        for (size_t i = 0; i < k->nsweeps; ++i)
+            cJSON_AddItemToArray(s, cJSON_CreateNumber((double)k->sweeps[i]));
+        cJSON_AddItemToObject(e, "sweeps", s);
+        cJSON_AddNumberToObject(e, "busy_seconds", k->busy_seconds);
+        double cap = (k->threads > 0 ? k->threads : 1) * m->wall_seconds;
+        cJSON_AddNumberToObject(e, "busy_fraction", cap > 0 ? k->busy_seconds / cap : 0);
+        cJSON_AddItemToArray(a, e);
+    }
+    cJSON_AddItemToObject(o, "per_rank", a);
+    return o;
+}
+
 static cJSON *build(const run_record *r) {
     cJSON *o = cJSON_CreateObject(), *p = cJSON_CreateObject(), *t = cJSON_CreateObject();
     char cmd[8192] = "tcgpu run", cpu[256];
@@ -80,6 +106,8 @@ static cJSON *build(const run_record *r) {
     cJSON_AddNumberToObject(t, "sweeps_per_second",
                             (double)(r->sweeps_done - r->sweeps_restored) / w);
     cJSON_AddNumberToObject(t, "amplitude_updates_per_second", r->amplitude_updates / w);
+    if (r->mpi)
+        cJSON_AddItemToObject(o, "mpi", run_record_mpi_json(r->mpi));
     cJSON *out = cJSON_CreateArray();
     cJSON_AddItemToArray(out, cJSON_CreateString("summary.csv"));
     cJSON_AddItemToArray(out, cJSON_CreateString("dist.h5"));

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "run_mpi.h"
+
 typedef struct {
     int argc;
     char **argv; /* the options after `tcgpu run` */
@@ -27,7 +29,11 @@ typedef struct {
     double amplitude_updates; /* coupling applications x dimension, summed over sweeps */
     int completed, interrupted, dist_csv;
     const char *error; /* NULL when the run succeeded */
+    const run_mpi_report *mpi; /* the ranks of an MPI run; NULL for one process */
 } run_record;
+
+/* run.json's "mpi" object (also in `tcgpu validate`'s record): a cJSON object. */
+struct cJSON *run_record_mpi_json(const run_mpi_report *m);
 
 /* Writes path under a temporary name and renames it when complete. Returns a CLI_* code. */
 int run_record_write(const char *cmd, const char *path, const run_record *r);

@@ -80,6 +80,8 @@ typedef struct {
 } vsweep;
 
 int v_sweeps(vctx *c, vsweep *s, size_t n, const char *what);
+/* Ranks > 0 under MPI: compute the sweeps of every v_sweeps batch rank 0 sends. */
+int v_serve_sweeps(void);
 void v_sweeps_free(vsweep *s, size_t n);
 
 /* The checks, by topic (validate_*.c). */

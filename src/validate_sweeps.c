@@ -1,5 +1,6 @@
 /* Quantum simulations for the campaign: a list of sweeps shared out over the cores (OpenMP,
  * dynamic: their costs differ by orders of magnitude), each compared with the exact law. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
@@ -7,6 +8,7 @@
 #endif
 
 #include "cli.h"
+#include "run_mpi.h"
 #include "tcgpu/exact.h"
 #include "tcgpu/propagate.h"
 #include "tcgpu/reduce.h"
@@ -60,41 +62,206 @@ static tcgpu_status one(vsweep *s) {
 void openblas_set_num_threads(int) __attribute__((weak));
 #endif
 
+/* What the sweeps of one v_sweeps call share. */
+typedef struct {
+    vctx *c;
+    vsweep *s;
+    size_t n, done;
+    const char *what;
+    int rc;
+} vloop;
+
+/* A sweep's outcome joins the batch: the first failure is kept, progress is reported. */
+static void sweep_done(vloop *L, size_t i, int rc) {
+    vsweep *s = &L->s[i];
+#pragma omp critical(tcgpu_validate_sweeps)
+    {
+        if (rc && !L->rc) {
+#pragma omp atomic write
+            L->rc = rc;
+        }
+        if (!rc) {
+            ++L->done;
+            v_progress(L->c, "%s: %zu/%zu done (N = %lld, K = %d, beta = %g: TV %.2e, %.1f s)",
+                       L->what, L->done, L->n, (long long)s->N, s->K, s->beta, s->tv,
+                       s->seconds);
+        }
+    }
+}
+
+static int stopping(vloop *L) {
+    int stop;
+#pragma omp atomic read
+    stop = L->rc;
+    return stop || tcgpu_stop_requested();
+}
+
+static void sweep_local(void *ctx, size_t i) {
+    vloop *L = ctx;
+    if (stopping(L))
+        return;
+    tcgpu_status st = one(&L->s[i]);
+    sweep_done(L, i, st ? cli_status("validate", st) : CLI_OK);
+}
+
+/* MPI: a sweep travels to the other ranks as its parameters, one word each ("kind N K g beta
+ * eps tol", the reals in %a: exact), and comes back as its distributions (src/run_mpi.h). */
+static void encode(const vsweep *s, char *buf, size_t len) {
+    snprintf(buf, len, "%d %lld %d %a %a %a %a", (int)s->kind, (long long)s->N, s->K, s->g,
+             s->beta, s->eps, s->tol);
+}
+
+static int decode(const char *w, vsweep *s) {
+    int kind;
+    long long N;
+    memset(s, 0, sizeof *s);
+    if (sscanf(w, "%d %lld %d %la %la %la %la", &kind, &N, &s->K, &s->g, &s->beta, &s->eps,
+               &s->tol) != 7)
+        return 0;
+    s->kind = (tcgpu_model_kind)kind;
+    s->N = N;
+    return 1;
+}
+
+static void sweep_serve(void *ctx, size_t i, run_mpi_result *out) {
+    vsweep *s = &((vsweep *)ctx)[i];
+    tcgpu_status st = one(s);
+    *out = (run_mpi_result){.rc = st ? cli_status("validate", st) : CLI_OK,
+                            .dim = s->built ? s->m.dim : 0,
+                            .p = s->p,
+                            .ex = s->ex};
+    out->r.seconds = s->seconds;
+    out->r.err_estimate = s->err_estimate;
+    out->r.Tr = s->Tr;
+    s->p = s->ex = NULL;
+    v_sweeps_free(s, 1);
+}
+
+/* Rank 0: a sweep another rank computed; the model is rebuilt here (cheap beside the sweep) for
+ * the checks that read it. */
+static void sweep_remote(void *ctx, size_t i, run_mpi_result *res) {
+    vloop *L = ctx;
+    vsweep *s = &L->s[i];
+    double e[TCGPU_MAX_CHANNELS];
+    int rc = res->rc;
+    if (!rc && !(rc = cli_status("validate", build(s, e)))) {
+        s->built = 1;
+        if (s->m.dim != res->dim) {
+            cli_error("validate", "sweep %zu came back with %lld states, expected %lld", i,
+                      (long long)res->dim, (long long)s->m.dim);
+            rc = CLI_RUNTIME;
+        } else {
+            s->p = res->p;
+            s->ex = res->ex;
+            res->p = res->ex = NULL;
+            s->seconds = res->r.seconds;
+            s->err_estimate = res->r.err_estimate;
+            s->Tr = res->r.Tr;
+            s->tv = tcgpu_tv(s->p, s->ex, s->m.dim);
+            tcgpu_reduce_means(&s->m, s->p, s->mean, &s->mean_n, &s->eta);
+        }
+    }
+    sweep_done(L, i, rc);
+}
+
+static int never_kept(void *ctx, size_t i) {
+    (void)ctx;
+    (void)i;
+    return 0;
+}
+
+static int batch_failed(void *ctx) {
+    vloop *L = ctx;
+    int rc;
+#pragma omp atomic read
+    rc = L->rc;
+    return rc;
+}
+
+static int sweeps_mpi(vloop *L) {
+    char **words = calloc(L->n ? L->n : 1, sizeof *words);
+    int ok = words != NULL;
+    for (size_t i = 0; ok && i < L->n; ++i)
+        if ((ok = (words[i] = malloc(160)) != NULL))
+            encode(&L->s[i], words[i], 160);
+    int rc = CLI_RUNTIME;
+    if (ok) {
+        run_mpi_set_args((int)L->n, words);
+        run_mpi_work w = {.total = L->n,
+                          .ctx = L,
+                          .local = sweep_local,
+                          .remote = sweep_remote,
+                          .kept = never_kept,
+                          .failed = batch_failed};
+        rc = run_mpi_lead("validate", &w);
+    } else
+        cli_error("validate", "out of memory for %zu sweeps", L->n);
+    for (size_t i = 0; words && i < L->n; ++i)
+        free(words[i]);
+    free(words);
+    return rc;
+}
+
 int v_sweeps(vctx *c, vsweep *s, size_t n, const char *what) {
-    int rc = CLI_OK;
-    size_t done = 0;
+    vloop L = {.c = c, .s = s, .n = n, .what = what};
 #if defined(__GNUC__)
     int blas_threads = 1; /* fewer sweeps than threads: the spare ones go to the dense algebra */
 #ifdef _OPENMP
-    if (n > 0 && (size_t)omp_get_max_threads() > n)
+    if (n > 0 && (size_t)omp_get_max_threads() > n && run_mpi_size() == 1)
         blas_threads = omp_get_max_threads() / (int)n;
 #endif
     if (openblas_set_num_threads)
         openblas_set_num_threads(blas_threads);
 #endif
     v_progress(c, "%s: %zu sweeps", what, n);
+    int rc = CLI_OK;
+    if (run_mpi_size() > 1 && !run_mpi_stopped())
+        rc = sweeps_mpi(&L);
+    else {
 #pragma omp parallel for schedule(dynamic, 1)
-    for (size_t i = 0; i < n; ++i) {
-        int stop;
-#pragma omp atomic read
-        stop = rc;
-        if (stop || tcgpu_stop_requested())
-            continue;
-        tcgpu_status st = one(&s[i]);
-#pragma omp critical(tcgpu_validate_sweeps)
-        {
-            if (st && !rc)
-                rc = cli_status("validate", st);
-            if (!st) {
-                ++done;
-                v_progress(c, "%s: %zu/%zu done (N = %lld, K = %d, beta = %g: TV %.2e, %.1f s)",
-                           what, done, n, (long long)s[i].N, s[i].K, s[i].beta, s[i].tv,
-                           s[i].seconds);
-            }
-        }
+        for (size_t i = 0; i < n; ++i)
+            sweep_local(&L, i);
     }
+    rc = rc ? rc : L.rc;
     if (!rc && tcgpu_stop_requested())
         rc = CLI_INTERRUPTED;
+    return rc;
+}
+
+/* Ranks > 0 of `mpirun tcgpu validate`: the sweeps of each batch rank 0 sends, until it says
+ * the campaign is over. */
+int v_serve_sweeps(void) {
+#if defined(__GNUC__)
+    if (openblas_set_num_threads)
+        openblas_set_num_threads(1);
+#endif
+    tcgpu_clear_stop();
+    cli_catch_signals(1);
+    int rc = CLI_OK;
+    for (;;) {
+        int argc;
+        char **argv;
+        if ((rc = run_mpi_get_args("validate", &argc, &argv)) || argc < 0)
+            break;
+        vsweep *s = calloc((size_t)argc + 1, sizeof *s);
+        for (int i = 0; s && i < argc; ++i)
+            if (!decode(argv[i], &s[i])) {
+                cli_error("validate", "rank %d: sweep %d's parameters are damaged: '%s'",
+                          run_mpi_rank(), i, argv[i]);
+                rc = CLI_RUNTIME;
+            }
+        run_mpi_work w = {.total = (size_t)argc, .ctx = s, .compute = sweep_serve};
+        if (!s)
+            rc = CLI_RUNTIME;
+        if (!rc)
+            rc = run_mpi_serve("validate", &w);
+        v_sweeps_free(s, (size_t)argc);
+        free(s);
+        run_mpi_free_args(argc, argv);
+        if (rc || run_mpi_stopped())
+            break;
+    }
+    cli_catch_signals(0);
     return rc;
 }
 
