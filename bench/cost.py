@@ -52,10 +52,23 @@ QUICK = {"tc K=2 N=20 eps=0.5 beta=1.3", "tc K=2 N=20 eps=0.5 beta=11.4",
          "tc K=1 N=100 beta=beta_c", "heff n=50 eps=0.5 beta=3"}
 
 
+_no_plot = {}
+
+
+def no_plot(binary):
+    """['--no-plot'] where the binary draws a plot after the run (gnuplot's CPU time is not the
+    sweep's), else []."""
+    if binary not in _no_plot:
+        h = subprocess.run([binary, "run", "--help"], capture_output=True, text=True)
+        _no_plot[binary] = ["--no-plot"] if "--no-plot" in h.stdout + h.stderr else []
+    return _no_plot[binary]
+
+
 def run_one(binary, args, tol, timeout):
     out = tempfile.mkdtemp(prefix="tcgpu-cost-")
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
-    cmd = [binary, "run", *args, "--tol", repr(tol), "--backend", "cpu", "--out", out + "/r"]
+    cmd = [binary, "run", *args, "--tol", repr(tol), "--backend", "cpu", *no_plot(binary),
+           "--out", out + "/r"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     try:
