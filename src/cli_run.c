@@ -1021,8 +1021,9 @@ static int run_lead(int argc, char **argv) {
                       run_mpi_size() > 1 ? "; --resume DIR (any number of ranks) finishes it" : "");
         int rr = run_record_write(CMD, rp, &rec), drawn = 0;
         rc = rc ? rc : rr;
-        if ((rc == CLI_OK || rc == CLI_INTERRUPTED) && !cli_get(&a, "no-plot") &&
-            !run_plot(CMD, j.out, &drawn) && drawn) /* the figure is extra: never fails the run */
+        /* The figure is extra: it never fails the run. An interrupted run ends with its one
+         * line at once (`tcgpu plot DIR` draws what it finished). */
+        if (rc == CLI_OK && !cli_get(&a, "no-plot") && !run_plot(CMD, j.out, &drawn) && drawn)
             fprintf(stderr, "tcgpu run: drew %s/plot.png\n", j.out);
     }
     run_lock_release(&lock);
