@@ -17,6 +17,7 @@
 #include "march_service.h"
 #include "out_h5.h"
 #include "run_record.h"
+#include "run_checks.h"
 #include "run_resume.h"
 #include "tcgpu/basis.h"
 #include "tcgpu/device.h"
@@ -421,6 +422,8 @@ static int parse(const cli_parsed *a, run_job *j) {
         cli_error(CMD, "--tol must lie in (0, 1), --T and --dt must be > 0");
         return CLI_BADINPUT;
     }
+    if (run_check_ranges(a, j->tol, j->T, j->dt))
+        return CLI_BADINPUT;
     /* fp32 round-off alone leaves TV ~1e-5 (docs/numerics.md): below 1e-4 the control would
      * halve the step in vain, each halving adding round-off. */
     if (j->precision == TCGPU_FP32 && !cli_get(a, "tol"))
@@ -433,7 +436,11 @@ static int parse(const cli_parsed *a, run_job *j) {
         return CLI_BADINPUT;
     }
     if ((v = cli_get(a, "levels"))) {
-        if (cli_levels(CMD, v, j->K, 0, j->levels))
+        if (cli_get(a, "eps")) {
+            cli_error(CMD, "--eps and --levels both set the energies; expected one of them");
+            return CLI_BADINPUT;
+        }
+        if (cli_levels(CMD, v, j->K, 0, j->levels) || run_check_grid(j->levels, (size_t)j->K, 0))
             return CLI_BADINPUT;
         j->has_levels = 1;
     }
@@ -441,6 +448,9 @@ static int parse(const cli_parsed *a, run_job *j) {
                    &j->nb) ||
         cli_values(CMD, "g", (v = cli_get(a, "g")) ? v : "1", 1, &j->g, &j->ng) ||
         cli_values(CMD, "eps", (v = cli_get(a, "eps")) ? v : "0.25", 1, &j->eps, &j->ne))
+        return CLI_BADINPUT;
+    if (run_check_grid(j->beta, j->nb, "beta") || run_check_grid(j->g, j->ng, "g") ||
+        run_check_grid(j->eps, j->ne, "eps") || run_check_sweeps(j->zip, j->nb, j->ng, j->ne))
         return CLI_BADINPUT;
     if (j->zip && !(j->nb == j->ng || j->ng == 1) + !(j->nb == j->ne || j->ne == 1)) {
         cli_error(CMD,
@@ -773,6 +783,13 @@ int cli_run(int argc, char **argv) {
     rc = parse(&a, &j);
     if (resume)
         j.out = resume;
+    else if (!rc)
+        rc = cli_check_out_dir(CMD, "out", j.out);
+    /* from here on a signal ends any phase (reading, sweeps, writing) with the promised state */
+    tcgpu_clear_stop();
+    cli_catch_signals(1);
+    if (!rc && j.file)
+        rc = run_check_model(j.file);
     int folder = 0;
     if (!rc)
         rc = check_resources(&j, j.out ? j.out : ".");
@@ -805,11 +822,8 @@ int cli_run(int argc, char **argv) {
             int mlz = !strcmp(j.model, "mlz");
             int levels = !strcmp(j.model, "lz") || !strcmp(j.model, "do") || mlz;
             write_headers(so.f, dout.f, mlz ? 0 : j.K, levels);
-            tcgpu_clear_stop();
-            cli_catch_signals(1);
             rc = sweeps(&j, resume ? &rs : NULL, so.f, dout.f, &h5, &done, &restored, &over_tol,
                         &updates);
-            cli_catch_signals(0);
             int keep = rc == CLI_OK || rc == CLI_INTERRUPTED;
             int rh = out_h5_close(CMD, h5.h, keep);
             int rd = dout.f ? cli_output_close(CMD, &dout, keep) : CLI_OK;
@@ -890,6 +904,7 @@ int cli_run(int argc, char **argv) {
         int rr = run_record_write(CMD, rp, &rec);
         rc = rc ? rc : rr;
     }
+    cli_catch_signals(0);
     free(j.beta);
     free(j.g);
     free(j.eps);

@@ -3,7 +3,9 @@
  *   /exact     [sweeps x dim] float64   the exact engine's distribution (when one exists)
  *   /basis     [dim x K] int32          occupation numbers n1..nK of each state (lz, do, mlz:
  *                                       [dim x 1], the level index)
- *   /sweep, /g, /beta, /eps, /err_estimate, /tv_exact   [sweeps]
+ *   /sweep, /g, /beta, /eps, /err_estimate              [sweeps]
+ *   /tv_exact  [sweeps]  TV of /prob and /exact (only with /exact: an absent value is an
+ *                        absent dataset, never a column of NaN)
  * Row i of /prob belongs to /sweep[i] (the sweep column of summary.csv). */
 #include "out_h5.h"
 
@@ -115,7 +117,7 @@ int out_h5_open(const char *cmd, const char *path, int64_t dim, int K, const int
         ok = h->prob >= 0 && h->exact >= 0;
         if (!with_exact)
             h->exact = -1;
-        for (int c = 0; ok && c < NCOL; ++c)
+        for (int c = 0; ok && c < NCOL - !with_exact; ++c)
             ok = (h->col[c] = rows_dataset(h->file, col_name[c],
                                            c == 0 ? H5T_STD_I64LE : H5T_IEEE_F64LE, 0)) >= 0;
     }
@@ -138,7 +140,7 @@ int out_h5_append(const char *cmd, out_h5 *h, const out_h5_row *r, const double 
         ok = append(h->exact, h->rows, (hsize_t)h->dim, H5T_NATIVE_DOUBLE, exact) >= 0;
     if (ok)
         ok = append(h->col[0], h->rows, 0, H5T_NATIVE_INT64, &r->sweep) >= 0;
-    for (int c = 1; ok && c < NCOL; ++c)
+    for (int c = 1; ok && c < NCOL && h->col[c] >= 0; ++c)
         ok = append(h->col[c], h->rows, 0, H5T_NATIVE_DOUBLE, &v[c]) >= 0;
     if (!ok) {
         cli_error(cmd, "writing sweep %lld to '%s' failed", (long long)r->sweep, h->path);
