@@ -783,6 +783,9 @@ int cli_run(int argc, char **argv) {
     rc = parse(&a, &j);
     if (resume)
         j.out = resume;
+    if (resume && !rc)
+        rc = run_resume_agrees(CMD, resume, &rs, j.tol,
+                               j.method == TCGPU_METHOD_RK4 ? "rk4" : "magnus4");
     else if (!rc)
         rc = cli_check_out_dir(CMD, "out", j.out);
     /* from here on a signal ends any phase (reading, sweeps, writing) with the promised state */

@@ -5,6 +5,7 @@
 
 #include <cjson/cJSON.h>
 #include <hdf5.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,10 @@ static int load_record(const char *cmd, const char *dir, run_resume *r) {
         return CLI_BADINPUT;
     }
     r->completed = cJSON_IsTrue(cJSON_GetObjectItem(o, "completed"));
+    cJSON *tol = cJSON_GetObjectItem(o, "tolerance"), *method = cJSON_GetObjectItem(o, "method");
+    r->tol = cJSON_IsNumber(tol) ? tol->valuedouble : NAN;
+    snprintf(r->method, sizeof r->method, "%s",
+             cJSON_IsString(method) ? method->valuestring : "");
     r->argc = cJSON_GetArraySize(args);
     r->argv = calloc((size_t)r->argc + 1, sizeof *r->argv);
     int ok = r->argv != NULL;
@@ -73,6 +78,25 @@ static const char *field(const char *line, int col) {
     return line;
 }
 
+static size_t commas(const char *line) {
+    size_t n = 0;
+    for (; *line && *line != '\n'; ++line)
+        n += *line == ',';
+    return n;
+}
+
+/* Every field empty (an absent value) or a finite number: a kept row edited to nan would be
+ * copied through into the finished table. */
+static int finite_fields(const char *line) {
+    for (const char *f = line; f; f = strchr(f, ','), f = f ? f + 1 : NULL) {
+        char *end;
+        double v = strtod(f, &end);
+        if (end != f && !isfinite(v))
+            return 0;
+    }
+    return 1;
+}
+
 static int load_summary(const char *cmd, const char *dir, run_resume *r) {
     char path[4096];
     snprintf(path, sizeof path, "%s/summary.csv", dir);
@@ -87,6 +111,7 @@ static int load_summary(const char *cmd, const char *dir, run_resume *r) {
         cli_error(cmd, "--resume: '%s' has no tcgpu summary header", path);
         rc = CLI_BADINPUT;
     }
+    size_t ncol = rc ? 0 : commas(line);
     ssize_t n;
     while (!rc && (n = getline(&line, &cap, f)) > 0) {
         line[strcspn(line, "\n")] = '\0';
@@ -106,6 +131,16 @@ static int load_summary(const char *cmd, const char *dir, run_resume *r) {
         w->sweep = strtoll(line, &end, 10);
         if (end == line || *end != ',' || !s || !a) {
             cli_error(cmd, "--resume: row %zu of '%s' is damaged", r->rows + 1, path);
+            rc = CLI_BADINPUT;
+            break;
+        }
+        if (commas(line) != ncol || !finite_fields(line)) {
+            cli_error(cmd,
+                      "--resume: row %zu of '%s' has %s; expected the rows tcgpu wrote, "
+                      "unedited",
+                      r->rows + 1, path,
+                      commas(line) != ncol ? "a different number of columns than its header"
+                                           : "a non-finite value");
             rc = CLI_BADINPUT;
             break;
         }
@@ -169,6 +204,11 @@ static int load_h5(const char *cmd, const char *dir, run_resume *r) {
          read_set(f, "err_estimate", H5T_NATIVE_DOUBLE, n, 0, (void **)&r->err_estimate);
     if (ok && H5Lexists(f, "exact", H5P_DEFAULT) > 0)
         ok = read_set(f, "exact", H5T_NATIVE_DOUBLE, n, w, (void **)&r->exact);
+    for (size_t i = 0; ok && i < r->rows * (size_t)r->dim; ++i) /* probabilities, not NaN */
+        ok = r->prob[i] >= 0 && r->prob[i] <= 1;
+    for (size_t i = 0; ok && i < r->rows; ++i)
+        ok = isfinite(r->g[i]) && isfinite(r->beta[i]) && !isinf(r->eps[i]) &&
+             !isinf(r->err_estimate[i]);
     for (size_t i = 0; ok && i < r->rows; ++i)
         ok = sweep[i] == r->row[i].sweep && (i == 0 || r->row[i].sweep > r->row[i - 1].sweep);
     free(sweep);
@@ -208,4 +248,16 @@ void run_resume_free(run_resume *r) {
     free(r->prob);
     free(r->exact);
     memset(r, 0, sizeof *r);
+}
+
+int run_resume_agrees(const char *cmd, const char *dir, const run_resume *r, double tol,
+                      const char *method) {
+    if (r->tol != tol || strcmp(r->method, method)) {
+        cli_error(cmd,
+                  "--resume: %s/run.json records tolerance %g and method %s, but its "
+                  "arguments ask for %g and %s; expected an unedited record",
+                  dir, r->tol, r->method[0] ? r->method : "(none)", tol, method);
+        return CLI_BADINPUT;
+    }
+    return CLI_OK;
 }

@@ -19,6 +19,8 @@ typedef struct {
     int argc;
     char **argv;   /* the run's own options (run.json "arguments") */
     int completed; /* run.json says the run finished */
+    double tol;    /* run.json "tolerance" and "method": must agree with the arguments */
+    char method[16];
     size_t rows;   /* finished sweeps, in the order written (ascending sweep index) */
     run_resume_row *row;
     double *g, *beta, *eps, *err_estimate; /* [rows], from dist.h5 */
@@ -30,5 +32,10 @@ typedef struct {
  * a tcgpu run, or its files disagree). */
 int run_resume_load(const char *cmd, const char *dir, run_resume *r);
 void run_resume_free(run_resume *r);
+
+/* The record's tolerance and method against those its arguments give (an edited argument list
+ * would mix sweeps of two tolerances in one table). CLI_BADINPUT after one line if not. */
+int run_resume_agrees(const char *cmd, const char *dir, const run_resume *r, double tol,
+                      const char *method);
 
 #endif
