@@ -82,6 +82,10 @@ static int next_line(reader *r, tcgpu_status *st) {
         }
         r->buf[n++] = (char)c;
     }
+    if (ferror(r->f) && tcgpu_stop_requested()) { /* a signal broke a blocking read (a FIFO) */
+        *st = TCGPU_EINTR;
+        return 0;
+    }
     if (ferror(r->f)) {
         *st = tcgpu_fail(TCGPU_EINVAL, "cannot read the model file '%s': %s", r->path,
                          strerror(errno));
@@ -256,6 +260,8 @@ tcgpu_status tcgpu_model_mlz_file(tcgpu_model *m, const char *path) {
     if (!path || !*path)
         return tcgpu_fail(TCGPU_EINVAL, "the model file name is empty; expected --file PATH");
     r.f = fopen(path, "r");
+    if (!r.f && tcgpu_stop_requested()) /* a FIFO with no writer blocks in open */
+        return TCGPU_EINTR;
     if (!r.f)
         return tcgpu_fail(TCGPU_EINVAL, "cannot read the model file '%s': %s", path,
                           strerror(errno));
