@@ -256,15 +256,22 @@ static tcgpu_status check_pairs(reader *r, const mlz_pair *pairs, int64_t n) {
 
 tcgpu_status tcgpu_model_mlz_file(tcgpu_model *m, const char *path) {
     *m = (tcgpu_model){.kind = TCGPU_MODEL_MLZ, .N = 1, .g = 1, .beta = 1};
-    reader r = {.path = path};
     if (!path || !*path)
         return tcgpu_fail(TCGPU_EINVAL, "the model file name is empty; expected --file PATH");
-    r.f = fopen(path, "r");
-    if (!r.f && tcgpu_stop_requested()) /* a FIFO with no writer blocks in open */
+    FILE *f = fopen(path, "r");
+    if (!f && tcgpu_stop_requested()) /* a FIFO with no writer blocks in open */
         return TCGPU_EINTR;
-    if (!r.f)
+    if (!f)
         return tcgpu_fail(TCGPU_EINVAL, "cannot read the model file '%s': %s", path,
                           strerror(errno));
+    tcgpu_status st = model_mlz_read(m, f, path);
+    fclose(f);
+    return st;
+}
+
+tcgpu_status model_mlz_read(tcgpu_model *m, FILE *f, const char *path) {
+    *m = (tcgpu_model){.kind = TCGPU_MODEL_MLZ, .N = 1, .g = 1, .beta = 1};
+    reader r = {.path = path, .f = f};
     unsigned char *seen = NULL;
     mlz_pair *pairs = NULL;
     int64_t npairs = 0, cap = 0;
@@ -281,7 +288,6 @@ tcgpu_status tcgpu_model_mlz_file(tcgpu_model *m, const char *path) {
         if (!st && (r.line & 1023) == 0 && tcgpu_stop_requested())
             st = TCGPU_EINTR;
     }
-    fclose(r.f);
     free(r.buf);
     free(seen);
     if (!st && !m->dim)
