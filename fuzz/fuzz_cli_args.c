@@ -14,8 +14,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const cli_option opts[] = {
-    {"N", 1, ""},    {"channels", 1, ""}, {"g", 1, ""},   {"beta", 1, ""},
-    {"eps", 1, ""},  {"levels", 1, ""},   {"tol", 1, ""}, {"T", 1, ""},
+    {"N", 1, ""},    {"channels", 1, ""}, {"g", 1, ""},    {"beta", 1, ""},
+    {"eps", 1, ""},  {"levels", 1, ""},   {"tol", 1, ""},  {"T", 1, ""},
     {"grid", 1, ""}, {"dist-csv", 0, ""}, {"help", 0, ""}, {NULL, 0, NULL},
 };
 
@@ -42,8 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             (void)cli_double("fuzz", "tol", v, &x);
         static const char *const lists[] = {"g", "beta", "eps", "T"};
         for (int k = 0; k < 4; ++k)
-            if ((v = cli_get(&p, lists[k])) && cli_values("fuzz", lists[k], v, k < 3, &vals,
-                                                          &count) == CLI_OK) {
+            if ((v = cli_get(&p, lists[k])) &&
+                cli_values("fuzz", lists[k], v, k < 3, &vals, &count) == CLI_OK) {
                 if (!count)
                     __builtin_trap(); /* an accepted list has values */
                 (void)cli_in_range("fuzz", lists[k], vals, count, 1e-6, 1e6);

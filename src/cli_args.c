@@ -82,11 +82,12 @@ int cli_double(const char *cmd, const char *flag, const char *text, double *out)
     errno = 0;
     /* decimal only, written whole: strtod alone would take ' 3' and 0x10 (but not '3 ') */
     const char *digits = text + (*text == '+' || *text == '-');
-    int decimal = (*digits == '.' || (*digits >= '0' && *digits <= '9')) &&
-                  !strpbrk(digits, "xXpP");
+    int decimal =
+        (*digits == '.' || (*digits >= '0' && *digits <= '9')) && !strpbrk(digits, "xXpP");
     double v = decimal ? strtod(text, &end) : 0;
     if (!decimal || end == text || *end != '\0' || !isfinite(v) || errno == ERANGE) {
-        cli_error(cmd, "--%s: '%s' is not a number; expected a decimal number such as 3, 0.5 or 1e-3",
+        cli_error(cmd,
+                  "--%s: '%s' is not a number; expected a decimal number such as 3, 0.5 or 1e-3",
                   flag, text);
         return CLI_BADINPUT;
     }

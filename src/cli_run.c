@@ -16,8 +16,8 @@
 #include "eig.h"
 #include "march_service.h"
 #include "out_h5.h"
-#include "run_record.h"
 #include "run_checks.h"
+#include "run_record.h"
 #include "run_resume.h"
 #include "tcgpu/basis.h"
 #include "tcgpu/device.h"
@@ -813,6 +813,52 @@ int cli_run(int argc, char **argv) {
         rc = CLI_RUNTIME;
     }
     folder = !rc;
+    /* run.json from the start, saying unfinished: a folder whose run was killed (SIGKILL, a
+     * crash) is still a run that --resume can finish */
+    char rp[4096];
+    snprintf(rp, sizeof rp, "%s/run.json", j.out ? j.out : ".");
+    run_record rec = {
+        .argc = argc,
+        .argv = argv,
+        .model = j.model,
+        .method = j.method == TCGPU_METHOD_RK4 ? "rk4" : "magnus4",
+        .precision = j.precision == TCGPU_FP32 ? "single" : "double",
+        .grid = j.zip ? "zip" : "product",
+        .file = j.file,
+        .N = j.N,
+        .K = j.K,
+        .has_levels = j.has_levels,
+        .levels = j.levels,
+        .beta = j.beta,
+        .g = j.g,
+        .eps = j.eps,
+        .nb = j.nb,
+        .ng = j.ng,
+        .ne = j.ne,
+        .tol = j.tol,
+        .T = j.T,
+        .dt = j.dt,
+        .backend = j.cuda      ? "cuda"
+                   : j.batched ? "cpu-batched"
+                               : "cpu",
+        .device = j.cuda ? j.device : NULL,
+        .cuda_path = j.batched ? cuda_paths[j.cuda_path] : NULL,
+        .coupling = j.batched ? couplings[j.coupling] : NULL,
+        .frames = j.device_frames ? "cuda (from 1000 states)" : "host",
+#ifdef _OPENMP
+        .threads = j.batched ? (int)fmin(j.batch, (double)(j.zip ? j.nb : j.nb * j.ng * j.ne))
+                             : omp_get_max_threads(),
+#else
+        .threads = 1,
+#endif
+        .started = started,
+        .sweeps_total = j.zip ? j.nb : j.nb * j.ng * j.ne,
+        .dist_csv = j.dist_csv,
+        .error = "started and not finished: if no tcgpu is still running it, it was killed; "
+                 "tcgpu run --resume DIR finishes it",
+    };
+    if (folder)
+        rc = run_record_write(CMD, rp, &rec);
     char sp[4096], dp[4096], hp[4096];
     cli_output so, dout = {NULL, NULL, NULL};
     const char *dir = j.out ? j.out : ".";
@@ -837,58 +883,18 @@ int cli_run(int argc, char **argv) {
     }
     if (folder) {
         clock_gettime(CLOCK_MONOTONIC, &t1);
-        char rp[4096];
-        snprintf(rp, sizeof rp, "%s/run.json", j.out);
-        run_record rec = {
-            .argc = argc,
-            .argv = argv,
-            .model = j.model,
-            .method = j.method == TCGPU_METHOD_RK4 ? "rk4" : "magnus4",
-            .precision = j.precision == TCGPU_FP32 ? "single" : "double",
-            .grid = j.zip ? "zip" : "product",
-            .file = j.file,
-            .N = j.N,
-            .K = j.K,
-            .has_levels = j.has_levels,
-            .levels = j.levels,
-            .beta = j.beta,
-            .g = j.g,
-            .eps = j.eps,
-            .nb = j.nb,
-            .ng = j.ng,
-            .ne = j.ne,
-            .tol = j.tol,
-            .T = j.T,
-            .dt = j.dt,
-            .backend = j.cuda      ? "cuda"
-                       : j.batched ? "cpu-batched"
-                                   : "cpu",
-            .device = j.cuda ? j.device : NULL,
-            .cuda_path = j.batched ? cuda_paths[j.cuda_path] : NULL,
-            .coupling = j.batched ? couplings[j.coupling] : NULL,
-            .frames = j.device_frames ? "cuda (from 1000 states)" : "host",
-#ifdef _OPENMP
-            .threads = j.batched ? (int)fmin(j.batch, (double)(j.zip ? j.nb : j.nb * j.ng * j.ne))
-                                 : omp_get_max_threads(),
-#else
-            .threads = 1,
-#endif
-            .started = started,
-            .wall_seconds =
-                (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec),
-            .sweeps_total = j.zip ? j.nb : j.nb * j.ng * j.ne,
-            .sweeps_done = done,
-            .sweeps_restored = restored,
-            .amplitude_updates = updates,
-            .completed = rc == CLI_OK,
-            .interrupted = rc == CLI_INTERRUPTED,
-            .dist_csv = j.dist_csv,
-            .error = rc == CLI_OK ? NULL
-                     : rc == CLI_INTERRUPTED
-                         ? "interrupted by a signal; the finished sweeps are in summary.csv and "
-                           "dist.h5"
-                         : "a sweep failed (see stderr); the tables were not kept",
-        };
+        rec.wall_seconds =
+            (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+        rec.sweeps_done = done;
+        rec.sweeps_restored = restored;
+        rec.amplitude_updates = updates;
+        rec.completed = rc == CLI_OK;
+        rec.interrupted = rc == CLI_INTERRUPTED;
+        rec.error = rc == CLI_OK ? NULL
+                    : rc == CLI_INTERRUPTED
+                        ? "interrupted by a signal; the finished sweeps are in summary.csv and "
+                          "dist.h5"
+                        : "a sweep failed (see stderr); the tables were not kept";
         if (rc == CLI_OK)
             fprintf(stderr, "tcgpu run: wrote %s/summary.csv, dist.h5%s and run.json\n", j.out,
                     j.dist_csv ? ", dist.csv" : "");

@@ -182,8 +182,10 @@ int cli_validate(int argc, char **argv) {
     }
     const char *only = cli_get(&a, "only"), *v;
     if (only && (!*only || strstr(only, ",,") || *only == ',' || only[strlen(only) - 1] == ',')) {
-        cli_error(CMD, "--only: '%s' names an empty check; expected ids such as fig3,betac "
-                       "(see tcgpu validate --list)", only);
+        cli_error(CMD,
+                  "--only: '%s' names an empty check; expected ids such as fig3,betac "
+                  "(see tcgpu validate --list)",
+                  only);
         return CLI_BADINPUT;
     }
     for (const char *s = only; s && *s;) {

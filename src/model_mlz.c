@@ -174,7 +174,8 @@ static tcgpu_status directive(reader *r, tcgpu_model *m, char **tok, int n, unsi
             return bad(r, "a second 'states' line%s; give 'states D' once, first", "");
         if (n != 2 || !index_of(tok[1], (int64_t)TCGPU_DENSE_MAX + 1, &D) || D < 1) {
             char lim[80];
-            snprintf(lim, sizeof lim, "expected 'states D' with D a whole number 1 to %d, got '%%s'",
+            snprintf(lim, sizeof lim,
+                     "expected 'states D' with D a whole number 1 to %d, got '%%s'",
                      TCGPU_DENSE_MAX);
             return bad(r, lim, n >= 2 ? tok[1] : "");
         }
@@ -220,8 +221,7 @@ static tcgpu_status directive(reader *r, tcgpu_model *m, char **tok, int n, unsi
             int64_t c = *cap ? 2 * *cap : 64;
             mlz_pair *grown = realloc(*pairs, (size_t)c * sizeof **pairs);
             if (!grown)
-                return tcgpu_fail(TCGPU_ERUNTIME, "out of memory for %lld couplings",
-                                  (long long)c);
+                return tcgpu_fail(TCGPU_ERUNTIME, "out of memory for %lld couplings", (long long)c);
             *pairs = grown;
             *cap = c;
         }
@@ -291,8 +291,7 @@ tcgpu_status model_mlz_read(tcgpu_model *m, FILE *f, const char *path) {
     free(r.buf);
     free(seen);
     if (!st && !m->dim)
-        st = tcgpu_fail(TCGPU_EINVAL, "%s: no 'states D' line; the file must begin with one",
-                        path);
+        st = tcgpu_fail(TCGPU_EINVAL, "%s: no 'states D' line; the file must begin with one", path);
     if (!st)
         st = check_pairs(&r, pairs, npairs);
     model_link *links = NULL;

@@ -4,11 +4,15 @@
 #include "run_resume.h"
 
 #include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
 #include <hdf5.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "cli.h"
 
@@ -44,8 +48,7 @@ static int load_record(const char *cmd, const char *dir, run_resume *r) {
     r->completed = cJSON_IsTrue(cJSON_GetObjectItem(o, "completed"));
     cJSON *tol = cJSON_GetObjectItem(o, "tolerance"), *method = cJSON_GetObjectItem(o, "method");
     r->tol = cJSON_IsNumber(tol) ? tol->valuedouble : NAN;
-    snprintf(r->method, sizeof r->method, "%s",
-             cJSON_IsString(method) ? method->valuestring : "");
+    snprintf(r->method, sizeof r->method, "%s", cJSON_IsString(method) ? method->valuestring : "");
     r->argc = cJSON_GetArraySize(args);
     r->argv = calloc((size_t)r->argc + 1, sizeof *r->argv);
     int ok = r->argv != NULL;
@@ -224,6 +227,29 @@ static int load_h5(const char *cmd, const char *dir, run_resume *r) {
     return CLI_OK;
 }
 
+/* A run killed outright (SIGKILL, a crash) leaves its tables under NAME.tmp.PID: they were
+ * never finished, so they are removed once no process PID is left to finish them. */
+static void remove_stale_temporaries(const char *dir) {
+    static const char *const names[] = {"summary.csv.tmp.", "dist.csv.tmp.", "dist.h5.tmp.",
+                                        "run.json.tmp."};
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));)
+        for (size_t k = 0; k < sizeof names / sizeof *names; ++k) {
+            size_t len = strlen(names[k]);
+            const char *pid = e->d_name + len;
+            if (strncmp(e->d_name, names[k], len) || !*pid ||
+                strspn(pid, "0123456789") != strlen(pid))
+                continue;
+            if (kill((pid_t)strtol(pid, NULL, 10), 0) == 0 || errno != ESRCH)
+                continue; /* still running, or not ours to judge */
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            remove(path);
+        }
+    if (d)
+        closedir(d);
+}
+
 int run_resume_load(const char *cmd, const char *dir, run_resume *r) {
     memset(r, 0, sizeof *r);
     int rc = load_record(cmd, dir, r);
@@ -231,6 +257,8 @@ int run_resume_load(const char *cmd, const char *dir, run_resume *r) {
         rc = load_summary(cmd, dir, r);
     if (!rc && !r->completed)
         rc = load_h5(cmd, dir, r);
+    if (!rc && !r->completed)
+        remove_stale_temporaries(dir);
     return rc;
 }
 

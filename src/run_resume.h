@@ -21,7 +21,7 @@ typedef struct {
     int completed; /* run.json says the run finished */
     double tol;    /* run.json "tolerance" and "method": must agree with the arguments */
     char method[16];
-    size_t rows;   /* finished sweeps, in the order written (ascending sweep index) */
+    size_t rows; /* finished sweeps, in the order written (ascending sweep index) */
     run_resume_row *row;
     double *g, *beta, *eps, *err_estimate; /* [rows], from dist.h5 */
     int64_t dim;

@@ -198,12 +198,24 @@ static const char *const bad_numbers[] = {
 
 /* Command and flag (with what else the command needs to reach that flag) for the numbers. */
 static const char *const number_flags[] = {
-    "exact|--N",          "exact|--channels",      "exact|--g",        "exact|--beta",
-    "exact|--levels",     "run|--out|@W/o|--N",    "run|--out|@W/o|--channels",
-    "run|--out|@W/o|--g", "run|--out|@W/o|--beta", "run|--out|@W/o|--eps",
-    "run|--out|@W/o|--levels", "run|--out|@W/o|--tol", "run|--out|@W/o|--T",
-    "run|--out|@W/o|--dt", "run|--out|@W/o|--max-halvings", "run|--out|@W/o|--batch",
-    "validate|--N1",      "validate|--N2",
+    "exact|--N",
+    "exact|--channels",
+    "exact|--g",
+    "exact|--beta",
+    "exact|--levels",
+    "run|--out|@W/o|--N",
+    "run|--out|@W/o|--channels",
+    "run|--out|@W/o|--g",
+    "run|--out|@W/o|--beta",
+    "run|--out|@W/o|--eps",
+    "run|--out|@W/o|--levels",
+    "run|--out|@W/o|--tol",
+    "run|--out|@W/o|--T",
+    "run|--out|@W/o|--dt",
+    "run|--out|@W/o|--max-halvings",
+    "run|--out|@W/o|--batch",
+    "validate|--N1",
+    "validate|--N2",
 };
 
 /* Malformed model files: name and contents (NULL contents: the name is a path to use as is). */
@@ -218,7 +230,8 @@ static const model_case models[] = {
     {"empty", "", 0},
     {"comments", "# nothing but a comment\n#states 2\n", 0},
     {"blank", "\n\n   \n\t\n", 0},
-    {"binary", BIN("\x7f" "ELF\x02\x01\x01\0\0\0\0")},
+    {"binary", BIN("\x7f"
+                   "ELF\x02\x01\x01\0\0\0\0")},
     {"nul_in_comment", BIN("states 2 # a\0b\ncoupling 0 1 1\n")},
     {"@/dev/zero", NULL, 0},
     {"@/dev/null", NULL, 0},
@@ -270,8 +283,8 @@ static const model_case models[] = {
     {"upper", "STATES 2\n", 0},
     {"latin1", "states 2\n\xe9nergie 0 1\n", 0},
     {"bad_utf8", "states 2\n\xff\xfe\xfd\n", 0},
-    {"long_line", NULL, 0},   /* written below: 70000 bytes of comment */
-    {"long_token", NULL, 0},  /* written below: 100000 letters */
+    {"long_line", NULL, 0},  /* written below: 70000 bytes of comment */
+    {"long_token", NULL, 0}, /* written below: 100000 letters */
     {"many_words", "states 2\ncoupling 0 1 1 2 3 4 5 6\n", 0},
 };
 
@@ -470,7 +483,8 @@ static void setup(void) {
     resume_variant("emptyjson", ": > run.json");
     resume_variant("noargs", "echo '{\"completed\": false}' > run.json");
     resume_variant("argnum", "echo '{\"completed\": false, \"arguments\": [1, 2]}' > run.json");
-    resume_variant("selfresume", "sed -i 's/\"--model\"/\"--resume\", \"x\", \"--model\"/' run.json");
+    resume_variant("selfresume",
+                   "sed -i 's/\"--model\"/\"--resume\", \"x\", \"--model\"/' run.json");
     resume_variant("badarg", "sed -i 's/\"1,2\"/\"1,x\"/' run.json");
     resume_variant("tol", "sed -i 's/\"--model\"/\"--tol\", \"0.1\", \"--model\"/' run.json");
     resume_variant("method", "sed -i 's/\"--model\"/\"--method\", \"rk4\", \"--model\"/' run.json");
@@ -563,8 +577,10 @@ Test(catalogue, the_untampered_fixtures_are_accepted) {
                  "the interrupted run the resume cases tamper with resumes as it is");
     snprintf(dir, sizeof dir, "%s/mlz", work);
     char cmd[512];
-    snprintf(cmd, sizeof cmd, "%s run --model mlz --file %s/ok.mlz --beta 1 --out %%s >/dev/null "
-             "2>&1%%s", TCGPU_BIN, fix);
+    snprintf(cmd, sizeof cmd,
+             "%s run --model mlz --file %s/ok.mlz --beta 1 --out %%s >/dev/null "
+             "2>&1%%s",
+             TCGPU_BIN, fix);
     cr_expect_eq(run_ok(cmd, dir, ""), 0, "the model file the cases start from runs");
     /* an mlz run has no exact solution: no /exact and no /tv_exact, rather than NaN */
     snprintf(h5, sizeof h5, "%s/dist.h5", dir);
