@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "cli.h"
+#include "out_h5.h"
 
 static char *slurp(const char *path) {
     FILE *f = fopen(path, "rb");
@@ -185,6 +186,7 @@ static int load_h5(const char *cmd, const char *dir, run_resume *r) {
         return CLI_OK;
     char path[4096];
     snprintf(path, sizeof path, "%s/dist.h5", dir);
+    h5_no_exit_handler();
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     hid_t p = f >= 0 ? H5Dopen2(f, "prob", H5P_DEFAULT) : -1;
