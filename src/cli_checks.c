@@ -16,8 +16,8 @@
  * (PATH_MAX is 4096 on Linux; our buffers are 4096). */
 enum { OUT_PATH_MAX = 3800 };
 
-/* Whether a file can be created in dir: create and remove a probe. access(W_OK) says yes for
- * /proc and read-only mounts' directories in some cases; creating a file is the honest test. */
+/* Whether a file can be created in dir: create and remove a probe, as the run will. For root,
+ * access(W_OK) says yes to /proc, where no file can be created. */
 static int dir_writable(const char *dir, int *err) {
     char probe[OUT_PATH_MAX + 64];
     snprintf(probe, sizeof probe, "%s/.tcgpu-probe.%ld", dir, (long)getpid());
