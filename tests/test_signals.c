@@ -192,3 +192,29 @@ Test(signals, sigkill_leaves_a_run_that_resumes_to_the_uninterrupted_tables, .ti
     free(pb);
     cleanup(dir);
 }
+
+/* The dense start and readout (an eigen-decomposition of every state, seconds each at a few
+ * thousand) yield too: a 1000-state chain signalled while it sets up. */
+Test(signals, sigterm_during_the_dense_start_of_a_large_model, .timeout = 60) {
+    char dir[] = "/tmp/tcgpu_sig_XXXXXX", model[128], out[128];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(model, sizeof model, "%s/chain.mlz", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    FILE *f = fopen(model, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "states 1000\n");
+    for (int i = 0; i < 1000; ++i) /* slopes -3..3 (no 0), so that every crossing is passed */
+        fprintf(f, "slope %d %g\n", i, i % 7 == 3 ? 0.5 : (double)(i % 7 - 3));
+    for (int i = 0; i + 1 < 1000; ++i)
+        fprintf(f, "coupling %d %d 0.3\n", i, i + 1);
+    fclose(f);
+    char *args[] = {"tcgpu",  "run", "--model", "mlz", "--file", model,
+                    "--beta", "1",   "--out",   out,   NULL};
+    pid_t pid = start(dir, args);
+    double took;
+    int status = signal_and_wait(pid, SIGTERM, 1.0, &took);
+    cr_expect_eq(status, 130, "exit %d after SIGTERM during the setup", status);
+    cr_expect_lt(took, 1.0, "%.2f s from the signal to the exit", took);
+    cr_expect_eq(count_matching(out, ".tmp."), 0, "no temporary file survives the signal");
+    cleanup(dir);
+}
