@@ -763,6 +763,10 @@ int cli_run(int argc, char **argv) {
                   opts);
         return CLI_OK;
     }
+    /* from here on a signal ends any phase (options, the CUDA probe, reading, sweeps, writing)
+     * with the promised state */
+    tcgpu_clear_stop();
+    cli_catch_signals(1);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     char started[32];
@@ -788,11 +792,12 @@ int cli_run(int argc, char **argv) {
                                j.method == TCGPU_METHOD_RK4 ? "rk4" : "magnus4");
     else if (!rc)
         rc = cli_check_out_dir(CMD, "out", j.out);
-    /* from here on a signal ends any phase (reading, sweeps, writing) with the promised state */
-    tcgpu_clear_stop();
-    cli_catch_signals(1);
     if (!rc && j.file)
         rc = run_check_model(j.file);
+    if (!rc && tcgpu_stop_requested()) {
+        cli_error(CMD, "interrupted before the run began; nothing was written");
+        rc = CLI_INTERRUPTED;
+    }
     int folder = 0;
     if (!rc)
         rc = check_resources(&j, j.out ? j.out : ".");

@@ -105,7 +105,7 @@ static const char *const cases[] = {
     "run|--precision|bogus|--out|@W/o",
     "run|--precision|single|--tol|1e-6|--out|@W/o",
     "run|--backend|bogus|--out|@W/o",
-    "run|--backend|cuda|--beta|1|--out|@W/o|--cuda-path|bogus",
+    "run|--backend|gpu|--beta|1|--out|@W/o",
     "run|--batch|0|--out|@W/o",
     "run|--cuda-path|bogus|--out|@W/o",
     "run|--coupling|bogus|--out|@W/o",

@@ -34,6 +34,7 @@ static pid_t start(const char *dir, char *const *args) {
         char o[256], e[256];
         snprintf(o, sizeof o, "%s/stdout", dir);
         snprintf(e, sizeof e, "%s/stderr", dir);
+        setenv("OMP_NUM_THREADS", "2", 1); /* the same pace on machines with more cores */
         if (!freopen(o, "w", stdout) || !freopen(e, "w", stderr) ||
             !freopen("/dev/null", "r", stdin))
             _exit(99);
@@ -131,17 +132,18 @@ Test(signals, sigterm_during_the_sweeps_leaves_a_resumable_run, .timeout = 120) 
     cr_assert_not_null(mkdtemp(dir));
     snprintf(a, sizeof a, "%s/a", dir);
     snprintf(b, sizeof b, "%s/b", dir);
-    char *args[] = {"tcgpu", "run", "--model", "lz", "--beta", "1:2:400", "--out", a, NULL};
+    char *args[] = {"tcgpu", "run", "--model", "lz", "--beta", "1:2:1000", "--out", a, NULL};
     pid_t pid = start(dir, args);
     double took;
-    int status = signal_and_wait(pid, SIGTERM, 0.3, &took);
+    int status = signal_and_wait(pid, SIGTERM, 0.8, &took);
     cr_expect_eq(status, 130, "exit %d after SIGTERM during the sweeps", status);
     cr_expect_lt(took, 1.0, "%.2f s from the signal to the exit", took);
     cr_expect_eq(count_matching(a, ".tmp."), 0, "no temporary file survives the signal");
     cr_expect_eq(count_matching(a, "run.json"), 1);
     snprintf(cmd, sizeof cmd, "%s run --resume %s >/dev/null 2>&1", TCGPU_BIN, a);
     cr_expect_eq(system(cmd), 0, "the interrupted run resumes");
-    snprintf(cmd, sizeof cmd, "%s run --model lz --beta 1:2:400 --out %s >/dev/null 2>&1",
+    snprintf(cmd, sizeof cmd,
+             "OMP_NUM_THREADS=2 %s run --model lz --beta 1:2:1000 --out %s >/dev/null 2>&1",
              TCGPU_BIN, b);
     cr_expect_eq(system(cmd), 0);
     double *pa, *pb;
@@ -163,10 +165,10 @@ Test(signals, sigkill_leaves_a_run_that_resumes_to_the_uninterrupted_tables, .ti
     cr_assert_not_null(mkdtemp(dir));
     snprintf(a, sizeof a, "%s/a", dir);
     snprintf(b, sizeof b, "%s/b", dir);
-    char *args[] = {"tcgpu", "run", "--model", "lz", "--beta", "1:2:400", "--out", a, NULL};
+    char *args[] = {"tcgpu", "run", "--model", "lz", "--beta", "1:2:1000", "--out", a, NULL};
     pid_t pid = start(dir, args);
     double took;
-    int status = signal_and_wait(pid, SIGKILL, 0.4, &took);
+    int status = signal_and_wait(pid, SIGKILL, 0.8, &took);
     cr_assert_eq(status, 128 + SIGKILL, "the run ended (status %d) before the kill", status);
     snprintf(json, sizeof json, "%s/run.json", a);
     FILE *f = fopen(json, "r");
@@ -179,7 +181,8 @@ Test(signals, sigkill_leaves_a_run_that_resumes_to_the_uninterrupted_tables, .ti
     snprintf(cmd, sizeof cmd, "%s run --resume %s >/dev/null 2>&1", TCGPU_BIN, a);
     cr_expect_eq(system(cmd), 0, "the killed run resumes");
     cr_expect_eq(count_matching(a, ".tmp."), 0, "the killed run's temporary files are gone");
-    snprintf(cmd, sizeof cmd, "%s run --model lz --beta 1:2:400 --out %s >/dev/null 2>&1",
+    snprintf(cmd, sizeof cmd,
+             "OMP_NUM_THREADS=2 %s run --model lz --beta 1:2:1000 --out %s >/dev/null 2>&1",
              TCGPU_BIN, b);
     cr_expect_eq(system(cmd), 0);
     double *pa, *pb;
