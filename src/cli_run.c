@@ -788,8 +788,9 @@ int cli_run(int argc, char **argv) {
     if (resume)
         j.out = resume;
     if (resume && !rc)
-        rc = run_resume_agrees(CMD, resume, &rs, j.tol,
-                               j.method == TCGPU_METHOD_RK4 ? "rk4" : "magnus4");
+        rc = run_resume_agrees(
+            CMD, resume, &rs, j.tol, j.method == TCGPU_METHOD_RK4 ? "rk4" : "magnus4",
+            (const double *const[3]){j.beta, j.g, j.eps}, (const size_t[3]){j.nb, j.ng, j.ne});
     else if (!rc)
         rc = cli_check_out_dir(CMD, "out", j.out);
     if (!rc && j.file)

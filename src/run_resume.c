@@ -50,6 +50,19 @@ static int load_record(const char *cmd, const char *dir, run_resume *r) {
     cJSON *tol = cJSON_GetObjectItem(o, "tolerance"), *method = cJSON_GetObjectItem(o, "method");
     r->tol = cJSON_IsNumber(tol) ? tol->valuedouble : NAN;
     snprintf(r->method, sizeof r->method, "%s", cJSON_IsString(method) ? method->valuestring : "");
+    static const char *const grid_names[3] = {"beta", "g", "eps"};
+    cJSON *params = cJSON_GetObjectItem(o, "parameters");
+    for (int k = 0; k < 3; ++k) {
+        cJSON *list = cJSON_GetObjectItem(params, grid_names[k]);
+        int n = cJSON_IsArray(list) ? cJSON_GetArraySize(list) : 0;
+        if (n > 0 && (r->grid[k] = malloc((size_t)n * sizeof *r->grid[k]))) {
+            r->ngrid[k] = (size_t)n;
+            for (int i = 0; i < n; ++i) {
+                cJSON *v = cJSON_GetArrayItem(list, i);
+                r->grid[k][i] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+            }
+        }
+    }
     r->argc = cJSON_GetArraySize(args);
     r->argv = calloc((size_t)r->argc + 1, sizeof *r->argv);
     int ok = r->argv != NULL;
@@ -271,6 +284,8 @@ void run_resume_free(run_resume *r) {
         free(r->row[i].line);
     free(r->argv);
     free(r->row);
+    for (int k = 0; k < 3; ++k)
+        free(r->grid[k]);
     free(r->g);
     free(r->beta);
     free(r->eps);
@@ -281,7 +296,20 @@ void run_resume_free(run_resume *r) {
 }
 
 int run_resume_agrees(const char *cmd, const char *dir, const run_resume *r, double tol,
-                      const char *method) {
+                      const char *method, const double *const grid[3], const size_t ngrid[3]) {
+    static const char *const names[3] = {"beta", "g", "eps"};
+    for (int k = 0; k < 3; ++k) {
+        int same = r->ngrid[k] == ngrid[k];
+        for (size_t i = 0; same && i < ngrid[k]; ++i)
+            same = r->grid[k][i] == grid[k][i];
+        if (!same) {
+            cli_error(cmd,
+                      "--resume: %s/run.json records %zu --%s values that its arguments do not "
+                      "give (%zu values, or others); expected an unedited record",
+                      dir, r->ngrid[k], names[k], ngrid[k]);
+            return CLI_BADINPUT;
+        }
+    }
     if (r->tol != tol || strcmp(r->method, method)) {
         cli_error(cmd,
                   "--resume: %s/run.json records tolerance %g and method %s, but its "

@@ -163,6 +163,8 @@ static const char *const cases[] = {
     "run|--resume|@F/r_badarg",
     "run|--resume|@F/r_tol",
     "run|--resume|@F/r_method",
+    "run|--resume|@F/r_beta",
+    "run|--resume|@F/r_noparams",
     "run|--resume|@F/r_header",
     "run|--resume|@F/r_nanrow",
     "run|--resume|@F/r_infrow",
@@ -488,6 +490,8 @@ static void setup(void) {
     resume_variant("badarg", "sed -i 's/\"1,2\"/\"1,x\"/' run.json");
     resume_variant("tol", "sed -i 's/\"--model\"/\"--tol\", \"0.1\", \"--model\"/' run.json");
     resume_variant("method", "sed -i 's/\"--model\"/\"--method\", \"rk4\", \"--model\"/' run.json");
+    resume_variant("beta", "sed -i 's/\"1,2\"/\"1,3\"/' run.json");
+    resume_variant("noparams", "sed -i 's/\"parameters\"/\"params\"/' run.json");
     resume_variant("header", "sed -i '1s/^sweep/swept/' summary.csv");
     resume_variant("nanrow", "sed -i '2s/,[^,]*,/,nan,/4' summary.csv");
     resume_variant("infrow", "sed -i '3s/,[^,]*$/,inf/' summary.csv");
