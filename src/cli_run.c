@@ -411,10 +411,10 @@ static int parse(const cli_parsed *a, run_job *j) {
         ((v = cli_get(a, "dt")) && cli_double(CMD, "dt", v, &j->dt)))
         return CLI_BADINPUT;
     int64_t halvings = 0;
-    if ((v = cli_get(a, "max-halvings")) &&
-        (cli_int(CMD, "max-halvings", v, &halvings) || halvings < 1 || halvings > 30)) {
-        if (!(halvings >= 1 && halvings <= 30))
-            cli_error(CMD, "--max-halvings: %lld; expected 1 to 30 attempts", (long long)halvings);
+    if ((v = cli_get(a, "max-halvings")) && cli_int(CMD, "max-halvings", v, &halvings))
+        return CLI_BADINPUT; /* one line: the number's, not also the range's */
+    if (v && (halvings < 1 || halvings > 30)) {
+        cli_error(CMD, "--max-halvings: %lld; expected 1 to 30 attempts", (long long)halvings);
         return CLI_BADINPUT;
     }
     j->max_halvings = (int)halvings;
