@@ -537,7 +537,7 @@ static void teardown(void) {
         fprintf(stderr, "test_catalogue: could not remove %s\n", base);
 }
 
-TestSuite(catalogue, .init = setup, .fini = teardown, .timeout = 600);
+TestSuite(catalogue, .init = setup, .fini = teardown);
 
 Test(catalogue, every_bad_input_exits_2_with_one_line_and_leaves_nothing) {
     tally t = {0};

@@ -127,7 +127,7 @@ static void read_prob(const char *dir, double **p, hsize_t *n) {
     H5Fclose(f);
 }
 
-Test(signals, sigterm_during_the_sweeps_leaves_a_resumable_run, .timeout = 120) {
+Test(signals, sigterm_during_the_sweeps_leaves_a_resumable_run) {
     char dir[] = "/tmp/tcgpu_sig_XXXXXX", a[128], b[128], cmd[512];
     cr_assert_not_null(mkdtemp(dir));
     snprintf(a, sizeof a, "%s/a", dir);
@@ -160,7 +160,7 @@ Test(signals, sigterm_during_the_sweeps_leaves_a_resumable_run, .timeout = 120) 
 
 /* SIGKILL cannot be caught: what makes such a run resumable is run.json, written before the
  * first sweep; the tables it had under temporary names are dropped and redone. */
-Test(signals, sigkill_leaves_a_run_that_resumes_to_the_uninterrupted_tables, .timeout = 120) {
+Test(signals, sigkill_leaves_a_run_that_resumes_to_the_uninterrupted_tables) {
     char dir[] = "/tmp/tcgpu_sig_XXXXXX", a[128], b[128], cmd[512], json[160];
     cr_assert_not_null(mkdtemp(dir));
     snprintf(a, sizeof a, "%s/a", dir);
@@ -198,7 +198,7 @@ Test(signals, sigkill_leaves_a_run_that_resumes_to_the_uninterrupted_tables, .ti
 
 /* The dense start and readout (an eigen-decomposition of every state, seconds each at a few
  * thousand) yield too: a 1000-state chain signalled while it sets up. */
-Test(signals, sigterm_during_the_dense_start_of_a_large_model, .timeout = 60) {
+Test(signals, sigterm_during_the_dense_start_of_a_large_model) {
     char dir[] = "/tmp/tcgpu_sig_XXXXXX", model[128], out[128];
     cr_assert_not_null(mkdtemp(dir));
     snprintf(model, sizeof model, "%s/chain.mlz", dir);
