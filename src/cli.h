@@ -46,6 +46,19 @@ int cli_int(const char *cmd, const char *flag, const char *text, int64_t *out);
 int cli_values(const char *cmd, const char *flag, const char *text, int positive, double **vals,
                size_t *n);
 
+/* Output locations, checked before any work starts (exit 2 with one line): not empty, not
+ * too long, in an existing folder where files can be created (not /proc, not read-only); a
+ * file output must not be a folder, a folder output must not be a file. NULL or "-" pass. */
+int cli_check_out_file(const char *cmd, const char *flag, const char *path);
+int cli_check_out_dir(const char *cmd, const char *flag, const char *path);
+
+/* Every value in [lo, hi], or one line naming the accepted range and exit status 2. */
+int cli_in_range(const char *cmd, const char *flag, const double *v, size_t n, double lo,
+                 double hi);
+
+/* The most values one a:b:n range may ask for. */
+#define CLI_RANGE_MAX 1000000
+
 /* A library status as the CLI reports it: OK stays 0; a failure prints the library's message
  * and counts as bad input (2), or as a runtime failure (1) for TCGPU_ERUNTIME. */
 int cli_status(const char *cmd, tcgpu_status st);

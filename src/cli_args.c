@@ -80,9 +80,15 @@ const char *cli_get(const cli_parsed *p, const char *name) {
 int cli_double(const char *cmd, const char *flag, const char *text, double *out) {
     char *end;
     errno = 0;
-    double v = strtod(text, &end);
-    if (end == text || *end != '\0' || !isfinite(v) || errno == ERANGE) {
-        cli_error(cmd, "--%s: '%s' is not a finite number", flag, text);
+    /* decimal only, written whole: strtod alone would take ' 3' and 0x10 (but not '3 ') */
+    const char *digits = text + (*text == '+' || *text == '-');
+    int decimal =
+        (*digits == '.' || (*digits >= '0' && *digits <= '9')) && !strpbrk(digits, "xXpP");
+    double v = decimal ? strtod(text, &end) : 0;
+    if (!decimal || end == text || *end != '\0' || !isfinite(v) || errno == ERANGE) {
+        cli_error(cmd,
+                  "--%s: '%s' is not a number; expected a decimal number such as 3, 0.5 or 1e-3",
+                  flag, text);
         return CLI_BADINPUT;
     }
     *out = v;
@@ -129,9 +135,9 @@ static int range_values(const char *cmd, const char *flag, const char *text, dou
     if (cli_double(cmd, flag, parts[0], &a) || cli_double(cmd, flag, parts[1], &b) ||
         cli_int(cmd, flag, parts[2], &count))
         return CLI_BADINPUT;
-    if (count < 1 || count > 100000000) {
-        cli_error(cmd, "--%s: range '%s' asks for %lld values; expected 1 to 1e8", flag, text,
-                  (long long)count);
+    if (count < 1 || count > CLI_RANGE_MAX) {
+        cli_error(cmd, "--%s: range '%s' asks for %lld values; expected 1 to %d", flag, text,
+                  (long long)count, CLI_RANGE_MAX);
         return CLI_BADINPUT;
     }
     if (is_log && !(a > 0 && b > 0)) {

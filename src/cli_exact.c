@@ -254,9 +254,11 @@ static void write_header(FILE *f, const job *j) {
 }
 
 /* Doubles one (g, beta) block needs, checked against the machine before anything is written. */
+#define EXACT_MAX_ROWS 1e8
+
 static int check_size(const job *j) {
     const char *w = j->what;
-    double entries = (double)j->N + 1;
+    double entries = (double)j->N + 1, per_block = entries;
     if (!strcmp(w, "dist") && !strcmp(j->model, "tc")) {
         int64_t dim = tcgpu_basis_dim(j->N, j->K);
         if (dim < 0) {
@@ -267,12 +269,23 @@ static int check_size(const job *j) {
             return CLI_BADINPUT;
         }
         entries = (double)dim + 2.0 * ((double)j->N + 1);
+        per_block = (double)dim;
     } else {
         entries *= 5; /* probabilities, phases and the long double tables */
     }
-    return tcgpu_check_memory(entries * sizeof(double), "this request")
-               ? cli_status(CMD, TCGPU_EINVAL)
-               : CLI_OK;
+    if (tcgpu_check_memory(entries * sizeof(double), "this request"))
+        return cli_status(CMD, TCGPU_EINVAL);
+    /* the table's size: a 1e8-value grid would write for hours before anyone saw a row */
+    double blocks = !strcmp(w, "critical") ? 1 : (double)j->nb * (double)j->ng;
+    double rows = blocks * (!strcmp(w, "moments") || !strcmp(w, "asymptotic") ? 1 : per_block);
+    if (rows > EXACT_MAX_ROWS) {
+        cli_error(CMD,
+                  "%zu --g x %zu --beta values would write about %.3g rows; expected at most "
+                  "%.0e (fewer values or a smaller N)",
+                  j->ng, j->nb, rows, EXACT_MAX_ROWS);
+        return CLI_BADINPUT;
+    }
+    return CLI_OK;
 }
 
 static int block(FILE *f, const job *j, double g, double beta, double *p) {
@@ -434,6 +447,8 @@ int cli_exact(int argc, char **argv) {
         return CLI_OK;
     }
     rc = parse_job(&a, &j);
+    if (!rc)
+        rc = cli_check_out_file(CMD, "out", cli_get(&a, "out"));
     if (!rc)
         rc = run(&j, cli_get(&a, "out"));
     free(j.g);

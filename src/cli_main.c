@@ -22,8 +22,9 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2) {
-        usage(stderr);
+    if (argc < 2) { /* one line, like every other refusal; --help has the list */
+        fputs("tcgpu: no command given; expected exact, run, validate or info (see tcgpu --help)\n",
+              stderr);
         return CLI_BADINPUT;
     }
     const char *cmd = argv[1];

@@ -17,6 +17,7 @@
 #include "march_service.h"
 #include "out_h5.h"
 #include "plot.h"
+#include "run_checks.h"
 #include "run_lock.h"
 #include "run_mpi.h"
 #include "run_record.h"
@@ -414,10 +415,10 @@ static int parse(const cli_parsed *a, run_job *j) {
         ((v = cli_get(a, "dt")) && cli_double(CMD, "dt", v, &j->dt)))
         return CLI_BADINPUT;
     int64_t halvings = 0;
-    if ((v = cli_get(a, "max-halvings")) &&
-        (cli_int(CMD, "max-halvings", v, &halvings) || halvings < 1 || halvings > 30)) {
-        if (!(halvings >= 1 && halvings <= 30))
-            cli_error(CMD, "--max-halvings: %lld; expected 1 to 30 attempts", (long long)halvings);
+    if ((v = cli_get(a, "max-halvings")) && cli_int(CMD, "max-halvings", v, &halvings))
+        return CLI_BADINPUT; /* one line: the number's, not also the range's */
+    if (v && (halvings < 1 || halvings > 30)) {
+        cli_error(CMD, "--max-halvings: %lld; expected 1 to 30 attempts", (long long)halvings);
         return CLI_BADINPUT;
     }
     j->max_halvings = (int)halvings;
@@ -425,6 +426,8 @@ static int parse(const cli_parsed *a, run_job *j) {
         cli_error(CMD, "--tol must lie in (0, 1), --T and --dt must be > 0");
         return CLI_BADINPUT;
     }
+    if (run_check_ranges(a, j->tol, j->T, j->dt))
+        return CLI_BADINPUT;
     /* fp32 round-off alone leaves TV ~1e-5 (docs/numerics.md): below 1e-4 the control would
      * halve the step in vain, each halving adding round-off. */
     if (j->precision == TCGPU_FP32 && !cli_get(a, "tol"))
@@ -437,7 +440,11 @@ static int parse(const cli_parsed *a, run_job *j) {
         return CLI_BADINPUT;
     }
     if ((v = cli_get(a, "levels"))) {
-        if (cli_levels(CMD, v, j->K, 0, j->levels))
+        if (cli_get(a, "eps")) {
+            cli_error(CMD, "--eps and --levels both set the energies; expected one of them");
+            return CLI_BADINPUT;
+        }
+        if (cli_levels(CMD, v, j->K, 0, j->levels) || run_check_grid(j->levels, (size_t)j->K, 0))
             return CLI_BADINPUT;
         j->has_levels = 1;
     }
@@ -445,6 +452,9 @@ static int parse(const cli_parsed *a, run_job *j) {
                    &j->nb) ||
         cli_values(CMD, "g", (v = cli_get(a, "g")) ? v : "1", 1, &j->g, &j->ng) ||
         cli_values(CMD, "eps", (v = cli_get(a, "eps")) ? v : "0.25", 1, &j->eps, &j->ne))
+        return CLI_BADINPUT;
+    if (run_check_grid(j->beta, j->nb, "beta") || run_check_grid(j->g, j->ng, "g") ||
+        run_check_grid(j->eps, j->ne, "eps") || run_check_sweeps(j->zip, j->nb, j->ng, j->ne))
         return CLI_BADINPUT;
     if (j->zip && !(j->nb == j->ng || j->ng == 1) + !(j->nb == j->ne || j->ne == 1)) {
         cli_error(CMD,
@@ -872,6 +882,10 @@ static int run_lead(int argc, char **argv) {
                   opts);
         return CLI_OK;
     }
+    /* from here on a signal ends any phase (options, the CUDA probe, reading, sweeps, writing)
+     * with the promised state */
+    tcgpu_clear_stop();
+    cli_catch_signals(1);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     char started[32];
@@ -896,6 +910,18 @@ static int run_lead(int argc, char **argv) {
     rc = parse(&a, &j);
     if (resume)
         j.out = resume;
+    if (resume && !rc)
+        rc = run_resume_agrees(
+            CMD, resume, &rs, j.tol, j.method == TCGPU_METHOD_RK4 ? "rk4" : "magnus4",
+            (const double *const[3]){j.beta, j.g, j.eps}, (const size_t[3]){j.nb, j.ng, j.ne});
+    else if (!rc)
+        rc = cli_check_out_dir(CMD, "out", j.out);
+    if (!rc && j.file)
+        rc = run_check_model(j.file);
+    if (!rc && tcgpu_stop_requested()) {
+        cli_error(CMD, "interrupted before the run began; nothing was written");
+        rc = CLI_INTERRUPTED;
+    }
     int folder = 0;
     if (!rc)
         rc = check_resources(&j, j.out ? j.out : ".");
@@ -920,6 +946,52 @@ static int run_lead(int argc, char **argv) {
     if (!rc)
         rc = run_lock_take(CMD, j.out, &lock); /* a folder another live run writes stays its own */
     folder = !rc;
+    /* run.json from the start, saying unfinished: a folder whose run was killed (SIGKILL, a
+     * crash) is still a run that --resume can finish */
+    char rp[4096];
+    snprintf(rp, sizeof rp, "%s/run.json", j.out ? j.out : ".");
+    run_record rec = {
+        .argc = argc,
+        .argv = argv,
+        .model = j.model,
+        .method = j.method == TCGPU_METHOD_RK4 ? "rk4" : "magnus4",
+        .precision = j.precision == TCGPU_FP32 ? "single" : "double",
+        .grid = j.zip ? "zip" : "product",
+        .file = j.file,
+        .N = j.N,
+        .K = j.K,
+        .has_levels = j.has_levels,
+        .levels = j.levels,
+        .beta = j.beta,
+        .g = j.g,
+        .eps = j.eps,
+        .nb = j.nb,
+        .ng = j.ng,
+        .ne = j.ne,
+        .tol = j.tol,
+        .T = j.T,
+        .dt = j.dt,
+        .backend = j.cuda      ? "cuda"
+                   : j.batched ? "cpu-batched"
+                               : "cpu",
+        .device = j.cuda ? j.device : NULL,
+        .cuda_path = j.batched ? cuda_paths[j.cuda_path] : NULL,
+        .coupling = j.batched ? couplings[j.coupling] : NULL,
+        .frames = j.device_frames ? "cuda (from 1000 states)" : "host",
+#ifdef _OPENMP
+        .threads = j.batched ? (int)fmin(j.batch, (double)(j.zip ? j.nb : j.nb * j.ng * j.ne))
+                             : omp_get_max_threads(),
+#else
+        .threads = 1,
+#endif
+        .started = started,
+        .sweeps_total = j.zip ? j.nb : j.nb * j.ng * j.ne,
+        .dist_csv = j.dist_csv,
+        .error = "started and not finished: if no tcgpu is still running it, it was killed; "
+                 "tcgpu run --resume DIR finishes it",
+    };
+    if (folder)
+        rc = run_record_write(CMD, rp, &rec);
     char sp[4096], dp[4096], hp[4096];
     cli_output so, dout = {NULL, NULL, NULL};
     const char *dir = j.out ? j.out : ".";
@@ -932,11 +1004,8 @@ static int run_lead(int argc, char **argv) {
             int mlz = !strcmp(j.model, "mlz");
             int levels = !strcmp(j.model, "lz") || !strcmp(j.model, "do") || mlz;
             write_headers(so.f, dout.f, mlz ? 0 : j.K, levels);
-            tcgpu_clear_stop();
-            cli_catch_signals(1);
             rc = sweeps(&j, resume ? &rs : NULL, so.f, dout.f, &h5, &done, &restored, &over_tol,
                         &updates);
-            cli_catch_signals(0);
             int keep = rc == CLI_OK || rc == CLI_INTERRUPTED;
             int rh = out_h5_close(CMD, h5.h, keep);
             int rd = dout.f ? cli_output_close(CMD, &dout, keep) : CLI_OK;
@@ -947,61 +1016,20 @@ static int run_lead(int argc, char **argv) {
     }
     if (folder) {
         clock_gettime(CLOCK_MONOTONIC, &t1);
-        char rp[4096];
-        snprintf(rp, sizeof rp, "%s/run.json", j.out);
-        run_record rec = {
-            .argc = argc,
-            .argv = argv,
-            .model = j.model,
-            .method = j.method == TCGPU_METHOD_RK4 ? "rk4" : "magnus4",
-            .precision = j.precision == TCGPU_FP32 ? "single" : "double",
-            .grid = j.zip ? "zip" : "product",
-            .file = j.file,
-            .N = j.N,
-            .K = j.K,
-            .has_levels = j.has_levels,
-            .levels = j.levels,
-            .beta = j.beta,
-            .g = j.g,
-            .eps = j.eps,
-            .nb = j.nb,
-            .ng = j.ng,
-            .ne = j.ne,
-            .tol = j.tol,
-            .T = j.T,
-            .dt = j.dt,
-            .backend = j.cuda      ? "cuda"
-                       : j.batched ? "cpu-batched"
-                                   : "cpu",
-            .device = j.cuda ? j.device : NULL,
-            .cuda_path = j.batched ? cuda_paths[j.cuda_path] : NULL,
-            .coupling = j.batched ? couplings[j.coupling] : NULL,
-            .frames = j.device_frames ? "cuda (from 1000 states)" : "host",
-#ifdef _OPENMP
-            .threads = j.batched ? (int)fmin(j.batch, (double)(j.zip ? j.nb : j.nb * j.ng * j.ne))
-                                 : omp_get_max_threads(),
-#else
-            .threads = 1,
-#endif
-            .started = started,
-            .wall_seconds =
-                (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec),
-            .sweeps_total = j.zip ? j.nb : j.nb * j.ng * j.ne,
-            .sweeps_done = done,
-            .sweeps_restored = restored,
-            .amplitude_updates = updates,
-            .completed = rc == CLI_OK,
-            .interrupted = rc == CLI_INTERRUPTED,
-            .dist_csv = j.dist_csv,
-            .error = rc == CLI_OK ? NULL
-                     : rc == CLI_INTERRUPTED
-                         ? (run_mpi_stop_reason()
-                                ? run_mpi_stop_reason()
-                                : "interrupted by a signal; the finished sweeps are in "
-                                  "summary.csv and dist.h5")
-                         : "a sweep failed (see stderr); the tables were not kept",
-            .mpi = run_mpi_get_report(),
-        };
+        rec.wall_seconds =
+            (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+        rec.sweeps_done = done;
+        rec.sweeps_restored = restored;
+        rec.amplitude_updates = updates;
+        rec.completed = rc == CLI_OK;
+        rec.interrupted = rc == CLI_INTERRUPTED;
+        rec.error = rc == CLI_OK ? NULL
+                    : rc == CLI_INTERRUPTED
+                        ? (run_mpi_stop_reason() ? run_mpi_stop_reason()
+                                                 : "interrupted by a signal; the finished sweeps "
+                                                   "are in summary.csv and dist.h5")
+                        : "a sweep failed (see stderr); the tables were not kept";
+        rec.mpi = run_mpi_get_report();
         if (rc == CLI_OK)
             fprintf(stderr, "tcgpu run: wrote %s/summary.csv, dist.h5%s and run.json\n", j.out,
                     j.dist_csv ? ", dist.csv" : "");
@@ -1027,6 +1055,7 @@ static int run_lead(int argc, char **argv) {
             fprintf(stderr, "tcgpu run: drew %s/plot.png\n", j.out);
     }
     run_lock_release(&lock);
+    cli_catch_signals(0);
     free(j.beta);
     free(j.g);
     free(j.eps);

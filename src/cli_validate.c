@@ -200,6 +200,13 @@ static int validate_lead(int argc, char **argv) {
         return CLI_OK;
     }
     const char *only = cli_get(&a, "only"), *v;
+    if (only && (!*only || strstr(only, ",,") || *only == ',' || only[strlen(only) - 1] == ',')) {
+        cli_error(CMD,
+                  "--only: '%s' names an empty check; expected ids such as fig3,betac "
+                  "(see tcgpu validate --list)",
+                  only);
+        return CLI_BADINPUT;
+    }
     for (const char *s = only; s && *s;) {
         size_t len = strcspn(s, ",");
         int k = 0;
@@ -237,6 +244,8 @@ static int validate_lead(int argc, char **argv) {
         cli_error(CMD, "--out: '%s' contains a single quote; choose another folder name", c.dir);
         return CLI_BADINPUT;
     }
+    if (cli_check_out_dir(CMD, "out", c.dir))
+        return CLI_BADINPUT;
     if (!c.dir) {
         char stamp[32];
         strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));

@@ -22,7 +22,14 @@ static tcgpu_status gemm(int64_t n64, int ta, const double *a, const double *b, 
     return TCGPU_OK;
 }
 
+/* A stop request (SIGINT/SIGTERM) is honoured between the dense calls: one dsyevd of a few
+ * thousand states takes seconds, and the start and readout make several (a 1500-state chain
+ * took 15 s to stop). */
+static tcgpu_status stopped(void) { return tcgpu_stop_requested() ? TCGPU_EINTR : TCGPU_OK; }
+
 tcgpu_status eig_sym(int64_t n, double *a, double *w) {
+    if (stopped())
+        return TCGPU_EINTR;
     if (on_device(n))
         return eig_sym_cuda(n, a, w);
     lapack_int info =
@@ -30,10 +37,12 @@ tcgpu_status eig_sym(int64_t n, double *a, double *w) {
     if (info != 0)
         return tcgpu_fail(TCGPU_ERUNTIME, "LAPACK dsyevd failed (info = %d, n = %lld)", (int)info,
                           (long long)n);
-    return TCGPU_OK;
+    return stopped();
 }
 
 tcgpu_status eig_sandwich(int64_t n, const double *u, const double *s, double *c, double *work) {
+    if (stopped())
+        return TCGPU_EINTR;
     if (on_device(n))
         return eig_sandwich_cuda(n, u, s, c);
     tcgpu_status st = gemm(n, 0, s, u, work);
@@ -42,6 +51,8 @@ tcgpu_status eig_sandwich(int64_t n, const double *u, const double *s, double *c
 
 tcgpu_status eig_sandwich_diag(int64_t n, const double *u, const double *d, double *c,
                                double *work) {
+    if (stopped())
+        return TCGPU_EINTR;
     for (int64_t j = 0; j < n; ++j)
         for (int64_t i = 0; i < n; ++i)
             work[j * n + i] = d[i] * u[j * n + i];

@@ -2,6 +2,8 @@
 #ifndef TCGPU_MODEL_INTERNAL_H
 #define TCGPU_MODEL_INTERNAL_H
 
+#include <stdio.h>
+
 #include "tcgpu/model.h"
 
 /* A coupling V_ij = v between states i > j, in phase class cls. */
@@ -20,5 +22,9 @@ tcgpu_status model_set_links(tcgpu_model *m, const model_link *links, int64_t nl
 /* Fills the phase classes from the diagonal: class of each link from (b, a, w) differences,
  * merging equal differences. Links' cls fields are written. */
 tcgpu_status model_classify(tcgpu_model *m, model_link *links, int64_t nlinks);
+
+/* The mlz reader on an open stream (tcgpu_model_mlz_file opens the file; the fuzz target
+ * reads from memory); path names the source in messages. The stream is left open. */
+tcgpu_status model_mlz_read(tcgpu_model *m, FILE *f, const char *path);
 
 #endif

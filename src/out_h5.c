@@ -3,10 +3,13 @@
  *   /exact     [sweeps x dim] float64   the exact engine's distribution (when one exists)
  *   /basis     [dim x K] int32          occupation numbers n1..nK of each state (lz, do, mlz:
  *                                       [dim x 1], the level index)
- *   /sweep, /g, /beta, /eps, /err_estimate, /tv_exact   [sweeps]
+ *   /sweep, /g, /beta, /eps, /err_estimate              [sweeps]
+ *   /tv_exact  [sweeps]  TV of /prob and /exact (only with /exact: an absent value is an
+ *                        absent dataset, never a column of NaN)
  * Row i of /prob belongs to /sweep[i] (the sweep column of summary.csv). */
 #include "out_h5.h"
 
+#include <errno.h>
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,16 +58,41 @@ static herr_t append(hid_t d, hsize_t row, hsize_t width, hid_t type, const void
     return st;
 }
 
-static void close_all(out_h5 *h) {
+void h5_no_exit_handler(void) {
+    /* Our files are closed explicitly. HDF5's exit handler only closes again what failed to close
+     * (a full disk), and in HDF5 1.10 that crashed (H5F__close_cb). Must precede any other
+     * HDF5 call; later calls are harmless no-ops. */
+    static int done;
+    if (!done) {
+        done = 1;
+        H5dont_atexit();
+    }
+}
+
+/* HDF5 prints its error stack per thread unless told not to in that thread; our failures are
+ * reported by us, in one line (a full disk printed hundreds of lines from the main thread). */
+static void quiet(void) {
+    h5_no_exit_handler();
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+/* Returns 0 when everything closed. A close that has to write and cannot (a full disk) left
+ * HDF5 1.10 in a state its exit handler crashed on (H5F__close_cb), so out_h5_close makes
+ * room and flushes before it closes. */
+static int close_all(out_h5 *h) {
+    int failed = 0;
     for (int c = 0; c < NCOL; ++c)
-        if (h->col[c] >= 0)
-            H5Dclose(h->col[c]);
-    if (h->prob >= 0)
-        H5Dclose(h->prob);
-    if (h->exact >= 0)
-        H5Dclose(h->exact);
-    if (h->file >= 0)
-        H5Fclose(h->file);
+        if (h->col[c] >= 0 && H5Dclose(h->col[c]) >= 0)
+            h->col[c] = -1;
+    if (h->prob >= 0 && H5Dclose(h->prob) >= 0)
+        h->prob = -1;
+    if (h->exact >= 0 && H5Dclose(h->exact) >= 0)
+        h->exact = -1;
+    if (h->file >= 0 && H5Fclose(h->file) >= 0)
+        h->file = -1;
+    for (int c = 0; c < NCOL; ++c)
+        failed |= h->col[c] >= 0;
+    return failed || h->prob >= 0 || h->exact >= 0 || h->file >= 0;
 }
 
 static void out_free(out_h5 *h) {
@@ -76,7 +104,7 @@ static void out_free(out_h5 *h) {
 int out_h5_open(const char *cmd, const char *path, int64_t dim, int K, const int *labels,
                 int with_exact, out_h5 **out) {
     *out = NULL;
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* failures are reported by us, in one line */
+    quiet();
     out_h5 *h = calloc(1, sizeof *h);
     size_t len = strlen(path) + 64;
     if (!h || !(h->path = strdup(path)) || !(h->tmp = malloc(len))) {
@@ -115,7 +143,7 @@ int out_h5_open(const char *cmd, const char *path, int64_t dim, int K, const int
         ok = h->prob >= 0 && h->exact >= 0;
         if (!with_exact)
             h->exact = -1;
-        for (int c = 0; ok && c < NCOL; ++c)
+        for (int c = 0; ok && c < NCOL - !with_exact; ++c)
             ok = (h->col[c] = rows_dataset(h->file, col_name[c],
                                            c == 0 ? H5T_STD_I64LE : H5T_IEEE_F64LE, 0)) >= 0;
     }
@@ -133,15 +161,18 @@ int out_h5_open(const char *cmd, const char *path, int64_t dim, int K, const int
 int out_h5_append(const char *cmd, out_h5 *h, const out_h5_row *r, const double *prob,
                   const double *exact) {
     const double v[NCOL] = {0, r->g, r->beta, r->eps, r->err_estimate, r->tv_exact};
+    quiet();
+    errno = 0;
     int ok = append(h->prob, h->rows, (hsize_t)h->dim, H5T_NATIVE_DOUBLE, prob) >= 0;
     if (ok && h->exact >= 0)
         ok = append(h->exact, h->rows, (hsize_t)h->dim, H5T_NATIVE_DOUBLE, exact) >= 0;
     if (ok)
         ok = append(h->col[0], h->rows, 0, H5T_NATIVE_INT64, &r->sweep) >= 0;
-    for (int c = 1; ok && c < NCOL; ++c)
+    for (int c = 1; ok && c < NCOL && h->col[c] >= 0; ++c)
         ok = append(h->col[c], h->rows, 0, H5T_NATIVE_DOUBLE, &v[c]) >= 0;
     if (!ok) {
-        cli_error(cmd, "writing sweep %lld to '%s' failed", (long long)r->sweep, h->path);
+        cli_error(cmd, "writing sweep %lld to '%s' failed%s%s", (long long)r->sweep, h->path,
+                  errno ? ": " : "", errno ? strerror(errno) : "");
         return CLI_RUNTIME;
     }
     h->rows++;
@@ -151,12 +182,24 @@ int out_h5_append(const char *cmd, out_h5 *h, const out_h5_row *r, const double 
 int out_h5_close(const char *cmd, out_h5 *h, int keep) {
     if (!h)
         return CLI_OK;
-    int flushed = H5Fflush(h->file, H5F_SCOPE_GLOBAL) >= 0;
-    close_all(h);
+    quiet();
+    int flushed = keep && H5Fflush(h->file, H5F_SCOPE_GLOBAL) >= 0, err = errno;
+    /* a file that will not be kept (or cannot be finished: a full disk) is emptied first, so
+     * that closing it, which still writes its metadata, has room to succeed */
+    if (!flushed && truncate(h->tmp, 0) == 0)
+        (void)H5Fflush(h->file, H5F_SCOPE_GLOBAL); /* now with room: the closes write nothing */
+    else if (!flushed)
+        err = errno;
+    int open_left = close_all(h); /* once: a failed close has released the identifier */
     int rc = CLI_OK;
-    if (!keep)
+    if (!keep || !flushed) {
         remove(h->tmp);
-    else if (!flushed || rename(h->tmp, h->path) != 0) {
+        if (keep) {
+            cli_error(cmd, "cannot finish the HDF5 file '%s': %s", h->path,
+                      err ? strerror(err) : "write failed");
+            rc = CLI_RUNTIME;
+        }
+    } else if (open_left || rename(h->tmp, h->path) != 0) {
         cli_error(cmd, "cannot finish the HDF5 file '%s'", h->path);
         remove(h->tmp);
         rc = CLI_RUNTIME;

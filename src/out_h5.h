@@ -20,6 +20,10 @@ typedef struct {
 int out_h5_append(const char *cmd, out_h5 *h, const out_h5_row *row, const double *prob,
                   const double *exact);
 
+/* Keeps HDF5 from installing its exit handler; call before the process's first HDF5 call
+ * (out_h5_open does). */
+void h5_no_exit_handler(void);
+
 /* keep = 0 discards the file. Returns a CLI_* code. */
 int out_h5_close(const char *cmd, out_h5 *h, int keep);
 

@@ -4,12 +4,18 @@
 #include "run_resume.h"
 
 #include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
 #include <hdf5.h>
+#include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "cli.h"
+#include "out_h5.h"
 
 static char *slurp(const char *path) {
     FILE *f = fopen(path, "rb");
@@ -41,6 +47,22 @@ static int load_record(const char *cmd, const char *dir, run_resume *r) {
         return CLI_BADINPUT;
     }
     r->completed = cJSON_IsTrue(cJSON_GetObjectItem(o, "completed"));
+    cJSON *tol = cJSON_GetObjectItem(o, "tolerance"), *method = cJSON_GetObjectItem(o, "method");
+    r->tol = cJSON_IsNumber(tol) ? tol->valuedouble : NAN;
+    snprintf(r->method, sizeof r->method, "%s", cJSON_IsString(method) ? method->valuestring : "");
+    static const char *const grid_names[3] = {"beta", "g", "eps"};
+    cJSON *params = cJSON_GetObjectItem(o, "parameters");
+    for (int k = 0; k < 3; ++k) {
+        cJSON *list = cJSON_GetObjectItem(params, grid_names[k]);
+        int n = cJSON_IsArray(list) ? cJSON_GetArraySize(list) : 0;
+        if (n > 0 && (r->grid[k] = malloc((size_t)n * sizeof *r->grid[k]))) {
+            r->ngrid[k] = (size_t)n;
+            for (int i = 0; i < n; ++i) {
+                cJSON *v = cJSON_GetArrayItem(list, i);
+                r->grid[k][i] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+            }
+        }
+    }
     r->argc = cJSON_GetArraySize(args);
     r->argv = calloc((size_t)r->argc + 1, sizeof *r->argv);
     int ok = r->argv != NULL;
@@ -73,6 +95,25 @@ static const char *field(const char *line, int col) {
     return line;
 }
 
+static size_t commas(const char *line) {
+    size_t n = 0;
+    for (; *line && *line != '\n'; ++line)
+        n += *line == ',';
+    return n;
+}
+
+/* Every field empty (an absent value) or a finite number: a kept row edited to nan would be
+ * copied through into the finished table. */
+static int finite_fields(const char *line) {
+    for (const char *f = line; f; f = strchr(f, ','), f = f ? f + 1 : NULL) {
+        char *end;
+        double v = strtod(f, &end);
+        if (end != f && !isfinite(v))
+            return 0;
+    }
+    return 1;
+}
+
 static int load_summary(const char *cmd, const char *dir, run_resume *r) {
     char path[4096];
     snprintf(path, sizeof path, "%s/summary.csv", dir);
@@ -87,6 +128,7 @@ static int load_summary(const char *cmd, const char *dir, run_resume *r) {
         cli_error(cmd, "--resume: '%s' has no tcgpu summary header", path);
         rc = CLI_BADINPUT;
     }
+    size_t ncol = rc ? 0 : commas(line);
     ssize_t n;
     while (!rc && (n = getline(&line, &cap, f)) > 0) {
         line[strcspn(line, "\n")] = '\0';
@@ -106,6 +148,16 @@ static int load_summary(const char *cmd, const char *dir, run_resume *r) {
         w->sweep = strtoll(line, &end, 10);
         if (end == line || *end != ',' || !s || !a) {
             cli_error(cmd, "--resume: row %zu of '%s' is damaged", r->rows + 1, path);
+            rc = CLI_BADINPUT;
+            break;
+        }
+        if (commas(line) != ncol || !finite_fields(line)) {
+            cli_error(cmd,
+                      "--resume: row %zu of '%s' has %s; expected the rows tcgpu wrote, "
+                      "unedited",
+                      r->rows + 1, path,
+                      commas(line) != ncol ? "a different number of columns than its header"
+                                           : "a non-finite value");
             rc = CLI_BADINPUT;
             break;
         }
@@ -147,6 +199,7 @@ static int load_h5(const char *cmd, const char *dir, run_resume *r) {
         return CLI_OK;
     char path[4096];
     snprintf(path, sizeof path, "%s/dist.h5", dir);
+    h5_no_exit_handler();
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     hid_t p = f >= 0 ? H5Dopen2(f, "prob", H5P_DEFAULT) : -1;
@@ -169,6 +222,11 @@ static int load_h5(const char *cmd, const char *dir, run_resume *r) {
          read_set(f, "err_estimate", H5T_NATIVE_DOUBLE, n, 0, (void **)&r->err_estimate);
     if (ok && H5Lexists(f, "exact", H5P_DEFAULT) > 0)
         ok = read_set(f, "exact", H5T_NATIVE_DOUBLE, n, w, (void **)&r->exact);
+    for (size_t i = 0; ok && i < r->rows * (size_t)r->dim; ++i) /* probabilities, not NaN */
+        ok = r->prob[i] >= 0 && r->prob[i] <= 1;
+    for (size_t i = 0; ok && i < r->rows; ++i)
+        ok = isfinite(r->g[i]) && isfinite(r->beta[i]) && !isinf(r->eps[i]) &&
+             !isinf(r->err_estimate[i]);
     for (size_t i = 0; ok && i < r->rows; ++i)
         ok = sweep[i] == r->row[i].sweep && (i == 0 || r->row[i].sweep > r->row[i - 1].sweep);
     free(sweep);
@@ -184,6 +242,29 @@ static int load_h5(const char *cmd, const char *dir, run_resume *r) {
     return CLI_OK;
 }
 
+/* A run killed outright (SIGKILL, a crash) leaves its tables under NAME.tmp.PID: they were
+ * never finished, so they are removed once no process PID is left to finish them. */
+static void remove_stale_temporaries(const char *dir) {
+    static const char *const names[] = {"summary.csv.tmp.", "dist.csv.tmp.", "dist.h5.tmp.",
+                                        "run.json.tmp."};
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));)
+        for (size_t k = 0; k < sizeof names / sizeof *names; ++k) {
+            size_t len = strlen(names[k]);
+            const char *pid = e->d_name + len;
+            if (strncmp(e->d_name, names[k], len) || !*pid ||
+                strspn(pid, "0123456789") != strlen(pid))
+                continue;
+            if (kill((pid_t)strtol(pid, NULL, 10), 0) == 0 || errno != ESRCH)
+                continue; /* still running, or not ours to judge */
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            remove(path);
+        }
+    if (d)
+        closedir(d);
+}
+
 int run_resume_load(const char *cmd, const char *dir, run_resume *r) {
     memset(r, 0, sizeof *r);
     int rc = load_record(cmd, dir, r);
@@ -191,6 +272,8 @@ int run_resume_load(const char *cmd, const char *dir, run_resume *r) {
         rc = load_summary(cmd, dir, r);
     if (!rc && !r->completed)
         rc = load_h5(cmd, dir, r);
+    if (!rc && !r->completed)
+        remove_stale_temporaries(dir);
     return rc;
 }
 
@@ -201,6 +284,8 @@ void run_resume_free(run_resume *r) {
         free(r->row[i].line);
     free(r->argv);
     free(r->row);
+    for (int k = 0; k < 3; ++k)
+        free(r->grid[k]);
     free(r->g);
     free(r->beta);
     free(r->eps);
@@ -208,4 +293,30 @@ void run_resume_free(run_resume *r) {
     free(r->prob);
     free(r->exact);
     memset(r, 0, sizeof *r);
+}
+
+int run_resume_agrees(const char *cmd, const char *dir, const run_resume *r, double tol,
+                      const char *method, const double *const grid[3], const size_t ngrid[3]) {
+    static const char *const names[3] = {"beta", "g", "eps"};
+    for (int k = 0; k < 3; ++k) {
+        int same = r->ngrid[k] == ngrid[k];
+        /* not to the bit: cJSON prints 15 digits when they read back within an ulp or so */
+        for (size_t i = 0; same && i < ngrid[k]; ++i)
+            same = fabs(r->grid[k][i] - grid[k][i]) <= 1e-15 * fabs(grid[k][i]);
+        if (!same) {
+            cli_error(cmd,
+                      "--resume: %s/run.json records %zu --%s values that its arguments do not "
+                      "give (%zu values, or others); expected an unedited record",
+                      dir, r->ngrid[k], names[k], ngrid[k]);
+            return CLI_BADINPUT;
+        }
+    }
+    if (r->tol != tol || strcmp(r->method, method)) {
+        cli_error(cmd,
+                  "--resume: %s/run.json records tolerance %g and method %s, but its "
+                  "arguments ask for %g and %s; expected an unedited record",
+                  dir, r->tol, r->method[0] ? r->method : "(none)", tol, method);
+        return CLI_BADINPUT;
+    }
+    return CLI_OK;
 }

@@ -19,7 +19,11 @@ typedef struct {
     int argc;
     char **argv;   /* the run's own options (run.json "arguments") */
     int completed; /* run.json says the run finished */
-    size_t rows;   /* finished sweeps, in the order written (ascending sweep index) */
+    double tol;    /* run.json "tolerance" and "method": must agree with the arguments */
+    char method[16];
+    double *grid[3]; /* run.json parameters "beta", "g", "eps" (NULL when absent) */
+    size_t ngrid[3];
+    size_t rows; /* finished sweeps, in the order written (ascending sweep index) */
     run_resume_row *row;
     double *g, *beta, *eps, *err_estimate; /* [rows], from dist.h5 */
     int64_t dim;
@@ -30,5 +34,11 @@ typedef struct {
  * a tcgpu run, or its files disagree). */
 int run_resume_load(const char *cmd, const char *dir, run_resume *r);
 void run_resume_free(run_resume *r);
+
+/* The record's tolerance, method and beta, g, eps lists against those its arguments give (an
+ * edited argument list would mix sweeps of two tolerances or grids in one table). CLI_BADINPUT
+ * after one line if not. */
+int run_resume_agrees(const char *cmd, const char *dir, const run_resume *r, double tol,
+                      const char *method, const double *const grid[3], const size_t ngrid[3]);
 
 #endif

@@ -58,8 +58,17 @@ tcgpu_status tcgpu_model_do(tcgpu_model *m, int K, double g, double beta, const 
 /* Effective two-mode model (eq 72-73), sector of n pairs, channel energies -eps, +eps. */
 tcgpu_status tcgpu_model_heff(tcgpu_model *m, int64_t n, double g, double beta, double eps);
 
-/* A user's H(t) = B t + A from a text file (docs/mlz-format.md). */
+/* A user's H(t) = B t + A from a text file (docs/mlz-format.md). Strict: a malformed, binary or
+ * oversized file fails with TCGPU_EINVAL and a message naming the line; a stop request
+ * (tcgpu_request_stop) ends the reading with TCGPU_EINTR. On failure *m holds nothing. */
 tcgpu_status tcgpu_model_mlz_file(tcgpu_model *m, const char *path);
+
+/* Limits of the mlz reader: bytes per line (comment included), couplings per file, and the
+ * magnitudes a nonzero number may have. */
+#define MLZ_LINE_MAX 65536
+#define MLZ_MAX_COUPLINGS 2000000
+#define MLZ_VALUE_MIN 1e-8
+#define MLZ_VALUE_MAX 1e8
 
 void tcgpu_model_free(tcgpu_model *m);
 
