@@ -897,9 +897,10 @@ static int run_lead(int argc, char **argv) {
     run_lock lock = RUN_LOCK_NONE;
     const char *resume = cli_get(&a, "resume");
     if (resume) {
-        if ((rc = run_lock_take(CMD, resume, &lock)) != CLI_OK ||
+        /* a live writer is refused first; the lock itself is taken once the folder has passed
+         * every check below, so a refused resume leaves the folder as it was */
+        if ((rc = run_lock_probe(CMD, resume)) != CLI_OK ||
             (rc = resume_options(&a, resume, &rs)) != CLI_OK || rs.completed) {
-            run_lock_release(&lock);
             run_resume_free(&rs);
             return rc;
         }

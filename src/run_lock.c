@@ -12,30 +12,46 @@
 
 #include "cli.h"
 
+static int refuse(const char *cmd, const char *dir, int fd) {
+    char holder[256] = "";
+    ssize_t n = pread(fd, holder, sizeof holder - 1, 0);
+    holder[n > 0 ? n : 0] = '\0';
+    holder[strcspn(holder, "\n")] = '\0';
+    close(fd);
+    cli_error(cmd,
+              "'%s' is being written by a live tcgpu run (%s); expected a folder no running "
+              "job writes (wait for that run to end, or stop it and --resume it)",
+              dir, *holder ? holder : "holder unknown");
+    return CLI_BADINPUT;
+}
+
+int run_lock_probe(const char *cmd, const char *dir) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/.tcgpu-run.lock", dir);
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return CLI_OK; /* no lock file (or no folder): no live run holds it */
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
+        return refuse(cmd, dir, fd);
+    close(fd);
+    return CLI_OK;
+}
+
 int run_lock_take(const char *cmd, const char *dir, run_lock *lk) {
     if (lk->fd >= 0)
         return CLI_OK;
     snprintf(lk->path, sizeof lk->path, "%s/.tcgpu-run.lock", dir);
     int fd = open(lk->path, O_RDWR | O_CREAT, 0666);
     if (fd < 0) {
-        if (errno == ENOENT) /* no folder yet: nothing can be writing it */
+        if (errno == ENOENT || errno == ENOTDIR) /* no folder: nothing can be writing it */
             return CLI_OK;
         cli_error(cmd, "cannot open the lock file '%s': %s", lk->path, strerror(errno));
         return CLI_RUNTIME;
     }
     struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
-    if (fcntl(fd, F_SETLK, &fl) != 0) {
-        char holder[256] = "";
-        ssize_t n = pread(fd, holder, sizeof holder - 1, 0);
-        holder[n > 0 ? n : 0] = '\0';
-        holder[strcspn(holder, "\n")] = '\0';
-        close(fd);
-        cli_error(cmd,
-                  "'%s' is being written by a live tcgpu run (%s); expected a folder no running "
-                  "job writes (wait for that run to end, or stop it and --resume it)",
-                  dir, *holder ? holder : "holder unknown");
-        return CLI_BADINPUT;
-    }
+    if (fcntl(fd, F_SETLK, &fl) != 0)
+        return refuse(cmd, dir, fd);
     char me[256], host[128] = "unknown host";
     gethostname(host, sizeof host);
     host[sizeof host - 1] = '\0';
