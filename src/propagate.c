@@ -149,8 +149,8 @@ static tcgpu_status read_sweeps(tcgpu_sweep *const *s, int n, double *const *pro
         psi[i] = s[i]->psi;
         unsure[i] = &s[i]->unsure;
     }
-    return adiabatic_readout_many(s[0]->m, s[0]->t, s[0]->superadiabatic, s[0]->rank_labels, n,
-                                  psi, prob, unsure);
+    return adiabatic_readout_many(s[0]->m, s[0]->t, s[0]->superadiabatic, s[0]->rank_labels, n, psi,
+                                  prob, unsure);
 }
 
 tcgpu_status tcgpu_sweep_readout(tcgpu_sweep *s, double *prob) { return read_sweeps(&s, 1, &prob); }

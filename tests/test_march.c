@@ -120,8 +120,7 @@ static void blocked_is_csr(const tcgpu_model *m, const char *what) {
     cr_assert_eq(tcgpu_work_alloc(m, 64, TCGPU_COUPLING_CSR, &wc), 0);
     cr_assert_eq(tcgpu_work_alloc_f(m, 64, TCGPU_COUPLING_AUTO, &fb), 0);
     cr_assert_eq(tcgpu_work_alloc_f(m, 64, TCGPU_COUPLING_CSR, &fc), 0);
-    cr_expect(wb.A.root != NULL && fb.A.root != NULL, "%s: the blocked path is the default",
-              what);
+    cr_expect(wb.A.root != NULL && fb.A.root != NULL, "%s: the blocked path is the default", what);
     cr_expect(wc.A.root == NULL && wc.A.band.kind == TCGPU_BAND_NONE);
     int64_t d = m->dim, nc = m->nclass > 0 ? m->nclass : 1;
     tcgpu_cplx *x = xcalloc((size_t)d, sizeof *x), *y1 = xcalloc((size_t)d, sizeof *y1),
@@ -142,12 +141,10 @@ static void blocked_is_csr(const tcgpu_model *m, const char *what) {
     }
     tcgpu_apply(&wb.A, z, x, y1);
     tcgpu_apply(&wc.A, z, x, y2);
-    cr_expect(memcmp(y1, y2, (size_t)d * sizeof *y1) == 0, "%s fp64: blocked and CSR differ",
-              what);
+    cr_expect(memcmp(y1, y2, (size_t)d * sizeof *y1) == 0, "%s fp64: blocked and CSR differ", what);
     tcgpu_apply_f(&fb.A, zf, xf, f1);
     tcgpu_apply_f(&fc.A, zf, xf, f2);
-    cr_expect(memcmp(f1, f2, (size_t)d * sizeof *f1) == 0, "%s fp32: blocked and CSR differ",
-              what);
+    cr_expect(memcmp(f1, f2, (size_t)d * sizeof *f1) == 0, "%s fp32: blocked and CSR differ", what);
     free(x), free(y1), free(y2), free(z), free(xf), free(f1), free(f2), free(zf);
     tcgpu_work_free(&wb), tcgpu_work_free(&wc), tcgpu_work_free_f(&fb), tcgpu_work_free_f(&fc);
 }
