@@ -16,11 +16,8 @@ extern "C" {
  * ascending. */
 tcgpu_status eig_sym(int64_t n, double *a, double *w);
 
-/* c = u^T diag(d) u (all n x n column-major); work: n x n. */
-tcgpu_status eig_sandwich_diag(int64_t n, const double *u, const double *d, double *c,
-                               double *work);
-
-/* c = u^T s u for a general symmetric s (n x n); work: n x n. */
+/* c = u^T s u for a symmetric s (n x n); work: n x n. A diagonal s >= 0 (the MLZ models'
+ * dH/dt) takes one symmetric rank-n update on the host instead of two products. */
 tcgpu_status eig_sandwich(int64_t n, const double *u, const double *s, double *c, double *work);
 
 /* Dense frames from this size up go to the CUDA device once it is enabled: below, the copies
