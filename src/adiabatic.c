@@ -169,7 +169,8 @@ static int64_t start_rank(const tcgpu_model *m) {
     return r;
 }
 
-tcgpu_status adiabatic_start(const tcgpu_model *m, double t, int superadiabatic, tcgpu_cplx *psi) {
+tcgpu_status adiabatic_dense_start(const tcgpu_model *m, double t, int superadiabatic,
+                                   tcgpu_cplx *psi) {
     frame f;
     tcgpu_status st = frame_build(m, t, superadiabatic, &f);
     if (st)
@@ -213,9 +214,9 @@ tcgpu_status adiabatic_start(const tcgpu_model *m, double t, int superadiabatic,
  * resolved by overlap. */
 static tcgpu_status assign_labels(const tcgpu_model *m, const frame *f, int settled,
                                   int64_t *label);
-static double last_crossing(const tcgpu_model *m);
 
 static tcgpu_status tie_groups(const tcgpu_model *m, int64_t *grp);
+static double last_crossing(const tcgpu_model *m);
 static void read_ties_diabatic(const frame *f, const int64_t *label, const int64_t *grp,
                                const tcgpu_cplx *d, double *prob);
 
@@ -243,9 +244,9 @@ static double unsure_mass(const tcgpu_model *m, const frame *f, int settled, con
 /* One eigen-decomposition, labelling and second-order admixture serve every state: they
  * depend on H(t) alone, and they cost O(n^3) against the projections' O(n^2) (the accuracy
  * control reads its fine and coarse runs at the same times). */
-tcgpu_status adiabatic_readout_many(const tcgpu_model *m, double t, int superadiabatic, int by_rank,
-                                    int count, const tcgpu_cplx *const *psi, double *const *prob,
-                                    double *const *unsure) {
+tcgpu_status adiabatic_dense_readout_many(const tcgpu_model *m, double t, int superadiabatic,
+                                          int by_rank, int count, const tcgpu_cplx *const *psi,
+                                          double *const *prob, double *const *unsure) {
     frame f;
     tcgpu_status st = frame_build(m, t, superadiabatic, &f);
     if (st)
@@ -324,16 +325,6 @@ static void resolve_ties(const frame *f, const keyed *dia, const keyed *vec, int
         label[j] = dia[best].idx;
     }
     free(used);
-}
-
-/* The last diabatic crossing: b_i t + a_i = b_j t + a_j at t = (a_j - a_i)/(b_i - b_j). */
-static double last_crossing(const tcgpu_model *m) {
-    double last = -INFINITY;
-    for (int64_t i = 0; i < m->dim; ++i)
-        for (int64_t j = 0; j < m->dim; ++j)
-            if (m->b[i] > m->b[j])
-                last = fmax(last, (m->a[j] - m->a[i]) / (m->b[i] - m->b[j]));
-    return last;
 }
 
 /* After the last diabatic crossing the eigenvalues keep the order the diabatic energies have
@@ -529,4 +520,86 @@ static void read_ties_diabatic(const frame *f, const int64_t *label, const int64
     free(size);
     free(mem);
     free(vec);
+}
+
+/* The diabatic states in their order as t -> +inf (ascending slope, then constant): n log n. */
+static slope_key *final_order(const tcgpu_model *m) {
+    slope_key *dia = malloc((size_t)(m->dim > 0 ? m->dim : 1) * sizeof *dia);
+    for (int64_t i = 0; dia && i < m->dim; ++i)
+        dia[i] = (slope_key){m->b[i], m->a[i], i};
+    if (dia)
+        qsort(dia, (size_t)m->dim, sizeof *dia, by_slope_key);
+    return dia;
+}
+
+/* The last diabatic crossing, b_i t + a_i = b_j t + a_j at t = (a_j - a_i)/(b_i - b_j). After
+ * it the lines keep their final order, and the two lines of the last crossing (or, where more
+ * meet there, two of them) are neighbours in it: a line between them at all later times must
+ * pass through their meeting point. So neighbours in the final order suffice (the all-pairs
+ * loop took 1e10 steps at 1e5 states, per readout). -inf where no lines cross. */
+static double last_crossing(const tcgpu_model *m) {
+    double last = -INFINITY;
+    slope_key *dia = final_order(m);
+    if (!dia) { /* out of memory: all pairs */
+        for (int64_t i = 0; i < m->dim; ++i)
+            for (int64_t j = 0; j < m->dim; ++j)
+                if (m->b[i] > m->b[j])
+                    last = fmax(last, (m->a[j] - m->a[i]) / (m->b[i] - m->b[j]));
+        return last;
+    }
+    for (int64_t r = 1; r < m->dim; ++r)
+        if (dia[r].b != dia[r - 1].b)
+            last = fmax(last, (dia[r - 1].a - dia[r].a) / (dia[r].b - dia[r - 1].b));
+    free(dia);
+    return last;
+}
+
+/* Whether the chain readout (src/adiabatic_tri.c) serves m: a chain without ties in the final
+ * order (a tie group's weight is read in the diabatic basis, which only the dense path does). */
+static int chain_readout(const tcgpu_model *m, int64_t **label_of_rank) {
+    if (!adiabatic_tri_applies(m))
+        return 0;
+    slope_key *dia = final_order(m);
+    int64_t *lab = label_of_rank ? malloc((size_t)m->dim * sizeof *lab) : NULL;
+    int ok = dia && (lab || !label_of_rank);
+    for (int64_t r = 0; ok && r < m->dim; ++r) {
+        if (r > 0 && dia[r].b == dia[r - 1].b &&
+            fabs(dia[r].a - dia[r - 1].a) <= 1e-9 * (fabs(dia[r - 1].a) + 1))
+            ok = 0;
+        if (lab)
+            lab[r] = dia[r].idx;
+    }
+    free(dia);
+    if (!ok)
+        free(lab);
+    else if (label_of_rank)
+        *label_of_rank = lab;
+    return ok;
+}
+
+tcgpu_status adiabatic_start(const tcgpu_model *m, double t, int superadiabatic, tcgpu_cplx *psi) {
+    if (m->kind != TCGPU_MODEL_HEFF && chain_readout(m, NULL))
+        return adiabatic_tri_start(m, t, superadiabatic, start_rank(m), psi);
+    return adiabatic_dense_start(m, t, superadiabatic, psi);
+}
+
+tcgpu_status adiabatic_readout_many(const tcgpu_model *m, double t, int superadiabatic, int by_rank,
+                                    int count, const tcgpu_cplx *const *psi, double *const *prob,
+                                    double *const *unsure) {
+    int64_t *label_of_rank = NULL;
+    /* before the last crossing the labels need the eigenvectors' slope groups: dense */
+    if ((by_rank || t > last_crossing(m)) && chain_readout(m, &label_of_rank)) {
+        tcgpu_status st =
+            adiabatic_tri_readout(m, t, superadiabatic, label_of_rank, count, psi, prob);
+        free(label_of_rank);
+        for (int s = 0; !st && unsure && s < count; ++s)
+            if (unsure[s])
+                *unsure[s] = 0;
+        return st;
+    }
+    return adiabatic_dense_readout_many(m, t, superadiabatic, by_rank, count, psi, prob, unsure);
+}
+
+int adiabatic_readout_fits(const tcgpu_model *m) {
+    return m->dim <= TCGPU_DENSE_MAX || (m->kind != TCGPU_MODEL_HEFF && chain_readout(m, NULL));
 }

@@ -1,4 +1,4 @@
-/* Instantaneous eigenstates of H(t), first-order superadiabatic dressing, and the labelling of
+/* Instantaneous eigenstates of H(t), superadiabatic dressing, and the labelling of
  * eigenstates by the diabatic states they connect to as t -> +inf. */
 #ifndef TCGPU_ADIABATIC_H
 #define TCGPU_ADIABATIC_H
@@ -22,6 +22,29 @@ tcgpu_status adiabatic_start(const tcgpu_model *m, double t, int superadiabatic,
 tcgpu_status adiabatic_readout_many(const tcgpu_model *m, double t, int superadiabatic, int by_rank,
                                     int count, const tcgpu_cplx *const *psi, double *const *prob,
                                     double *const *unsure);
+
+/* The same through the dense eigen-decomposition of H(t) (any model up to TCGPU_DENSE_MAX
+ * states); the functions above use it where the chain readout does not apply. */
+tcgpu_status adiabatic_dense_start(const tcgpu_model *m, double t, int superadiabatic,
+                                   tcgpu_cplx *psi);
+tcgpu_status adiabatic_dense_readout_many(const tcgpu_model *m, double t, int superadiabatic,
+                                          int by_rank, int count, const tcgpu_cplx *const *psi,
+                                          double *const *prob, double *const *unsure);
+
+/* Chains (couplings only between neighbouring indices, dH/dt = diag(b)): start and readout
+ * without a dense eigen-decomposition (src/adiabatic_tri.c), O(states x window) time and
+ * memory. rank: the start eigenvector's energy rank; label_of_rank[r]: the diabatic state the
+ * eigenvector of energy rank r becomes (the readout is for t past the last crossing, or a sweep
+ * read by rank). adiabatic_start and adiabatic_readout_many choose it by themselves. */
+int adiabatic_tri_applies(const tcgpu_model *m);
+tcgpu_status adiabatic_tri_start(const tcgpu_model *m, double t, int superadiabatic, int64_t rank,
+                                 tcgpu_cplx *psi);
+tcgpu_status adiabatic_tri_readout(const tcgpu_model *m, double t, int superadiabatic,
+                                   const int64_t *label_of_rank, int count,
+                                   const tcgpu_cplx *const *psi, double *const *prob);
+
+/* Whether the start and readout of m fit: the dense path's TCGPU_DENSE_MAX, or a chain. */
+int adiabatic_readout_fits(const tcgpu_model *m);
 
 /* The largest dimension the dense eigen-decomposition is used for: two channels up to N = 108.
  * At 5151 states (N = 100) one dsyevd takes ~10 s on 2 cores and a frame with its dH/dt holds

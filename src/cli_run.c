@@ -799,17 +799,21 @@ static int sweeps(const run_job *j, const run_resume *rs, FILE *s, FILE *d, h5_s
 }
 
 /* Refuses up front what cannot fit: the dense readout's dimension, memory for the threads'
- * work (four dim x dim eigen-frames each), and disk for the tables. */
+ * work (four dim x dim eigen-frames each, or a chain's readout windows), and disk for the
+ * tables. */
 static int check_resources(const run_job *j, const char *dir) {
     int64_t dim = !strcmp(j->model, "tc")     ? tcgpu_basis_dim(j->N, j->K)
                   : !strcmp(j->model, "heff") ? j->N + 1
                   : !strcmp(j->model, "lz")   ? 2
                   : !strcmp(j->model, "do")   ? j->K + 1
                                               : 0; /* mlz: known once the file is read */
-    if (dim > TCGPU_DENSE_MAX) {
+    /* one channel (and lz) is a chain: its start and readout need no dense eigenbasis */
+    int chain = (!strcmp(j->model, "tc") && j->K == 1) || !strcmp(j->model, "lz");
+    if (dim > TCGPU_DENSE_MAX && !chain) {
         cli_error(CMD,
                   "%lld states (N = %lld, %d channels): the readout of this version "
-                  "diagonalizes densely and stops at %d states; ask for a smaller N",
+                  "diagonalizes densely and stops at %d states (one channel has no such limit); "
+                  "ask for a smaller N",
                   (long long)dim, (long long)j->N, j->K, TCGPU_DENSE_MAX);
         return CLI_BADINPUT;
     }
@@ -820,7 +824,10 @@ static int check_resources(const run_job *j, const char *dir) {
 #endif
     if (j->batched) /* every batched control holds its frames at once */
         threads = fmin((double)j->batch, total);
-    double d = (double)dim, mem = threads * (4 * d * d * 8 + 40 * d * 16);
+    /* dense: four dim x dim frames per thread; chain: a readout window's eigenvectors (at most
+     * 4100^2 doubles per thread, src/adiabatic_tri.c) */
+    double d = (double)dim, frames = chain ? 8 * fmin(d * d, 4100.0 * 4100.0) : 4 * d * d * 8;
+    double mem = threads * (frames + 40 * d * 16);
     double disk = total * (d * 16 + 400 + (j->dist_csv ? d * 40 : 0));
     char what[128];
     snprintf(what, sizeof what, "%.0f sweep%s of %lld states on %.0f thread%s", total,

@@ -248,6 +248,10 @@ tcgpu_status tcgpu_sweep_start_error(const tcgpu_model *m, tcgpu_method method,
     double *pr = st ? NULL : malloc((size_t)d * sizeof *pr);
     if (!st && !pr)
         st = tcgpu_fail(TCGPU_ERUNTIME, "out of memory for dimension %lld", (long long)d);
+    /* The leak does not depend on which diabatic state each eigenstate is labelled with, and a
+     * chain read by rank needs no dense eigen-decomposition before the last crossing. */
+    if (!st && adiabatic_tri_applies(m))
+        tcgpu_sweep_rank_labels(s, 1);
     if (!st)
         st = tcgpu_sweep_readout(s, pr);
     if (!st) { /* leakage out of the dressed ground state, summed from its small terms */

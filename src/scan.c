@@ -73,10 +73,11 @@ tcgpu_status tcgpu_scan_shape(const tcgpu_scan_spec *s, int64_t *dim, int *nk) {
             return st;
     }
     int64_t d = is(s, "tc") ? tcgpu_basis_dim(s->N, K) : is(s, "heff") ? s->N + 1 : K + 1;
-    if (d < 0 || d > TCGPU_DENSE_MAX)
+    int chain = (is(s, "tc") && K == 1) || is(s, "lz"); /* no dense readout: src/adiabatic_tri.c */
+    if (d < 0 || (d > TCGPU_DENSE_MAX && !chain))
         return tcgpu_fail(TCGPU_EINVAL,
                           "N = %lld with %d channels: more than %d states, where the readout "
-                          "(dense) stops; expected a smaller N",
+                          "(dense) stops for two or more channels; expected a smaller N",
                           (long long)s->N, K, TCGPU_DENSE_MAX);
     *dim = d;
     *nk = is(s, "tc") || is(s, "heff") ? K : (int)d - 1;

@@ -1,0 +1,141 @@
+/* The chain start and readout (src/adiabatic_tri.c: windows, Sturm ranks, resolvent dressing)
+ * against the dense eigen-decomposition's (src/adiabatic.c: the admixtures as sums over all
+ * eigenstates), which derive the same first- and second-order dressing another way. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../src/adiabatic.h"
+#include "tcgpu/model.h"
+#include "test_common.h"
+
+/* A user chain: slopes slope(i), couplings 0.7 + 0.3 sin(i) between i and i + 1. */
+static void chain_model(tcgpu_model *m, int64_t n, int shuffled) {
+    char path[] = "/tmp/tcgpu-readout-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "states %lld\n", (long long)n);
+    for (int64_t i = 0; i < n; ++i) {
+        /* shuffled: slopes out of index order (i * 7919 mod n), so that ranks and sites differ */
+        int64_t s = shuffled ? (i * 7919) % n : i;
+        if (s)
+            fprintf(f, "slope %lld %lld\n", (long long)i, (long long)s);
+        if (i + 1 < n)
+            fprintf(f, "coupling %lld %lld %.17g\n", (long long)i, (long long)(i + 1),
+                    0.7 + 0.3 * sin((double)i));
+    }
+    fprintf(f, "start 0\n");
+    fclose(f);
+    ASSERT_OK(tcgpu_model_mlz_file(m, path));
+    unlink(path);
+}
+
+/* A normalized pseudo-random state. */
+static void some_state(int64_t n, tcgpu_cplx *psi, unsigned seed) {
+    double norm = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        seed = seed * 1103515245u + 12345u;
+        psi[i].re = (double)(seed >> 8) / 16777216.0 - 0.5;
+        seed = seed * 1103515245u + 12345u;
+        psi[i].im = (double)(seed >> 8) / 16777216.0 - 0.5;
+        norm += psi[i].re * psi[i].re + psi[i].im * psi[i].im;
+    }
+    for (int64_t i = 0; i < n; ++i) {
+        psi[i].re /= sqrt(norm);
+        psi[i].im /= sqrt(norm);
+    }
+}
+
+/* Both readouts of two states at t; returns the largest difference of any probability. */
+static double readout_diff(const tcgpu_model *m, double t, int superadiabatic) {
+    int64_t n = m->dim;
+    tcgpu_cplx *a = malloc((size_t)n * sizeof *a), *b = malloc((size_t)n * sizeof *b);
+    double *p = malloc((size_t)n * 4 * sizeof *p);
+    some_state(n, a, 1);
+    some_state(n, b, 2);
+    const tcgpu_cplx *psi[2] = {a, b};
+    double *chain[2] = {p, p + n}, *dense[2] = {p + 2 * n, p + 3 * n};
+    double un[2] = {1, 1}, *unsure[2] = {&un[0], &un[1]};
+    ASSERT_OK(adiabatic_readout_many(m, t, superadiabatic, 0, 2, psi, chain, unsure));
+    cr_assert_eq(un[0], 0);
+    ASSERT_OK(adiabatic_dense_readout_many(m, t, superadiabatic, 0, 2, psi, dense, NULL));
+    double worst = 0, sum = 0;
+    for (int64_t i = 0; i < 2 * n; ++i) {
+        worst = fmax(worst, fabs(p[i] - p[2 * n + i]));
+        sum += p[i];
+    }
+    cr_assert(sum > 0.5, "readout lost the states (sum %g)", sum);
+    free(a);
+    free(b);
+    free(p);
+    return worst;
+}
+
+/* Both starts at t; returns the largest difference after fixing the eigenvector's sign. */
+static double start_diff(const tcgpu_model *m, double t, int superadiabatic) {
+    int64_t n = m->dim;
+    tcgpu_cplx *a = malloc((size_t)n * sizeof *a), *b = malloc((size_t)n * sizeof *b);
+    ASSERT_OK(adiabatic_start(m, t, superadiabatic, a));
+    ASSERT_OK(adiabatic_dense_start(m, t, superadiabatic, b));
+    int64_t top = 0;
+    for (int64_t i = 0; i < n; ++i)
+        top = fabs(b[i].re) > fabs(b[top].re) ? i : top;
+    double sign = a[top].re * b[top].re < 0 ? -1 : 1, worst = 0;
+    for (int64_t i = 0; i < n; ++i)
+        worst = fmax(worst, fmax(fabs(a[i].re - sign * b[i].re), fabs(a[i].im - sign * b[i].im)));
+    free(a);
+    free(b);
+    return worst;
+}
+
+Test(readout, tc_one_channel_chain_equals_dense) {
+    tcgpu_model m;
+    double e = 0.4;
+    ASSERT_OK(tcgpu_model_tc(&m, 60, 1, 1.0, 30.0, &e));
+    cr_assert(adiabatic_tri_applies(&m));
+    for (int sa = 0; sa <= 2; ++sa) {
+        /* past the crossing (t > -e/beta), the eigenvectors spread over tens of states */
+        double dr = readout_diff(&m, 0.4, sa), ds = start_diff(&m, -0.4, sa);
+        cr_log_info("tc K = 1, N = 60, dressing order %d: readout %.2e, start %.2e", sa, dr, ds);
+        cr_assert(dr < 1e-11, "order %d: readouts differ by %g", sa, dr);
+        cr_assert(ds < 1e-11, "order %d: starts differ by %g", sa, ds);
+    }
+    tcgpu_model_free(&m);
+}
+
+Test(readout, localized_ladder_windows_equal_dense) {
+    /* 1500 states, level step 20 against couplings ~1: eigenvectors a few sites wide, so the
+     * readout runs in windows of a few hundred states with Sturm-counted ranks */
+    tcgpu_model m;
+    chain_model(&m, 1500, 0);
+    for (int sa = 0; sa <= 2; sa += 2) {
+        double dr = readout_diff(&m, 20, sa), ds = start_diff(&m, -20, sa);
+        cr_log_info("ladder, 1500 states, order %d: readout %.2e, start %.2e", sa, dr, ds);
+        cr_assert(dr < 1e-11, "order %d: readouts differ by %g", sa, dr);
+        cr_assert(ds < 1e-11, "order %d: starts differ by %g", sa, ds);
+    }
+    tcgpu_model_free(&m);
+}
+
+Test(readout, shuffled_slopes_grow_windows_and_stay_exact) {
+    /* ranks and sites unrelated: the rank checks must refuse local windows (or pass only where
+     * they are right) */
+    tcgpu_model m;
+    chain_model(&m, 700, 1);
+    double dr = readout_diff(&m, 20, 2), ds = start_diff(&m, -20, 2);
+    cr_log_info("shuffled chain, 700 states: readout %.2e, start %.2e", dr, ds);
+    cr_assert(dr < 1e-11, "readouts differ by %g", dr);
+    cr_assert(ds < 1e-11, "starts differ by %g", ds);
+    tcgpu_model_free(&m);
+}
+
+Test(readout, lz_two_states) {
+    tcgpu_model m;
+    ASSERT_OK(tcgpu_model_lz(&m, 0.7, 1.3));
+    for (int sa = 0; sa <= 2; ++sa) {
+        double dr = readout_diff(&m, 2.5, sa), ds = start_diff(&m, -2.5, sa);
+        cr_assert(dr < 1e-13 && ds < 1e-13, "order %d: %g %g", sa, dr, ds);
+    }
+    tcgpu_model_free(&m);
+}
