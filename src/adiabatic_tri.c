@@ -5,12 +5,13 @@
  * Eigenpairs. Past the transition the eigenvectors of the chain are localized (a Wannier-Stark
  * ladder: level step beta t against the couplings): eigenvector r lives on a stretch of sites
  * around r whose length is set by coupling/step. The ranks are cut into chunks; each chunk's
- * eigenpairs come from LAPACK's dstemr on a window of the chain around it, grown until (i) the
- * window's eigenvectors vanish at its cut ends (residual as eigenpairs of the whole chain
- * below 1e-13 of their gap), and (ii) Sturm counts of the whole chain put exactly the chunk's
- * ranks between the window's neighbouring eigenvalues, so local rank + window start is the
- * global rank. Where the chain is not ladder-like the windows grow to the whole chain, which is
- * exact at any t.
+ * eigenvalues come from LAPACK's dsterf on a window of the chain around it, grown until (i)
+ * Sturm counts of the whole chain put exactly the chunk's ranks between the window's
+ * neighbouring eigenvalues, so local rank + window start is the global rank, and (ii) each
+ * eigenvector, by inverse iteration on the stretch where its energy lies in the rows'
+ * Gershgorin bands (plus its tail), vanishes at the stretch's cut ends (residual as an
+ * eigenpair of the whole chain below 1e-13 of its gap). Where the chain is not ladder-like the
+ * windows grow to the whole chain, which is exact at any t.
  *
  * Dressing. The dense readout's superadiabatic admixtures (src/adiabatic.c) are sums over all
  * eigenstates; as operators they are reduced resolvents R = Q (H - E_k)^-1 Q (Q = 1 - |k><k|)
@@ -20,8 +21,10 @@
  * with b_k = <k|B|k>; from d u/dt = -x, (H - E_k) x = Q B u differentiated (with Q's constraint
  * <u|x> = 0), and likewise y1. Written out in the eigenbasis these are the dense code's
  * h_mk/D^2 and its r_mk term for term (tests/test_readout.c compares them). Each R is a
- * tridiagonal solve at E_k shifted by 1e-10 of the level's gap (so the LU never meets the exact
- * singular pivot; relative error 1e-10 in an admixture), its |k> part projected out. */
+ * tridiagonal solve at E_k shifted by 1e-14 of the level's gap (so that the LU does not meet the
+ * exact singular pivot; 1e-10 left errors of 1e-11 in tc's readout), its |k> part projected
+ * out. On 1e5 states the diagonal reaches ~1e9 and E_k is known only to ~1e-11 of the gap,
+ * which then bounds the admixtures' relative error alike. */
 #include "adiabatic.h"
 
 #include <float.h>
@@ -36,10 +39,10 @@
 #endif
 
 #define CHUNK 512          /* least ranks per window */
-#define CHUNK_MAX 2048     /* most ranks per window (its dqds frame: 8 x 4096^2 bytes) */
+#define CHUNK_MAX 2048     /* most ranks per window (dsterf costs its square) */
 #define WINDOW_MARGIN 32   /* least margin on either side of a chunk; doubled until it holds */
 #define RESIDUAL_REL 1e-13 /* eigenpair residual on the cut ends, relative to its gap */
-#define SHIFT_REL 1e-10    /* resolvent shift, relative to the gap */
+#define SHIFT_REL 1e-14    /* resolvent shift, relative to the gap */
 
 /* The chain H(t) in site order: diagonal d, couplings e[i] between sites i and i + 1, slopes b.
  * Sites run along the model's indices, reversed where the diagonal falls (so that ranks and
@@ -47,9 +50,15 @@
 typedef struct {
     int64_t n;
     double *d, *e, *b;
-    int reversed;
-    int64_t margin; /* first guess of the windows' margin: twice coupling / level step */
+    int reversed, ladder; /* ladder: d rises strictly along the sites */
+    int64_t margin;       /* first guess of the windows' margin: twice coupling / level step */
 } chain;
+
+/* Whether the sites run against the model's indices: where the diagonal falls along them. */
+static int falls(const tcgpu_model *m, double t) {
+    int64_t n = m->dim;
+    return n > 1 && m->b[n - 1] * t + m->a[n - 1] < m->b[0] * t + m->a[0];
+}
 
 static int64_t model_index(const chain *c, int64_t site) {
     return c->reversed ? c->n - 1 - site : site;
@@ -81,7 +90,7 @@ static tcgpu_status chain_build(const tcgpu_model *m, double t, chain *c) {
         chain_free(c);
         return tcgpu_fail(TCGPU_ERUNTIME, "out of memory for a %lld-state chain", (long long)n);
     }
-    c->reversed = n > 1 && m->b[n - 1] * t + m->a[n - 1] < m->b[0] * t + m->a[0];
+    c->reversed = falls(m, t);
     for (int64_t s = 0; s < n; ++s) {
         int64_t i = model_index(c, s);
         c->d[s] = m->b[i] * t + m->a[i];
@@ -91,6 +100,9 @@ static tcgpu_status chain_build(const tcgpu_model *m, double t, chain *c) {
         for (int64_t e = m->row_ptr[i]; e < m->row_ptr[i + 1]; ++e)
             if (m->col[e] == i + 1) /* the link i, i + 1: sites i, i + 1 or n - 2 - i, n - 1 - i */
                 c->e[c->reversed ? n - 2 - i : i] = m->val[e];
+    c->ladder = 1;
+    for (int64_t i = 0; i + 1 < n; ++i)
+        c->ladder = c->ladder && c->d[i + 1] > c->d[i];
     double emax = 0, step = n > 1 ? fabs(c->d[n - 1] - c->d[0]) / (double)(n - 1) : 0;
     for (int64_t i = 0; i + 1 < n; ++i)
         emax = fmax(emax, fabs(c->e[i]));
@@ -113,49 +125,39 @@ static int64_t sturm_count(const chain *c, double x) {
     }
 }
 
-/* Scratch of one thread: a window's eigenpairs and the resolvent's factors and vectors. */
+/* Scratch of one thread: a window's diagonal, couplings and eigenvalues; the LU factors of a
+ * sub-window's H - E - shift; the eigenvector and its admixtures on that sub-window. */
 typedef struct {
-    int64_t cap, capz;
-    double *d, *e, *w, *z, *work;
-    lapack_int *isuppz, *ipiv, *iwork;
+    int64_t cap;
+    double *d, *e, *w;
+    lapack_int *ipiv;
     double *dl, *dd, *du, *du2;
-    double *x, *y1, *y2, *v, *p;
+    double *u, *x, *y1, *y2, *v, *p;
 } scratch;
 
 static void scratch_free(scratch *s) {
-    free(s->d), free(s->e), free(s->w), free(s->z), free(s->isuppz), free(s->ipiv);
-    free(s->work), free(s->iwork);
+    free(s->d), free(s->e), free(s->w), free(s->ipiv);
     free(s->dl), free(s->dd), free(s->du), free(s->du2);
-    free(s->x), free(s->y1), free(s->y2), free(s->v), free(s->p);
+    free(s->u), free(s->x), free(s->y1), free(s->y2), free(s->v), free(s->p);
     memset(s, 0, sizeof *s);
 }
 
-/* Room for a window of lw sites and nz of its eigenvectors. */
-static int scratch_fit(scratch *s, int64_t lw, int64_t nz) {
-    if (lw * nz > s->capz && lw <= s->cap) {
-        free(s->z);
-        s->capz = lw * nz;
-        s->z = malloc((size_t)s->capz * sizeof *s->z);
-        return s->z != NULL;
-    }
+static int scratch_fit(scratch *s, int64_t lw) {
     if (lw <= s->cap)
         return 1;
     scratch_free(s);
     size_t n = (size_t)lw;
     s->cap = lw;
-    s->capz = lw * nz;
     s->d = malloc(n * 8), s->e = malloc(n * 8), s->w = malloc(n * 8);
-    s->z = malloc((size_t)s->capz * 8);
-    s->isuppz = malloc(2 * n * sizeof *s->isuppz), s->ipiv = malloc(n * sizeof *s->ipiv);
-    s->work = malloc(18 * n * 8), s->iwork = malloc(10 * n * sizeof *s->iwork);
+    s->ipiv = malloc(n * sizeof *s->ipiv);
     s->dl = malloc(n * 8), s->dd = malloc(n * 8), s->du = malloc(n * 8), s->du2 = malloc(n * 8);
-    s->x = malloc(n * 8), s->y1 = malloc(n * 8), s->y2 = malloc(n * 8), s->v = malloc(n * 8);
-    s->p = malloc(n * 8);
-    return s->d && s->e && s->w && s->z && s->isuppz && s->ipiv && s->work && s->iwork &&
-           s->dl && s->dd && s->du && s->du2 && s->x && s->y1 && s->y2 && s->v && s->p;
+    s->u = malloc(n * 8), s->x = malloc(n * 8), s->y1 = malloc(n * 8), s->y2 = malloc(n * 8);
+    s->v = malloc(n * 8), s->p = malloc(n * 8);
+    return s->d && s->e && s->w && s->ipiv && s->dl && s->dd && s->du && s->du2 && s->u && s->x &&
+           s->y1 && s->y2 && s->v && s->p;
 }
 
-/* One eigenpair of the window (sites ws .. ws + lw - 1) with its admixtures. */
+/* One eigenpair on a stretch of the chain (sites ws .. ws + lw - 1). */
 typedef struct {
     const chain *c;
     int64_t ws, lw;
@@ -176,22 +178,51 @@ static void project_out(double *v, const double *u, int64_t n) {
         v[i] -= a * u[i];
 }
 
+/* v = (H - E - shift)^-1 v with dgttrf's factors (dgtts2's steps for one right-hand side, but
+ * multiplying by the stored inverse pivots: the division was on the back substitution's
+ * critical path, and the solves are most of a readout). */
+static void solve(const scratch *s, int64_t lw, double *v) {
+    for (int64_t i = 0; i + 1 < lw; ++i) {
+        if (s->ipiv[i] == i + 1) {
+            v[i + 1] -= s->dl[i] * v[i];
+        } else {
+            double t = v[i];
+            v[i] = v[i + 1];
+            v[i + 1] = t - s->dl[i] * v[i];
+        }
+    }
+    v[lw - 1] *= s->dd[lw - 1];
+    if (lw > 1)
+        v[lw - 2] = (v[lw - 2] - s->du[lw - 2] * v[lw - 1]) * s->dd[lw - 2];
+    for (int64_t i = lw - 3; i >= 0; --i)
+        v[i] = (v[i] - s->du[i] * v[i + 1] - s->du2[i] * v[i + 2]) * s->dd[i];
+}
+
 /* out = R in (in and out may coincide): Q in, solved with the factors, Q again. */
 static int resolve(scratch *s, const pair *q, const double *in, double *out) {
     if (out != in)
         memcpy(out, in, (size_t)q->lw * sizeof *out);
     project_out(out, q->u, q->lw);
-    lapack_int info = LAPACKE_dgttrs_work(LAPACK_COL_MAJOR, 'N', (lapack_int)q->lw, 1, s->dl,
-                                          s->dd, s->du, s->du2, s->ipiv, out, (lapack_int)q->lw);
+    solve(s, q->lw, out);
     project_out(out, q->u, q->lw);
-    return info == 0;
+    return 1;
 }
 
-/* y1 (first order) and y2 (second order, if asked) of the pair into s->y1, s->y2; 0 where a
- * factorization failed or the admixtures reach the window's cut ends (the window is then grown). */
-static int dress(scratch *s, const pair *q, int second) {
+/* What a vector leaves at the stretch's cut ends, times the couplings across them: its
+ * residual as a vector of the whole chain. */
+static double cut_residual(const pair *q, const double *v) {
+    const chain *c = q->c;
+    double lo = q->ws > 0 ? fabs(c->e[q->ws - 1] * v[0]) : 0;
+    double hi = q->ws + q->lw < c->n ? fabs(c->e[q->ws + q->lw - 1] * v[q->lw - 1]) : 0;
+    return fmax(lo, hi);
+}
+
+/* The eigenvector of energy q->E on q's stretch by inverse iteration with the LU of
+ * H - E - shift (each solve damps the other eigenvectors by gap/(shift + error of E), at least
+ * ~1e10, so two leave at most 1e-20 of them), kept for the admixtures' solves. 0 where the
+ * factorization failed or the eigenvector reaches the stretch's cut ends. */
+static int eigvec(scratch *s, pair *q) {
     int64_t lw = q->lw;
-    const double *b = q->c->b + q->ws, *u = q->u;
     double shift = q->E + SHIFT_REL * q->gap;
     for (int64_t i = 0; i < lw; ++i) {
         s->dd[i] = q->c->d[q->ws + i] - shift;
@@ -200,6 +231,30 @@ static int dress(scratch *s, const pair *q, int second) {
     }
     if (LAPACKE_dgttrf_work((lapack_int)lw, s->dl, s->dd, s->du, s->du2, s->ipiv) != 0)
         return 0;
+    for (int64_t i = 0; i < lw; ++i)
+        s->dd[i] = 1 / s->dd[i]; /* solve's inverse pivots */
+    unsigned seed = 2463534242u; /* a start with no structure to be orthogonal to */
+    for (int64_t i = 0; i < lw; ++i) {
+        seed ^= seed << 13, seed ^= seed >> 17, seed ^= seed << 5;
+        s->u[i] = 0.5 + (double)(seed >> 8) / 16777216.0;
+    }
+    for (int it = 0; it < 2; ++it) {
+        solve(s, lw, s->u);
+        double nrm = sqrt(dot(s->u, s->u, lw));
+        if (!(nrm > 0) || !isfinite(nrm))
+            return 0;
+        for (int64_t i = 0; i < lw; ++i)
+            s->u[i] /= nrm;
+    }
+    q->u = s->u;
+    return cut_residual(q, s->u) <= RESIDUAL_REL * q->gap;
+}
+
+/* y1 (first order) and y2 (second order, if asked) into s->y1, s->y2, with eigvec's factors;
+ * 0 where a solve failed or the admixtures reach the stretch's cut ends. */
+static int dress(scratch *s, const pair *q, int second) {
+    int64_t lw = q->lw;
+    const double *b = q->c->b + q->ws, *u = q->u;
     for (int64_t i = 0; i < lw; ++i)
         s->v[i] = b[i] * u[i];
     double bk = dot(u, s->v, lw);
@@ -225,34 +280,38 @@ static int dress(scratch *s, const pair *q, int second) {
         for (int64_t i = 0; i < lw; ++i)
             s->y2[i] = -2 * s->p[i] - s->v[i];
     }
-    /* what an admixture leaves at a cut end leaks into the sites beyond, like the eigenvector */
-    const chain *c = q->c;
-    double lo = q->ws > 0 ? fabs(c->e[q->ws - 1]) : 0;
-    double hi = q->ws + lw < c->n ? fabs(c->e[q->ws + lw - 1]) : 0;
-    double edge = fmax(lo * fabs(s->y1[0]), hi * fabs(s->y1[lw - 1]));
+    double edge = cut_residual(q, s->y1);
     if (second)
-        edge = fmax(edge, fmax(lo * fabs(s->y2[0]), hi * fabs(s->y2[lw - 1])));
+        edge = fmax(edge, cut_residual(q, s->y2));
     return edge <= 1e3 * RESIDUAL_REL * q->gap;
 }
 
-/* The pair on the stretch of its window where its eigenvector is above 1e-17 of its largest
- * entry, with an eighth more on either side for the admixtures (dress checks that they fit):
- * the solves then cost the eigenvector's extent, not the window's. */
-static pair narrow(const pair *q) {
-    double top = 0;
-    for (int64_t i = 0; i < q->lw; ++i)
-        top = fmax(top, fabs(q->u[i]));
-    int64_t f = 0, l = q->lw - 1;
-    while (f < l && fabs(q->u[f]) <= 1e-17 * top)
-        ++f;
-    while (l > f && fabs(q->u[l]) <= 1e-17 * top)
+/* On a ladder (diagonal rising along the sites), the eigenvector of energy E lives where E lies
+ * in the rows' Gershgorin bands d_i +- (|e_i-1| + |e_i|) and decays beyond like an Airy tail:
+ * that stretch of the window, an eighth longer on either side plus 16 sites (eigvec and dress
+ * check that it held). Elsewhere the whole window. */
+static void stretch(const chain *c, int64_t ws, int64_t we, double E, int64_t *a, int64_t *b) {
+    *a = ws, *b = we;
+    if (!c->ladder)
+        return;
+    int64_t lo = ws, hi = we; /* first site with d >= E */
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (c->d[mid] < E)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+#define BAND(i) (((i) > 0 ? fabs(c->e[(i)-1]) : 0) + ((i) + 1 < c->n ? fabs(c->e[i]) : 0))
+    int64_t l = lo < we ? lo : we - 1, r = l;
+    while (l > ws && fabs(c->d[l - 1] - E) <= BAND(l - 1))
         --l;
-    int64_t m = (l - f) / 8 + 16, a = f - m > 0 ? f - m : 0, b = l + m < q->lw ? l + m : q->lw - 1;
-    pair sub = *q;
-    sub.ws = q->ws + a;
-    sub.lw = b - a + 1;
-    sub.u = q->u + a;
-    return sub;
+    while (r + 1 < we && fabs(c->d[r + 1] - E) <= BAND(r + 1))
+        ++r;
+#undef BAND
+    int64_t m = (r - l) / 8 + 16;
+    *a = l - m > ws ? l - m : ws;
+    *b = r + 1 + m < we ? r + 1 + m : we;
 }
 
 /* What a chunk's eigenpairs are handed to: rank r (global), the pair, its admixtures. */
@@ -263,6 +322,7 @@ typedef struct {
     const tcgpu_cplx *const *psi;
     double *const *prob;
     const int64_t *label_of_rank;
+    const int64_t *next_weight; /* the first site from i on where some psi exceeds SKIP_SITE */
     /* start */
     tcgpu_cplx *start;
 } sink;
@@ -292,76 +352,74 @@ static void emit(const sink *k, scratch *s, const pair *q, int64_t rank) {
     }
 }
 
-/* Ranks r0 .. r1 - 1: windows grown from *margin until both checks and the dressing hold. */
+/* The eigenpair of energy E (rank `rank`) on its stretch of the window, else on the whole
+ * window: 1 when emitted (or skipped: the states have no weight there), 0 when neither held. */
+static int one_pair(const chain *c, int64_t ws, int64_t we, double E, double gap, int64_t rank,
+                    scratch *s, const sink *k) {
+    int64_t a, b;
+    stretch(c, ws, we, E, &a, &b);
+    for (int pass = 0; pass < 2; ++pass) {
+        if (k->next_weight && k->next_weight[a] >= b) { /* every |psi_i|^2 there below 1e-24 */
+            for (int r = 0; r < k->count; ++r)
+                k->prob[r][k->label_of_rank[rank]] = 0;
+            return 1;
+        }
+        pair q = {c, a, b - a, E, gap, NULL};
+        if (eigvec(s, &q) && (!k->superadiabatic || dress(s, &q, k->superadiabatic > 1))) {
+            emit(k, s, &q, rank);
+            return 1;
+        }
+        if (a == ws && b == we)
+            return 0;
+        a = ws, b = we;
+    }
+    return 0;
+}
+
+/* Ranks r0 .. r1 - 1: the window's eigenvalues (dsterf), its margin grown from *margin until
+ * the ranks check and every eigenpair holds. */
 static tcgpu_status chunk(const chain *c, int64_t r0, int64_t r1, int64_t *margin, scratch *s,
                           const sink *k) {
     int64_t n = c->n;
     for (;;) {
         int64_t L = *margin, ws = r0 - L > 0 ? r0 - L : 0, we = r1 + L < n ? r1 + L : n;
         int whole = ws == 0 && we == n;
-        int64_t lw = we - ws, lo = r0 - ws - (r0 > 0), hi = r1 - ws + (r1 < n); /* [lo, hi) */
-        /* all of the window's eigenpairs (dqds) where the chunk is most of it, else bisection
-         * for the chunk's (dstemr's range 'I' spent a third of a readout in dlaebz) */
-        int all = lw <= 2 * (hi - lo);
-        if (!scratch_fit(s, lw, all ? lw : hi - lo))
+        int64_t lw = we - ws;
+        if (!scratch_fit(s, lw))
             return tcgpu_fail(TCGPU_ERUNTIME, "out of memory for a %lld-state readout window",
                               (long long)lw);
-        memcpy(s->d, c->d + ws, (size_t)lw * sizeof *s->d);
+        memcpy(s->w, c->d + ws, (size_t)lw * sizeof *s->w);
         memcpy(s->e, c->e + ws, (size_t)lw * sizeof *s->e);
-        s->e[lw - 1] = 0;
-        lapack_int found = 0, tryrac = 1;
-        lapack_int info = LAPACKE_dstemr_work(
-            LAPACK_COL_MAJOR, 'V', all ? 'A' : 'I', (lapack_int)lw, s->d, s->e, 0, 0,
-            (lapack_int)lo + 1, (lapack_int)hi, &found, s->w, s->z, (lapack_int)lw,
-            (lapack_int)(all ? lw : hi - lo), s->isuppz, &tryrac, s->work, (lapack_int)(18 * lw),
-            s->iwork, (lapack_int)(10 * lw));
-        if (info != 0 || found != (all ? lw : hi - lo))
-            return tcgpu_fail(TCGPU_ERUNTIME, "LAPACK dstemr failed (info = %d, %lld states)",
-                              (int)info, (long long)lw);
-        const double *w = all ? s->w + lo : s->w, *z = all ? s->z + lo * lw : s->z;
-        int ok = 1, off = r0 > 0; /* w[off + j] is rank r0 + j */
-        if (!whole) {
-            ok = (r0 == 0 || sturm_count(c, 0.5 * (w[0] + w[1])) == r0) &&
-                 (r1 == n || sturm_count(c, 0.5 * (w[hi - lo - 2] + w[hi - lo - 1])) == r1);
-        }
-        for (int64_t j = 0; ok && j < r1 - r0; ++j) {
-            int64_t at = off + j;
+        if (LAPACKE_dsterf_work((lapack_int)lw, s->w, s->e) != 0)
+            return tcgpu_fail(TCGPU_ERUNTIME, "LAPACK dsterf failed on %lld states", (long long)lw);
+        const double *w = s->w - ws; /* w[r]: rank r, if the window's ranks are the chain's */
+        int ok = whole || ((r0 == 0 || sturm_count(c, 0.5 * (w[r0 - 1] + w[r0])) == r0) &&
+                           (r1 == n || sturm_count(c, 0.5 * (w[r1 - 1] + w[r1])) == r1));
+        for (int64_t r = r0; ok && r < r1; ++r) {
             double gap = INFINITY;
-            if (at > 0)
-                gap = w[at] - w[at - 1];
-            if (at + 1 < hi - lo)
-                gap = fmin(gap, w[at + 1] - w[at]);
+            if (r > ws)
+                gap = w[r] - w[r - 1];
+            if (r + 1 < we)
+                gap = fmin(gap, w[r + 1] - w[r]);
             if (!isfinite(gap)) /* one state */
                 gap = 1;
-            pair q = {c, ws, lw, w[at], gap, z + at * lw};
-            double res = fmax(ws > 0 ? fabs(c->e[ws - 1] * q.u[0]) : 0,
-                              we < n ? fabs(c->e[we - 1] * q.u[lw - 1]) : 0);
-            ok = !(gap > 0) ? whole : res <= RESIDUAL_REL * gap;
-            if (ok && k->superadiabatic) {
-                pair sub = narrow(&q);
-                if (dress(s, &sub, k->superadiabatic > 1))
-                    q = sub;
-                if (getenv("TCGPU_DEBUG_TRI"))
-                    fprintf(stderr, "tri: t? rank %lld window %lld+%lld sub %lld margin %lld\n",
-                            (long long)(r0 + j), (long long)ws, (long long)lw, (long long)q.lw,
-                            (long long)*margin);
-                else if (!dress(s, &q, k->superadiabatic > 1)) {
-                    if (whole)
-                        return tcgpu_fail(TCGPU_ERUNTIME,
-                                          "readout of a %lld-state chain: the dressing's solve "
-                                          "failed",
-                                          (long long)n);
-                    ok = 0;
-                }
+            if (!(gap > 0)) {
+                if (whole)
+                    return tcgpu_fail(TCGPU_ERUNTIME,
+                                      "readout of a %lld-state chain: degenerate eigenvalues",
+                                      (long long)n);
+                ok = 0;
+                break;
             }
-            if (ok)
-                emit(k, s, &q, r0 + j);
+            ok = one_pair(c, ws, we, w[r], gap, r, s, k);
+            if (!ok && whole)
+                return tcgpu_fail(TCGPU_ERUNTIME,
+                                  "readout of a %lld-state chain: the eigenvector of rank %lld "
+                                  "could not be resolved",
+                                  (long long)n, (long long)r);
         }
         if (ok)
             return TCGPU_OK;
-        if (whole)
-            return tcgpu_fail(TCGPU_ERUNTIME, "readout of a %lld-state chain: no window holds",
-                              (long long)n);
         *margin *= 2;
     }
 }
@@ -384,10 +442,11 @@ static tcgpu_status run(const tcgpu_model *m, double t, int64_t r0, int64_t r1, 
         memset(&s, 0, sizeof s);
         int64_t margin = c.margin;
         for (;;) {
-            /* chunks of twice the margin the last window needed (so that the chunk is half
-             * its window and dqds serves it), from CHUNK up to CHUNK_MAX ranks */
-            int64_t size = 2 * margin < CHUNK ? CHUNK : 2 * margin > CHUNK_MAX ? CHUNK_MAX
-                                                                              : 2 * margin;
+            /* chunks of twice the margin the last window needed (half of the window's
+             * eigenvalues are the chunk's), from CHUNK up to CHUNK_MAX ranks */
+            int64_t size = 2 * margin < CHUNK       ? CHUNK
+                           : 2 * margin > CHUNK_MAX ? CHUNK_MAX
+                                                    : 2 * margin;
             int64_t a, stop;
 #ifdef _OPENMP
 #pragma omp atomic capture
@@ -403,7 +462,8 @@ static tcgpu_status run(const tcgpu_model *m, double t, int64_t r0, int64_t r1, 
             if (stop || a >= r1)
                 break;
             int64_t b = a + size < r1 ? a + size : r1;
-            tcgpu_status cs = tcgpu_stop_requested() ? TCGPU_EINTR : chunk(&c, a, b, &margin, &s, k);
+            tcgpu_status cs =
+                tcgpu_stop_requested() ? TCGPU_EINTR : chunk(&c, a, b, &margin, &s, k);
             if (cs) {
 #ifdef _OPENMP
 #pragma omp critical(tri_fail)
@@ -425,13 +485,30 @@ static tcgpu_status run(const tcgpu_model *m, double t, int64_t r0, int64_t r1, 
 tcgpu_status adiabatic_tri_start(const tcgpu_model *m, double t, int superadiabatic, int64_t rank,
                                  tcgpu_cplx *psi) {
     memset(psi, 0, (size_t)m->dim * sizeof *psi);
-    sink k = {superadiabatic, 0, NULL, NULL, NULL, psi};
+    sink k = {superadiabatic, 0, NULL, NULL, NULL, NULL, psi};
     return run(m, t, rank, rank + 1, &k);
 }
 
 tcgpu_status adiabatic_tri_readout(const tcgpu_model *m, double t, int superadiabatic,
                                    const int64_t *label_of_rank, int count,
                                    const tcgpu_cplx *const *psi, double *const *prob) {
-    sink k = {superadiabatic, count, psi, prob, label_of_rank, NULL};
-    return run(m, t, 0, m->dim, &k);
+    /* Eigenvectors whose stretch holds no site with |psi_i|^2 above 1e-24 in any state are
+     * not formed: their populations are below 1e-24 times the stretch's length (tc K = 1 at
+     * the start check holds its weight on a few hundred of 1e4 states). In site order. */
+    int64_t n = m->dim, *next = malloc((size_t)(n + 1) * sizeof *next);
+    if (!next)
+        return tcgpu_fail(TCGPU_ERUNTIME, "out of memory for the readout");
+    int reversed = falls(m, t);
+    next[n] = n;
+    for (int64_t site = n - 1; site >= 0; --site) {
+        int64_t i = reversed ? n - 1 - site : site;
+        double w = 0;
+        for (int r = 0; r < count; ++r)
+            w = fmax(w, psi[r][i].re * psi[r][i].re + psi[r][i].im * psi[r][i].im);
+        next[site] = w > 1e-24 ? site : next[site + 1];
+    }
+    sink k = {superadiabatic, count, psi, prob, label_of_rank, next, NULL};
+    tcgpu_status st = run(m, t, 0, n, &k);
+    free(next);
+    return st;
 }

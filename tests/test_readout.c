@@ -98,8 +98,8 @@ Test(readout, tc_one_channel_chain_equals_dense) {
         /* past the crossing (t > -e/beta), the eigenvectors spread over tens of states */
         double dr = readout_diff(&m, 0.4, sa), ds = start_diff(&m, -0.4, sa);
         cr_log_info("tc K = 1, N = 60, dressing order %d: readout %.2e, start %.2e", sa, dr, ds);
-        cr_assert(dr < 1e-11, "order %d: readouts differ by %g", sa, dr);
-        cr_assert(ds < 1e-11, "order %d: starts differ by %g", sa, ds);
+        cr_assert(dr < 1e-12, "order %d: readouts differ by %g", sa, dr);
+        cr_assert(ds < 1e-12, "order %d: starts differ by %g", sa, ds);
     }
     tcgpu_model_free(&m);
 }
@@ -112,8 +112,8 @@ Test(readout, localized_ladder_windows_equal_dense) {
     for (int sa = 0; sa <= 2; sa += 2) {
         double dr = readout_diff(&m, 20, sa), ds = start_diff(&m, -20, sa);
         cr_log_info("ladder, 1500 states, order %d: readout %.2e, start %.2e", sa, dr, ds);
-        cr_assert(dr < 1e-11, "order %d: readouts differ by %g", sa, dr);
-        cr_assert(ds < 1e-11, "order %d: starts differ by %g", sa, ds);
+        cr_assert(dr < 1e-12, "order %d: readouts differ by %g", sa, dr);
+        cr_assert(ds < 1e-12, "order %d: starts differ by %g", sa, ds);
     }
     tcgpu_model_free(&m);
 }
@@ -125,8 +125,8 @@ Test(readout, shuffled_slopes_grow_windows_and_stay_exact) {
     chain_model(&m, 700, 1);
     double dr = readout_diff(&m, 20, 2), ds = start_diff(&m, -20, 2);
     cr_log_info("shuffled chain, 700 states: readout %.2e, start %.2e", dr, ds);
-    cr_assert(dr < 1e-11, "readouts differ by %g", dr);
-    cr_assert(ds < 1e-11, "starts differ by %g", ds);
+    cr_assert(dr < 1e-12, "readouts differ by %g", dr);
+    cr_assert(ds < 1e-12, "starts differ by %g", ds);
     tcgpu_model_free(&m);
 }
 
