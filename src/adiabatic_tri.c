@@ -39,7 +39,6 @@
 #endif
 
 #define CHUNK 512          /* least ranks per window */
-#define CHUNK_MAX 2048     /* most ranks per window (dsterf costs its square) */
 #define WINDOW_MARGIN 32   /* least margin on either side of a chunk; doubled until it holds */
 #define RESIDUAL_REL 1e-13 /* eigenpair residual on the cut ends, relative to its gap */
 #define SHIFT_REL 1e-14    /* resolvent shift, relative to the gap */
@@ -51,7 +50,7 @@ typedef struct {
     int64_t n;
     double *d, *e, *b;
     int reversed, ladder; /* ladder: d rises strictly along the sites */
-    int64_t margin;       /* first guess of the windows' margin: twice coupling / level step */
+    double step;          /* mean level step along the sites */
 } chain;
 
 /* Whether the sites run against the model's indices: where the diagonal falls along them. */
@@ -103,12 +102,25 @@ static tcgpu_status chain_build(const tcgpu_model *m, double t, chain *c) {
     c->ladder = 1;
     for (int64_t i = 0; i + 1 < n; ++i)
         c->ladder = c->ladder && c->d[i + 1] > c->d[i];
-    double emax = 0, step = n > 1 ? fabs(c->d[n - 1] - c->d[0]) / (double)(n - 1) : 0;
-    for (int64_t i = 0; i + 1 < n; ++i)
-        emax = fmax(emax, fabs(c->e[i]));
-    double guess = step > 0 ? 2 * emax / step : (double)n;
-    c->margin = guess < WINDOW_MARGIN ? WINDOW_MARGIN : guess > (double)n ? n : (int64_t)guess;
+    c->step = n > 1 ? fabs(c->d[n - 1] - c->d[0]) / (double)(n - 1) : 0;
     return TCGPU_OK;
+}
+
+/* A first margin for the window of ranks a .. b - 1: on a ladder an eigenvector spreads over
+ * about 4|e|/step sites (its energy inside the rows' Gershgorin bands), |e| the couplings where
+ * it lives; taken from the chunk's sites, then once more from those plus that margin. */
+static int64_t local_margin(const chain *c, int64_t a, int64_t b) {
+    if (!(c->step > 0))
+        return c->n;
+    double g = 0;
+    for (int pass = 0; pass < 2; ++pass) {
+        int64_t lo = a - (int64_t)g, hi = b + (int64_t)g;
+        double emax = 0;
+        for (int64_t i = lo > 0 ? lo : 0; i < (hi < c->n - 1 ? hi : c->n - 1); ++i)
+            emax = fmax(emax, fabs(c->e[i]));
+        g = fmin(2 * emax / c->step, (double)c->n);
+    }
+    return g < WINDOW_MARGIN ? WINDOW_MARGIN : (int64_t)g;
 }
 
 /* Eigenvalues of the whole chain below x (Sturm count of the LDL^T pivots). */
@@ -132,13 +144,13 @@ typedef struct {
     double *d, *e, *w;
     lapack_int *ipiv;
     double *dl, *dd, *du, *du2;
-    double *u, *x, *y1, *y2, *v, *p;
+    double *u, *x, *y1, *y2, *v;
 } scratch;
 
 static void scratch_free(scratch *s) {
     free(s->d), free(s->e), free(s->w), free(s->ipiv);
     free(s->dl), free(s->dd), free(s->du), free(s->du2);
-    free(s->u), free(s->x), free(s->y1), free(s->y2), free(s->v), free(s->p);
+    free(s->u), free(s->x), free(s->y1), free(s->y2), free(s->v);
     memset(s, 0, sizeof *s);
 }
 
@@ -152,9 +164,9 @@ static int scratch_fit(scratch *s, int64_t lw) {
     s->ipiv = malloc(n * sizeof *s->ipiv);
     s->dl = malloc(n * 8), s->dd = malloc(n * 8), s->du = malloc(n * 8), s->du2 = malloc(n * 8);
     s->u = malloc(n * 8), s->x = malloc(n * 8), s->y1 = malloc(n * 8), s->y2 = malloc(n * 8);
-    s->v = malloc(n * 8), s->p = malloc(n * 8);
+    s->v = malloc(n * 8);
     return s->d && s->e && s->w && s->ipiv && s->dl && s->dd && s->du && s->du2 && s->u && s->x &&
-           s->y1 && s->y2 && s->v && s->p;
+           s->y1 && s->y2 && s->v;
 }
 
 /* One eigenpair on a stretch of the chain (sites ws .. ws + lw - 1). */
@@ -260,25 +272,18 @@ static int dress(scratch *s, const pair *q, int second) {
     double bk = dot(u, s->v, lw);
     if (!resolve(s, q, s->v, s->x) || !resolve(s, q, s->x, s->y1))
         return 0;
-    if (second) { /* y2 = -2 R (R p) - R (R (B y1) - b_k R y1), p = R (B x) - b_k y1 */
+    if (second) { /* y2 = -2 R^3 z - R^2 w = -R (R (2 R z + w)), z = (B - b_k) x, w = (B - b_k) y1
+                   */
         for (int64_t i = 0; i < lw; ++i)
-            s->v[i] = b[i] * s->x[i];
-        if (!resolve(s, q, s->v, s->p))
-            return 0;
-        for (int64_t i = 0; i < lw; ++i)
-            s->p[i] -= bk * s->y1[i];
-        if (!resolve(s, q, s->p, s->p) || !resolve(s, q, s->p, s->p))
-            return 0;
-        for (int64_t i = 0; i < lw; ++i)
-            s->v[i] = b[i] * s->y1[i];
-        if (!resolve(s, q, s->v, s->v) || !resolve(s, q, s->y1, s->y2))
-            return 0;
-        for (int64_t i = 0; i < lw; ++i)
-            s->v[i] -= bk * s->y2[i];
+            s->v[i] = (b[i] - bk) * s->x[i];
         if (!resolve(s, q, s->v, s->v))
             return 0;
         for (int64_t i = 0; i < lw; ++i)
-            s->y2[i] = -2 * s->p[i] - s->v[i];
+            s->v[i] = 2 * s->v[i] + (b[i] - bk) * s->y1[i];
+        if (!resolve(s, q, s->v, s->v) || !resolve(s, q, s->v, s->y2))
+            return 0;
+        for (int64_t i = 0; i < lw; ++i)
+            s->y2[i] = -s->y2[i];
     }
     double edge = cut_residual(q, s->y1);
     if (second)
@@ -385,6 +390,17 @@ static tcgpu_status chunk(const chain *c, int64_t r0, int64_t r1, int64_t *margi
         int64_t L = *margin, ws = r0 - L > 0 ? r0 - L : 0, we = r1 + L < n ? r1 + L : n;
         int whole = ws == 0 && we == n;
         int64_t lw = we - ws;
+        /* On a ladder a chunk's eigenvectors live around its sites, within its margin: where
+         * no state has weight within three margins of them, their populations are ~0 without
+         * eigenvalues (tc K = 1 holds its weight on the few thousand sites next to the start
+         * state; the rest of a 1e4-state readout was dsterf on empty stretches). */
+        int64_t xa = ws - 2 * L > 0 ? ws - 2 * L : 0, xb = we + 2 * L < n ? we + 2 * L : n;
+        if (c->ladder && k->next_weight && k->next_weight[xa] >= xb) {
+            for (int64_t r = r0; r < r1; ++r)
+                for (int q = 0; q < k->count; ++q)
+                    k->prob[q][k->label_of_rank[r]] = 0;
+            return TCGPU_OK;
+        }
         if (!scratch_fit(s, lw))
             return tcgpu_fail(TCGPU_ERUNTIME, "out of memory for a %lld-state readout window",
                               (long long)lw);
@@ -431,39 +447,56 @@ static tcgpu_status run(const tcgpu_model *m, double t, int64_t r0, int64_t r1, 
     tcgpu_status st = chain_build(m, t, &c);
     if (st)
         return st;
-    int64_t next = r0;
+    /* Chunks of twice their first margin (half of a window's eigenvalues are the chunk's), at
+     * least CHUNK ranks; where a window would be the whole chain, the rest in one chunk per
+     * thread. */
+    int threads = 1;
+#ifdef _OPENMP
+    threads = omp_get_active_level() == 0 ? omp_get_max_threads() : 1;
+#endif
+    int64_t cap = (r1 - r0) / CHUNK + threads + 2, nch = 0;
+    int64_t *cut = malloc((size_t)(cap + 1) * sizeof *cut);
+    if (!cut) {
+        chain_free(&c);
+        return tcgpu_fail(TCGPU_ERUNTIME, "out of memory for the readout");
+    }
+    cut[0] = r0;
+    while (cut[nch] < r1 && nch + threads < cap) {
+        int64_t a = cut[nch], L = local_margin(&c, a, a + CHUNK < r1 ? a + CHUNK : r1);
+        int64_t size = 2 * L < CHUNK ? CHUNK : 2 * L;
+        if (size + 2 * L >= c.n) {
+            for (int q = 1; q <= threads; ++q)
+                if (a + (r1 - a) * q / threads > cut[nch])
+                    cut[++nch] = a + (r1 - a) * q / threads;
+            break;
+        }
+        cut[++nch] = a + size < r1 ? a + size : r1;
+    }
+    if (cut[nch] < r1) /* cap reached: the rest in one */
+        cut[++nch] = r1;
     int failed = 0;
     char msg[512] = "";
 #ifdef _OPENMP
-#pragma omp parallel if (omp_get_active_level() == 0 && r1 - r0 > CHUNK)
+#pragma omp parallel num_threads(threads) if (threads > 1 && nch > 1)
 #endif
     {
         scratch s;
         memset(&s, 0, sizeof s);
-        int64_t margin = c.margin;
-        for (;;) {
-            /* chunks of twice the margin the last window needed (half of the window's
-             * eigenvalues are the chunk's), from CHUNK up to CHUNK_MAX ranks */
-            int64_t size = 2 * margin < CHUNK       ? CHUNK
-                           : 2 * margin > CHUNK_MAX ? CHUNK_MAX
-                                                    : 2 * margin;
-            int64_t a, stop;
 #ifdef _OPENMP
-#pragma omp atomic capture
+#pragma omp for schedule(dynamic, 1)
 #endif
-            {
-                a = next;
-                next += size;
-            }
+        for (int64_t q = 0; q < nch; ++q) {
+            int stop;
 #ifdef _OPENMP
 #pragma omp atomic read
 #endif
             stop = failed;
-            if (stop || a >= r1)
-                break;
-            int64_t b = a + size < r1 ? a + size : r1;
-            tcgpu_status cs =
-                tcgpu_stop_requested() ? TCGPU_EINTR : chunk(&c, a, b, &margin, &s, k);
+            if (stop)
+                continue;
+            int64_t margin = local_margin(&c, cut[q], cut[q + 1]);
+            tcgpu_status cs = tcgpu_stop_requested()
+                                  ? TCGPU_EINTR
+                                  : chunk(&c, cut[q], cut[q + 1], &margin, &s, k);
             if (cs) {
 #ifdef _OPENMP
 #pragma omp critical(tri_fail)
@@ -476,6 +509,7 @@ static tcgpu_status run(const tcgpu_model *m, double t, int64_t r0, int64_t r1, 
         }
         scratch_free(&s);
     }
+    free(cut);
     chain_free(&c);
     if (failed == TCGPU_EINTR)
         return TCGPU_EINTR;

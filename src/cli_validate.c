@@ -222,11 +222,11 @@ static int validate_lead(int argc, char **argv) {
     if (((v = cli_get(&a, "N1")) && cli_int(CMD, "N1", v, &n1)) ||
         ((v = cli_get(&a, "N2")) && cli_int(CMD, "N2", v, &n2)))
         return CLI_BADINPUT;
-    if ((cli_get(&a, "N1") && (n1 < 20 || n1 > 5998)) ||
+    if ((cli_get(&a, "N1") && (n1 < 20 || n1 > 100000)) ||
         (cli_get(&a, "N2") && (n2 < 4 || n2 > 108))) {
         cli_error(CMD,
-                  "--N1 must lie in 20..5998 and --N2 in 4..108 (the dense readout's 6000 "
-                  "states), got %lld and %lld",
+                  "--N1 must lie in 20..100000 (one channel's chain readout) and --N2 in 4..108 "
+                  "(the two-channel dense readout's 6000 states), got %lld and %lld",
                   (long long)n1, (long long)n2);
         return CLI_BADINPUT;
     }
