@@ -824,9 +824,8 @@ static int check_resources(const run_job *j, const char *dir) {
 #endif
     if (j->batched) /* every batched control holds its frames at once */
         threads = fmin((double)j->batch, total);
-    /* dense: four dim x dim frames per thread; chain: a readout window's eigenvectors (at most
-     * 4100^2 doubles per thread, src/adiabatic_tri.c) */
-    double d = (double)dim, frames = chain ? 8 * fmin(d * d, 4100.0 * 4100.0) : 4 * d * d * 8;
+    /* dense: four dim x dim frames per thread; chain: a dozen dim-vectors (src/adiabatic_tri.c) */
+    double d = (double)dim, frames = chain ? 16 * d * 8 : 4 * d * d * 8;
     double mem = threads * (frames + 40 * d * 16);
     double disk = total * (d * 16 + 400 + (j->dist_csv ? d * 40 : 0));
     char what[128];
