@@ -104,6 +104,31 @@ Test(readout, tc_one_channel_chain_equals_dense) {
     tcgpu_model_free(&m);
 }
 
+Test(readout, strongly_coupled_chain_equals_dense) {
+    /* slow sweep, far past the crossing but couplings ~0.4 N^1.5 = 3100 against a level step
+     * beta t = 11: the lowest eigenvectors live in the chain's middle, not where the diagonal
+     * meets their energy (a stretch placed there had read the ground state's population as 0) */
+    tcgpu_model m;
+    double e = 0;
+    ASSERT_OK(tcgpu_model_tc(&m, 400, 1, 1.0, 0.3, &e));
+    double dr = readout_diff(&m, 37.3, 2), ds = start_diff(&m, -37.3, 2);
+    cr_log_info("tc K = 1, N = 400, beta = 0.3: readout %.2e, start %.2e", dr, ds);
+    cr_assert(dr < 1e-12, "readouts differ by %g", dr);
+    cr_assert(ds < 1e-12, "starts differ by %g", ds);
+    /* the ground state itself (rank 0 at t > 0: the state all pairs, n = N, as t -> +inf),
+     * where the readout skips every eigenvector whose stretch holds no weight */
+    tcgpu_cplx *g = malloc((size_t)m.dim * sizeof *g);
+    double *p = malloc((size_t)m.dim * sizeof *p);
+    ASSERT_OK(adiabatic_dense_start(&m, 37.3, 0, g));
+    const tcgpu_cplx *psi[1] = {g};
+    double *prob[1] = {p};
+    ASSERT_OK(adiabatic_readout_many(&m, 37.3, 0, 0, 1, psi, prob, NULL));
+    cr_assert(fabs(p[400] - 1) < 1e-12, "ground state read as %.17g in n = N", p[400]);
+    free(g);
+    free(p);
+    tcgpu_model_free(&m);
+}
+
 Test(readout, localized_ladder_windows_equal_dense) {
     /* 1500 states, level step 20 against couplings ~1: eigenvectors a few sites wide, so the
      * readout runs in windows of a few hundred states with Sturm-counted ranks */
