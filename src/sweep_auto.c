@@ -276,14 +276,14 @@ tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, do
         s.T0 = heff ? s.T0 / 10 : s.T0 * 1.5;
     }
     double err_start = rep->err_window + s.missed, t0 = heff ? s.T0 : -s.T0;
-    /* One channel: H(-t) is -H(t) up to the gauge (-1)^n, so the dressed readout needs at
-     * least the distance after the crossing that the dressed start needed before it, and the
-     * readout ladder (rungs 1.5^k apart, as the start check's) begins there instead of
-     * climbing to it. tc K = 1, N = 1e4, beta_c: the three rungs skipped cost 56 of 139 s
-     * (readouts at t ~ 0.03, where each eigenvector spreads over most of the chain), and the
-     * accepted rung is the same. */
+    /* One channel: H(-t) is -H(t) up to the gauge (-1)^n, so the dressed readout needs about
+     * the distance after the crossing that the dressed start needed before it, and the readout
+     * ladder (rungs 1.5^k apart, as the start check's) begins one rung below it instead of
+     * climbing to it: tc K = 1, N = 1e4, beta_c accepted at Tr = 3.4 T0, and the rungs from
+     * 1.5 ttr up had cost 32 of 139 s (readouts at t ~ 0.03, where each eigenvector spreads
+     * over most of the chain). Not at T0 itself: N = 1000, beta = 1 accepts at Tr = T0/1.5. */
     if (m->kind == TCGPU_MODEL_TC && m->K == 1 && o->Tr <= 0 && o->T0 <= 0)
-        s.Tr = fmax(s.Tr, s.T0);
+        s.Tr = fmax(s.Tr, s.T0 / 1.5);
     /* The window history of the last completed rounds: the plain estimates of the last two and
      * the last one's extrapolation. It is kept when kappa is halved: the runs start again at
      * the Tr reached, and the readouts compared are extrapolated in the step. */
