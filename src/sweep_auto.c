@@ -276,14 +276,6 @@ tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, do
         s.T0 = heff ? s.T0 / 10 : s.T0 * 1.5;
     }
     double err_start = rep->err_window + s.missed, t0 = heff ? s.T0 : -s.T0;
-    /* One channel: H(-t) is -H(t) up to the gauge (-1)^n, so the dressed readout needs about
-     * the distance after the crossing that the dressed start needed before it, and the readout
-     * ladder (rungs 1.5^k apart, as the start check's) begins one rung below it instead of
-     * climbing to it: tc K = 1, N = 1e4, beta_c accepted at Tr = 3.4 T0, and the rungs from
-     * 1.5 ttr up had cost 32 of 139 s (readouts at t ~ 0.03, where each eigenvector spreads
-     * over most of the chain). Not at T0 itself: N = 1000, beta = 1 accepts at Tr = T0/1.5. */
-    if (m->kind == TCGPU_MODEL_TC && m->K == 1 && o->Tr <= 0 && o->T0 <= 0)
-        s.Tr = fmax(s.Tr, s.T0 / 1.5);
     /* The window history of the last completed rounds: the plain estimates of the last two and
      * the last one's extrapolation. It is kept when kappa is halved: the runs start again at
      * the Tr reached, and the readouts compared are extrapolated in the step. */
@@ -299,13 +291,37 @@ tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, do
         for (int grow = 0; grow < 20; ++grow) {
             const double ratio[3] = {1.3, 1.13, 1.0};
             int have[3] = {0, 0, 0};
+            double far = 0; /* TV of the rung's first two readouts, where it settles the rung */
             for (int q = 0; q < 3; ++q) {
                 double t = s.Tr / ratio[q];
                 if (!(t > t0) || t < tcgpu_sweep_time(p.fine))
                     continue;
+                /* ew >= TV(P(Tr/1.3), P(Tr/1.13)) / 2 / (1.3^2 - 1) whatever P(Tr) is. Where
+                 * that TV is above 10 tol (the step errors, each below tol/2, cannot make it;
+                 * ew > 3.6 tol) the rung fails without its third readout: tc K = 1, N = 3000,
+                 * beta = 4000, tol 1e-4: four of six rungs, whose readouts at t ~ 0.03-0.15
+                 * (eigenvectors spread over much of the chain) cost about a second each. */
+                if (q == 2 && have[0] && have[1] && o->Tr <= 0 && grow < 18) {
+                    for (int64_t i = 0; i < 2 * d; ++i)
+                        ex[i] = pf[i] + (pf[i] - pc[i]) / 15;
+                    if (tcgpu_tv(ex, ex + d, d) > 10 * tol) {
+                        far = tcgpu_tv(ex, ex + d, d) / 2 / (1.3 * 1.3 - 1);
+                        break;
+                    }
+                }
                 if ((st = pair_readout(&p, t, pf + q * d, pc + q * d)))
                     goto out;
                 have[q] = 1;
+            }
+            if (far > 0) { /* the round's history: the bound (falls_like_tr2 reads it low) */
+                if (getenv("TCGPU_DEBUG"))
+                    fprintf(stderr, "auto: Tr %g fails without its readout at Tr (ew >= %.2e)\n",
+                            s.Tr, far);
+                ew_last[1] = ew_last[0];
+                ew_last[0] = far;
+                xvalid = 0;
+                s.Tr *= 1.5;
+                continue;
             }
             /* Norm lost by the steps is error too (it moves the readout's total by as much):
              * an RK4 grid past its stability edge can damp both runs alike towards zero, whose
