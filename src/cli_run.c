@@ -236,7 +236,11 @@ static void sweep_write(const run_job *j, const sweep_out *o, FILE *s, FILE *d) 
         dist_rows(o, levels, d);
         return;
     }
-    tcgpu_reduce_means(m, o->p, mean, &mean_n, &eta);
+    /* an mlz model has no channels, and reduce_means would count one mean per level beyond
+     * the first: past the array from 66 states on (a 2000-state model crashed here) */
+    mean_n = eta = NAN;
+    if (!mlz)
+        tcgpu_reduce_means(m, o->p, mean, &mean_n, &eta);
     double nan = NAN, tv = mlz ? nan : tcgpu_tv(o->p, o->ex, m->dim);
     double mx = mlz ? nan : tcgpu_maxabs(o->p, o->ex, m->dim);
     fprintf(s, "%zu,%s,%lld,%d,%.17g,%.17g,%.17g,%s,%.17g,%lld,%.3e,%.3e", o->idx, j->model,
@@ -281,7 +285,9 @@ static void sweep_print(const sweep_out *o) {
         }
         printf(" %11s %9s %10s %10s %8s\n", "<n>", "eta", "TV(exact)", "est.error", "seconds");
     }
-    tcgpu_reduce_means(m, o->p, mean, &mean_n, &eta);
+    mean_n = eta = NAN;
+    if (!mlz) /* as in sweep_write: no means of an mlz model */
+        tcgpu_reduce_means(m, o->p, mean, &mean_n, &eta);
     printf("%6zu %10.4g %8.4g %8.4g", o->idx, o->beta, o->g, o->eps);
     for (int k = 0; k < nk; ++k)
         cell(11, " %*.6g", mean[k]);

@@ -557,6 +557,35 @@ Test(cli_run, oversize_runs_are_refused_up_front_with_the_amount) {
     cr_expect_eq(system(args), 0);
 }
 
+/* An mlz model has no channel means: its rows leave them out, and computing them anyway (one per
+ * level) wrote past the means' array from 66 states on, a crash once the sweep was done. */
+Test(cli_run, an_mlz_model_of_many_states_writes_its_tables) {
+    char dir[] = "/tmp/tcgpu_mlz_XXXXXX", path[256], args[512];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/m.mlz", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "states 70\n");
+    for (int i = 0; i < 70; ++i)
+        fprintf(f, "slope %d %g\n", i, i % 7 == 3 ? 0.5 : (double)(i % 7 - 3));
+    for (int i = 0; i + 1 < 70; ++i)
+        fprintf(f, "coupling %d %d 0.3\n", i, i + 1);
+    fclose(f);
+    snprintf(args, sizeof args,
+             "run --model mlz --file %s --beta 1 --tol 1e-4 --dist-csv --no-plot --out %s/out",
+             path, dir);
+    run_result *r = run("OMP_NUM_THREADS=2", args);
+    cr_expect_eq(r->status, 0, "%s", r->err);
+    static char buf[65536];
+    snprintf(path, sizeof path, "%s/out", dir);
+    slurp_in(path, "summary.csv", buf, sizeof buf);
+    cr_expect_eq(count_lines(buf), 2, "%s", buf);
+    slurp_in(path, "dist.csv", buf, sizeof buf);
+    cr_expect_eq(count_lines(buf), 1 + 70);
+    snprintf(args, sizeof args, "rm -rf %s", dir);
+    cr_expect_eq(system(args), 0);
+}
+
 /* Summary rows without their `seconds` field (the one column a second run may change). */
 static void drop_seconds(char *csv) {
     int col = 0;
