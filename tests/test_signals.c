@@ -1,7 +1,8 @@
 /* SIGINT and SIGTERM as a user sends them: whatever phase a run is in (reading the model file,
- * the sweeps), it ends within 1 s with exit status 130 and a folder that is either absent (the
- * model was not read yet) or a resumable run with no temporary file; resuming it gives the
- * uninterrupted run's probabilities to the bit. */
+ * the dense start and readout, the sweeps), it ends within 1 s with exit status 130 and a folder
+ * that is either absent (the model was not read yet) or a resumable run with no temporary file;
+ * resuming it gives the uninterrupted run's probabilities to the bit. */
+#include <cjson/cJSON.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <hdf5.h>
@@ -158,6 +159,17 @@ Test(signals, sigterm_during_the_sweeps_leaves_a_resumable_run) {
     cleanup(dir);
 }
 
+static cJSON *read_record(const char *dir) {
+    char path[256], text[65536];
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    text[n] = '\0';
+    if (f)
+        fclose(f);
+    return cJSON_Parse(text);
+}
+
 /* SIGKILL cannot be caught: what makes such a run resumable is run.json, written before the
  * first sweep; the tables it had under temporary names are dropped and redone. */
 Test(signals, sigkill_leaves_a_run_that_resumes_to_the_uninterrupted_tables) {
@@ -196,28 +208,55 @@ Test(signals, sigkill_leaves_a_run_that_resumes_to_the_uninterrupted_tables) {
     cleanup(dir);
 }
 
-/* The dense start and readout (an eigen-decomposition of every state, seconds each at a few
- * thousand) yield too: a 1000-state chain signalled while it sets up. */
-Test(signals, sigterm_during_the_dense_start_of_a_large_model) {
-    char dir[] = "/tmp/tcgpu_sig_XXXXXX", model[128], out[128];
+/* The dense start and readout (an eigen-decomposition of every state, and products as large,
+ * seconds each at a few thousand states; LAPACK and BLAS cannot be interrupted) run on a helper
+ * thread that a stop leaves behind: a 2000-state model (not a chain: couplings to the next two
+ * states, so that its readout is dense) signalled while it sets up, at three moments. */
+Test(signals, sigterm_during_the_dense_frames_of_a_large_model) {
+    char dir[] = "/tmp/tcgpu_sig_XXXXXX", model[128], out[128], err[256];
     cr_assert_not_null(mkdtemp(dir));
-    snprintf(model, sizeof model, "%s/chain.mlz", dir);
+    snprintf(model, sizeof model, "%s/dense.mlz", dir);
     snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(err, sizeof err, "%s/stderr", dir);
     FILE *f = fopen(model, "w");
     cr_assert_not_null(f);
-    fprintf(f, "states 1000\n");
-    for (int i = 0; i < 1000; ++i) /* slopes -3..3 (no 0), so that every crossing is passed */
+    enum { D = 2000 };
+    fprintf(f, "states %d\n", D);
+    for (int i = 0; i < D; ++i) /* slopes -3..3 (no 0), so that every crossing is passed */
         fprintf(f, "slope %d %g\n", i, i % 7 == 3 ? 0.5 : (double)(i % 7 - 3));
-    for (int i = 0; i + 1 < 1000; ++i)
+    for (int i = 0; i + 1 < D; ++i)
         fprintf(f, "coupling %d %d 0.3\n", i, i + 1);
+    for (int i = 0; i + 2 < D; ++i)
+        fprintf(f, "coupling %d %d 0.1\n", i, i + 2);
     fclose(f);
-    char *args[] = {"tcgpu",  "run", "--model", "mlz", "--file", model,
-                    "--beta", "1",   "--out",   out,   NULL};
-    pid_t pid = start(dir, args);
-    double took;
-    int status = signal_and_wait(pid, SIGTERM, 1.0, &took);
-    cr_expect_eq(status, 130, "exit %d after SIGTERM during the setup", status);
-    cr_expect_lt(took, 1.0, "%.2f s from the signal to the exit", took);
-    cr_expect_eq(count_matching(out, ".tmp."), 0, "no temporary file survives the signal");
+    static const double at[] = {0.6, 1.5, 2.6};
+    for (size_t k = 0; k < sizeof at / sizeof *at; ++k) {
+        char *args[] = {"tcgpu",  "run", "--model", "mlz", "--file", model,
+                        "--beta", "1",   "--out",   out,   NULL};
+        pid_t pid = start(dir, args);
+        double took;
+        int status = signal_and_wait(pid, SIGTERM, at[k], &took);
+        cr_expect_eq(status, 130, "exit %d after SIGTERM at %g s", status, at[k]);
+        cr_expect_lt(took, 1.0, "%.2f s from the signal at %g s to the exit", took, at[k]);
+        cr_expect_eq(count_matching(out, ".tmp."), 0, "no temporary file survives the signal");
+        char text[4096] = "";
+        FILE *e = fopen(err, "r");
+        size_t n = e ? fread(text, 1, sizeof text - 1, e) : 0;
+        text[n] = '\0';
+        if (e)
+            fclose(e);
+        int lines = 0;
+        for (char *c = text; *c; ++c)
+            lines += *c == '\n';
+        cr_expect(lines == 1 && strstr(text, "interrupted"), "one line on stderr: %s", text);
+        cJSON *r = read_record(out);
+        cr_expect(r && cJSON_IsFalse(cJSON_GetObjectItem(r, "completed")) &&
+                      cJSON_IsTrue(cJSON_GetObjectItem(r, "interrupted")),
+                  "run.json says interrupted, not completed");
+        cJSON_Delete(r);
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", out);
+        cr_expect_eq(system(cmd), 0);
+    }
     cleanup(dir);
 }
