@@ -67,7 +67,9 @@ int cli_status(const char *cmd, tcgpu_status st);
  * a:b:n forms. */
 int cli_levels(const char *cmd, const char *text, int K, int reject_range, double *levels);
 
-/* Output to a file written under a temporary name and renamed when complete, or to stdout. */
+/* Output to a file written under a temporary name and renamed when complete, or to stdout.
+ * cmd NULL: the same, without a message on failure (where a failure has been reported already
+ * and stderr holds one line). */
 typedef struct {
     FILE *f;
     char *path, *tmp;

@@ -212,13 +212,17 @@ int cli_output_open(const char *cmd, const char *path, cli_output *o) {
     o->path = strdup(path);
     o->tmp = malloc(len);
     if (!o->path || !o->tmp) {
-        cli_error(cmd, "out of memory");
+        if (cmd)
+            cli_error(cmd, "out of memory");
+        free(o->path);
+        free(o->tmp);
         return CLI_RUNTIME;
     }
     snprintf(o->tmp, len, "%s.tmp.%ld", path, (long)getpid());
     o->f = fopen(o->tmp, "w");
     if (!o->f) {
-        cli_error(cmd, "cannot write '%s': %s", path, strerror(errno));
+        if (cmd)
+            cli_error(cmd, "cannot write '%s': %s", path, strerror(errno));
         free(o->path);
         free(o->tmp);
         return CLI_RUNTIME;
@@ -230,19 +234,22 @@ int cli_output_close(const char *cmd, cli_output *o, int ok) {
     int failed = ferror(o->f) != 0;
     if (o->f == stdout) {
         failed |= fflush(stdout) != 0;
-        if (failed && ok)
+        if (failed && ok && cmd)
             cli_error(cmd, "writing the output failed: %s", strerror(errno));
         return ok && failed ? CLI_RUNTIME : CLI_OK;
     }
+    errno = 0; /* a write error flagged earlier may have left errno to later calls */
     failed |= fclose(o->f) != 0;
-    int rc = CLI_OK;
+    int err = errno, rc = CLI_OK;
     if (!ok || failed) {
-        if (ok)
-            cli_error(cmd, "writing '%s' failed: %s", o->path, strerror(errno));
+        if (ok && cmd)
+            cli_error(cmd, "writing '%s' failed: %s", o->path,
+                      err ? strerror(err) : "a write was refused (disk full?)");
         remove(o->tmp);
         rc = ok ? CLI_RUNTIME : CLI_OK;
     } else if (rename(o->tmp, o->path) != 0) {
-        cli_error(cmd, "cannot move the finished output to '%s': %s", o->path, strerror(errno));
+        if (cmd)
+            cli_error(cmd, "cannot move the finished output to '%s': %s", o->path, strerror(errno));
         remove(o->tmp);
         rc = CLI_RUNTIME;
     }

@@ -1,7 +1,9 @@
 /* The tcgpu command: dispatch to the subcommands. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "../src/adiabatic_async.h"
 #include "../src/cli.h"
 #include "../src/plot.h"
 
@@ -21,7 +23,21 @@ static void usage(FILE *f) {
           f);
 }
 
+static int dispatch(int argc, char **argv);
+
 int main(int argc, char **argv) {
+    int rc = dispatch(argc, argv);
+    /* A stop that left a dense readout computing on its helper ends here, not in exit(): the
+     * BLAS library's destructors would free what the helper uses (a crash), or exit() would
+     * wait seconds for it. Every file is closed by now; only the streams need flushing. */
+    if (adiabatic_async_running()) {
+        fflush(NULL);
+        _exit(rc);
+    }
+    return rc;
+}
+
+static int dispatch(int argc, char **argv) {
     if (argc < 2) { /* one line, like every other refusal; --help has the list */
         fputs("tcgpu: no command given; expected exact, run, validate or info (see tcgpu --help)\n",
               stderr);

@@ -236,7 +236,11 @@ static void sweep_write(const run_job *j, const sweep_out *o, FILE *s, FILE *d) 
         dist_rows(o, levels, d);
         return;
     }
-    tcgpu_reduce_means(m, o->p, mean, &mean_n, &eta);
+    /* an mlz model has no channels, and reduce_means would count one mean per level beyond
+     * the first: past the array from 66 states on (a 2000-state model crashed here) */
+    mean_n = eta = NAN;
+    if (!mlz)
+        tcgpu_reduce_means(m, o->p, mean, &mean_n, &eta);
     double nan = NAN, tv = mlz ? nan : tcgpu_tv(o->p, o->ex, m->dim);
     double mx = mlz ? nan : tcgpu_maxabs(o->p, o->ex, m->dim);
     fprintf(s, "%zu,%s,%lld,%d,%.17g,%.17g,%.17g,%s,%.17g,%lld,%.3e,%.3e", o->idx, j->model,
@@ -281,7 +285,9 @@ static void sweep_print(const sweep_out *o) {
         }
         printf(" %11s %9s %10s %10s %8s\n", "<n>", "eta", "TV(exact)", "est.error", "seconds");
     }
-    tcgpu_reduce_means(m, o->p, mean, &mean_n, &eta);
+    mean_n = eta = NAN;
+    if (!mlz) /* as in sweep_write: no means of an mlz model */
+        tcgpu_reduce_means(m, o->p, mean, &mean_n, &eta);
     printf("%6zu %10.4g %8.4g %8.4g", o->idx, o->beta, o->g, o->eps);
     for (int k = 0; k < nk; ++k)
         cell(11, " %*.6g", mean[k]);
@@ -518,11 +524,30 @@ static int h5_write(h5_sink *k, const sweep_out *o) {
     return rc ? rc : out_h5_append(CMD, k->h, &row, o->p, o->ex);
 }
 
+/* run.json while the sweeps run: rewritten (temporary name, then rename) as sweeps finish, at
+ * most once a second, so that a run killed outright (SIGKILL, a crash, a lost node) leaves a
+ * record of how far it got. Not per sweep: lz runs thousands of sweeps a second, and a record
+ * costs about as much as one of them; once a second costs under 0.1 % of any run. */
+typedef struct {
+    run_record *rec;
+    const char *path;
+    const struct timespec *t0; /* the run's start, for wall_seconds */
+    double last;               /* seconds after t0 of the last record */
+    char updated[32];
+} record_sink;
+
+/* The record's "updated_utc", ISO 8601. */
+static void utc_now(char *buf, size_t len) {
+    time_t now = time(NULL);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+}
+
 /* What the sweeps of one run share while they are computed and written in order. */
 typedef struct {
     const run_job *j;
     const run_resume *rs;
     FILE *s, *d;
+    const char *s_path; /* summary.csv, for the message of a refused write */
     h5_sink *h5;
     size_t *done, *restored, *over_tol, total, next;
     double *updates, last_progress;
@@ -530,6 +555,7 @@ typedef struct {
     sweep_out *slot;
     char *ready;
     size_t *row_of; /* row + 1 of a kept sweep, 0 for none */
+    record_sink *record;
     int rc;
 } sweep_loop;
 
@@ -549,6 +575,29 @@ static int sweep_stop(sweep_loop *L) {
 }
 
 static void sweep_commit(sweep_loop *L, size_t i, int stop);
+
+/* run.json with the sweeps written so far, a second after the last record. A record that
+ * cannot be written (a full disk) stops the run like a table that cannot: its line is the one
+ * line, and the last record written stays. */
+static void record_progress(sweep_loop *L) {
+    record_sink *k = L->record;
+    double now = k ? seconds_since(k->t0) : 0;
+    if (!k || now - k->last < 1.0)
+        return;
+    k->last = now;
+    run_record *r = k->rec;
+    r->wall_seconds = now;
+    r->sweeps_done = *L->done;
+    r->sweeps_restored = *L->restored;
+    r->amplitude_updates = *L->updates;
+    utc_now(k->updated, sizeof k->updated);
+    r->updated = k->updated;
+    int rc = run_record_write(CMD, k->path, r);
+    if (rc) {
+#pragma omp atomic write
+        L->rc = rc;
+    }
+}
 
 static void sweep_one(sweep_loop *L, size_t i) {
     const run_job *j = L->j;
@@ -581,8 +630,16 @@ static void sweep_commit(sweep_loop *L, size_t i, int stop) {
                 L->rc = wr;
             }
             if (!L->rc && w->built && !w->rc) {
+                errno = 0;
                 sweep_write(j, w, L->s, L->d);
-                fflush(L->s); /* a finished sweep reaches the file as it finishes */
+                /* a finished sweep reaches the file as it finishes; a write refused (a full
+                 * disk) stops the run here, with its reason, rather than after every sweep */
+                if ((fflush(L->s) != 0 || ferror(L->s)) && !L->rc) {
+                    cli_error(CMD, "writing '%s' failed: %s", L->s_path,
+                              errno ? strerror(errno) : "a write was refused (disk full?)");
+#pragma omp atomic write
+                    L->rc = CLI_RUNTIME;
+                }
                 sweep_print(w);
                 ++*L->done;
                 if (!(w->r.err_estimate <= j->tol))
@@ -595,6 +652,8 @@ static void sweep_commit(sweep_loop *L, size_t i, int stop) {
             sweep_free(w);
         }
         progress(j, L->next, L->total, &L->t0, &L->last_progress);
+        if (!L->rc && !tcgpu_stop_requested()) /* a stop writes the final record at once */
+            record_progress(L);
     }
 }
 
@@ -719,11 +778,14 @@ static int run_worker(void) {
     return rc;
 }
 
-static int sweeps(const run_job *j, const run_resume *rs, FILE *s, FILE *d, h5_sink *h5,
-                  size_t *done, size_t *restored, size_t *over_tol, double *updates) {
+static int sweeps(const run_job *j, const run_resume *rs, const cli_output *so, FILE *d,
+                  h5_sink *h5, record_sink *record, size_t *done, size_t *restored,
+                  size_t *over_tol, double *updates) {
     sweep_loop L = {.j = j,
+                    .record = record,
                     .rs = rs,
-                    .s = s,
+                    .s = so->f,
+                    .s_path = so->path,
                     .d = d,
                     .h5 = h5,
                     .done = done,
@@ -796,6 +858,55 @@ static int sweeps(const run_job *j, const run_resume *rs, FILE *s, FILE *d, h5_s
     free(L.ready);
     free(L.row_of);
     return !rc && tcgpu_stop_requested() ? CLI_INTERRUPTED : rc;
+}
+
+/* A table's buffered rows written out: a refusal (a full disk) is reported here, before any
+ * table is renamed into place. */
+static int table_flushed(cli_output *o) {
+    if (!o->f)
+        return CLI_OK;
+    errno = 0;
+    if (fflush(o->f) == 0 && !ferror(o->f))
+        return CLI_OK;
+    cli_error(CMD, "writing '%s' failed: %s", o->path,
+              errno ? strerror(errno) : "a write was refused (disk full?)");
+    return CLI_RUNTIME;
+}
+
+/* The tables after the sweeps (rc: how they ended): kept, all of them, when the run finished or
+ * was interrupted, else removed. All are flushed before the first is renamed, so that a disk
+ * that fills at the end leaves none of them rather than some (a mixed folder: resuming a run
+ * whose dist.h5 is new and summary.csv old is refused), with one line on stderr. Where a close
+ * fails after a table was renamed even so, every table is removed (a resumed run's earlier ones
+ * too): the folder then holds run.json, and --resume computes the run again. */
+static int tables_close(int rc, cli_output *so, cli_output *dout, h5_sink *h5) {
+    int keep = rc == CLI_OK || rc == CLI_INTERRUPTED;
+    int rf = keep ? table_flushed(so) : CLI_OK;
+    if (!rf && keep)
+        rf = table_flushed(dout);
+    if (rf) {
+        rc = rf;
+        keep = 0;
+    }
+    int rh = out_h5_close(CMD, h5->h, keep); /* says nothing when not keeping */
+    h5->h = NULL;
+    if (rh) { /* its line said why: it is the one line, rather than "interrupted" */
+        rc = rh;
+        keep = 0;
+    }
+    char spath[4096], dpath[4096] = "";
+    snprintf(spath, sizeof spath, "%s", so->path);
+    if (dout->f)
+        snprintf(dpath, sizeof dpath, "%s", dout->path);
+    int rd = dout->f ? cli_output_close(keep ? CMD : NULL, dout, keep) : CLI_OK;
+    int rs = cli_output_close(keep && !rd ? CMD : NULL, so, keep && !rd);
+    if (keep && (rd || rs)) {
+        remove(h5->path);
+        remove(spath);
+        if (*dpath)
+            remove(dpath);
+    }
+    return rc ? rc : rd ? rd : rs;
 }
 
 /* Refuses up front what cannot fit: the dense readout's dimension, memory for the threads'
@@ -992,13 +1103,16 @@ static int run_lead(int argc, char **argv) {
         .threads = 1,
 #endif
         .started = started,
+        .updated = started,
         .sweeps_total = j.zip ? j.nb : j.nb * j.ng * j.ne,
         .dist_csv = j.dist_csv,
-        .error = "started and not finished: if no tcgpu is still running it, it was killed; "
-                 "tcgpu run --resume DIR finishes it",
+        .error = "started and not finished (timings: how far it got): if no tcgpu is still "
+                 "running it, it was killed; tcgpu run --resume DIR finishes it, computing "
+                 "again the sweeps its unfinished tables held",
     };
     if (folder)
         rc = run_record_write(CMD, rp, &rec);
+    record_sink record = {.rec = &rec, .path = rp, .t0 = &t0};
     char sp[4096], dp[4096], hp[4096];
     cli_output so, dout = {NULL, NULL, NULL};
     const char *dir = j.out ? j.out : ".";
@@ -1011,15 +1125,11 @@ static int run_lead(int argc, char **argv) {
             int mlz = !strcmp(j.model, "mlz");
             int levels = !strcmp(j.model, "lz") || !strcmp(j.model, "do") || mlz;
             write_headers(so.f, dout.f, mlz ? 0 : j.K, levels);
-            rc = sweeps(&j, resume ? &rs : NULL, so.f, dout.f, &h5, &done, &restored, &over_tol,
-                        &updates);
-            int keep = rc == CLI_OK || rc == CLI_INTERRUPTED;
-            int rh = out_h5_close(CMD, h5.h, keep);
-            int rd = dout.f ? cli_output_close(CMD, &dout, keep) : CLI_OK;
-            rc = rc ? rc : rh ? rh : rd;
-        }
-        int rsum = cli_output_close(CMD, &so, rc == CLI_OK || rc == CLI_INTERRUPTED);
-        rc = rc ? rc : rsum;
+            rc = sweeps(&j, resume ? &rs : NULL, &so, dout.f, &h5, &record, &done, &restored,
+                        &over_tol, &updates);
+            rc = tables_close(rc, &so, &dout, &h5);
+        } else
+            cli_output_close(NULL, &so, 0);
     }
     if (folder) {
         clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -1030,17 +1140,24 @@ static int run_lead(int argc, char **argv) {
         rec.amplitude_updates = updates;
         rec.completed = rc == CLI_OK;
         rec.interrupted = rc == CLI_INTERRUPTED;
+        utc_now(record.updated, sizeof record.updated);
+        rec.updated = record.updated;
         rec.error = rc == CLI_OK ? NULL
                     : rc == CLI_INTERRUPTED
                         ? (run_mpi_stop_reason() ? run_mpi_stop_reason()
                                                  : "interrupted by a signal; the finished sweeps "
                                                    "are in summary.csv and dist.h5")
-                        : "a sweep failed (see stderr); the tables were not kept";
+                        : "failed (the reason was on stderr); the tables were not kept";
         rec.mpi = run_mpi_get_report();
+        /* After a failure its line is the one line: the record is written without a message of
+         * its own, and where it cannot be (the disk that refused a table), the last record
+         * written stays, unfinished, for --resume. */
+        int rr = run_record_write(rc == CLI_OK ? CMD : NULL, rp, &rec), drawn = 0;
+        rc = rc ? rc : rr;
         if (rc == CLI_OK)
             fprintf(stderr, "tcgpu run: wrote %s/summary.csv, dist.h5%s and run.json\n", j.out,
                     j.dist_csv ? ", dist.csv" : "");
-        if (over_tol) /* the control gave up short of tol (step halvings spent, fp32 round-off) */
+        if (rc == CLI_OK && over_tol) /* the control gave up short of tol (halvings spent, fp32) */
             fprintf(stderr,
                     "tcgpu run: warning: %zu of %zu sweeps ended with an error estimate above "
                     "--tol %g (column err_estimate)%s\n",
@@ -1054,8 +1171,6 @@ static int run_lead(int argc, char **argv) {
                       run_mpi_stop_reason() ? run_mpi_stop_reason() : "interrupted", done,
                       rec.sweeps_total, j.out,
                       run_mpi_size() > 1 ? "; --resume DIR (any number of ranks) finishes it" : "");
-        int rr = run_record_write(CMD, rp, &rec), drawn = 0;
-        rc = rc ? rc : rr;
         /* The figure is extra: it never fails the run. An interrupted run ends with its one
          * line at once (`tcgpu plot DIR` draws what it finished). */
         if (rc == CLI_OK && !cli_get(&a, "no-plot") && !run_plot(CMD, j.out, &drawn) && drawn)

@@ -93,6 +93,39 @@ double tcgpu_model_vbound(const tcgpu_model *m) {
     return best;
 }
 
+/* A copy of n bytes of p (NULL for NULL); *ok cleared when out of memory. */
+static void *dup_bytes(const void *p, size_t n, int *ok) {
+    if (!p)
+        return NULL;
+    void *q = malloc(n ? n : 1);
+    if (q)
+        memcpy(q, p, n);
+    else
+        *ok = 0;
+    return q;
+}
+
+tcgpu_status model_copy(const tcgpu_model *src, tcgpu_model *dst) {
+    size_t n = (size_t)src->dim, links = src->row_ptr ? (size_t)src->row_ptr[n] : 0;
+    int ok = 1;
+    *dst = *src;
+    dst->b = dup_bytes(src->b, n * sizeof *src->b, &ok);
+    dst->a = dup_bytes(src->a, n * sizeof *src->a, &ok);
+    dst->w = dup_bytes(src->w, n * sizeof *src->w, &ok);
+    dst->row_ptr = dup_bytes(src->row_ptr, (n + 1) * sizeof *src->row_ptr, &ok);
+    dst->col = dup_bytes(src->col, links * sizeof *src->col, &ok);
+    dst->val = dup_bytes(src->val, links * sizeof *src->val, &ok);
+    dst->cls = dup_bytes(src->cls, links * sizeof *src->cls, &ok);
+    dst->classes = dup_bytes(src->classes, (size_t)src->nclass * sizeof *src->classes, &ok);
+    dst->labels = dup_bytes(src->labels, n * (size_t)src->K * sizeof *src->labels, &ok);
+    if (!ok) {
+        tcgpu_model_free(dst);
+        return tcgpu_fail(TCGPU_ERUNTIME, "out of memory copying a model of dimension %lld",
+                          (long long)src->dim);
+    }
+    return TCGPU_OK;
+}
+
 void tcgpu_model_free(tcgpu_model *m) {
     free(m->b);
     free(m->a);

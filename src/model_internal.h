@@ -23,6 +23,10 @@ tcgpu_status model_set_links(tcgpu_model *m, const model_link *links, int64_t nl
  * merging equal differences. Links' cls fields are written. */
 tcgpu_status model_classify(tcgpu_model *m, model_link *links, int64_t nlinks);
 
+/* A deep copy of src (every array its own), for a helper thread that may outlive src's owner
+ * (src/adiabatic_async.c). On failure dst holds nothing. */
+tcgpu_status model_copy(const tcgpu_model *src, tcgpu_model *dst);
+
 /* The mlz reader on an open stream (tcgpu_model_mlz_file opens the file; the fuzz target
  * reads from memory); path names the source in messages. The stream is left open. */
 tcgpu_status model_mlz_read(tcgpu_model *m, FILE *f, const char *path);

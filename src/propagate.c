@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "../kernels/grid.h"
-#include "adiabatic.h"
+#include "adiabatic_async.h"
 #include "march_internal.h"
 #include "march_service.h"
 #include "tcgpu/propagate.h"
@@ -115,8 +115,8 @@ tcgpu_status tcgpu_sweep_begin(const tcgpu_model *m, tcgpu_method method, tcgpu_
         else
             s->fp32 = &s->wf;
     }
-    if (!st)
-        st = adiabatic_start(m, t_start, superadiabatic, s->psi);
+    if (!st) /* on a helper: a stop request ends a long dense start at once */
+        st = adiabatic_start_async(m, t_start, superadiabatic, s->psi);
     if (!st)
         to_frame(m, t_start, s->psi, s->x, +1);
     if (st) {
@@ -149,8 +149,8 @@ static tcgpu_status read_sweeps(tcgpu_sweep *const *s, int n, double *const *pro
         psi[i] = s[i]->psi;
         unsure[i] = &s[i]->unsure;
     }
-    return adiabatic_readout_many(s[0]->m, s[0]->t, s[0]->superadiabatic, s[0]->rank_labels, n, psi,
-                                  prob, unsure);
+    return adiabatic_readout_many_async(s[0]->m, s[0]->t, s[0]->superadiabatic, s[0]->rank_labels,
+                                        n, psi, prob, unsure);
 }
 
 tcgpu_status tcgpu_sweep_readout(tcgpu_sweep *s, double *prob) { return read_sweeps(&s, 1, &prob); }

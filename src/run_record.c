@@ -65,6 +65,8 @@ static cJSON *build(const run_record *r) {
         cJSON_AddItemToArray(args, cJSON_CreateString(r->argv[i]));
     cJSON_AddItemToObject(o, "arguments", args);
     cJSON_AddStringToObject(o, "started_utc", r->started);
+    if (r->updated)
+        cJSON_AddStringToObject(o, "updated_utc", r->updated);
     cJSON_AddBoolToObject(o, "completed", r->completed);
     cJSON_AddBoolToObject(o, "interrupted", r->interrupted);
     if (r->error)
@@ -122,7 +124,8 @@ int run_record_write(const char *cmd, const char *path, const run_record *r) {
     char *text = o ? cJSON_Print(o) : NULL;
     cJSON_Delete(o);
     if (!text) {
-        cli_error(cmd, "out of memory while writing %s", path);
+        if (cmd)
+            cli_error(cmd, "out of memory while writing %s", path);
         return CLI_RUNTIME;
     }
     cli_output f;

@@ -242,6 +242,20 @@ static int load_h5(const char *cmd, const char *dir, run_resume *r) {
     return CLI_OK;
 }
 
+/* A process that has ended but not been reaped yet (its parent has not waited, or an init that
+ * reaps late): kill(pid, 0) still finds it. Linux's /proc says so; elsewhere it counts as alive. */
+static int zombie(long pid) {
+    char path[64], stat[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(stat, 1, sizeof stat - 1, f) : 0;
+    stat[n] = '\0';
+    if (f)
+        fclose(f);
+    const char *end = strrchr(stat, ')'); /* the state follows the command, which may hold ')' */
+    return end && end[1] == ' ' && end[2] == 'Z';
+}
+
 /* A run killed outright (SIGKILL, a crash) leaves its tables under NAME.tmp.PID: they were
  * never finished, so they are removed once no process PID is left to finish them. */
 static void remove_stale_temporaries(const char *dir) {
@@ -255,7 +269,9 @@ static void remove_stale_temporaries(const char *dir) {
             if (strncmp(e->d_name, names[k], len) || !*pid ||
                 strspn(pid, "0123456789") != strlen(pid))
                 continue;
-            if (kill((pid_t)strtol(pid, NULL, 10), 0) == 0 || errno != ESRCH)
+            long id = strtol(pid, NULL, 10);
+            int alive = kill((pid_t)id, 0) == 0 ? !zombie(id) : errno != ESRCH;
+            if (alive)
                 continue; /* still running, or not ours to judge */
             char path[4096];
             snprintf(path, sizeof path, "%s/%s", dir, e->d_name);

@@ -557,6 +557,157 @@ Test(cli_run, oversize_runs_are_refused_up_front_with_the_amount) {
     cr_expect_eq(system(args), 0);
 }
 
+/* An mlz model has no channel means: its rows leave them out, and computing them anyway (one per
+ * level) wrote past the means' array from 66 states on, a crash once the sweep was done. */
+Test(cli_run, an_mlz_model_of_many_states_writes_its_tables) {
+    char dir[] = "/tmp/tcgpu_mlz_XXXXXX", path[256], args[512];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/m.mlz", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "states 70\n");
+    for (int i = 0; i < 70; ++i)
+        fprintf(f, "slope %d %g\n", i, i % 7 == 3 ? 0.5 : (double)(i % 7 - 3));
+    for (int i = 0; i + 1 < 70; ++i)
+        fprintf(f, "coupling %d %d 0.3\n", i, i + 1);
+    fclose(f);
+    snprintf(args, sizeof args,
+             "run --model mlz --file %s --beta 1 --tol 1e-4 --dist-csv --no-plot --out %s/out",
+             path, dir);
+    run_result *r = run("OMP_NUM_THREADS=2", args);
+    cr_expect_eq(r->status, 0, "%s", r->err);
+    static char buf[65536];
+    snprintf(path, sizeof path, "%s/out", dir);
+    slurp_in(path, "summary.csv", buf, sizeof buf);
+    cr_expect_eq(count_lines(buf), 2, "%s", buf);
+    slurp_in(path, "dist.csv", buf, sizeof buf);
+    cr_expect_eq(count_lines(buf), 1 + 70);
+    snprintf(args, sizeof args, "rm -rf %s", dir);
+    cr_expect_eq(system(args), 0);
+}
+
+/* A disk that fills after the up-front check passed (TCGPU_DISK_LIMIT passes that check),
+ * whichever write it refuses first (run.json at the start or while the sweeps run, a table row,
+ * dist.h5's last metadata, the final run.json): exit 1, or 0 where everything fit, with one
+ * line on stderr, no temporary file, and the tables all there or none of them beside a run.json
+ * that says whether the run completed. */
+typedef struct {
+    int status;
+    char err[4096], ls[4096], json[65536];
+} full_disk;
+
+/* Runs `tcgpu run ARGS --out DIR/mnt/out` after `limit` (shell commands, in the subshell that
+ * runs it), the whole inside `wrap` (a shell command with one %s), then lists the folder and
+ * keeps its run.json in DIR/log. */
+static full_disk *run_on_full_disk(const char *wrap, const char *limit, const char *dir,
+                                   const char *args) {
+    static full_disk r;
+    char run[2048], script[4096], log[256];
+    snprintf(log, sizeof log, "%s/log", dir);
+    mkdir(log, 0700);
+    snprintf(run, sizeof run,
+             "( %s exec env TCGPU_DISK_LIMIT=1e12 OMP_NUM_THREADS=2 %s run %s --no-plot --out "
+             "%s/mnt/out ) >/dev/null 2>%s/err; echo $? >%s/rc; wait; { echo; ls -a "
+             "%s/mnt/out; } >%s/ls 2>/dev/null; cp %s/mnt/out/run.json %s/ 2>/dev/null; true",
+             limit, TCGPU_BIN, args, dir, log, log, dir, log, dir, log);
+    snprintf(script, sizeof script, wrap, run);
+    cr_assert_eq(system(script), 0, "%s", script);
+    char rc[32];
+    slurp_in(log, "rc", rc, sizeof rc);
+    r.status = *rc ? atoi(rc) : -1;
+    slurp_in(log, "err", r.err, sizeof r.err);
+    slurp_in(log, "ls", r.ls, sizeof r.ls);
+    slurp_in(log, "run.json", r.json, sizeof r.json);
+    snprintf(script, sizeof script, "rm -rf %s/log %s/mnt/out", dir, dir);
+    cr_expect_eq(system(script), 0);
+    return &r;
+}
+
+static int listed(const char *ls, const char *name) {
+    char line[128];
+    snprintf(line, sizeof line, "\n%s\n", name);
+    return strstr(ls, line) != NULL;
+}
+
+static void expect_full_disk_promises(const char *what, const full_disk *r, int dist_csv) {
+    cr_expect(r->status == 0 || r->status == 1, "%s: exit %d (%s)", what, r->status, r->err);
+    cr_expect_eq(count_lines(r->err), 1, "%s: %d lines on stderr, expected one:\n%s", what,
+                 count_lines(r->err), r->err);
+    cr_expect_null(strstr(r->ls, ".tmp."), "%s: a temporary file is left:%s", what, r->ls);
+    int all = 2 + dist_csv, tables = listed(r->ls, "summary.csv") + listed(r->ls, "dist.h5") +
+                                     (dist_csv && listed(r->ls, "dist.csv"));
+    cr_expect(tables == 0 || tables == all, "%s: %d of the %d tables (a mixed folder):%s", what,
+              tables, all, r->ls);
+    cr_expect(r->status != 0 || tables == all, "%s: exit 0 without the tables:%s", what, r->ls);
+    if (!*r->json && r->status != 0)
+        return; /* run.json itself was refused at the start: nothing was written */
+    cJSON *j = cJSON_Parse(r->json), *done = cJSON_GetObjectItem(j, "completed");
+    cr_expect(cJSON_IsBool(done) && cJSON_IsTrue(done) == (r->status == 0),
+              "%s: exit %d with run.json %.300s", what, r->status, r->json);
+    cJSON_Delete(j);
+}
+
+/* Per-file size limits (RLIMIT_FSIZE, SIGXFSZ ignored: writes past it fail with EFBIG), which
+ * need no privileges: from the first run.json (2.8 kB here) to dist.h5's 85 kB. */
+Test(cli_run, a_file_size_limit_mid_run_ends_it_with_one_line) {
+    char dir[] = "/tmp/tcgpu_full_XXXXXX", limit[128], what[64], cmd[256];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(cmd, sizeof cmd, "%s/mnt", dir);
+    cr_assert_eq(mkdir(cmd, 0700), 0);
+    static const int kb[] = {2, 3, 6, 16, 24, 64, 128};
+    int failed = 0;
+    for (size_t k = 0; k < sizeof kb / sizeof *kb; ++k) {
+        snprintf(limit, sizeof limit, "trap '' XFSZ; ulimit -f %d;", 2 * kb[k]);
+        snprintf(what, sizeof what, "%d kB per file", kb[k]);
+        full_disk *r = run_on_full_disk("%s", limit, dir, "--model lz --beta 1:2:100 --dist-csv");
+        expect_full_disk_promises(what, r, 1);
+        failed += r->status == 1;
+    }
+    cr_expect_geq(failed, 5, "the small limits failed the run (%d of 7 did)", failed);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
+/* A real full disk (ENOSPC), on a tmpfs of its own in a user and mount namespace: small ones,
+ * and a 1 MB one that another process fills while the sweeps run. Skipped where unprivileged
+ * namespaces are not allowed. */
+Test(cli_run, a_disk_that_fills_mid_run_ends_it_with_one_line) {
+    char dir[] = "/tmp/tcgpu_full_XXXXXX", cmd[512], wrap[512], what[64];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(cmd, sizeof cmd,
+             "mkdir %s/mnt && unshare -rm sh -c 'mount -t tmpfs -o size=64k tmpfs %s/mnt' "
+             ">/dev/null 2>&1",
+             dir, dir);
+    if (system(cmd) != 0) {
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        cr_expect_eq(system(cmd), 0);
+        cr_skip_test("no tmpfs in a user namespace here (unshare -rm refused)");
+    }
+    static const int kb[] = {8, 16, 48, 160};
+    for (size_t k = 0; k < sizeof kb / sizeof *kb; ++k) {
+        snprintf(wrap, sizeof wrap,
+                 "unshare -rm sh -c 'mount -t tmpfs -o size=%dk tmpfs %s/mnt && %%s'", kb[k], dir);
+        snprintf(what, sizeof what, "a %d kB disk", kb[k]);
+        expect_full_disk_promises(what,
+                                  run_on_full_disk(wrap, "", dir, "--model lz --beta 1:2:300"), 0);
+    }
+    /* filled 0.2-0.8 s into a 1.5 s run: a summary row, or the run.json rewritten every second,
+     * is refused first */
+    static const double at[] = {0.2, 0.5, 0.8};
+    for (size_t k = 0; k < sizeof at / sizeof *at; ++k) {
+        snprintf(wrap, sizeof wrap,
+                 "unshare -rm sh -c 'mount -t tmpfs -o size=1m tmpfs %s/mnt && "
+                 "{ ( sleep %g; cat /dev/zero >%s/mnt/fill 2>/dev/null ) & %%s; }'",
+                 dir, at[k], dir);
+        snprintf(what, sizeof what, "a disk filled at %g s", at[k]);
+        expect_full_disk_promises(
+            what, run_on_full_disk(wrap, "", dir, "--model tc --N 3 --channels 2 --beta 0.5:5:12"),
+            0);
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
 /* Summary rows without their `seconds` field (the one column a second run may change). */
 static void drop_seconds(char *csv) {
     int col = 0;

@@ -1,7 +1,8 @@
 /* SIGINT and SIGTERM as a user sends them: whatever phase a run is in (reading the model file,
- * the sweeps), it ends within 1 s with exit status 130 and a folder that is either absent (the
- * model was not read yet) or a resumable run with no temporary file; resuming it gives the
- * uninterrupted run's probabilities to the bit. */
+ * the dense start and readout, the sweeps), it ends within 1 s with exit status 130 and a folder
+ * that is either absent (the model was not read yet) or a resumable run with no temporary file;
+ * resuming it gives the uninterrupted run's probabilities to the bit. */
+#include <cjson/cJSON.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <hdf5.h>
@@ -158,29 +159,64 @@ Test(signals, sigterm_during_the_sweeps_leaves_a_resumable_run) {
     cleanup(dir);
 }
 
+static cJSON *read_record(const char *dir) {
+    char path[256], text[65536];
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    text[n] = '\0';
+    if (f)
+        fclose(f);
+    return cJSON_Parse(text);
+}
+
+static double timing(const cJSON *record, const char *name) {
+    cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(record, "timings"), name);
+    return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
 /* SIGKILL cannot be caught: what makes such a run resumable is run.json, written before the
- * first sweep; the tables it had under temporary names are dropped and redone. */
+ * first sweep and again, at most once a second, as sweeps finish; the tables it had under
+ * temporary names are dropped and redone. The kill comes once the record shows progress. */
 Test(signals, sigkill_leaves_a_run_that_resumes_to_the_uninterrupted_tables) {
-    char dir[] = "/tmp/tcgpu_sig_XXXXXX", a[128], b[128], cmd[512], json[160];
+    char dir[] = "/tmp/tcgpu_sig_XXXXXX", a[128], b[128], cmd[512];
     cr_assert_not_null(mkdtemp(dir));
     snprintf(a, sizeof a, "%s/a", dir);
     snprintf(b, sizeof b, "%s/b", dir);
     char *args[] = {"tcgpu", "run", "--model", "lz", "--beta", "1:2:1000", "--out", a, NULL};
     pid_t pid = start(dir, args);
-    double took;
-    int status = signal_and_wait(pid, SIGKILL, 0.8, &took);
-    cr_assert_eq(status, 128 + SIGKILL, "the run ended (status %d) before the kill", status);
-    snprintf(json, sizeof json, "%s/run.json", a);
-    FILE *f = fopen(json, "r");
-    cr_assert_not_null(f, "run.json is written before the first sweep");
-    char text[4096];
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    text[n] = '\0';
-    fclose(f);
-    cr_expect_not_null(strstr(text, "\"completed\":\tfalse"), "%.300s", text);
+    double t0 = now(), seen = 0;
+    while (now() - t0 < 10 && seen <= 0) { /* the record rewritten with sweeps done */
+        nap(0.02);
+        cJSON *r = read_record(a);
+        seen = r ? timing(r, "sweeps_done") : 0;
+        cJSON_Delete(r);
+    }
+    /* dead but not reaped until the resume is done: kill(pid, 0) still finds such a process,
+     * and its temporary files must go all the same */
+    kill(pid, SIGKILL);
+    siginfo_t info = {0};
+    cr_assert_eq(waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT), 0);
+    cr_assert(info.si_code == CLD_KILLED && info.si_status == SIGKILL,
+              "the run ended (code %d, status %d) before the kill", info.si_code, info.si_status);
+    cJSON *r = read_record(a);
+    cr_assert_not_null(r, "run.json parses after the kill");
+    cr_expect(cJSON_IsFalse(cJSON_GetObjectItem(r, "completed")), "completed: false");
+    cr_expect(cJSON_IsFalse(cJSON_GetObjectItem(r, "interrupted")), "no signal was caught");
+    double done = timing(r, "sweeps_done"), total = timing(r, "sweeps_total");
+    cr_expect(done > 0 && done < total, "%g of %g sweeps recorded as done before the kill", done,
+              total);
+    cr_expect_gt(timing(r, "wall_seconds"), 0.9, "the first progress record comes after 1 s");
+    cr_expect(cJSON_IsString(cJSON_GetObjectItem(r, "updated_utc")));
+    cJSON_Delete(r);
     snprintf(cmd, sizeof cmd, "%s run --resume %s >/dev/null 2>&1", TCGPU_BIN, a);
     cr_expect_eq(system(cmd), 0, "the killed run resumes");
     cr_expect_eq(count_matching(a, ".tmp."), 0, "the killed run's temporary files are gone");
+    waitpid(pid, NULL, 0);
+    r = read_record(a);
+    cr_expect(r && cJSON_IsTrue(cJSON_GetObjectItem(r, "completed")), "the resumed run completed");
+    cr_expect_eq(timing(r, "sweeps_done"), 1000);
+    cJSON_Delete(r);
     snprintf(cmd, sizeof cmd,
              "OMP_NUM_THREADS=2 %s run --model lz --beta 1:2:1000 --out %s >/dev/null 2>&1",
              TCGPU_BIN, b);
@@ -196,28 +232,55 @@ Test(signals, sigkill_leaves_a_run_that_resumes_to_the_uninterrupted_tables) {
     cleanup(dir);
 }
 
-/* The dense start and readout (an eigen-decomposition of every state, seconds each at a few
- * thousand) yield too: a 1000-state chain signalled while it sets up. */
-Test(signals, sigterm_during_the_dense_start_of_a_large_model) {
-    char dir[] = "/tmp/tcgpu_sig_XXXXXX", model[128], out[128];
+/* The dense start and readout (an eigen-decomposition of every state, and products as large,
+ * seconds each at a few thousand states; LAPACK and BLAS cannot be interrupted) run on a helper
+ * thread that a stop leaves behind: a 2000-state model (not a chain: couplings to the next two
+ * states, so that its readout is dense) signalled while it sets up, at three moments. */
+Test(signals, sigterm_during_the_dense_frames_of_a_large_model) {
+    char dir[] = "/tmp/tcgpu_sig_XXXXXX", model[128], out[128], err[256];
     cr_assert_not_null(mkdtemp(dir));
-    snprintf(model, sizeof model, "%s/chain.mlz", dir);
+    snprintf(model, sizeof model, "%s/dense.mlz", dir);
     snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(err, sizeof err, "%s/stderr", dir);
     FILE *f = fopen(model, "w");
     cr_assert_not_null(f);
-    fprintf(f, "states 1000\n");
-    for (int i = 0; i < 1000; ++i) /* slopes -3..3 (no 0), so that every crossing is passed */
+    enum { D = 2000 };
+    fprintf(f, "states %d\n", D);
+    for (int i = 0; i < D; ++i) /* slopes -3..3 (no 0), so that every crossing is passed */
         fprintf(f, "slope %d %g\n", i, i % 7 == 3 ? 0.5 : (double)(i % 7 - 3));
-    for (int i = 0; i + 1 < 1000; ++i)
+    for (int i = 0; i + 1 < D; ++i)
         fprintf(f, "coupling %d %d 0.3\n", i, i + 1);
+    for (int i = 0; i + 2 < D; ++i)
+        fprintf(f, "coupling %d %d 0.1\n", i, i + 2);
     fclose(f);
-    char *args[] = {"tcgpu",  "run", "--model", "mlz", "--file", model,
-                    "--beta", "1",   "--out",   out,   NULL};
-    pid_t pid = start(dir, args);
-    double took;
-    int status = signal_and_wait(pid, SIGTERM, 1.0, &took);
-    cr_expect_eq(status, 130, "exit %d after SIGTERM during the setup", status);
-    cr_expect_lt(took, 1.0, "%.2f s from the signal to the exit", took);
-    cr_expect_eq(count_matching(out, ".tmp."), 0, "no temporary file survives the signal");
+    static const double at[] = {0.6, 1.5, 2.6};
+    for (size_t k = 0; k < sizeof at / sizeof *at; ++k) {
+        char *args[] = {"tcgpu",  "run", "--model", "mlz", "--file", model,
+                        "--beta", "1",   "--out",   out,   NULL};
+        pid_t pid = start(dir, args);
+        double took;
+        int status = signal_and_wait(pid, SIGTERM, at[k], &took);
+        cr_expect_eq(status, 130, "exit %d after SIGTERM at %g s", status, at[k]);
+        cr_expect_lt(took, 1.0, "%.2f s from the signal at %g s to the exit", took, at[k]);
+        cr_expect_eq(count_matching(out, ".tmp."), 0, "no temporary file survives the signal");
+        char text[4096] = "";
+        FILE *e = fopen(err, "r");
+        size_t n = e ? fread(text, 1, sizeof text - 1, e) : 0;
+        text[n] = '\0';
+        if (e)
+            fclose(e);
+        int lines = 0;
+        for (char *c = text; *c; ++c)
+            lines += *c == '\n';
+        cr_expect(lines == 1 && strstr(text, "interrupted"), "one line on stderr: %s", text);
+        cJSON *r = read_record(out);
+        cr_expect(r && cJSON_IsFalse(cJSON_GetObjectItem(r, "completed")) &&
+                      cJSON_IsTrue(cJSON_GetObjectItem(r, "interrupted")),
+                  "run.json says interrupted, not completed");
+        cJSON_Delete(r);
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", out);
+        cr_expect_eq(system(cmd), 0);
+    }
     cleanup(dir);
 }
