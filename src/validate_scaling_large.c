@@ -85,6 +85,8 @@ static void absorb(vsize *z, const vsweep *s) {
     z->dev[k] = fabs(z->r[k] - (log(s->ex[1]) - log(s->ex[0])));
     z->tv[k] = s->tv;
     z->seconds += s->seconds;
+    if (z->state) /* failed on the sweep before, in the same batch */
+        return;
     if (!isfinite(z->r[k])) {
         z->state = -1;
         z->why = "P_0 or P_1 not positive";
@@ -93,54 +95,55 @@ static void absorb(vsize *z, const vsweep *s) {
 }
 
 /* All sizes advance together, one batch of sweeps per round, so that the cores share the
- * small sizes' sweeps while the largest runs. Round 0 also runs the eq 55 sweeps: their rates
- * are fractions of eq 50's estimate, and u = 1 - beta/beta_c is read against the simulated root
+ * small sizes' sweeps while the largest runs; the largest come first in a batch (the longest
+ * jobs first keep the last wave short). Round 0 also runs the eq 55 sweeps: their rates are
+ * fractions of eq 50's estimate, and u = 1 - beta/beta_c is read against the simulated root
  * once it is known. */
 static int search(vctx *c, vsize *z, int nz) {
     enum { MAXB = MAXN * (NM + 2) };
     vsweep *s = calloc(MAXB, sizeof *s);
     vsize *own[MAXB];
+    int slot[MAXB]; /* -1: a root sweep; else the eq 55 rate */
     if (!s)
         return CLI_RUNTIME;
     for (int round = 0;; ++round) {
-        int ns = 0;
+        int ns = 0, nroot = 0;
         memset(s, 0, MAXB * sizeof *s);
-        for (int i = 0; i < nz; ++i) {
-            if (z[i].state)
-                continue;
-            for (int j = z[i].n; j < (round ? z[i].n + 1 : 2); ++j) {
+        for (int i = nz - 1; i >= 0; --i) {
+            for (int j = z[i].n; !z[i].state && j < (round ? z[i].n + 1 : 2); ++j, ++nroot) {
                 own[ns] = &z[i];
+                slot[ns] = -1;
                 v_single_sweep(&s[ns++], z[i].N, z[i].beta[j]);
             }
-        }
-        if (!ns)
-            return free(s), CLI_OK;
-        int first_root = ns;
-        for (int i = 0; !round && i < nz; ++i)
-            for (int j = 0; j < NM; ++j)
+            for (int j = 0; !round && j < NM; ++j) {
+                own[ns] = &z[i];
+                slot[ns] = j;
                 v_single_sweep(&s[ns++], z[i].N, MFAC[j] * z[i].b50);
+            }
+        }
+        if (!nroot)
+            return free(s), CLI_OK;
         char what[64];
         snprintf(what, sizeof what, "beta_c search, round %d", round + 1);
         int rc = v_sweeps(c, s, (size_t)ns, what);
-        if (!rc) {
-            for (int i = 0; i < first_root; ++i)
+        for (int i = 0; !rc && i < ns; ++i) {
+            if (slot[i] < 0) {
                 absorb(own[i], &s[i]);
-            for (int i = 0; i < first_root; ++i)
-                if (i + 1 == first_root || own[i + 1] != own[i])
-                    v_progress(c, "N = %lld: %s after %d sweeps (estimate %.10g, step %.1e)",
-                               (long long)own[i]->N,
-                               own[i]->state > 0   ? "converged"
-                               : own[i]->state < 0 ? "FAILED"
-                                                   : "searching",
-                               own[i]->n, own[i]->root, own[i]->step);
-        }
-        /* The eq 55 sweeps keep their distributions for the fits. */
-        for (int i = first_root, k = 0; !rc && i < ns; ++i, ++k) {
-            vsize *zi = &z[k / NM];
-            zi->m[k % NM] = s[i];
-            zi->seconds += s[i].seconds;
+                continue;
+            }
+            /* The eq 55 sweeps keep their distributions for the fits. */
+            own[i]->m[slot[i]] = s[i];
+            own[i]->seconds += s[i].seconds;
             memset(&s[i], 0, sizeof s[i]);
         }
+        for (int i = nz - 1; !rc && i >= 0; --i)
+            if (z[i].n == round + 2) /* swept in this round */
+                v_progress(c, "N = %lld: %s after %d sweeps (estimate %.10g, step %.1e)",
+                           (long long)z[i].N,
+                           z[i].state > 0   ? "converged"
+                           : z[i].state < 0 ? "FAILED"
+                                            : "searching",
+                           z[i].n, z[i].root, z[i].step);
         v_sweeps_free(s, (size_t)ns);
         if (rc)
             return free(s), rc;
@@ -409,7 +412,7 @@ static int plot(vctx *c, const vsize *z, int nz, const v_fit *fmu, int nm) {
         "'from the error of ln(P_1/P_0)', '' using 1:5 with linespoints pt 4 title 'bound from "
         "TV', 1e-3 with lines dt 2 lc rgb 'red' title 'acceptance 1e-3'\n"
         "set format y\nset xlabel '1 - beta/beta_c'\nset ylabel 'm_{peak}/(N + beta_c/2 pi g^2)'\n"
-        "plot x with lines lw 2 lc rgb 'gray' title 'eq 55: mu = 1'");
+        "set key bottom right\nplot x with lines lw 2 lc rgb 'gray' title 'eq 55: mu = 1'");
     for (int i = 0; i < nz; ++i)
         if (z[i].fitted)
             ADD(", 'scaling_large_peaks.csv' using 2:($1==%lld?$3/$5:1/0) with points pt %d ps "
