@@ -18,7 +18,7 @@
 
 static const char *const CMD = "validate";
 
-extern int64_t v_scaling_N1, v_scaling_N2;
+extern int64_t v_scaling_N1, v_scaling_N2, v_large_max;
 
 /* The campaign. A new check is one function (validate_*.c) and one row here. */
 static const vcheck checks[] = {
@@ -31,6 +31,8 @@ static const vcheck checks[] = {
     {"do_eps", "Demkov-Osherov and eps-independence", vcheck_do_eps, 1},
     {"scaling1", "Scaling laws from simulations, single channel", vcheck_scaling_single, 1},
     {"scaling2", "Scaling laws from simulations, two channels", vcheck_scaling_two, 1},
+    {"scaling-large", "Scaling laws across N (up to 1e4) from simulations, single channel",
+     vcheck_scaling_large, 1},
     {"semiclassical", "Semiclassical limit: truncated Wigner against the exact moments",
      vcheck_semiclassical, 1},
 };
@@ -43,6 +45,9 @@ static const cli_option opts[] = {
     {"list", 0, "list the checks and exit"},
     {"N1", 1, "molecules of the simulated single-channel scaling (default 1000, quick 200)"},
     {"N2", 1, "molecules of the simulated two-channel scaling (default 40, quick 10; <= 108)"},
+    {"large-max", 1,
+     "largest N of scaling-large (default 1e4, quick 1e3; 200..1e5), run with those of 1e2, "
+     "1e3, 3e3, 1e4 below it"},
     {"help", 0, "show this help"},
     {NULL, 0, NULL},
 };
@@ -195,7 +200,7 @@ static int validate_lead(int argc, char **argv) {
     }
     if (cli_get(&a, "list")) {
         for (int i = 0; i < NCHECKS; ++i)
-            printf("%-10s %s%s\n", checks[i].id, checks[i].title,
+            printf("%-13s %s%s\n", checks[i].id, checks[i].title,
                    checks[i].in_quick ? "" : " (full campaign only)");
         return CLI_OK;
     }
@@ -230,8 +235,21 @@ static int validate_lead(int argc, char **argv) {
                   (long long)n1, (long long)n2);
         return CLI_BADINPUT;
     }
+    int64_t nl = 0;
+    if ((v = cli_get(&a, "large-max"))) {
+        if (cli_int(CMD, "large-max", v, &nl))
+            return CLI_BADINPUT;
+        if (nl < 200 || nl > 100000) {
+            cli_error(CMD,
+                      "--large-max must lie in 200..100000 (two sizes from N = 100 on; N = 1e5 "
+                      "already takes hours per sweep), got %s",
+                      v);
+            return CLI_BADINPUT;
+        }
+    }
     v_scaling_N1 = n1;
     v_scaling_N2 = n2;
+    v_large_max = nl;
     vctx c;
     memset(&c, 0, sizeof c);
     clock_gettime(CLOCK_MONOTONIC, &c.t0);

@@ -93,6 +93,7 @@ int vcheck_phases(vctx *c);
 int vcheck_do_eps(vctx *c);
 int vcheck_scaling_single(vctx *c);
 int vcheck_scaling_two(vctx *c);
+int vcheck_scaling_large(vctx *c);
 int vcheck_beta_c(vctx *c);
 int vcheck_semiclassical(vctx *c);
 

@@ -8,12 +8,11 @@
 #include "cli.h"
 #include "tcgpu/exact.h"
 #include "tcgpu/propagate.h"
-#include "validate.h"
-#include "validate_fit.h"
+#include "validate_scaling.h"
 
 #define TWO_PI 6.283185307179586
 #define EULER_GAMMA 0.5772156649015329
-#define V_TOL 1e-4
+#define V_TOL V_SCALING_TOL
 
 /* Sizes of the simulated systems; the CLI may raise them (--N1, --N2). */
 int64_t v_scaling_N1 = 0, v_scaling_N2 = 0;
@@ -23,9 +22,9 @@ static int64_t n1_of(const vctx *c) {
 }
 static int64_t n2_of(const vctx *c) { return v_scaling_N2 > 0 ? v_scaling_N2 : c->quick ? 10 : 40; }
 
-/* The peak of P as a continuous position: eq 51 puts it where P_m = P_(m+1); d(m) = ln P_(m+1)
- * - ln P_m falls through 0 there, located by linear interpolation (+1/2: between m and m+1). */
-static double peak_position(const double *p, int64_t N) {
+/* Eq 51 puts the peak where P_m = P_(m+1); d(m) = ln P_(m+1) - ln P_m falls through 0 there,
+ * located by linear interpolation (+1/2: between m and m+1). */
+double v_peak_position(const double *p, int64_t N) {
     for (int64_t m = 1; m < N; ++m) {
         double d0 = log(p[m]) - log(p[m - 1]), d1 = log(p[m + 1]) - log(p[m]);
         if (d0 > 0 && d1 <= 0)
@@ -41,8 +40,25 @@ static double mean_m(const double *p, int64_t N) {
     return s;
 }
 
-static void single(vsweep *s, int64_t N, double beta) {
+void v_single_sweep(vsweep *s, int64_t N, double beta) {
     *s = (vsweep){.kind = TCGPU_MODEL_TC, .N = N, .K = 1, .g = 1, .beta = beta, .tol = V_TOL};
+}
+
+double v_ln_p1_p0(const vsweep *s, double *tv_bound) {
+    *tv_bound = s->tv / s->p[0] + s->tv / s->p[1];
+    return log(s->p[1]) - log(s->p[0]);
+}
+
+int v_fit_peaks(const vsweep *s, size_t n, double beta_c, double *u, double *ms, double *me,
+                v_fit *fm, v_fit *fe, double *dmax) {
+    *dmax = 0;
+    for (size_t i = 0; i < n; ++i) {
+        u[i] = 1 - s[i].beta / beta_c;
+        ms[i] = v_peak_position(s[i].p, s[i].N);
+        me[i] = v_peak_position(s[i].ex, s[i].N);
+        v_worse(dmax, fabs(ms[i] - me[i]));
+    }
+    return v_fit_power(u, ms, n, fm) || v_fit_power(u, me, n, fe) ? -1 : 0;
 }
 
 int vcheck_scaling_single(vctx *c) {
@@ -74,12 +90,12 @@ int vcheck_scaling_single(vctx *c) {
     double G[NG];
     for (int i = 0; i < NG; ++i) {
         G[i] = glo * pow(ghi / glo, (double)i / (NG - 1));
-        single(&s[i], N, TWO_PI * G[i]);
+        v_single_sweep(&s[i], N, TWO_PI * G[i]);
     }
     for (int i = 0; i < NB; ++i)
-        single(&s[NG + i], N, bfac[i] * bc);
+        v_single_sweep(&s[NG + i], N, bfac[i] * bc);
     for (int i = 0; i < NM; ++i)
-        single(&s[NG + NB + i], N, mfac[i] * bc);
+        v_single_sweep(&s[NG + NB + i], N, mfac[i] * bc);
     rc = v_sweeps(c, s, NG + NB + NM, "single-channel scaling sweeps");
     if (rc) {
         v_sweeps_free(s, NG + NB + NM);
@@ -114,10 +130,10 @@ int vcheck_scaling_single(vctx *c) {
     /* (b) critical rate */
     double bx[NB], r[NB], dr = 0;
     for (int i = 0; i < NB; ++i) {
-        vsweep *t = &s[NG + i];
-        bx[i] = t->beta;
-        r[i] = log(t->p[1]) - log(t->p[0]);
-        dr = fmax(dr, t->tv / t->p[0] + t->tv / t->p[1]); /* how far TV can move ln(P1/P0) */
+        double bound;
+        bx[i] = s[NG + i].beta;
+        r[i] = v_ln_p1_p0(&s[NG + i], &bound);
+        dr = fmax(dr, bound);
     }
     v_fit fb;
     if (v_fit_line(bx, r, NB, &fb))
@@ -134,16 +150,9 @@ int vcheck_scaling_single(vctx *c) {
            "eq 50 = %.6g vs simulated %.6g (%.2f%%)", b50, root, 100 * (b50 - root) / root);
 
     /* (c) m_max exponent */
-    double u[NM], ms[NM], me[NM], dmax = 0;
-    for (int i = 0; i < NM; ++i) {
-        vsweep *t = &s[NG + NB + i];
-        u[i] = 1 - t->beta / bc;
-        ms[i] = peak_position(t->p, N);
-        me[i] = peak_position(t->ex, N);
-        v_worse(&dmax, fabs(ms[i] - me[i]));
-    }
+    double u[NM], ms[NM], me[NM], dmax;
     v_fit fm, fe;
-    if (v_fit_power(u, ms, NM, &fm) || v_fit_power(u, me, NM, &fe))
+    if (v_fit_peaks(&s[NG + NB], NM, bc, u, ms, me, &fm, &fe, &dmax))
         return v_sweeps_free(s, NG + NB + NM), CLI_RUNTIME;
     v_item(c, fabs(fm.slope - 1) <= 1 / L,
            "eq 55: m_max ~ (1 - beta/beta_c)^mu, mu = 1 (fit to simulated peaks)",

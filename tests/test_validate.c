@@ -91,7 +91,7 @@ Test(validate_cli, quick_campaign_passes_and_writes_report_plots_and_record, .ti
     cr_expect_not_null(strstr(rep, "**PASS**"));
     static const char *sections[] = {"Fig 3",        "Figs 5-6",       "Figs 7-8",
                                      "Fig 4",        "Demkov-Osherov", "single channel",
-                                     "two channels", "beta_c(N)"};
+                                     "two channels", "beta_c(N)",      "Scaling laws at large N"};
     for (size_t i = 0; i < sizeof sections / sizeof *sections; ++i)
         cr_expect_not_null(strstr(rep, sections[i]), "report lacks '%s'", sections[i]);
     if (system("command -v gnuplot >/dev/null 2>&1") == 0) {
@@ -133,7 +133,15 @@ Test(validate_cli, without_gnuplot_the_numbers_are_still_written) {
 }
 
 Test(validate_cli, bad_input_is_one_line_and_exit_2) {
-    static const char *bad[] = {"--only nope", "--N2 109", "--quick=1", "--out"};
+    static const char *bad[] = {"--only nope",       "--N2 109",
+                                "--quick=1",         "--out",
+                                "--large-max 199",   "--large-max 100001",
+                                "--large-max 1e6",   "--large-max -1000",
+                                "--large-max 300.5", "--large-max nan",
+                                "--large-max inf",   "--large-max abc",
+                                "--large-max ''",    "--large-max",
+                                "--large-max 1e400", "--large-max 200 --large-max 300",
+                                "--large-max ' 300'"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; ++i) {
         char cmd[1024];
         snprintf(cmd, sizeof cmd, "%s validate %s >/dev/null 2>/tmp/tcgpu_validate_bad.err",
@@ -146,4 +154,108 @@ Test(validate_cli, bad_input_is_one_line_and_exit_2) {
         cr_expect_eq(lines, 1, "'%s': %s", bad[i], err ? err : "");
     }
     remove("/tmp/tcgpu_validate_bad.err");
+}
+
+/* Eq 47 solved here by bisection on x + x^N - 1 (increasing in x), not by the engine. */
+static double critical_rate(int64_t N) {
+    long double lo = 0, hi = 1;
+    for (int i = 0; i < 200; ++i) {
+        long double x = (lo + hi) / 2;
+        if (x + powl(x, (long double)N) - 1 < 0)
+            lo = x;
+        else
+            hi = x;
+    }
+    return (double)(2 * PI_L / -logl((lo + hi) / 2));
+}
+
+/* Eq 51's peak of eq 40, ln P_m = (N - m) ln x + sum_k<m ln(1 - x^(N-m+1+k)), evaluated here:
+ * where ln P_(m+1) - ln P_m falls through 0, by linear interpolation (+1/2: between m, m+1). */
+static double eq40_peak(int64_t N, double beta) {
+    long double lx = -2 * PI_L / beta, *lp = malloc(((size_t)N + 1) * sizeof *lp);
+    cr_assert_not_null(lp);
+    for (int64_t m = 0; m <= N; ++m) {
+        lp[m] = (long double)(N - m) * lx;
+        for (int64_t k = 0; k < m; ++k)
+            lp[m] += log1pl(-expl((long double)(N - m + 1 + k) * lx));
+    }
+    double peak = 0;
+    for (int64_t m = 1; m < N && peak == 0; ++m) {
+        long double d0 = lp[m] - lp[m - 1], d1 = lp[m + 1] - lp[m];
+        if (d0 > 0 && d1 <= 0)
+            peak = (double)((long double)(m - 1) + d0 / (d0 - d1) + 0.5L);
+    }
+    free(lp);
+    return peak;
+}
+
+Test(validate_cli, scaling_large_finds_beta_c_and_mu_at_small_sizes, .timeout = 120) {
+    /* --large-max 200: N = 100 and 200, about 20 sweeps of a second or less. */
+    char dir[] = "/tmp/tcgpu_validate_XXXXXX", cmd[1024], path[1100];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(cmd, sizeof cmd,
+             "%s validate --only scaling-large --large-max 200 --out %s/v 2>%s/err", TCGPU_BIN, dir,
+             dir);
+    cr_expect_eq(run_status(cmd), 0);
+    snprintf(path, sizeof path, "%s/v/report.md", dir);
+    char *rep = slurp(path);
+    cr_assert_not_null(rep);
+    cr_expect_null(strstr(rep, "FAIL"));
+    cr_expect_null(strstr(rep, "NOT RUN"));
+    cr_expect_not_null(strstr(rep, "single channel, N = 100 to 200"));
+    snprintf(path, sizeof path, "%s/v/scaling_large.csv", dir);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    char line[1024];
+    cr_assert_not_null(fgets(line, sizeof line, f)); /* header */
+    int rows = 0;
+    double bc_sim[2] = {0}, mu_sim[2] = {0};
+    long long Ns[2] = {0};
+    while (rows < 2 && fgets(line, sizeof line, f)) {
+        double v[14];
+        cr_assert_eq(sscanf(line, "%lld,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf",
+                            &Ns[rows], &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7],
+                            &v[8], &v[9], &v[10], &v[11], &v[12]),
+                     14, "%s", line);
+        bc_sim[rows] = v[0];
+        mu_sim[rows] = v[9];
+        ++rows;
+    }
+    fclose(f);
+    cr_assert_eq(rows, 2);
+    cr_expect_eq(Ns[0], 100);
+    cr_expect_eq(Ns[1], 200);
+    /* The acceptance for the root found by simulation. */
+    for (int i = 0; i < 2; ++i) {
+        double bc = critical_rate(Ns[i]);
+        cr_expect_leq(fabs(bc_sim[i] / bc - 1), 1e-3, "N = %lld: simulated %.10g, eq 47 %.10g",
+                      Ns[i], bc_sim[i], bc);
+    }
+    /* Eq 55's exponent: eq 40's peaks at the simulated rates, against the simulated root's u,
+     * fitted here: the simulated peaks must give the same mu. */
+    snprintf(path, sizeof path, "%s/v/scaling_large_peaks.csv", dir);
+    cr_assert_not_null(f = fopen(path, "r"));
+    cr_assert_not_null(fgets(line, sizeof line, f));
+    double lu[2][5], lm[2][5];
+    int np[2] = {0};
+    long long N;
+    double u, ps, pe, norm, beta, tv;
+    while (fgets(line, sizeof line, f) &&
+           sscanf(line, "%lld,%lf,%lf,%lf,%lf,%lf,%lf", &N, &u, &ps, &pe, &norm, &beta, &tv) == 7) {
+        int i = N == 200;
+        cr_assert(np[i] < 5);
+        cr_expect_leq(fabs(u - (1 - beta / bc_sim[i])), 1e-7); /* the CSV keeps 8 digits */
+        lu[i][np[i]] = log(1 - beta / bc_sim[i]);
+        lm[i][np[i]++] = log(eq40_peak(N, beta));
+    }
+    fclose(f);
+    for (int i = 0; i < 2; ++i) {
+        cr_assert_eq(np[i], 5);
+        v_fit fit;
+        cr_assert_eq(v_fit_line(lu[i], lm[i], 5, &fit), 0);
+        cr_expect_leq(fabs(mu_sim[i] - fit.slope), 1e-3, "N = %lld: mu simulated %.6f, eq 40 %.6f",
+                      Ns[i], mu_sim[i], fit.slope);
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_expect_eq(system(cmd), 0);
 }
