@@ -89,18 +89,21 @@ static double start_diff(const tcgpu_model *m, double t, int superadiabatic) {
     return worst;
 }
 
+/* Chain and dense readouts at t and starts at -t agree within 1e-12. */
+static void agree(const tcgpu_model *m, double t, int sa, const char *what) {
+    double dr = readout_diff(m, t, sa), ds = start_diff(m, -t, sa);
+    cr_log_info("%s, dressing order %d: readout %.2e, start %.2e", what, sa, dr, ds);
+    cr_assert(dr < 1e-12, "%s, order %d: readouts differ by %g", what, sa, dr);
+    cr_assert(ds < 1e-12, "%s, order %d: starts differ by %g", what, sa, ds);
+}
+
 Test(readout, tc_one_channel_chain_equals_dense) {
     tcgpu_model m;
     double e = 0.4;
     ASSERT_OK(tcgpu_model_tc(&m, 60, 1, 1.0, 30.0, &e));
     cr_assert(adiabatic_tri_applies(&m));
-    for (int sa = 0; sa <= 2; ++sa) {
-        /* past the crossing (t > -e/beta), the eigenvectors spread over tens of states */
-        double dr = readout_diff(&m, 0.4, sa), ds = start_diff(&m, -0.4, sa);
-        cr_log_info("tc K = 1, N = 60, dressing order %d: readout %.2e, start %.2e", sa, dr, ds);
-        cr_assert(dr < 1e-12, "order %d: readouts differ by %g", sa, dr);
-        cr_assert(ds < 1e-12, "order %d: starts differ by %g", sa, ds);
-    }
+    for (int sa = 0; sa <= 2; ++sa) /* past the crossing (t > -e/beta): tens of states wide */
+        agree(&m, 0.4, sa, "tc K = 1, N = 60");
     tcgpu_model_free(&m);
 }
 
@@ -111,10 +114,7 @@ Test(readout, strongly_coupled_chain_equals_dense) {
     tcgpu_model m;
     double e = 0;
     ASSERT_OK(tcgpu_model_tc(&m, 400, 1, 1.0, 0.3, &e));
-    double dr = readout_diff(&m, 37.3, 2), ds = start_diff(&m, -37.3, 2);
-    cr_log_info("tc K = 1, N = 400, beta = 0.3: readout %.2e, start %.2e", dr, ds);
-    cr_assert(dr < 1e-12, "readouts differ by %g", dr);
-    cr_assert(ds < 1e-12, "starts differ by %g", ds);
+    agree(&m, 37.3, 2, "tc K = 1, N = 400, beta = 0.3");
     /* the ground state itself (rank 0 at t > 0: the state all pairs, n = N, as t -> +inf),
      * where the readout skips every eigenvector whose stretch holds no weight */
     tcgpu_cplx *g = malloc((size_t)m.dim * sizeof *g);
@@ -134,12 +134,8 @@ Test(readout, localized_ladder_windows_equal_dense) {
      * readout runs in windows of a few hundred states with Sturm-counted ranks */
     tcgpu_model m;
     chain_model(&m, 1500, 0);
-    for (int sa = 0; sa <= 2; sa += 2) {
-        double dr = readout_diff(&m, 20, sa), ds = start_diff(&m, -20, sa);
-        cr_log_info("ladder, 1500 states, order %d: readout %.2e, start %.2e", sa, dr, ds);
-        cr_assert(dr < 1e-12, "order %d: readouts differ by %g", sa, dr);
-        cr_assert(ds < 1e-12, "order %d: starts differ by %g", sa, ds);
-    }
+    for (int sa = 0; sa <= 2; sa += 2)
+        agree(&m, 20, sa, "ladder, 1500 states");
     tcgpu_model_free(&m);
 }
 
@@ -148,19 +144,14 @@ Test(readout, shuffled_slopes_grow_windows_and_stay_exact) {
      * they are right) */
     tcgpu_model m;
     chain_model(&m, 700, 1);
-    double dr = readout_diff(&m, 20, 2), ds = start_diff(&m, -20, 2);
-    cr_log_info("shuffled chain, 700 states: readout %.2e, start %.2e", dr, ds);
-    cr_assert(dr < 1e-12, "readouts differ by %g", dr);
-    cr_assert(ds < 1e-12, "starts differ by %g", ds);
+    agree(&m, 20, 2, "shuffled chain, 700 states");
     tcgpu_model_free(&m);
 }
 
 Test(readout, lz_two_states) {
     tcgpu_model m;
     ASSERT_OK(tcgpu_model_lz(&m, 0.7, 1.3));
-    for (int sa = 0; sa <= 2; ++sa) {
-        double dr = readout_diff(&m, 2.5, sa), ds = start_diff(&m, -2.5, sa);
-        cr_assert(dr < 1e-13 && ds < 1e-13, "order %d: %g %g", sa, dr, ds);
-    }
+    for (int sa = 0; sa <= 2; ++sa)
+        agree(&m, 2.5, sa, "lz");
     tcgpu_model_free(&m);
 }
