@@ -25,7 +25,11 @@ static void to_frame(const tcgpu_model *m, double t, const tcgpu_cplx *in, tcgpu
     }
 }
 
-/* Advance x from a to b in steps of phase ~kappa, checking for a stop request every 256. With
+/* Advance x from a to b in steps of phase ~kappa, checking for a stop request every 256 steps,
+ * or fewer where the model is large: a step is ~8-100 applications of the couplings, so a model
+ * near the mlz reader's 2e6 couplings would have taken seconds for 256 (issue 17: every phase
+ * ends within 1 s of a signal). The steps are set by their index, so the chunking does not
+ * change the result. With
  * an fp32 work space (wf, state xf) the state is rounded to float for the march and widened
  * after it. */
 static tcgpu_status march(tcgpu_work *wk, tcgpu_work_f *wf, tcgpu_cplxf *xf, tcgpu_method method,
@@ -37,8 +41,10 @@ static tcgpu_status march(tcgpu_work *wk, tcgpu_work_f *wf, tcgpu_cplxf *xf, tcg
     if (xf)
         tcgpu_narrow(d, x, xf);
     tcgpu_status st = TCGPU_OK;
-    for (int64_t s0 = 0; s0 < S && !st; s0 += 256) {
-        int64_t s1 = S - s0 > 256 ? s0 + 256 : S;
+    int64_t work = d + (wk->A.row_ptr ? wk->A.row_ptr[d] : 0), every = 1000000 / (work + 1);
+    every = every < 1 ? 1 : every > 256 ? 256 : every;
+    for (int64_t s0 = 0; s0 < S && !st; s0 += every) {
+        int64_t s1 = S - s0 > every ? s0 + every : S;
         int rc = xf ? tcgpu_march_steps_f(wf, (int)method, du, S, s0, s1, b, &t, xf, apps)
                     : tcgpu_march_steps(wk, (int)method, du, S, s0, s1, b, &t, x, apps);
         if (rc)
