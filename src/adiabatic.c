@@ -535,11 +535,19 @@ static slope_key *final_order(const tcgpu_model *m) {
 /* The last diabatic crossing, b_i t + a_i = b_j t + a_j at t = (a_j - a_i)/(b_i - b_j). After
  * it the lines keep their final order, and the two lines of the last crossing (or, where more
  * meet there, two of them) are neighbours in it: a line between them at all later times must
- * pass through their meeting point. So neighbours in the final order suffice (the all-pairs
+ * pass through their meeting point. So neighbours in the final order dia suffice (the all-pairs
  * loop took 1e10 steps at 1e5 states, per readout). -inf where no lines cross. */
-static double last_crossing(const tcgpu_model *m) {
+static double crossing_in(const slope_key *dia, int64_t n) {
     double last = -INFINITY;
+    for (int64_t r = 1; r < n; ++r)
+        if (dia[r].b != dia[r - 1].b)
+            last = fmax(last, (dia[r - 1].a - dia[r].a) / (dia[r].b - dia[r - 1].b));
+    return last;
+}
+
+static double last_crossing(const tcgpu_model *m) {
     slope_key *dia = final_order(m);
+    double last = -INFINITY;
     if (!dia) { /* out of memory: all pairs */
         for (int64_t i = 0; i < m->dim; ++i)
             for (int64_t j = 0; j < m->dim; ++j)
@@ -547,59 +555,56 @@ static double last_crossing(const tcgpu_model *m) {
                     last = fmax(last, (m->a[j] - m->a[i]) / (m->b[i] - m->b[j]));
         return last;
     }
-    for (int64_t r = 1; r < m->dim; ++r)
-        if (dia[r].b != dia[r - 1].b)
-            last = fmax(last, (dia[r - 1].a - dia[r].a) / (dia[r].b - dia[r - 1].b));
+    last = crossing_in(dia, m->dim);
     free(dia);
     return last;
 }
 
-/* Whether the chain readout (src/adiabatic_tri.c) serves m: a chain without ties in the final
- * order (a tie group's weight is read in the diabatic basis, which only the dense path does). */
-static int chain_readout(const tcgpu_model *m, int64_t **label_of_rank) {
-    if (!adiabatic_tri_applies(m))
-        return 0;
-    slope_key *dia = final_order(m);
-    int64_t *lab = label_of_rank ? malloc((size_t)m->dim * sizeof *lab) : NULL;
-    int ok = dia && (lab || !label_of_rank);
-    for (int64_t r = 0; ok && r < m->dim; ++r) {
+/* label_of_rank[r] = dia[r].idx, the state of energy rank r as t -> +inf; NULL where two states
+ * tie in the final order (a tie group's weight is read in the diabatic basis, which only the
+ * dense path does) or memory is short. */
+static int64_t *untied_labels(const slope_key *dia, int64_t n) {
+    int64_t *lab = malloc((size_t)(n > 0 ? n : 1) * sizeof *lab);
+    for (int64_t r = 0; lab && r < n; ++r) {
         if (r > 0 && dia[r].b == dia[r - 1].b &&
-            fabs(dia[r].a - dia[r - 1].a) <= 1e-9 * (fabs(dia[r - 1].a) + 1))
-            ok = 0;
-        if (lab)
-            lab[r] = dia[r].idx;
+            fabs(dia[r].a - dia[r - 1].a) <= 1e-9 * (fabs(dia[r - 1].a) + 1)) {
+            free(lab);
+            return NULL;
+        }
+        lab[r] = dia[r].idx;
     }
-    free(dia);
-    if (!ok)
-        free(lab);
-    else if (label_of_rank)
-        *label_of_rank = lab;
-    return ok;
+    return lab;
 }
 
 tcgpu_status adiabatic_start(const tcgpu_model *m, double t, int superadiabatic, tcgpu_cplx *psi) {
-    if (m->kind != TCGPU_MODEL_HEFF && chain_readout(m, NULL))
-        return adiabatic_tri_start(m, t, superadiabatic, start_rank(m), psi);
+    if (adiabatic_tri_applies(m)) { /* the chain readout (src/adiabatic_tri.c) where untied */
+        slope_key *dia = final_order(m);
+        int64_t *lab = dia ? untied_labels(dia, m->dim) : NULL;
+        free(dia);
+        free(lab);
+        if (lab)
+            return adiabatic_tri_start(m, t, superadiabatic, start_rank(m), psi);
+    }
     return adiabatic_dense_start(m, t, superadiabatic, psi);
 }
 
 tcgpu_status adiabatic_readout_many(const tcgpu_model *m, double t, int superadiabatic, int by_rank,
                                     int count, const tcgpu_cplx *const *psi, double *const *prob,
                                     double *const *unsure) {
-    int64_t *label_of_rank = NULL;
-    /* before the last crossing the labels need the eigenvectors' slope groups: dense */
-    if ((by_rank || t > last_crossing(m)) && chain_readout(m, &label_of_rank)) {
-        tcgpu_status st =
-            adiabatic_tri_readout(m, t, superadiabatic, label_of_rank, count, psi, prob);
-        free(label_of_rank);
-        for (int s = 0; !st && unsure && s < count; ++s)
-            if (unsure[s])
-                *unsure[s] = 0;
-        return st;
+    if (adiabatic_tri_applies(m)) { /* one sort gives the last crossing and the labels */
+        slope_key *dia = final_order(m);
+        /* before the last crossing the labels need the eigenvectors' slope groups: dense */
+        int64_t *lab =
+            dia && (by_rank || t > crossing_in(dia, m->dim)) ? untied_labels(dia, m->dim) : NULL;
+        free(dia);
+        if (lab) {
+            tcgpu_status st = adiabatic_tri_readout(m, t, superadiabatic, lab, count, psi, prob);
+            free(lab);
+            for (int s = 0; !st && unsure && s < count; ++s)
+                if (unsure[s])
+                    *unsure[s] = 0;
+            return st;
+        }
     }
     return adiabatic_dense_readout_many(m, t, superadiabatic, by_rank, count, psi, prob, unsure);
-}
-
-int adiabatic_readout_fits(const tcgpu_model *m) {
-    return m->dim <= TCGPU_DENSE_MAX || (m->kind != TCGPU_MODEL_HEFF && chain_readout(m, NULL));
 }

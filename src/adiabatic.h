@@ -43,9 +43,6 @@ tcgpu_status adiabatic_tri_readout(const tcgpu_model *m, double t, int superadia
                                    const int64_t *label_of_rank, int count,
                                    const tcgpu_cplx *const *psi, double *const *prob);
 
-/* Whether the start and readout of m fit: the dense path's TCGPU_DENSE_MAX, or a chain. */
-int adiabatic_readout_fits(const tcgpu_model *m);
-
 /* The largest dimension the dense eigen-decomposition is used for: two channels up to N = 108.
  * At 5151 states (N = 100) one dsyevd takes ~10 s on 2 cores and a frame with its dH/dt holds
  * four dim^2 doubles (0.85 GB); a controlled sweep reads out 6-10 times (docs/numerics.md). */

@@ -51,12 +51,18 @@ typedef struct {
     double *d, *e, *b;
     int reversed, ladder; /* ladder: d rises strictly along the sites */
     double step;          /* mean level step along the sites */
+    double glo, ghi;      /* Gershgorin bounds of the spectrum, padded */
 } chain;
 
 /* Whether the sites run against the model's indices: where the diagonal falls along them. */
 static int falls(const tcgpu_model *m, double t) {
     int64_t n = m->dim;
     return n > 1 && m->b[n - 1] * t + m->a[n - 1] < m->b[0] * t + m->a[0];
+}
+
+/* The Gershgorin radius of site i's row. */
+static double band(const chain *c, int64_t i) {
+    return (i > 0 ? fabs(c->e[i - 1]) : 0) + (i + 1 < c->n ? fabs(c->e[i]) : 0);
 }
 
 static int64_t model_index(const chain *c, int64_t site) {
@@ -103,6 +109,13 @@ static tcgpu_status chain_build(const tcgpu_model *m, double t, chain *c) {
     for (int64_t i = 0; i + 1 < n; ++i)
         c->ladder = c->ladder && c->d[i + 1] > c->d[i];
     c->step = n > 1 ? fabs(c->d[n - 1] - c->d[0]) / (double)(n - 1) : 0;
+    c->glo = INFINITY, c->ghi = -INFINITY;
+    for (int64_t i = 0; i < n; ++i) {
+        c->glo = fmin(c->glo, c->d[i] - band(c, i));
+        c->ghi = fmax(c->ghi, c->d[i] + band(c, i));
+    }
+    double pad = 1e-9 * (fabs(c->glo) + fabs(c->ghi)) + 1e-300;
+    c->glo -= pad, c->ghi += pad;
     return TCGPU_OK;
 }
 
@@ -308,8 +321,7 @@ static int dress(scratch *s, const pair *q, int second) {
 static void stretch(const chain *c, int64_t ws, int64_t we, double E, int64_t *a, int64_t *b) {
     int64_t l = -1, r = -1;
     for (int64_t i = ws; i < we; ++i) {
-        double band = (i > 0 ? fabs(c->e[i - 1]) : 0) + (i + 1 < c->n ? fabs(c->e[i]) : 0);
-        if (fabs(c->d[i] - E) <= band) {
+        if (fabs(c->d[i] - E) <= band(c, i)) {
             l = l < 0 ? i : l;
             r = i;
         }
@@ -407,19 +419,10 @@ static double rank_bound(const chain *c, int64_t rank, int above, double lo, dou
  * the rest of a 1e4-state readout was dsterf on empty stretches). */
 static int empty_chunk(const chain *c, int64_t r0, int64_t r1, const int64_t *next_weight) {
     int64_t n = c->n;
-    double glo = INFINITY, ghi = -INFINITY;
-    for (int64_t i = 0; i < n; ++i) {
-        double band = (i > 0 ? fabs(c->e[i - 1]) : 0) + (i + 1 < n ? fabs(c->e[i]) : 0);
-        glo = fmin(glo, c->d[i] - band);
-        ghi = fmax(ghi, c->d[i] + band);
-    }
-    double pad = 1e-9 * (fabs(glo) + fabs(ghi)) + 1e-300;
-    glo -= pad, ghi += pad;
-    double xlo = rank_bound(c, r0, 0, glo, ghi), xhi = rank_bound(c, r1, 1, glo, ghi);
+    double xlo = rank_bound(c, r0, 0, c->glo, c->ghi), xhi = rank_bound(c, r1, 1, c->glo, c->ghi);
     int64_t l = -1, r = -1;
     for (int64_t i = 0; i < n; ++i) {
-        double band = (i > 0 ? fabs(c->e[i - 1]) : 0) + (i + 1 < n ? fabs(c->e[i]) : 0);
-        if (c->d[i] + band >= xlo && c->d[i] - band <= xhi) {
+        if (c->d[i] + band(c, i) >= xlo && c->d[i] - band(c, i) <= xhi) {
             l = l < 0 ? i : l;
             r = i;
         }
