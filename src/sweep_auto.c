@@ -306,9 +306,9 @@ tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, do
                         ex[i] = pf[i] + (pf[i] - pc[i]) / 15;
                     /* only where the step check passes on P(Tr/1.13): a diverging step (rk4
                      * past its edge) must halve kappa, not grow the window unchecked */
-                    if (tcgpu_tv(ex, ex + d, d) > 10 * tol &&
-                        tcgpu_tv(pf + d, pc + d, d) / 15 < tol / 2) {
-                        far = tcgpu_tv(ex, ex + d, d) / 2 / (1.3 * 1.3 - 1);
+                    double apart = tcgpu_tv(ex, ex + d, d);
+                    if (apart > 10 * tol && tcgpu_tv(pf + d, pc + d, d) / 15 < tol / 2) {
+                        far = apart / 2 / (1.3 * 1.3 - 1);
                         break;
                     }
                 }
