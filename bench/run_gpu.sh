@@ -38,11 +38,11 @@ fi
 echo "build: $(($(date +%s) - t0)) s"
 export LD_LIBRARY_PATH="$G/crit/lib"
 t0=$(date +%s)
-timeout "${TEST_TIMEOUT:-240}" "$B/tests/gpu/test_gpu_march" --verbose --jobs 1 >"$OUT/gpu_tests.log" 2>&1
+timeout "${TEST_TIMEOUT:-240}" "$B/tests/backend/gpu/test_gpu_march" --verbose --jobs 1 >"$OUT/gpu_tests.log" 2>&1
 echo "gpu suite: rc $?, $(($(date +%s) - t0)) s"
 grep -E "path|PASS|FAIL|SKIP|Synthesis|Assert|expected" "$OUT/gpu_tests.log" | cut -c1-200
 t0=$(date +%s)
-timeout "${TEST_TIMEOUT:-130}" "$B/tests/gpu/test_gpu_twa" --verbose --jobs 1 >"$OUT/gpu_twa.log" 2>&1
+timeout "${TEST_TIMEOUT:-130}" "$B/tests/backend/gpu/test_gpu_twa" --verbose --jobs 1 >"$OUT/gpu_twa.log" 2>&1
 echo "gpu TWA suite: rc $?, $(($(date +%s) - t0)) s"
 grep -E "PASS|FAIL|SKIP|Synthesis|Assert|expected|CPU .* s, CUDA" "$OUT/gpu_twa.log" | cut -c1-200
 # Barriers and bounds: racecheck and memcheck on the smallest case of the suite.
@@ -50,7 +50,7 @@ if [ -n "${SANITIZE:-}" ] && command -v compute-sanitizer >/dev/null; then
     for tool in racecheck memcheck; do
         t0=$(date +%s)
         timeout "${SANITIZE}" compute-sanitizer --tool $tool --target-processes all \
-            "$B/tests/gpu/test_gpu_march" --filter 'gpu/small_batch_for_the_sanitizers' --jobs 1 \
+            "$B/tests/backend/gpu/test_gpu_march" --filter 'gpu/small_batch_for_the_sanitizers' --jobs 1 \
             >"$OUT/$tool.log" 2>&1
         echo "$tool: rc $?, $(($(date +%s) - t0)) s"
         grep -E "ERROR SUMMARY|RACECHECK SUMMARY|hazard|Synthesis" "$OUT/$tool.log" | head -5

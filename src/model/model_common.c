@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../kernels/banded.h"
+#include "banded.h"
 #include "model_internal.h"
 #include "tcgpu/basis.h"
 #include "tcgpu/sysmem.h"

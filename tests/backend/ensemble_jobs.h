@@ -5,7 +5,7 @@
 
 #include <pthread.h>
 
-#include "../src/march_service.h"
+#include "march_service.h"
 #include "tcgpu/propagate.h"
 
 typedef struct {

@@ -3,7 +3,7 @@
 #ifndef TCGPU_ADIABATIC_H
 #define TCGPU_ADIABATIC_H
 
-#include "../kernels/step.h"
+#include "step.h"
 #include "tcgpu/model.h"
 
 /* psi (lab frame, dim): the (superadiabatic) eigenstate of H(t) that the model's start state

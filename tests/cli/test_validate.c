@@ -7,8 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../src/validate_fit.h"
 #include "test_common.h"
+#include "validate_fit.h"
 
 Test(fit, power_law_exponent_recovered_to_1e12) {
     /* y = 3.7 x^-1.234, noise-free, x over three decades: the fit must return the exponent

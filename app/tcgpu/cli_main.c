@@ -3,9 +3,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../src/adiabatic_async.h"
-#include "../src/cli.h"
-#include "../src/plot.h"
+#include "adiabatic_async.h"
+#include "cli.h"
+#include "plot.h"
 
 #ifndef TCGPU_VERSION
 #define TCGPU_VERSION "0.1.0"

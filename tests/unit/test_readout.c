@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../src/adiabatic.h"
+#include "adiabatic.h"
 #include "tcgpu/model.h"
 #include "test_common.h"
 

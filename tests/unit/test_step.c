@@ -1,6 +1,6 @@
 /* The shared step functions (kernels/step.h), driven directly: order of convergence, the
  * Chebyshev exponential, unitarity. The CUDA kernels call the same functions. */
-#include "../kernels/grid.h"
+#include "grid.h"
 #include "ref_quad.h"
 #include "test_common.h"
 

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "../kernels/twa.h"
 #include "tcgpu/semiclassical.h"
+#include "twa.h"
 #include "twa_cuda.h"
 
 /* Reads and checks the options shared by the ensemble and the single trajectory. */
