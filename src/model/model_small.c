@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "banded.h"
 #include "model_internal.h"
 #include "tcgpu/exact.h"
 
@@ -60,7 +61,7 @@ tcgpu_status tcgpu_model_heff(tcgpu_model *m, int64_t n, double g, double beta, 
         m->a[n1] = eps * (double)(2 * n2 - n);
         m->w[n1] = -s * (double)(n2 * n2 + n1 * n1);
         if (n1 > 0) /* <n1-1, n2+1|H|n1, n2> = -g^2 n1 (n2 + 1)/(beta t) */
-            links[n1 - 1] = (model_link){n1, n1 - 1, -s * (double)(n1 * (n2 + 1)), 0};
+            links[n1 - 1] = (model_link){n1, n1 - 1, tcgpu_heff_link(s, n1, n), 0};
     }
     st = finish(m, links, n);
     free(links);

@@ -1,9 +1,11 @@
 /* The K-channel Tavis-Cummings model (eq 33) in the number basis (shared/PHYSICS.md):
  * <n|H|n> = beta t (N - n) + sum_k e_k n_k,
- * <.., n_k, ..|H|.., n_k - 1, ..> = g n_k sqrt(N - n + 1)  (n counted with n_k in the ket). */
+ * <.., n_k, ..|H|.., n_k - 1, ..> = g n_k sqrt(N - n + 1)  (n counted with n_k in the ket;
+ * tcgpu_tc_link of src/step/banded.h, the formula the matrix-free rows use too). */
 #include <math.h>
 #include <stdlib.h>
 
+#include "banded.h"
 #include "model_internal.h"
 #include "tcgpu/basis.h"
 #include "tcgpu/exact.h"
@@ -42,7 +44,7 @@ tcgpu_status tcgpu_model_tc(tcgpu_model *m, int64_t N, int K, double g, double b
                 int64_t j = tcgpu_basis_index(N, K, n);
                 n[k]++;
                 links[nlinks++] =
-                    (model_link){i, j, g * (double)n[k] * sqrt((double)(N - sum + 1)), k};
+                    (model_link){i, j, tcgpu_tc_link(g, n[k], sqrt((double)(N - sum + 1))), k};
             }
         ++i;
     } while (tcgpu_basis_next(K, N, n, &sum));

@@ -9,11 +9,7 @@
 #include <math.h>
 #include <stdint.h>
 
-#ifdef __CUDACC__
-#define TCGPU_BHD __host__ __device__
-#else
-#define TCGPU_BHD
-#endif
+#include "hostdev.h"
 
 /* Channels up to which the TC couplings are computed on the fly (a row has 2K links). */
 #define TCGPU_BANDED_MAXK 4
@@ -27,10 +23,24 @@ typedef struct {
     double c;  /* tc: g; heff: g^2/beta */
 } tcgpu_band;
 
+/* The coupling matrix elements, the one source of their formulas: the model builders
+ * (src/model/model_tc.c, model_small.c) fill the CSR with them and the rows below compute them
+ * on the fly, so the two agree bit for bit by construction.
+ * tc: <.., n_k, ..|H|.., n_k - 1, ..> = g n_k sqrt(N - n + 1), n counted in the upper ket;
+ * root = sqrt(N - n + 1), taken once per row by the callers. */
+TCGPU_HD static inline double tcgpu_tc_link(double g, int64_t n_k, double root) {
+    return g * (double)n_k * root;
+}
+
+/* heff: <n1 - 1, n2 + 1|H|n1, n2> = -c n1 (n2 + 1) (times 1/t), c = g^2/beta, n2 = N - n1. */
+TCGPU_HD static inline double tcgpu_heff_link(double c, int64_t n1, int64_t N) {
+    return -c * (double)(n1 * (N - n1 + 1));
+}
+
 /* C(M + r, r), the size of the r-channel basis with at most M quanta (0 for M < 0). Closed
  * forms up to r = 4 (constant divisors: no integer division on the device); beyond, every
  * partial product is itself a binomial coefficient, so the division is exact. */
-TCGPU_BHD static inline int64_t tcgpu_band_dim(int64_t M, int r) {
+TCGPU_HD static inline int64_t tcgpu_band_dim(int64_t M, int r) {
     if (M < 0)
         return 0;
     switch (r) {
@@ -54,7 +64,7 @@ TCGPU_BHD static inline int64_t tcgpu_band_dim(int64_t M, int r) {
 }
 
 /* The index of occupation n (kernels: basis.h order, n[0] slowest), as tcgpu_basis_index. */
-TCGPU_BHD static inline int64_t tcgpu_band_index(int64_t N, int K, const int64_t *n) {
+TCGPU_HD static inline int64_t tcgpu_band_index(int64_t N, int K, const int64_t *n) {
     int64_t idx = 0, M = N;
     for (int k = 0; k < K; ++k) {
         int r = K - k - 1;
@@ -67,7 +77,7 @@ TCGPU_BHD static inline int64_t tcgpu_band_index(int64_t N, int K, const int64_t
 /* The occupation of index i: per position, the largest n_k whose preceding block still starts
  * at or before the remaining index (two channels: from the quadratic, then corrected; more:
  * bisection on the block sizes). */
-TCGPU_BHD static inline void tcgpu_band_decode(int64_t N, int K, int64_t i, int64_t *n) {
+TCGPU_HD static inline void tcgpu_band_decode(int64_t N, int K, int64_t i, int64_t *n) {
     int64_t M = N, rem = i;
     if (K == 2) { /* smallest P = N - n1 with (P + 1)(P + 2)/2 >= dim(N, 2) - i */
         int64_t R = tcgpu_band_dim(N, 2) - i;
@@ -101,8 +111,8 @@ TCGPU_BHD static inline void tcgpu_band_decode(int64_t N, int K, int64_t i, int6
 
 /* The index of n + d e_k (d = -1 or +1), the state at index i: one and two channels in closed
  * form (dim(M, 2) - dim(M - 1, 2) = M + 1), more through the index. */
-TCGPU_BHD static inline int64_t tcgpu_band_step(int64_t N, int K, int64_t i, int64_t *n, int k,
-                                                int d) {
+TCGPU_HD static inline int64_t tcgpu_band_step(int64_t N, int K, int64_t i, int64_t *n, int k,
+                                               int d) {
     if (K == 1 || k == K - 1)
         return i + d;
     if (K == 2)
@@ -132,32 +142,31 @@ TCGPU_BHD static inline int64_t tcgpu_band_step(int64_t N, int K, int64_t i, int
                      hj3_ = sqrt((double)(M3_ - (s3_ + 1) + 1));                                   \
         for (int k3_ = 0; k3_ < K3_; ++k3_)                                                        \
             if (n3_[k3_] > 0)                                                                      \
-                VISIT(tcgpu_band_step(M3_, K3_, j3_, n3_, k3_, -1), c3_ *(double)n3_[k3_] * lo3_,  \
-                      k3_ + 1);                                                                    \
+                VISIT(tcgpu_band_step(M3_, K3_, j3_, n3_, k3_, -1),                                \
+                      tcgpu_tc_link(c3_, n3_[k3_], lo3_), k3_ + 1);                                \
         if (s3_ < M3_)                                                                             \
             for (int k3_ = K3_ - 1; k3_ >= 0; --k3_)                                               \
                 VISIT(tcgpu_band_step(M3_, K3_, j3_, n3_, k3_, +1),                                \
-                      c3_ *(double)(n3_[k3_] + 1) * hj3_, -(k3_ + 1));                             \
+                      tcgpu_tc_link(c3_, n3_[k3_] + 1, hj3_), -(k3_ + 1));                         \
     } while (0)
 #endif
 
 /* Runs VISIT(j, v, cls) for each of row i's links (column, value, signed class as in
  * tcgpu_model.cls), in CSR order. A macro, so that on the device the caller's accumulators and
  * the one- and two-channel occupations stay in registers (an array of links, indexed at run
- * time, would live in local memory). tc: <.., n_k, ..|H|.., n_k - 1, ..> = g n_k sqrt(N - n + 1)
- * with n counted in the upper ket; the CSR lists a row's lower neighbours by channel 0..K-1,
- * then its upper ones K-1..0. heff: state i = n1, n2 = N - n1; link (n1, n1 - 1) is class
- * n1 - 1 (the 1/t phases differ from link to link). sqrt is correctly rounded, so one root per
- * row equals the builder's value on every link. */
+ * time, would live in local memory). tc: the CSR lists a row's lower neighbours by channel
+ * 0..K-1, then its upper ones K-1..0. heff: state i = n1, n2 = N - n1; link (n1, n1 - 1) is
+ * class n1 - 1 (the 1/t phases differ from link to link). sqrt is correctly rounded, so one root
+ * per row equals the builder's value on every link. */
 #define TCGPU_BAND_ROW(b, i, VISIT)                                                                \
     do {                                                                                           \
         const int64_t N_ = (b)->N, i_ = (i);                                                       \
         const double c_ = (b)->c;                                                                  \
         if ((b)->kind == TCGPU_BAND_HEFF) {                                                        \
             if (i_ > 0)                                                                            \
-                VISIT(i_ - 1, -c_ * (double)(i_ * (N_ - i_ + 1)), (int32_t)i_);                    \
+                VISIT(i_ - 1, tcgpu_heff_link(c_, i_, N_), (int32_t)i_);                           \
             if (i_ < N_)                                                                           \
-                VISIT(i_ + 1, -c_ * (double)((i_ + 1) * (N_ - i_)), -(int32_t)(i_ + 1));           \
+                VISIT(i_ + 1, tcgpu_heff_link(c_, i_ + 1, N_), -(int32_t)(i_ + 1));                \
         } else if ((b)->K <= 2) {                                                                  \
             int64_t n_[2] = {i_, 0};                                                               \
             if ((b)->K == 2)                                                                       \
@@ -167,17 +176,17 @@ TCGPU_BHD static inline int64_t tcgpu_band_step(int64_t N, int K, int64_t i, int
                          hi_ = sqrt((double)(N_ - (s_ + 1) + 1));                                  \
             if ((b)->K == 1) {                                                                     \
                 if (a_ > 0)                                                                        \
-                    VISIT(i_ - 1, c_ * (double)a_ * lo_, 1);                                       \
+                    VISIT(i_ - 1, tcgpu_tc_link(c_, a_, lo_), 1);                                  \
                 if (s_ < N_)                                                                       \
-                    VISIT(i_ + 1, c_ * (double)(a_ + 1) * hi_, -1);                                \
+                    VISIT(i_ + 1, tcgpu_tc_link(c_, a_ + 1, hi_), -1);                             \
             } else {                                                                               \
                 if (a_ > 0)                                                                        \
-                    VISIT(i_ - (N_ - a_ + 2), c_ * (double)a_ * lo_, 1);                           \
+                    VISIT(i_ - (N_ - a_ + 2), tcgpu_tc_link(c_, a_, lo_), 1);                      \
                 if (b_ > 0)                                                                        \
-                    VISIT(i_ - 1, c_ * (double)b_ * lo_, 2);                                       \
+                    VISIT(i_ - 1, tcgpu_tc_link(c_, b_, lo_), 2);                                  \
                 if (s_ < N_) {                                                                     \
-                    VISIT(i_ + 1, c_ * (double)(b_ + 1) * hi_, -2);                                \
-                    VISIT(i_ + (N_ - a_ + 1), c_ * (double)(a_ + 1) * hi_, -1);                    \
+                    VISIT(i_ + 1, tcgpu_tc_link(c_, b_ + 1, hi_), -2);                             \
+                    VISIT(i_ + (N_ - a_ + 1), tcgpu_tc_link(c_, a_ + 1, hi_), -1);                 \
                 }                                                                                  \
             }                                                                                      \
         } else                                                                                     \
@@ -186,8 +195,8 @@ TCGPU_BHD static inline int64_t tcgpu_band_step(int64_t N, int K, int64_t i, int
 
 /* Row i's links into arrays (at most 2 TCGPU_BANDED_MAXK); returns how many. For the host's
  * check of a band against the model's CSR. */
-TCGPU_BHD static inline int tcgpu_band_row(const tcgpu_band *b, int64_t i, int64_t *col,
-                                           double *val, int32_t *cls) {
+TCGPU_HD static inline int tcgpu_band_row(const tcgpu_band *b, int64_t i, int64_t *col, double *val,
+                                          int32_t *cls) {
     int m = 0;
 #define TCGPU_BAND_STORE(j, v, c)                                                                  \
     do {                                                                                           \

@@ -12,12 +12,7 @@
 #include <stdint.h>
 
 #include "banded.h"
-
-#ifdef __CUDACC__
-#define TCGPU_HD __host__ __device__
-#else
-#define TCGPU_HD
-#endif
+#include "hostdev.h"
 
 /* Block parallelism: on the device one thread block advances one sweep, its threads striding
  * over rows and elements; on the host the same loops run plainly. TCGPU_SYNC() stands wherever
