@@ -48,6 +48,10 @@ int run_check_sweeps(int zip, size_t nb, size_t ng, size_t ne) {
 }
 
 int run_check_model(const char *path) {
+    if (!path || !*path) { /* the library's message names no flag; this one names --file */
+        cli_error(CMD, "the model file name is empty; expected --file PATH");
+        return CLI_BADINPUT;
+    }
     tcgpu_model m;
     int rc = cli_status(CMD, tcgpu_model_mlz_file(&m, path));
     if (rc == CLI_OK)

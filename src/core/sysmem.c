@@ -57,7 +57,7 @@ tcgpu_status tcgpu_check_disk(double bytes, const char *dir, const char *what) {
     if (!(bytes <= have))
         return tcgpu_fail(TCGPU_ENOMEM,
                           "%s needs %.3g GiB of disk but %s has %.3g GiB free; ask for fewer "
-                          "sweeps or leave out --dist-csv",
+                          "sweeps or less output",
                           what, bytes / 1073741824.0, dir, have / 1073741824.0);
     return TCGPU_OK;
 }

@@ -257,7 +257,8 @@ static tcgpu_status check_pairs(reader *r, const mlz_pair *pairs, int64_t n) {
 tcgpu_status tcgpu_model_mlz_file(tcgpu_model *m, const char *path) {
     *m = (tcgpu_model){.kind = TCGPU_MODEL_MLZ, .N = 1, .g = 1, .beta = 1};
     if (!path || !*path)
-        return tcgpu_fail(TCGPU_EINVAL, "the model file name is empty; expected --file PATH");
+        return tcgpu_fail(TCGPU_EINVAL,
+                          "the model file name is empty; expected the path of a model file");
     FILE *f = fopen(path, "r");
     if (!f && tcgpu_stop_requested()) /* a FIFO with no writer blocks in open */
         return TCGPU_EINTR;

@@ -34,7 +34,8 @@ static tcgpu_status frame_build(const tcgpu_model *m, double t, int with_hdot, f
                           (long long)n, TCGPU_DENSE_MAX);
     if (!isfinite(t))
         return tcgpu_fail(TCGPU_ERUNTIME, "eigenbasis requested at a non-finite time (window "
-                                          "control failed); set --T explicitly");
+                                          "control failed); set the window explicitly "
+                                          "(tcgpu_auto_opts.T0, .Tr)");
     size_t nn = (size_t)n * (size_t)n;
     f->n = n;
     f->u = calloc(nn, sizeof *f->u);
