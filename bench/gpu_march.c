@@ -12,7 +12,7 @@
  * recurrence and series update); the scalar work per step (grid, phases, Bessel) is left out.
  * Rows ending in -fp32 march in single precision (--precision single); their fraction of peak
  * is of the fp32 peak. Column V (CSV: coupling): csr, the couplings read from the CSR arrays, or
- * otf, computed on the fly (kernels/banded.h); the FLOP count is the same for both. Row
+ * otf, computed on the fly (src/step/banded.h); the FLOP count is the same for both. Row
  * cuda-cusparse: the lockstep march (TCGPU_PATH_CUSPARSE: one cusparseSpMM per application for
  * the whole batch, fp64), counted with the same FLOP formula so that its GFLOP/s compare with
  * the fused rows' as throughput; its wall time includes the cuSPARSE handle's creation. */
@@ -101,7 +101,7 @@ int main(int argc, char **argv) {
         }
         /* Configurations, in order (the GPU/CPU ratio divides by the CPU row of the same
          * precision, the first of its precision). The CUDA backend computes the couplings on
-         * the fly by default (kernels/banded.h), the CPU reads the CSR; the -csr / -otf rows
+         * the fly by default (src/step/banded.h), the CPU reads the CSR; the -csr / -otf rows
          * time the other choice. Block-size and global-csr rows run at 1024 sweeps only, the
          * CPU's on-the-fly row at 1 sweep (one core). */
         typedef struct {

@@ -10,7 +10,7 @@ energies e = (-2 eps, +2 eps) = (-1, +1); sweep rates log-spaced over beta in [0
   3. QuTiP 5 sesolve runs the subset on the other core: H(t) = B t + A in the |n1,n2> basis of
      dist.h5 /basis, the SAME window (-T0, Tr) tcgpu chose for that sweep, the SAME start and
      readout (first-order superadiabatically dressed instantaneous eigenstates, labelled as in
-     src/adiabatic.c). Tolerances atol = rtol = tol are scanned from loose to tight; the first
+     src/numerics/adiabatic.c). Tolerances atol = rtol = tol are scanned from loose to tight; the first
      (loosest) tol whose TV vs the exact engine is <= max(1e-6, tcgpu's TV) is the one reported.
      Each QuTiP solve runs in a child process with a wall-time cap (reported as capped).
   4. Optionally the same for N = 40 on a few rates.
@@ -96,7 +96,7 @@ ORDER = [2]  # dressing order of start and readout (tcgpu >= 2cb5594: 2; before:
 
 
 def second_order(E, h):
-    """src/adiabatic.c second_order: r[m, k], the real second-order admixture of state m in the
+    """src/numerics/adiabatic.c second_order: r[m, k], the real second-order admixture of state m in the
     dressed state k: [h'_mk/D^2 - 2 h_mk (h_mm - h_kk)/D^3 - sum_j h_mj h_jk/((E_m - E_j)
     (E_j - E_k)^2)]/D, D = E_m - E_k, h' = P h - h P, P = h o G, G_ij = 1/(E_i - E_j)."""
     gap = E[:, None] - E[None, :]
@@ -111,7 +111,7 @@ def second_order(E, h):
 
 
 def start_rank(b, a, s):
-    """src/adiabatic.c start_rank: descending slope, then ascending constant, then index."""
+    """src/numerics/adiabatic.c start_rank: descending slope, then ascending constant, then index."""
     r = 0
     for i in range(len(b)):
         if b[i] > b[s] or (b[i] == b[s] and (a[i] < a[s] or (a[i] == a[s] and i < s))):
@@ -140,7 +140,7 @@ def last_crossing(b, a):
 
 
 def labels(b, a, E, U, t):
-    """src/adiabatic.c assign_labels: label[j] = diabatic state of eigenvector j (K = 2: no
+    """src/numerics/adiabatic.c assign_labels: label[j] = diabatic state of eigenvector j (K = 2: no
     degenerate groups, so the tie resolution by overlap is never needed)."""
     n = len(b)
     label = np.empty(n, dtype=np.int64)

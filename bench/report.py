@@ -121,7 +121,7 @@ def main():
     L.append("")
     L.append("Amplitude updates = states x steps x sweeps. FLOPs: per application of the "
              "coupling matrix, 10 per stored coupling plus 12 (Magnus-4) or 8 (RK4) per state, "
-             "counted from kernels/step.h (bench/suite.c says how); scalar work per step is not "
+             "counted from src/step/step.h (bench/suite.c says how); scalar work per step is not "
              "counted. Fractions: against the measured OpenBLAS dgemm on all cores and against "
              "the nominal peak (the clock /proc/cpuinfo reports may be below the running one: "
              "where dgemm beats the nominal peak, the dgemm is the reference). A count predicted to overrun the budget is not run; "

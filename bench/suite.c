@@ -19,7 +19,7 @@
  *    the last measured rate) to overrun what is left of --budget (seconds for the ensembles
  *    of this case and method; the runner bounds the rest) is not run, except that when
  *    nothing above one sweep fits, the largest multiple of the thread count that fits is run.
- * FLOP count (vector work of kernels/step.h, per application of M): 10 per stored coupling
+ * FLOP count (vector work of src/step/step.h, per application of M): 10 per stored coupling
  * (complex weight times amplitude: 4 mul + 2 add, times the real value: 2 mul, accumulated:
  * 2 add) plus, per amplitude, 12 for Magnus-4 (Chebyshev recurrence 4, series update 8) or 8
  * for RK4 (its four stage updates, 32 per amplitude per step, over 4 applications). Scalar work

@@ -177,7 +177,7 @@ static int write_outputs(vctx *c, int argc, char **argv, const check_log *log, c
 static int validate_lead(int argc, char **argv);
 
 /* Under mpirun, rank 0 runs the campaign and the other ranks compute its simulated sweeps
- * (v_sweeps hands them out: src/run_mpi.h). */
+ * (v_sweeps hands them out: app/tcgpu/run_mpi.h). */
 int cli_validate(int argc, char **argv) {
     int rc = run_mpi_init(CMD);
     if (!rc && run_mpi_rank() > 0)

@@ -105,7 +105,7 @@ static void sweep_local(void *ctx, size_t i) {
 }
 
 /* MPI: a sweep travels to the other ranks as its parameters, one word each ("kind N K g beta
- * eps tol", the reals in %a: exact), and comes back as its distributions (src/run_mpi.h). */
+ * eps tol", the reals in %a: exact), and comes back as its distributions (app/tcgpu/run_mpi.h). */
 static void encode(const vsweep *s, char *buf, size_t len) {
     snprintf(buf, len, "%d %lld %d %a %a %a %a", (int)s->kind, (long long)s->N, s->K, s->g,
              s->beta, s->eps, s->tol);

@@ -73,7 +73,7 @@ tcgpu_status tcgpu_scan_shape(const tcgpu_scan_spec *s, int64_t *dim, int *nk) {
             return st;
     }
     int64_t d = is(s, "tc") ? tcgpu_basis_dim(s->N, K) : is(s, "heff") ? s->N + 1 : K + 1;
-    int chain = (is(s, "tc") && K == 1) || is(s, "lz"); /* no dense readout: src/adiabatic_tri.c */
+    int chain = (is(s, "tc") && K == 1) || is(s, "lz"); /* no dense readout: src/numerics/adiabatic_tri.c */
     if (d < 0 || (d > TCGPU_DENSE_MAX && !chain))
         return tcgpu_fail(TCGPU_EINVAL,
                           "N = %lld with %d channels: more than %d states, where the readout "
@@ -84,7 +84,7 @@ tcgpu_status tcgpu_scan_shape(const tcgpu_scan_spec *s, int64_t *dim, int *nk) {
     return TCGPU_OK;
 }
 
-/* Sweep i's model, with the energies `tcgpu run` gives it (src/cli_run.c, build). */
+/* Sweep i's model, with the energies `tcgpu run` gives it (app/tcgpu/cli_run.c, build). */
 static tcgpu_status build(const tcgpu_scan_spec *s, size_t i, tcgpu_model *m, double *e) {
     int K = channels(s);
     double g = s->g[i], beta = s->beta[i], eps = s->eps[i];
@@ -131,7 +131,7 @@ tcgpu_status tcgpu_scan_labels(const tcgpu_scan_spec *s, int32_t *labels, int *K
             out->field[i] = (v);                                                                   \
     } while (0)
 
-/* One sweep, as src/cli_run.c's sweep_compute does it. */
+/* One sweep, as app/tcgpu/cli_run.c's sweep_compute does it. */
 static tcgpu_status one_sweep(const tcgpu_scan_spec *s, size_t i, int64_t dim, int nk,
                               const tcgpu_scan_out *out) {
     tcgpu_model m;

@@ -24,7 +24,7 @@ tcgpu_status model_set_links(tcgpu_model *m, const model_link *links, int64_t nl
 tcgpu_status model_classify(tcgpu_model *m, model_link *links, int64_t nlinks);
 
 /* A deep copy of src (every array its own), for a helper thread that may outlive src's owner
- * (src/adiabatic_async.c). On failure dst holds nothing. */
+ * (src/numerics/adiabatic_async.c). On failure dst holds nothing. */
 tcgpu_status model_copy(const tcgpu_model *src, tcgpu_model *dst);
 
 /* The mlz reader on an open stream (tcgpu_model_mlz_file opens the file; the fuzz target

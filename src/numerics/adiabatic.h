@@ -32,7 +32,7 @@ tcgpu_status adiabatic_dense_readout_many(const tcgpu_model *m, double t, int su
                                           double *const *prob, double *const *unsure);
 
 /* Chains (couplings only between neighbouring indices, dH/dt = diag(b)): start and readout
- * without a dense eigen-decomposition (src/adiabatic_tri.c), O(states x window) time and
+ * without a dense eigen-decomposition (src/numerics/adiabatic_tri.c), O(states x window) time and
  * memory. rank: the start eigenvector's energy rank; label_of_rank[r]: the diabatic state the
  * eigenvector of energy rank r becomes (the readout is for t past the last crossing, or a sweep
  * read by rank). adiabatic_start and adiabatic_readout_many choose it by themselves. */

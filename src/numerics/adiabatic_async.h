@@ -1,4 +1,4 @@
-/* The dense start and readout (src/adiabatic.h) on a helper thread that a stop request
+/* The dense start and readout (src/numerics/adiabatic.h) on a helper thread that a stop request
  * (tcgpu_request_stop: SIGINT, SIGTERM) leaves behind, so that the caller returns TCGPU_EINTR
  * within ADIABATIC_ASYNC_POLL_MS of the request. One LAPACK dsyevd or BLAS dgemm of a few
  * thousand states runs for seconds and cannot be interrupted: a 6000-state mlz model took up to

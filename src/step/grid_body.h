@@ -1,5 +1,5 @@
-/* The typed half of kernels/grid.h: class weights, a sweep's work space and the step loop,
- * included twice like kernels/step_body.h (fp64 plain names, fp32 names ending in _f). The
+/* The typed half of src/step/grid.h: class weights, a sweep's work space and the step loop,
+ * included twice like src/step/step_body.h (fp64 plain names, fp32 names ending in _f). The
  * phases and the grid stay double in both; only the weights are rounded to R. No include
  * guard. */
 

@@ -145,7 +145,7 @@ Test(plot, no_plot_skips_it_and_a_missing_gnuplot_fails_nothing) {
 Test(plot, an_interrupted_runs_folder_is_drawn) {
     char dir[] = "/tmp/tcgpu_plot_XXXXXX", cmd[2048];
     fresh(dir);
-    /* As tests/test_cli.c: stop a two-sweep run after its first sweep is written. */
+    /* As tests/cli/test_cli.c: stop a two-sweep run after its first sweep is written. */
     snprintf(cmd, sizeof cmd,
              "cd %s && (OMP_NUM_THREADS=1 %s run --N 10 --beta 0.3,10 --eps 0.1 --no-plot "
              "--out res >out 2>err & p=$!; n=0; while ! grep -qs '^ *0 ' out && [ $n -lt 600 ]; "

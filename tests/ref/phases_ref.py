@@ -1,4 +1,4 @@
-"""Reference values for tests/test_exact_phase.c, computed with mpmath at 40 digits.
+"""Reference values for tests/unit/test_exact_phase.c, computed with mpmath at 40 digits.
 
 Run: python3 tests/ref/phases_ref.py  (needs `pip install mpmath`; CI does not run it, the
 values it prints are pasted into the test). Eq 58 as corrected in shared/PHYSICS.md:

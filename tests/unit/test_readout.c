@@ -1,5 +1,5 @@
-/* The chain start and readout (src/adiabatic_tri.c: windows, Sturm ranks, resolvent dressing)
- * against the dense eigen-decomposition's (src/adiabatic.c: the admixtures as sums over all
+/* The chain start and readout (src/numerics/adiabatic_tri.c: windows, Sturm ranks, resolvent dressing)
+ * against the dense eigen-decomposition's (src/numerics/adiabatic.c: the admixtures as sums over all
  * eigenstates), which derive the same first- and second-order dressing another way. */
 #include <stdio.h>
 #include <string.h>

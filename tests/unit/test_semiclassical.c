@@ -259,7 +259,7 @@ Test(ensemble, cuda_without_a_device_says_why) {
     tcgpu_device_info dev;
     char why[256] = "";
     if (tcgpu_cuda_built() && tcgpu_cuda_devices(&dev, 1, why, sizeof why) > 0)
-        cr_skip_test("a CUDA device is present: tests/gpu/test_gpu_twa.c checks it");
+        cr_skip_test("a CUDA device is present: tests/backend/gpu/test_gpu_twa.c checks it");
     tcgpu_twa_opts o = {
         .N = 1000, .K = 1, .g = 1, .beta = 600, .trajectories = 10, .seed = 1, .cuda = 1};
     tcgpu_twa_result r;

@@ -1,4 +1,4 @@
-/* The shared step functions (kernels/step.h), driven directly: order of convergence, the
+/* The shared step functions (src/step/step.h), driven directly: order of convergence, the
  * Chebyshev exponential, unitarity. The CUDA kernels call the same functions. */
 #include "grid.h"
 #include "ref_quad.h"
