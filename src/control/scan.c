@@ -73,7 +73,8 @@ tcgpu_status tcgpu_scan_shape(const tcgpu_scan_spec *s, int64_t *dim, int *nk) {
             return st;
     }
     int64_t d = is(s, "tc") ? tcgpu_basis_dim(s->N, K) : is(s, "heff") ? s->N + 1 : K + 1;
-    int chain = (is(s, "tc") && K == 1) || is(s, "lz"); /* no dense readout: src/numerics/adiabatic_tri.c */
+    /* no dense readout: src/numerics/adiabatic_tri.c */
+    int chain = (is(s, "tc") && K == 1) || is(s, "lz");
     if (d < 0 || (d > TCGPU_DENSE_MAX && !chain))
         return tcgpu_fail(TCGPU_EINVAL,
                           "N = %lld with %d channels: more than %d states, where the readout "

@@ -1,5 +1,5 @@
-/* The dense start and readout on a helper thread (src/numerics/adiabatic_async.h). The caller and its
- * helper share one job; whichever of them is last to let go of it frees it: the caller when the
+/* The dense start and readout on a helper thread (src/numerics/adiabatic_async.h). The caller and
+ * its helper share one job; whichever of them is last to let go of it frees it: the caller when the
  * helper finished, the helper when the caller went away on a stop request. */
 #include "adiabatic_async.h"
 

@@ -1,8 +1,9 @@
 /* Matrix-free couplings of the banded models: a row's links computed from the basis arithmetic
  * and the closed-form matrix elements instead of read from the CSR arrays. On a device this
  * leaves the sweep's state as the only memory a step touches; the values are computed in
- * double with the very expressions the model builders use (src/model/model_tc.c, src/model/model_small.c)
- * and listed in the CSR's order, so an application is bit-identical to the CSR one. */
+ * double with the very expressions the model builders use (src/model/model_tc.c,
+ * src/model/model_small.c) and listed in the CSR's order, so an application is bit-identical to the
+ * CSR one. */
 #ifndef TCGPU_BANDED_H
 #define TCGPU_BANDED_H
 
@@ -124,8 +125,8 @@ TCGPU_HD static inline int64_t tcgpu_band_step(int64_t N, int K, int64_t i, int6
 }
 
 /* Three and four channels, through the index (host only: the CUDA backend computes only one
- * and two channels on the fly, whose occupations fit the kernel's registers; src/backend/cuda/march.cu
- * is never handed more). */
+ * and two channels on the fly, whose occupations fit the kernel's registers;
+ * src/backend/cuda/march.cu is never handed more). */
 #ifdef __CUDA_ARCH__
 #define TCGPU_BAND_ROW_K(b, i, VISIT) ((void)0)
 #else

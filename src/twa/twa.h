@@ -1,6 +1,6 @@
 /* One truncated-Wigner trajectory of the driven TC model, written once for the CPU ensemble
- * (src/twa/semiclassical.c) and the CUDA one (src/backend/cuda/twa.cu): plain C that gcc and nvcc both
- * compile, on the small complex type of src/step/step.h.
+ * (src/twa/semiclassical.c) and the CUDA one (src/backend/cuda/twa.cu): plain C that gcc and nvcc
+ * both compile, on the small complex type of src/step/step.h.
  *
  * Units of the integrator: time tau = sqrt(beta) t, amplitudes divided by sqrt(N), and the
  * interaction picture with respect to the diagonal,

@@ -1,6 +1,6 @@
 /* Batched accuracy controls: sweeps whose controls run on their own threads and hand their
- * advances to one march service (src/propagate/march_service.c) end exactly where the same controls end
- * alone: the batched CPU march is the single-sweep march bit for bit, so the whole control,
+ * advances to one march service (src/propagate/march_service.c) end exactly where the same controls
+ * end alone: the batched CPU march is the single-sweep march bit for bit, so the whole control,
  * window choices included, must repeat itself. */
 #include <string.h>
 

@@ -82,7 +82,8 @@ Test(acceptance, tc_two_channels_N1_eps05) { scan(TC, 1, 2, 0.5, 1e-6); }
 Test(acceptance, tc_two_channels_N10_eps05) { scan(TC, 10, 2, 0.5, 1e-6); }
 Test(acceptance, tc_three_channels_N8_eps05) {
     /* The equally spaced energies (-2, 0, 2) leave degenerate diabatic groups such as (1,0,1)
-     * and (0,2,0); the readout takes their weight in the diabatic basis (src/numerics/adiabatic.c). */
+     * and (0,2,0); the readout takes their weight in the diabatic basis (src/numerics/adiabatic.c).
+     */
     scan(TC, 8, 3, 0.5, 1e-6);
 }
 Test(acceptance, tc_two_channels_N1_eps01) { scan(TC, 1, 2, 0.1, 1e-5); }

@@ -1,6 +1,7 @@
-/* The chain start and readout (src/numerics/adiabatic_tri.c: windows, Sturm ranks, resolvent dressing)
- * against the dense eigen-decomposition's (src/numerics/adiabatic.c: the admixtures as sums over all
- * eigenstates), which derive the same first- and second-order dressing another way. */
+/* The chain start and readout (src/numerics/adiabatic_tri.c: windows, Sturm ranks, resolvent
+ * dressing) against the dense eigen-decomposition's (src/numerics/adiabatic.c: the admixtures as
+ * sums over all eigenstates), which derive the same first- and second-order dressing another way.
+ */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>

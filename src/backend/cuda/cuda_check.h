@@ -1,7 +1,7 @@
 // A failed CUDA runtime call as one tcgpu_fail message (ERUNTIME) naming the call and the
 // runtime's own error string; clears a sticky launch error so that later calls start clean.
-// Shared, with the buffer list below, by the fused march (src/backend/cuda/march.cu) and the cuSPARSE path
-// (src/backend/cuda/march_sparse.cu).
+// Shared, with the buffer list below, by the fused march (src/backend/cuda/march.cu) and the
+// cuSPARSE path (src/backend/cuda/march_sparse.cu).
 #ifndef TCGPU_CUDA_CHECK_H
 #define TCGPU_CUDA_CHECK_H
 
