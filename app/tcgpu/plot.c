@@ -4,7 +4,6 @@
  * process, so that a missing or failing gnuplot never fails the run). */
 #include "plot.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -15,231 +14,11 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "plot_internal.h"
 #include "tcgpu/exact.h"
 
 #define PLOT_CURVE_POINTS 300
 #define PLOT_MAX_GROUPS 6 /* curves per panel stay readable */
-
-/* What run.json says about the run. */
-typedef struct {
-    char model[16];
-    long long N;
-    int K, has_levels, completed, interrupted;
-    double levels[TCGPU_MAX_CHANNELS], tol;
-    long long total;
-} plot_run;
-
-/* summary.csv: per row the grid point and what is plotted. */
-typedef struct {
-    size_t rows;
-    int nk;                                                  /* mean_n1..mean_n<nk> columns */
-    double *g, *beta, *eps, *mean, *mean_n, *eta, *tv, *est; /* mean: rows x nk */
-} plot_table;
-
-static void table_free(plot_table *t) {
-    free(t->g);
-    free(t->beta);
-    free(t->eps);
-    free(t->mean);
-    free(t->mean_n);
-    free(t->eta);
-    free(t->tv);
-    free(t->est);
-}
-
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *b = malloc(cap + 1);
-    for (size_t r; b && (r = fread(b + n, 1, cap - n, f)) > 0;) {
-        n += r;
-        if (n == cap) {
-            char *nb = realloc(b, 2 * cap + 1);
-            if (!nb) {
-                free(b);
-                b = NULL;
-                break;
-            }
-            b = nb;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (b)
-        b[n] = '\0';
-    return b;
-}
-
-static int read_run(const char *cmd, const char *dir, plot_run *r) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/run.json", dir);
-    char *text = slurp(path);
-    cJSON *o = text ? cJSON_Parse(text) : NULL;
-    free(text);
-    cJSON *p = cJSON_GetObjectItem(o, "parameters");
-    cJSON *model = cJSON_GetObjectItem(p, "model"), *N = cJSON_GetObjectItem(p, "N");
-    cJSON *K = cJSON_GetObjectItem(p, "channels"), *tol = cJSON_GetObjectItem(o, "tolerance");
-    if (!cJSON_IsString(model) || !cJSON_IsNumber(N) || !cJSON_IsNumber(K) ||
-        !cJSON_IsNumber(tol) || K->valueint < 1 || K->valueint > TCGPU_MAX_CHANNELS) {
-        cli_error(cmd, "%s: %s; expected the run.json of a tcgpu run", path,
-                  o ? "no parameters.model, N, channels or tolerance" : "missing or not JSON");
-        cJSON_Delete(o);
-        return CLI_BADINPUT;
-    }
-    memset(r, 0, sizeof *r);
-    snprintf(r->model, sizeof r->model, "%s", model->valuestring);
-    r->N = (long long)N->valuedouble;
-    r->K = K->valueint;
-    r->tol = tol->valuedouble;
-    r->completed = cJSON_IsTrue(cJSON_GetObjectItem(o, "completed"));
-    r->interrupted = cJSON_IsTrue(cJSON_GetObjectItem(o, "interrupted"));
-    cJSON *total = cJSON_GetObjectItem(cJSON_GetObjectItem(o, "timings"), "sweeps_total");
-    r->total = cJSON_IsNumber(total) ? (long long)total->valuedouble : -1;
-    cJSON *lv = cJSON_GetObjectItem(p, "levels");
-    if (cJSON_IsArray(lv) && cJSON_GetArraySize(lv) == r->K) {
-        r->has_levels = 1;
-        for (int k = 0; k < r->K; ++k)
-            r->levels[k] = cJSON_GetArrayItem(lv, k)->valuedouble;
-    }
-    cJSON_Delete(o);
-    return CLI_OK;
-}
-
-/* The fields of one CSV line, split in place (no quoting in tcgpu's tables). */
-static int split(char *line, char **f, int max) {
-    int n = 0;
-    for (char *s = line; n < max; ++s) {
-        f[n++] = s;
-        s += strcspn(s, ",");
-        if (*s != ',')
-            break;
-        *s = '\0';
-    }
-    return n;
-}
-
-static double field(char **f, int n, int col) {
-    if (col < 0 || col >= n || !*f[col])
-        return NAN; /* an empty cell: no value there */
-    return strtod(f[col], NULL);
-}
-
-static int read_table(const char *cmd, const char *dir, plot_table *t) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/summary.csv", dir);
-    char *text = slurp(path);
-    memset(t, 0, sizeof *t);
-    if (!text) {
-        cli_error(cmd, "cannot read %s: %s; expected the folder of a tcgpu run", path,
-                  strerror(errno));
-        return CLI_BADINPUT;
-    }
-    enum { MAXF = 128 };
-    char *f[MAXF], *save = NULL, *line = strtok_r(text, "\n", &save);
-    int n = line ? split(line, f, MAXF) : 0;
-    int cg = -1, cb = -1, ce = -1, cn = -1, cet = -1, ctv = -1, ces = -1, cm[TCGPU_MAX_CHANNELS];
-    for (int c = 0; c < n; ++c) {
-        int k;
-        if (!strcmp(f[c], "g"))
-            cg = c;
-        else if (!strcmp(f[c], "beta"))
-            cb = c;
-        else if (!strcmp(f[c], "eps"))
-            ce = c;
-        else if (!strcmp(f[c], "mean_n"))
-            cn = c;
-        else if (!strcmp(f[c], "eta"))
-            cet = c;
-        else if (!strcmp(f[c], "tv_exact"))
-            ctv = c;
-        else if (!strcmp(f[c], "err_estimate"))
-            ces = c;
-        else if (sscanf(f[c], "mean_n%d", &k) == 1 && k == t->nk + 1 && k <= TCGPU_MAX_CHANNELS)
-            cm[t->nk++] = c;
-    }
-    if (cg < 0 || cb < 0 || ce < 0 || cn < 0 || ctv < 0 || ces < 0) {
-        cli_error(cmd,
-                  "%s: no header with g, beta, eps, mean_n, tv_exact, err_estimate; expected "
-                  "the summary.csv of a tcgpu run",
-                  path);
-        free(text);
-        return CLI_BADINPUT;
-    }
-    size_t cap = 64;
-    double **cols[] = {&t->g, &t->beta, &t->eps, &t->mean_n, &t->eta, &t->tv, &t->est};
-    for (size_t c = 0; c < sizeof cols / sizeof *cols; ++c)
-        *cols[c] = malloc(cap * sizeof(double));
-    t->mean = malloc(cap * (size_t)(t->nk ? t->nk : 1) * sizeof(double));
-    int rc = CLI_OK;
-    while ((line = strtok_r(NULL, "\n", &save))) {
-        if (t->rows == cap) {
-            cap *= 2;
-            for (size_t c = 0; c < sizeof cols / sizeof *cols; ++c) {
-                double *nb = realloc(*cols[c], cap * sizeof(double));
-                *cols[c] = nb ? nb : (free(*cols[c]), NULL);
-            }
-            double *nb = realloc(t->mean, cap * (size_t)(t->nk ? t->nk : 1) * sizeof(double));
-            t->mean = nb ? nb : (free(t->mean), NULL);
-        }
-        int ok = t->mean != NULL;
-        for (size_t c = 0; c < sizeof cols / sizeof *cols; ++c)
-            ok &= *cols[c] != NULL;
-        if (!ok) {
-            cli_error(cmd, "out of memory reading %s", path);
-            rc = CLI_RUNTIME;
-            break;
-        }
-        n = split(line, f, MAXF);
-        size_t i = t->rows++;
-        t->g[i] = field(f, n, cg);
-        t->beta[i] = field(f, n, cb);
-        t->eps[i] = field(f, n, ce);
-        t->mean_n[i] = field(f, n, cn);
-        t->eta[i] = field(f, n, cet);
-        t->tv[i] = field(f, n, ctv);
-        t->est[i] = field(f, n, ces);
-        for (int k = 0; k < t->nk; ++k)
-            t->mean[i * (size_t)t->nk + (size_t)k] = field(f, n, cm[k]);
-    }
-    free(text);
-    if (rc)
-        table_free(t);
-    return rc;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Distinct values of v (sorted into w, which must hold n). */
-static size_t distinct(const double *v, size_t n, double *w) {
-    memcpy(w, v, n * sizeof *w);
-    qsort(w, n, sizeof *w, cmp_double);
-    size_t d = 0;
-    for (size_t i = 0; i < n; ++i)
-        if (!d || w[i] != w[d - 1])
-            w[d++] = w[i];
-    return d;
-}
-
-/* A log axis where the values are log-spaced (three or more at a constant ratio) or span
- * more than two decades (a hand-written list such as 0.1,1,10,100). */
-static int log_spaced(const double *w, size_t d) {
-    if (d < 2 || w[0] <= 0)
-        return 0;
-    if (w[d - 1] / w[0] > 100)
-        return 1;
-    if (d < 3)
-        return 0;
-    double r = log(w[1] / w[0]);
-    for (size_t i = 2; i < d; ++i)
-        if (fabs(log(w[i] / w[i - 1]) - r) > 1e-6 * fabs(r))
-            return 0;
-    return fabs(log(w[1] / w[0]) - (w[1] - w[0]) / w[0]) > 1e-9; /* not a linear grid */
-}
 
 /* The exact means at one grid point, as tcgpu_reduce_means orders them for the model; 0 when
  * the model has none (mlz). */
@@ -311,16 +90,16 @@ static void choose_axes(const plot_table *t, double *w, plot_axes *a) {
     size_t best = 0;
     memset(a, 0, sizeof *a);
     for (int q = 0; q < 3; ++q) { /* beta first on ties: the usual scan */
-        size_t d = distinct(param(t, q), t->rows, w);
+        size_t d = plot_distinct(param(t, q), t->rows, w);
         if (d > best) {
             best = d;
             a->x = q;
         }
     }
-    size_t d = distinct(param(t, a->x), t->rows, w);
+    size_t d = plot_distinct(param(t, a->x), t->rows, w);
     a->lo = w[0];
     a->hi = w[d - 1];
-    a->logx = log_spaced(w, d);
+    a->logx = plot_log_spaced(w, d);
     for (size_t i = 0; i < t->rows && a->groups < PLOT_MAX_GROUPS; ++i) {
         size_t grp = 0;
         while (grp < a->groups && !in_group(t, a, i, grp))
@@ -502,12 +281,12 @@ int run_plot(const char *cmd, const char *dir, int *drawn) {
     plot_run r;
     plot_table t;
     *drawn = 0;
-    int rc = read_run(cmd, dir, &r);
-    if (rc || (rc = read_table(cmd, dir, &t)))
+    int rc = plot_read_run(cmd, dir, &r);
+    if (rc || (rc = plot_read_table(cmd, dir, &t)))
         return rc;
     if (!t.rows) {
         fprintf(stderr, "tcgpu %s: no plot: %s/summary.csv holds no finished sweep\n", cmd, dir);
-        table_free(&t);
+        plot_table_free(&t);
         return CLI_OK;
     }
     double *w = malloc(t.rows * sizeof *w);
@@ -520,14 +299,14 @@ int run_plot(const char *cmd, const char *dir, int *drawn) {
     if (!f) {
         cli_error(cmd, "cannot write %s: %s", tmp, w ? strerror(errno) : "out of memory");
         free(w);
-        table_free(&t);
+        plot_table_free(&t);
         return CLI_RUNTIME;
     }
     plot_axes a;
     choose_axes(&t, w, &a);
     write_script(f, &r, &t, &a);
     free(w);
-    table_free(&t);
+    plot_table_free(&t);
     int bad = ferror(f) != 0;
     bad |= fclose(f) != 0;
     if (bad || rename(tmp, gp) != 0) {
