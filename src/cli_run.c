@@ -13,8 +13,6 @@
 
 #include "adiabatic.h"
 #include "cli.h"
-#include "eig.h"
-#include "march_service.h"
 #include "out_h5.h"
 #include "plot.h"
 #include "run_checks.h"
@@ -23,6 +21,7 @@
 #include "run_record.h"
 #include "run_resume.h"
 #include "tcgpu/basis.h"
+#include "tcgpu/control.h"
 #include "tcgpu/device.h"
 #include "tcgpu/exact.h"
 #include "tcgpu/model.h"
@@ -104,6 +103,7 @@ typedef struct {
     tcgpu_cuda_path cuda_path;
     tcgpu_coupling coupling;
     int device_frames; /* the readout's dense frames on the CUDA device (src/eig.h) */
+    tcgpu_context *ctx; /* batched: the runner and its resident states */
     int max_halvings;  /* the control's attempts (0: its default, 8) */
     char device[256];  /* the CUDA device's name, or "" */
     tcgpu_method method;
@@ -158,23 +158,40 @@ typedef struct {
     double *p, *ex;
     tcgpu_auto_report r;
     const char *line; /* kept from the interrupted run (--resume): its summary row */
+    int skip;         /* batched: restored (1) or not started for a stop (2) */
 } sweep_out;
 
-static void sweep_compute(const run_job *j, sweep_out *o) {
+/* The sweep's model and result buffers, and the control's options. */
+static int sweep_prepare(const run_job *j, sweep_out *o, tcgpu_auto_opts *ao) {
     o->rc = cli_status(CMD, build(j, o->g, o->beta, o->eps, &o->m, o->e));
     if (o->rc)
-        return;
+        return o->rc;
     o->built = 1;
     o->p = calloc((size_t)o->m.dim, sizeof *o->p);
     o->ex = calloc((size_t)o->m.dim, sizeof *o->ex);
-    tcgpu_auto_opts ao = {j->method, j->tol, j->T, j->T, j->dt, j->max_halvings, j->precision};
+    *ao = (tcgpu_auto_opts){j->method, j->tol, j->T, j->T, j->dt, j->max_halvings, j->precision};
     if (!strcmp(j->model, "heff") && j->T > 0)
-        ao.T0 = j->T * 1e-4;
-    o->rc = !o->p || !o->ex ? (cli_error(CMD, "out of memory"), CLI_RUNTIME)
-                            : cli_status(CMD, tcgpu_sweep_auto(&o->m, &ao, o->p, &o->r));
+        ao->T0 = j->T * 1e-4;
+    if (!o->p || !o->ex) {
+        cli_error(CMD, "out of memory");
+        o->rc = CLI_RUNTIME;
+    }
+    return o->rc;
+}
+
+/* After the control: the exact solution beside it. */
+static void sweep_conclude(sweep_out *o) {
     if (!o->rc && o->m.kind != TCGPU_MODEL_MLZ) /* a user's model has no exact solution */
         o->rc = cli_status(
             CMD, tcgpu_exact_for_model(&o->m, o->m.kind == TCGPU_MODEL_LZ ? NULL : o->e, o->ex));
+}
+
+static void sweep_compute(const run_job *j, sweep_out *o) {
+    tcgpu_auto_opts ao;
+    if (sweep_prepare(j, o, &ao))
+        return;
+    o->rc = cli_status(CMD, tcgpu_sweep_auto(&o->m, &ao, o->p, &o->r));
+    sweep_conclude(o);
 }
 
 /* A sweep the interrupted run finished: its row of each table, after checking that it is the
@@ -387,7 +404,6 @@ static int parse(const cli_parsed *a, run_job *j) {
     }
     j->batched = j->cuda || !strcmp(backend, "cpu-batched");
     j->device_frames = j->cuda && !cli_get(a, "host-frames");
-    eig_use_device(j->device_frames);
     if ((v = cli_get(a, "cuda-path"))) {
         int k = name_index(v, cuda_paths, 4);
         if (k < 0) {
@@ -657,52 +673,62 @@ static void sweep_commit(sweep_loop *L, size_t i, int stop) {
     }
 }
 
-/* CUDA: every sweep's control on a thread of its own (up to j->batch at once), its marches
- * handed to one service that launches them together (src/march_service.c). */
-static int sweeps_batched(sweep_loop *L) {
-    const run_job *j = L->j;
-    int threads = (int)(L->total < (size_t)j->batch ? L->total : (size_t)j->batch);
-    tcgpu_march_opts mo = {.backend = j->cuda ? TCGPU_BACKEND_CUDA : TCGPU_BACKEND_CPU,
-                           .method = j->method,
-                           .precision = j->precision,
-                           .threads = 1,
-                           .path = j->cuda_path,
-                           .nmax = 4096,
-                           .coupling = j->coupling};
-    march_service *svc = NULL;
-    size_t claim = 0;
-    int failed = 0;
-    /* The service counts the threads OpenMP actually gives (it may give fewer than asked). */
-#pragma omp parallel num_threads(threads)
-    {
-        int team = 1;
-#ifdef _OPENMP
-        team = omp_get_num_threads();
-#endif
-#pragma omp single
-        failed = cli_status(CMD, march_service_create(&mo, team, &svc));
-        if (!failed) {
-            march_service_bind(svc);
-            for (;;) {
-                size_t i;
-#pragma omp atomic capture
-                i = claim++;
-                if (i >= L->total)
-                    break;
-                sweep_one(L, i);
-            }
-            march_service_bind(NULL);
-            march_service_leave(svc);
+/* Batched (cuda, cpu-batched): the ensemble driver serves every sweep's control, up to
+ * j->batch at once, and sends their advances through one context's runner in batches. */
+static tcgpu_status batched_start(void *arg, int64_t i, tcgpu_ensemble_job *job) {
+    sweep_loop *L = arg;
+    sweep_out *o = &L->slot[i];
+    *o = sweep_at(L->j, (size_t)i);
+    int stop = sweep_stop(L);
+    if (stop || L->row_of[i]) {
+        if (!stop)
+            sweep_restore(L->j, L->rs, L->row_of[i] - 1, o);
+        o->skip = stop ? 2 : 1;
+        return TCGPU_EINTR; /* not controlled here: finish commits it */
+    }
+    if (sweep_prepare(L->j, o, &job->o)) {
+        o->skip = 1;
+        return TCGPU_EINVAL;
+    }
+    job->m = &o->m;
+    job->prob = o->p;
+    return TCGPU_OK;
+}
+
+static void batched_finish(void *arg, int64_t i, tcgpu_ensemble_job *job) {
+    sweep_loop *L = arg;
+    sweep_out *o = &L->slot[i];
+    if (!o->skip) {
+        o->r = job->rep;
+        if (job->st) { /* its message was another thread's: said again on this one */
+            tcgpu_fail(job->st, "%s", job->msg);
+            o->rc = cli_status(CMD, job->st);
+        } else {
+            sweep_conclude(o);
         }
     }
-    if (failed)
-        return failed;
-    march_service_stats st;
-    march_service_destroy(svc, &st);
+    sweep_commit(L, (size_t)i, o->skip == 2);
+}
+
+static int batched_stop(void *arg) { return sweep_stop(arg); }
+
+static int sweeps_batched(sweep_loop *L, tcgpu_context *ctx) {
+    tcgpu_ensemble e = {.count = (int64_t)L->total,
+                        .max_live = L->j->batch,
+                        .arg = L,
+                        .start = batched_start,
+                        .finish = batched_finish,
+                        .stop = batched_stop};
+    int rc = cli_status(CMD, tcgpu_ensemble_run(ctx, &e));
+    tcgpu_transfer_stats st;
+    tcgpu_context_stats(ctx, &st);
     if (getenv("TCGPU_DEBUG"))
-        fprintf(stderr, "tcgpu run: %lld batches carried %lld advances, %.2f s on %s\n",
-                (long long)st.batches, (long long)st.advances, st.run_seconds, st.device);
-    return CLI_OK;
+        fprintf(stderr,
+                "tcgpu run: %lld batches carried %lld advances, %.2f s on %s; %.0f bytes up, "
+                "%.0f down\n",
+                (long long)st.batches, (long long)st.advances, st.march_seconds,
+                st.device[0] ? st.device : tcgpu_context_runner(ctx), st.bytes_up, st.bytes_down);
+    return rc;
 }
 
 /* MPI (src/run_mpi.c): a sweep computed on another rank travels as its distributions and
@@ -830,7 +856,7 @@ static int sweeps(const run_job *j, const run_resume *rs, const cli_output *so, 
 #endif
     int rc = CLI_OK;
     if (j->batched)
-        rc = sweeps_batched(&L);
+        rc = sweeps_batched(&L, j->ctx);
     else if (run_mpi_size() > 1) {
         run_mpi_work w = {.total = L.total,
                           .ctx = &L,
@@ -1045,6 +1071,15 @@ static int run_lead(int argc, char **argv) {
         rc = check_resources(&j, j.out ? j.out : ".");
     if (!rc)
         rc = run_mpi_check(CMD, j.zip ? j.nb : j.nb * j.ng * j.ne, j.batched);
+    if (!rc && j.batched) {
+        tcgpu_march_opts mo = {.backend = j.cuda ? TCGPU_BACKEND_CUDA : TCGPU_BACKEND_CPU,
+                               .method = j.method,
+                               .precision = j.precision,
+                               .path = j.cuda_path,
+                               .nmax = 4096,
+                               .coupling = j.coupling};
+        rc = cli_status(CMD, tcgpu_context_create(&mo, j.device_frames, &j.ctx));
+    }
     char auto_out[64];
     if (!rc && !j.out) { /* a new folder, never one that holds an earlier run */
         char stamp[32];
@@ -1097,8 +1132,7 @@ static int run_lead(int argc, char **argv) {
         .coupling = j.batched ? couplings[j.coupling] : NULL,
         .frames = j.device_frames ? "cuda (from 1000 states)" : "host",
 #ifdef _OPENMP
-        .threads = j.batched ? (int)fmin(j.batch, (double)(j.zip ? j.nb : j.nb * j.ng * j.ne))
-                             : omp_get_max_threads(),
+        .threads = omp_get_max_threads(), /* batched too: the ensemble's team */
 #else
         .threads = 1,
 #endif
@@ -1149,6 +1183,12 @@ static int run_lead(int argc, char **argv) {
                                                    "are in summary.csv and dist.h5")
                         : "failed (the reason was on stderr); the tables were not kept";
         rec.mpi = run_mpi_get_report();
+        tcgpu_transfer_stats transfers;
+        if (j.ctx) {
+            tcgpu_context_stats(j.ctx, &transfers);
+            rec.runner = tcgpu_context_runner(j.ctx);
+            rec.transfers = &transfers;
+        }
         /* After a failure its line is the one line: the record is written without a message of
          * its own, and where it cannot be (the disk that refused a table), the last record
          * written stays, unfinished, for --resume. */
@@ -1178,6 +1218,7 @@ static int run_lead(int argc, char **argv) {
     }
     run_lock_release(&lock);
     cli_catch_signals(0);
+    tcgpu_context_free(j.ctx);
     free(j.beta);
     free(j.g);
     free(j.eps);

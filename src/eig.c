@@ -71,26 +71,3 @@ tcgpu_status eig_sandwich(int64_t n, const double *u, const double *s, double *c
     tcgpu_status st = gemm(n, 0, s, u, work);
     return st ? st : gemm(n, 1, u, work, c);
 }
-
-#ifndef TCGPU_WITH_CUDA
-/* Never reached through eig_use_device (the CLI enables it only with a CUDA device). */
-static tcgpu_status no_cuda(const char *what) {
-    return tcgpu_fail(TCGPU_EINVAL, "dense %s on the device: this tcgpu was built without CUDA",
-                      what);
-}
-
-tcgpu_status eig_sym_cuda(int64_t n, double *a, double *w) {
-    (void)n, (void)a, (void)w;
-    return no_cuda("frames");
-}
-
-tcgpu_status eig_gemm_cuda(int64_t n, int ta, const double *a, const double *b, double *c) {
-    (void)n, (void)ta, (void)a, (void)b, (void)c;
-    return no_cuda("products");
-}
-
-tcgpu_status eig_sandwich_cuda(int64_t n, const double *u, const double *s, double *c) {
-    (void)n, (void)u, (void)s, (void)c;
-    return no_cuda("products");
-}
-#endif
