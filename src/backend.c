@@ -39,6 +39,8 @@ static tcgpu_status cusparse_options(const tcgpu_march_opts *o) {
     return st ? st : fp64_only(o);
 }
 
+static const eig_device cuda_dense = {eig_sym_cuda, eig_sandwich_cuda};
+
 static const tcgpu_runner cpu_fused = {
     .name = "cpu",
     .backend = TCGPU_BACKEND_CPU,
@@ -69,8 +71,7 @@ static const tcgpu_runner cuda_fused = {
     .auto_on_the_fly = TCGPU_CUDA_ON_THE_FLY,
     .supports = cuda_options,
     .march = tcgpu_march_cuda,
-    .eig_sym = eig_sym_cuda,
-    .eig_sandwich = eig_sandwich_cuda,
+    .dense = &cuda_dense,
 };
 
 static const tcgpu_runner cuda_lockstep = {
@@ -81,8 +82,7 @@ static const tcgpu_runner cuda_lockstep = {
     .flat_plan = 1,
     .supports = cusparse_options,
     .march = tcgpu_march_cusparse,
-    .eig_sym = eig_sym_cuda,
-    .eig_sandwich = eig_sandwich_cuda,
+    .dense = &cuda_dense,
 };
 
 static const tcgpu_runner *const table[] = {&cpu_fused, &cpu_lockstep, &cuda_fused,
@@ -110,7 +110,7 @@ tcgpu_status tcgpu_context_create(const tcgpu_march_opts *o, int dense_on_device
         return tcgpu_fail(TCGPU_ERUNTIME, "out of memory for a backend context");
     c->runner = r;
     c->o = *o;
-    c->dense_on_device = dense_on_device && r->eig_sym != NULL;
+    c->dense_on_device = dense_on_device && r->dense != NULL;
     *out = c;
     return TCGPU_OK;
 }
@@ -120,6 +120,10 @@ void tcgpu_context_free(tcgpu_context *c) { free(c); }
 const char *tcgpu_context_runner(const tcgpu_context *c) { return c->runner->name; }
 
 int tcgpu_context_dense_on_device(const tcgpu_context *c) { return c->dense_on_device; }
+
+const eig_device *tcgpu_context_dense(const tcgpu_context *c) {
+    return c && c->dense_on_device ? c->runner->dense : NULL;
+}
 
 void tcgpu_context_stats(const tcgpu_context *c, tcgpu_transfer_stats *st) {
     *st = c->stats;

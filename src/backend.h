@@ -12,6 +12,7 @@
 #ifndef TCGPU_BACKEND_H
 #define TCGPU_BACKEND_H
 
+#include "eig.h"
 #include "march_internal.h"
 #include "tcgpu/march.h"
 
@@ -35,9 +36,8 @@ struct tcgpu_runner {
     /* Marches a planned batch: p->x (contiguous) or, for a resident runner, p->xs. */
     tcgpu_status (*march)(const tcgpu_batch_plan *p, const tcgpu_march_opts *o,
                           tcgpu_march_info *info);
-    /* Dense frames of the readout from dense_min states up, or NULL (host LAPACK/BLAS). */
-    tcgpu_status (*eig_sym)(int64_t n, double *a, double *w);
-    tcgpu_status (*eig_sandwich)(int64_t n, const double *u, const double *s, double *c);
+    /* The readout's dense frames on the device (from EIG_DEVICE_MIN states), or NULL. */
+    const eig_device *dense;
 };
 
 /* The runner the options ask for (backend and path). */
@@ -57,6 +57,9 @@ struct tcgpu_context {
     int dense_on_device; /* the readout's dense frames through runner->eig_* */
     tcgpu_transfer_stats stats;
 };
+
+/* The dense frames' device of c (NULL: the host's, also for c NULL). */
+const eig_device *tcgpu_context_dense(const tcgpu_context *c);
 
 /* A sweep run's state in the context's memory: uploaded from x (dim complex), counted. NULL
  * when out of memory. */

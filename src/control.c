@@ -30,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "backend.h"
 #include "control_impl.h"
 #include "propagate_internal.h"
 
@@ -50,7 +51,7 @@ void ctl_debug(const tcgpu_control *c, const char *fmt, ...) {
     fprintf(stderr, "auto: %s %.1fs\n", line, wall() - c->t_begin);
 }
 
-tcgpu_status tcgpu_control_create(const tcgpu_model *m, const tcgpu_auto_opts *o, double *prob,
+tcgpu_status tcgpu_control_create(tcgpu_context *ctx, const tcgpu_model *m, const tcgpu_auto_opts *o, double *prob,
                                   tcgpu_auto_report *rep, tcgpu_control **out) {
     *out = NULL;
     int64_t d = m->dim;
@@ -67,6 +68,7 @@ tcgpu_status tcgpu_control_create(const tcgpu_model *m, const tcgpu_auto_opts *o
     c->t_begin = wall();
     c->debug = getenv("TCGPU_DEBUG") != NULL;
     c->m = m;
+    c->dense = tcgpu_context_dense(ctx);
     c->o = *o;
     c->prob = prob;
     c->rep = rep;
@@ -196,7 +198,7 @@ tcgpu_status tcgpu_control_next(tcgpu_control *c, tcgpu_status served,
     for (;;) {
         switch (c->phase) {
         case CTL_START: /* a start check at (T0, check_kappa) */
-            if ((st = tcgpu_start_check_begin(c->m, o->method, o->precision, c->s.T0,
+            if ((st = tcgpu_start_check_begin(c->dense, c->m, o->method, o->precision, c->s.T0,
                                               c->check_kappa, &c->check_sweep, &near)))
                 goto out;
             c->phase = CTL_START_READ;
@@ -223,10 +225,10 @@ tcgpu_status tcgpu_control_next(tcgpu_control *c, tcgpu_status served,
                 continue;
             }
             c->step_env = 0;
-            if ((st = tcgpu_sweep_begin(c->m, o->method, o->precision, c->t0, c->s.kappa, 2,
-                                        &c->fine)) ||
-                (st = tcgpu_sweep_begin(c->m, o->method, o->precision, c->t0, 2 * c->s.kappa, 2,
-                                        &c->coarse)))
+            if ((st = tcgpu_sweep_begin_on(c->dense, c->m, o->method, o->precision, c->t0,
+                                           c->s.kappa, 2, &c->fine)) ||
+                (st = tcgpu_sweep_begin_on(c->dense, c->m, o->method, o->precision, c->t0,
+                                           2 * c->s.kappa, 2, &c->coarse)))
                 goto out;
             tcgpu_sweep_rank_labels(c->fine, c->s.by_rank);
             tcgpu_sweep_rank_labels(c->coarse, c->s.by_rank);

@@ -3,6 +3,7 @@
 #define TCGPU_CONTROL_IMPL_H
 
 #include "control_internal.h"
+#include "eig.h"
 #include "tcgpu/control.h"
 
 typedef enum {
@@ -20,6 +21,7 @@ typedef enum {
 
 struct tcgpu_control {
     const tcgpu_model *m;
+    const eig_device *dense; /* the dense frames' device, or NULL */
     tcgpu_auto_opts o;
     double *prob;
     tcgpu_auto_report *rep;

@@ -52,7 +52,7 @@ static void step_slot(const tcgpu_ensemble *e, tcgpu_context *ctx, slot *s) {
                                           "the context that batches it",
                             (long long)s->idx);
         if (!st)
-            st = tcgpu_control_create(s->job.m, &s->job.o, s->job.prob, &s->job.rep, &s->ctl);
+            st = tcgpu_control_create(ctx, s->job.m, &s->job.o, s->job.prob, &s->job.rep, &s->ctl);
         if (st) {
             s->job.st = st;
             snprintf(s->job.msg, sizeof s->job.msg, "%s", tcgpu_last_error());

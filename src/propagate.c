@@ -94,7 +94,8 @@ struct tcgpu_sweep {
     tcgpu_cplxf *xf;        /* fp32 march: the state while it marches */
     tcgpu_cplx *x, *psi;
     int64_t steps, applications;
-    tcgpu_context *ctx; /* resident: the context that holds the state at dev */
+    const eig_device *dense; /* the dense frames' device, or NULL */
+    tcgpu_context *ctx;      /* resident: the context that holds the state at dev */
     double *dev;
     int stale; /* the host's x is behind dev */
 };
@@ -136,6 +137,12 @@ static void evict(tcgpu_sweep *s) {
 tcgpu_status tcgpu_sweep_begin(const tcgpu_model *m, tcgpu_method method, tcgpu_precision precision,
                                double t_start, double kappa, int superadiabatic,
                                tcgpu_sweep **out) {
+    return tcgpu_sweep_begin_on(NULL, m, method, precision, t_start, kappa, superadiabatic, out);
+}
+
+tcgpu_status tcgpu_sweep_begin_on(const eig_device *dense, const tcgpu_model *m,
+                                  tcgpu_method method, tcgpu_precision precision, double t_start,
+                                  double kappa, int superadiabatic, tcgpu_sweep **out) {
     *out = NULL;
     if (!(kappa > 0) || !isfinite(t_start) || (m->inverse_t && !(t_start > 0)))
         return tcgpu_fail(TCGPU_EINVAL,
@@ -146,6 +153,7 @@ tcgpu_status tcgpu_sweep_begin(const tcgpu_model *m, tcgpu_method method, tcgpu_
     if (!s)
         return tcgpu_fail(TCGPU_ERUNTIME, "out of memory for a sweep");
     s->m = m;
+    s->dense = dense;
     s->method = method;
     s->kappa = kappa;
     s->t = t_start;
@@ -160,7 +168,7 @@ tcgpu_status tcgpu_sweep_begin(const tcgpu_model *m, tcgpu_method method, tcgpu_
             s->fp32 = &s->wf;
     }
     if (!st) /* on a helper: a stop request ends a long dense start at once */
-        st = adiabatic_start_async(m, t_start, superadiabatic, s->psi);
+        st = adiabatic_start_async(dense, m, t_start, superadiabatic, s->psi);
     if (!st)
         to_frame(m, t_start, s->psi, s->x, +1);
     if (st) {
@@ -192,7 +200,7 @@ static tcgpu_status read_sweeps(tcgpu_sweep *const *s, int n, double *const *pro
         psi[i] = s[i]->psi;
         unsure[i] = &s[i]->unsure;
     }
-    return adiabatic_readout_many_async(s[0]->m, s[0]->t, s[0]->superadiabatic, s[0]->rank_labels,
+    return adiabatic_readout_many_async(s[0]->dense, s[0]->m, s[0]->t, s[0]->superadiabatic, s[0]->rank_labels,
                                         n, psi, prob, unsure);
 }
 
@@ -280,13 +288,13 @@ double tcgpu_maxabs(const double *p, const double *q, int64_t n) {
     return s;
 }
 
-tcgpu_status tcgpu_start_check_begin(const tcgpu_model *m, tcgpu_method method,
+tcgpu_status tcgpu_start_check_begin(const eig_device *dense, const tcgpu_model *m, tcgpu_method method,
                                      tcgpu_precision precision, double T0, double kappa,
                                      tcgpu_sweep **s, double *near) {
     /* heff starts at t0 -> 0+: its "earlier" start lies closer to 0. */
     double far = m->inverse_t ? T0 / 10 : -1.3 * T0;
     *near = m->inverse_t ? T0 : -T0;
-    tcgpu_status st = tcgpu_sweep_begin(m, method, precision, far, kappa, 2, s);
+    tcgpu_status st = tcgpu_sweep_begin_on(dense, m, method, precision, far, kappa, 2, s);
     /* The leak does not depend on which diabatic state each eigenstate is labelled with, and a
      * chain read by rank needs no dense eigen-decomposition before the last crossing. */
     if (!st && adiabatic_tri_applies(m))
@@ -311,7 +319,7 @@ tcgpu_status tcgpu_sweep_start_error(const tcgpu_model *m, tcgpu_method method,
     int64_t d = m->dim;
     double near;
     tcgpu_sweep *s = NULL;
-    tcgpu_status st = tcgpu_start_check_begin(m, method, precision, T0, kappa, &s, &near);
+    tcgpu_status st = tcgpu_start_check_begin(NULL, m, method, precision, T0, kappa, &s, &near);
     if (!st)
         st = tcgpu_sweep_advance(s, near);
     double *pr = st ? NULL : malloc((size_t)d * sizeof *pr);

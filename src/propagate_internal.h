@@ -4,6 +4,7 @@
 #ifndef TCGPU_PROPAGATE_INTERNAL_H
 #define TCGPU_PROPAGATE_INTERNAL_H
 
+#include "eig.h"
 #include "tcgpu/march.h"
 #include "tcgpu/propagate.h"
 
@@ -13,7 +14,12 @@ double tcgpu_sweep_kappa(const tcgpu_sweep *s);
 /* The start check (tcgpu_sweep_start_error) in three pieces: a sweep begun earlier than the
  * window's start, which is to be advanced to *near and read out, and the error its readout
  * pr (dim doubles) gives. */
-tcgpu_status tcgpu_start_check_begin(const tcgpu_model *m, tcgpu_method method,
+/* tcgpu_sweep_begin with the dense frames of start and readouts on dense (NULL: the host). */
+tcgpu_status tcgpu_sweep_begin_on(const eig_device *dense, const tcgpu_model *m,
+                                  tcgpu_method method, tcgpu_precision precision, double t_start,
+                                  double kappa, int superadiabatic, tcgpu_sweep **s);
+
+tcgpu_status tcgpu_start_check_begin(const eig_device *dense, const tcgpu_model *m, tcgpu_method method,
                                      tcgpu_precision precision, double T0, double kappa,
                                      tcgpu_sweep **s, double *near);
 double tcgpu_start_check_error(const double *pr, int64_t d);

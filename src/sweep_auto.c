@@ -54,7 +54,7 @@ tcgpu_status tcgpu_control_serve(const tcgpu_control_request *req) {
 tcgpu_status tcgpu_sweep_auto(const tcgpu_model *m, const tcgpu_auto_opts *o, double *prob,
                               tcgpu_auto_report *rep) {
     tcgpu_control *c;
-    tcgpu_status st = tcgpu_control_create(m, o, prob, rep, &c);
+    tcgpu_status st = tcgpu_control_create(NULL, m, o, prob, rep, &c);
     if (st)
         return st;
     tcgpu_control_request req;

@@ -31,8 +31,10 @@ typedef struct {
 } tcgpu_control_request;
 
 /* A control of one sweep of m under o; prob (m->dim doubles) and rep receive the result when
- * it is done, as tcgpu_sweep_auto's. m, o, prob and rep must outlive the control. */
-tcgpu_status tcgpu_control_create(const tcgpu_model *m, const tcgpu_auto_opts *o, double *prob,
+ * it is done, as tcgpu_sweep_auto's. m, prob, rep and ctx must outlive the control. ctx (may
+ * be NULL): where its dense frames go (tcgpu_context_create); whoever serves the requests
+ * decides where the march runs. */
+tcgpu_status tcgpu_control_create(tcgpu_context *ctx, const tcgpu_model *m, const tcgpu_auto_opts *o, double *prob,
                                   tcgpu_auto_report *rep, tcgpu_control **c);
 
 /* The next request, once the last one is served: served is the outcome of serving it
