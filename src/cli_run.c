@@ -2,7 +2,7 @@
  * DIR/summary.csv (one row per sweep) and DIR/dist.csv (final distributions). */
 #include "cli_run.h"
 
-/* Ranks other than 0: compute the run_sweeps rank 0 hands out, under the options it sends. */
+/* Ranks other than 0: compute the sweeps rank 0 hands out, under the options it sends. */
 static int run_worker(void) {
     int argc;
     char **argv;
@@ -52,7 +52,7 @@ static int run_lead(int argc, char **argv) {
                   run_options);
         return CLI_OK;
     }
-    /* from here on a signal ends any phase (options, the CUDA probe, reading, run_sweeps, writing)
+    /* from here on a signal ends any phase (options, the CUDA probe, reading, sweeps, writing)
      * with the promised state */
     tcgpu_clear_stop();
     cli_catch_signals(1);
@@ -169,7 +169,7 @@ static int run_lead(int argc, char **argv) {
         .dist_csv = j.dist_csv,
         .error = "started and not finished (timings: how far it got): if no tcgpu is still "
                  "running it, it was killed; tcgpu run --resume DIR finishes it, computing "
-                 "again the run_sweeps its unfinished tables held",
+                 "again the sweeps its unfinished tables held",
     };
     if (folder)
         rc = run_record_write(CMD, rp, &rec);
@@ -206,7 +206,7 @@ static int run_lead(int argc, char **argv) {
         rec.error = rc == CLI_OK ? NULL
                     : rc == CLI_INTERRUPTED
                         ? (run_mpi_stop_reason() ? run_mpi_stop_reason()
-                                                 : "interrupted by a signal; the finished run_sweeps "
+                                                 : "interrupted by a signal; the finished sweeps "
                                                    "are in summary.csv and dist.h5")
                         : "failed (the reason was on stderr); the tables were not kept";
         rec.mpi = run_mpi_get_report();
@@ -226,7 +226,7 @@ static int run_lead(int argc, char **argv) {
                     j.dist_csv ? ", dist.csv" : "");
         if (rc == CLI_OK && over_tol) /* the control gave up short of tol (halvings spent, fp32) */
             fprintf(stderr,
-                    "tcgpu run: warning: %zu of %zu run_sweeps ended with an error estimate above "
+                    "tcgpu run: warning: %zu of %zu sweeps ended with an error estimate above "
                     "--tol %g (column err_estimate)%s\n",
                     over_tol, done, j.tol,
                     j.precision == TCGPU_FP32
@@ -234,7 +234,7 @@ static int run_lead(int argc, char **argv) {
                         : "; where the control spent its step halvings, raise --max-halvings "
                           "(each doubles the cost) or use --method magnus4");
         if (rc == CLI_INTERRUPTED)
-            cli_error(CMD, "%s; %zu of %zu run_sweeps finished and written to %s%s",
+            cli_error(CMD, "%s; %zu of %zu sweeps finished and written to %s%s",
                       run_mpi_stop_reason() ? run_mpi_stop_reason() : "interrupted", done,
                       rec.sweeps_total, j.out,
                       run_mpi_size() > 1 ? "; --resume DIR (any number of ranks) finishes it" : "");

@@ -39,7 +39,7 @@ typedef struct {
     int64_t N;
     int K, zip, has_levels, progress, dist_csv;
     int batched;     /* controls share a march service (cuda, or cpu-batched: its check) */
-    int cuda, batch; /* the service marches on CUDA; up to `batch` run_sweeps side by side */
+    int cuda, batch; /* the service marches on CUDA; up to `batch` sweeps side by side */
     tcgpu_cuda_path cuda_path;
     tcgpu_coupling coupling;
     int device_frames; /* the readout's dense frames on the CUDA device (src/eig.h) */
@@ -71,9 +71,9 @@ typedef struct {
     out_h5 *h;
 } h5_sink;
 
-/* run.json while the run_sweeps run: rewritten (temporary name, then rename) as run_sweeps finish, at
+/* run.json while the sweeps run: rewritten (temporary name, then rename) as sweeps finish, at
  * most once a second, so that a run killed outright (SIGKILL, a crash, a lost node) leaves a
- * record of how far it got. Not per sweep: lz runs thousands of run_sweeps a second, and a record
+ * record of how far it got. Not per sweep: lz runs thousands of sweeps a second, and a record
  * costs about as much as one of them; once a second costs under 0.1 % of any run. */
 typedef struct {
     run_record *rec;
@@ -83,7 +83,7 @@ typedef struct {
     char updated[32];
 } record_sink;
 
-/* What the run_sweeps of one run share while they are computed and written in order. */
+/* What the sweeps of one run share while they are computed and written in order. */
 typedef struct {
     const run_job *j;
     const run_resume *rs;

@@ -17,7 +17,7 @@ static void progress(const run_job *j, size_t done, size_t total, const struct t
         return;
     *last = el;
     double rate = done / (el > 0 ? el : 1e-9), eta = rate > 0 ? (double)(total - done) / rate : 0;
-    fprintf(stderr, "%stcgpu run: %zu/%zu run_sweeps, %.3g run_sweeps/s, elapsed %.0f s, ETA %.0f s%s",
+    fprintf(stderr, "%stcgpu run: %zu/%zu sweeps, %.3g sweeps/s, elapsed %.0f s, ETA %.0f s%s",
             tty ? "\r\033[K" : "", done, total, rate, el, eta, tty ? "" : "\n");
     if (tty && done == total)
         fputc('\n', stderr);
@@ -25,11 +25,11 @@ static void progress(const run_job *j, size_t done, size_t total, const struct t
 }
 
 /* Sweeps run in parallel (OpenMP, one sweep per thread, dynamic schedule since their costs
- * differ by orders of magnitude). A finished sweep waits in its slot until all run_sweeps before it
+ * differ by orders of magnitude). A finished sweep waits in its slot until all sweeps before it
  * are written, so rows stay in sweep order without holding threads back (an `ordered` loop
- * made a thread idle behind every slow sweep: 34 s instead of 31.5 s for 8 run_sweeps on 2 cores,
+ * made a thread idle behind every slow sweep: 34 s instead of 31.5 s for 8 sweeps on 2 cores,
  * 51 s on one; the rest is the order: the slowest sweep, 21 s, starts last).
- * The first failure stops the run_sweeps not yet started and writes nothing after it. */
+ * The first failure stops the sweeps not yet started and writes nothing after it. */
 
 static int sweep_stop(sweep_loop *L) {
     int stop;
@@ -40,7 +40,7 @@ static int sweep_stop(sweep_loop *L) {
 
 static void sweep_commit(sweep_loop *L, size_t i, int stop);
 
-/* run.json with the run_sweeps written so far, a second after the last record. A record that
+/* run.json with the sweeps written so far, a second after the last record. A record that
  * cannot be written (a full disk) stops the run like a table that cannot: its line is the one
  * line, and the last record written stays. */
 static void record_progress(sweep_loop *L) {
@@ -247,7 +247,7 @@ int run_sweeps(const run_job *j, const run_resume *rs, const cli_output *so, FIL
         free(L.slot);
         free(L.ready);
         free(L.row_of);
-        cli_error(CMD, "out of memory for %zu run_sweeps", L.total);
+        cli_error(CMD, "out of memory for %zu sweeps", L.total);
         return CLI_RUNTIME;
     }
     for (size_t k = 0; rs && k < rs->rows; ++k) {
@@ -263,7 +263,7 @@ int run_sweeps(const run_job *j, const run_resume *rs, const cli_output *so, FIL
         L.row_of[sweep] = k + 1;
     }
 #if defined(__GNUC__)
-    /* Fewer run_sweeps than cores: the spare cores go to each sweep's dense start and readout
+    /* Fewer sweeps than cores: the spare cores go to each sweep's dense start and readout
      * (one sweep on 2 cores: tc K = 2, N = 40, beta = 1: 13.6 s -> 11.7 s; K = 1, N = 1000,
      * beta = 100: 32.6 s -> 26.3 s; same results). The march stays on one core. */
     int blas_threads = 1;
@@ -286,7 +286,7 @@ int run_sweeps(const run_job *j, const run_resume *rs, const cli_output *so, FIL
                           .failed = mpi_failed};
         rc = run_mpi_lead(CMD, &w);
     } else {
-        /* No more threads than run_sweeps: a sweep whose thread is alone (not in an active parallel
+        /* No more threads than sweeps: a sweep whose thread is alone (not in an active parallel
          * region) marches its fine and coarse runs on two cores (src/sweep_auto.c). */
         int team = 1;
 #ifdef _OPENMP

@@ -2,7 +2,7 @@
 #include "cli_run.h"
 
 /* The default job: two channels, N = 10, g = 1, eps = 0.25 (eps << g, the paper's regime), over
- * the fast, critical and quasi-adiabatic sweep rates. 64 run_sweeps take about 40 s on 2 cores at
+ * the fast, critical and quasi-adiabatic sweep rates. 64 sweeps take about 40 s on 2 cores at
  * tol 1e-6 (N = 20 took about 5 minutes: docs/numerics.md). */
 #define DEFAULT_BETAS "0.05:100:64:log"
 
@@ -32,18 +32,18 @@ const cli_option run_options[] = {
     {"dist-csv", 0, "also write the distributions as DIR/dist.csv (they are always in dist.h5)"},
     {"no-plot", 0, "do not draw DIR/plot.png (tcgpu plot DIR draws it later)"},
     {"progress", 0, "progress line on stderr every few seconds (always, on a terminal)"},
-    {"resume", 1, "DIR: finish the interrupted run in DIR, keeping its finished run_sweeps"},
+    {"resume", 1, "DIR: finish the interrupted run in DIR, keeping its finished sweeps"},
     {"backend", 1,
      "auto (default: cuda when a CUDA device is present), cpu, cuda, or cpu-batched (cuda's "
      "batched controls with the CPU march: a check of that path, slower than cpu)"},
-    {"batch", 1, "cuda: run_sweeps whose controls run side by side, one launch for all (default 4096)"},
+    {"batch", 1, "cuda: sweeps whose controls run side by side, one launch for all (default 4096)"},
     {"host-frames", 0,
      "cuda: keep the readout's dense frames on the host (default: from 1000 states on the device, "
      "cuSOLVER dsyevd and cuBLAS dgemm)"},
     {"cuda-path", 1,
      "cuda: auto (default: shared when a sweep's vectors fit the block's shared memory, else "
-     "global), shared, global, or cusparse (all run_sweeps in lockstep, one SpMM per application; "
-     "fp64, run_sweeps differing only in g; with --backend cpu-batched it runs the same lockstep "
+     "global), shared, global, or cusparse (all sweeps in lockstep, one SpMM per application; "
+     "fp64, sweeps differing only in g; with --backend cpu-batched it runs the same lockstep "
      "driver on the CPU)"},
     {"coupling", 1,
      "batched march: auto (default: on the fly on cuda, from the CSR on the cpu), csr, or "

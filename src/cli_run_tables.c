@@ -139,7 +139,7 @@ static int table_flushed(cli_output *o) {
     return CLI_RUNTIME;
 }
 
-/* The tables after the run_sweeps (rc: how they ended): kept, all of them, when the run finished or
+/* The tables after the sweeps (rc: how they ended): kept, all of them, when the run finished or
  * was interrupted, else removed. All are flushed before the first is renamed, so that a disk
  * that fills at the end leaves none of them rather than some (a mixed folder: resuming a run
  * whose dist.h5 is new and summary.csv old is refused), with one line on stderr. Where a close
