@@ -22,6 +22,31 @@ static cJSON *numbers(const double *v, size_t n) {
     return a;
 }
 
+/* The batched march's copies between the host and the runner's memory. States go up once per
+ * run and come down only for readouts, so the march itself moves per advance and sweep only
+ * its scalars and its share of those uploads ("march_bytes_per_advance"); the readouts move a
+ * state each ("bytes_per_readout"). */
+static cJSON *transfers_json(const char *runner, const tcgpu_transfer_stats *s) {
+    cJSON *o = cJSON_CreateObject();
+    double adv = s->advances > 0 ? (double)s->advances : 1, rd = s->readouts > 0 ? s->readouts : 1;
+    cJSON_AddStringToObject(o, "runner", runner ? runner : "");
+    cJSON_AddNumberToObject(o, "batches", (double)s->batches);
+    cJSON_AddNumberToObject(o, "advances", (double)s->advances);
+    cJSON_AddNumberToObject(o, "readouts", (double)s->readouts);
+    cJSON_AddNumberToObject(o, "models", (double)s->models);
+    cJSON_AddNumberToObject(o, "state_bytes", s->state_bytes);
+    cJSON_AddNumberToObject(o, "bytes_up", s->bytes_up);
+    cJSON_AddNumberToObject(o, "bytes_down", s->bytes_down);
+    cJSON_AddNumberToObject(o, "state_bytes_up", s->state_up);
+    cJSON_AddNumberToObject(o, "state_bytes_down", s->state_down);
+    cJSON_AddNumberToObject(o, "march_bytes_per_advance",
+                            (s->bytes_up + s->bytes_down - s->state_down) / adv);
+    cJSON_AddNumberToObject(o, "bytes_per_readout", s->state_down / rd);
+    cJSON_AddNumberToObject(o, "bytes_per_advance", (s->bytes_up + s->bytes_down) / adv);
+    cJSON_AddNumberToObject(o, "march_seconds", s->march_seconds);
+    return o;
+}
+
 /* Per rank: where it ran, its threads, the sweeps it computed and how busy it kept them (busy
  * fraction: sweep seconds over threads x the distribution's wall time). */
 cJSON *run_record_mpi_json(const run_mpi_report *m) {
@@ -110,6 +135,8 @@ static cJSON *build(const run_record *r) {
     cJSON_AddNumberToObject(t, "amplitude_updates_per_second", r->amplitude_updates / w);
     if (r->mpi)
         cJSON_AddItemToObject(o, "mpi", run_record_mpi_json(r->mpi));
+    if (r->transfers)
+        cJSON_AddItemToObject(o, "transfers", transfers_json(r->runner, r->transfers));
     cJSON *out = cJSON_CreateArray();
     cJSON_AddItemToArray(out, cJSON_CreateString("summary.csv"));
     cJSON_AddItemToArray(out, cJSON_CreateString("dist.h5"));

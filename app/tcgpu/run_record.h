@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "run_mpi.h"
+#include "tcgpu/march.h"
 
 typedef struct {
     int argc;
@@ -31,6 +32,8 @@ typedef struct {
     int completed, interrupted, dist_csv;
     const char *error;         /* NULL when the run succeeded */
     const run_mpi_report *mpi; /* the ranks of an MPI run; NULL for one process */
+    const char *runner;                   /* batched: the backend table's runner */
+    const tcgpu_transfer_stats *transfers; /* batched: the copies it made; NULL otherwise */
 } run_record;
 
 /* run.json's "mpi" object (also in `tcgpu validate`'s record): a cJSON object. */

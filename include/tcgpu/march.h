@@ -10,14 +10,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tcgpu/backend.h"
 #include "tcgpu/model.h"
 #include "tcgpu/propagate.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef enum { TCGPU_BACKEND_CPU = 0, TCGPU_BACKEND_CUDA = 1 } tcgpu_backend;
 
 /* How the CUDA backend marches: the fused kernel, its state and work vectors on chip or in
  * device memory, or the lockstep march with cuSPARSE. */
@@ -74,9 +73,39 @@ typedef struct {
     char device[256];     /* the device's name (CUDA) */
 } tcgpu_march_info;
 
-/* Advances every sweep of b; info may be NULL. */
+/* Advances every sweep of b on the runner o names; info may be NULL. */
 tcgpu_status tcgpu_march_batch(const tcgpu_batch *b, const tcgpu_march_opts *o,
                                tcgpu_march_info *info);
+
+/* A backend chosen once: the runner the options name (cpu, cpu-lockstep, cuda, cuda-cusparse),
+ * where it keeps the states of the sweeps it marches, and whether the readout's dense frames
+ * go to it. Handed explicitly to the calls that march or read out through it
+ * (tcgpu_ensemble_run); a context is used by one caller at a time. */
+typedef struct tcgpu_context tcgpu_context;
+
+/* dense_on_device: the readout's dense frames (from TCGPU_EIG_DEVICE_MIN states up) through the
+ * runner's device, where it has one (CUDA); ignored otherwise. EINVAL, with the reason, where
+ * this build cannot march under o. */
+tcgpu_status tcgpu_context_create(const tcgpu_march_opts *o, int dense_on_device,
+                                  tcgpu_context **ctx);
+void tcgpu_context_free(tcgpu_context *ctx);
+const char *tcgpu_context_runner(const tcgpu_context *ctx);
+/* Whether the readout's dense frames go to the device. */
+int tcgpu_context_dense_on_device(const tcgpu_context *ctx);
+
+/* What a context moved between the host and the runner's memory (the CPU runners' memory is
+ * the host's: the counts say what a device would copy). States go up once per sweep run and
+ * come down only for readouts; model plans go up once per model. */
+typedef struct {
+    int64_t batches, advances, readouts, models;
+    double bytes_up, bytes_down;    /* everything: states, model plans, per-advance scalars */
+    double state_up, state_down;    /* of which states */
+    double march_seconds;           /* inside the runner's march */
+    double state_bytes;             /* the largest state marched (dim x 16 bytes) */
+    char device[256];
+} tcgpu_transfer_stats;
+
+void tcgpu_context_stats(const tcgpu_context *ctx, tcgpu_transfer_stats *st);
 
 #ifdef __cplusplus
 }

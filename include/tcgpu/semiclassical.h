@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 
+#include "tcgpu/backend.h"
 #include "tcgpu/exact.h"
 #include "tcgpu/status.h"
 
@@ -33,8 +34,8 @@ typedef struct {
     double tol;             /* integrator tolerance (relative); 0: 1e-7 */
     int bare_readout;       /* nonzero: read |a_k|^2 at +T without the first-order dressing */
     int coherent_molecules; /* nonzero: psi starts in a coherent state, not the number state */
-    int cuda; /* nonzero: the ensemble's trajectories run on the CUDA device (same code, same
-               * streams; the statistics are formed on the host in the CPU's order) */
+    tcgpu_backend backend; /* CUDA: the ensemble's trajectories on the device (same code, same
+                            * streams; the statistics formed on the host in the CPU's order) */
 } tcgpu_twa_opts;
 
 typedef struct {

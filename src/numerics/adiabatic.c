@@ -21,7 +21,7 @@ static void frame_free(frame *f) {
     free(f->hdot);
 }
 
-static tcgpu_status frame_build(const tcgpu_model *m, double t, int with_hdot, frame *f) {
+static tcgpu_status frame_build(const eig_device *dev, const tcgpu_model *m, double t, int with_hdot, frame *f) {
     int64_t n = m->dim;
     if (n > TCGPU_DENSE_MAX)
         return tcgpu_fail(TCGPU_EINVAL,
@@ -57,9 +57,9 @@ static tcgpu_status frame_build(const tcgpu_model *m, double t, int with_hdot, f
                 s[m->col[e] * n + i] = dft * m->val[e];
         }
     }
-    tcgpu_status st = eig_sym(n, f->u, f->e);
+    tcgpu_status st = eig_sym(dev, n, f->u, f->e);
     if (!st && with_hdot)
-        st = eig_sandwich(n, f->u, s, f->hdot, work);
+        st = eig_sandwich(dev, n, f->u, s, f->hdot, work);
     free(s);
     free(work);
     if (st)
@@ -166,10 +166,10 @@ static int64_t start_rank(const tcgpu_model *m) {
     return r;
 }
 
-tcgpu_status adiabatic_dense_start(const tcgpu_model *m, double t, int superadiabatic,
+tcgpu_status adiabatic_dense_start(const eig_device *dev, const tcgpu_model *m, double t, int superadiabatic,
                                    tcgpu_cplx *psi) {
     frame f;
-    tcgpu_status st = frame_build(m, t, superadiabatic, &f);
+    tcgpu_status st = frame_build(dev, m, t, superadiabatic, &f);
     if (st)
         return st;
     int64_t n = f.n, k = start_rank(m);
@@ -229,11 +229,11 @@ static double unsure_mass(const tcgpu_model *m, const frame *f, int settled, con
 /* One eigen-decomposition, labelling and second-order admixture serve every state: they
  * depend on H(t) alone, and they cost O(n^3) against the projections' O(n^2) (the accuracy
  * control reads its fine and coarse runs at the same times). */
-tcgpu_status adiabatic_dense_readout_many(const tcgpu_model *m, double t, int superadiabatic,
+tcgpu_status adiabatic_dense_readout_many(const eig_device *dev, const tcgpu_model *m, double t, int superadiabatic,
                                           int by_rank, int count, const tcgpu_cplx *const *psi,
                                           double *const *prob, double *const *unsure) {
     frame f;
-    tcgpu_status st = frame_build(m, t, superadiabatic, &f);
+    tcgpu_status st = frame_build(dev, m, t, superadiabatic, &f);
     if (st)
         return st;
     int64_t n = f.n, *label = malloc((size_t)n * sizeof *label);
@@ -278,7 +278,7 @@ done:
     return st;
 }
 
-tcgpu_status adiabatic_start(const tcgpu_model *m, double t, int superadiabatic, tcgpu_cplx *psi) {
+tcgpu_status adiabatic_start(const eig_device *dev, const tcgpu_model *m, double t, int superadiabatic, tcgpu_cplx *psi) {
     if (adiabatic_tri_applies(m)) { /* the chain readout (src/adiabatic_tri.c) where untied */
         slope_key *dia = final_order(m);
         int64_t *lab = dia ? untied_labels(dia, m->dim) : NULL;
@@ -287,10 +287,10 @@ tcgpu_status adiabatic_start(const tcgpu_model *m, double t, int superadiabatic,
         if (lab)
             return adiabatic_tri_start(m, t, superadiabatic, start_rank(m), psi);
     }
-    return adiabatic_dense_start(m, t, superadiabatic, psi);
+    return adiabatic_dense_start(dev, m, t, superadiabatic, psi);
 }
 
-tcgpu_status adiabatic_readout_many(const tcgpu_model *m, double t, int superadiabatic, int by_rank,
+tcgpu_status adiabatic_readout_many(const eig_device *dev, const tcgpu_model *m, double t, int superadiabatic, int by_rank,
                                     int count, const tcgpu_cplx *const *psi, double *const *prob,
                                     double *const *unsure) {
     if (adiabatic_tri_applies(m)) { /* one sort gives the last crossing and the labels */
@@ -308,5 +308,5 @@ tcgpu_status adiabatic_readout_many(const tcgpu_model *m, double t, int superadi
             return st;
         }
     }
-    return adiabatic_dense_readout_many(m, t, superadiabatic, by_rank, count, psi, prob, unsure);
+    return adiabatic_dense_readout_many(dev, m, t, superadiabatic, by_rank, count, psi, prob, unsure);
 }

@@ -22,6 +22,7 @@ typedef struct {
     int done, abandoned;
     int readout; /* 0: adiabatic_start; 1: adiabatic_readout_many */
     int threads; /* the OpenMP threads a parallel region of the caller's would get */
+    const eig_device *dev; /* static: outlives a helper left behind */
     tcgpu_model m;
     double t;
     int superadiabatic, by_rank, count;
@@ -109,10 +110,10 @@ static void *helper(void *arg) {
 #endif
     tcgpu_status st;
     if (j->readout)
-        st = adiabatic_readout_many(&j->m, j->t, j->superadiabatic, j->by_rank, j->count, j->psi_at,
+        st = adiabatic_readout_many(j->dev, &j->m, j->t, j->superadiabatic, j->by_rank, j->count, j->psi_at,
                                     j->prob_at, j->unsure_at);
     else
-        st = adiabatic_start(&j->m, j->t, j->superadiabatic, j->psi);
+        st = adiabatic_start(j->dev, &j->m, j->t, j->superadiabatic, j->psi);
     snprintf(j->err, sizeof j->err, "%s", st ? tcgpu_last_error() : "");
     pthread_mutex_lock(&j->mu);
     j->st = st;
@@ -165,17 +166,19 @@ static tcgpu_status run(job *j) {
 /* The helper's outcome as the caller's own: its message moves to the caller's thread. */
 static tcgpu_status finish(job *j) { return j->st ? tcgpu_fail(j->st, "%s", j->err) : TCGPU_OK; }
 
-tcgpu_status adiabatic_start_async(const tcgpu_model *m, double t, int superadiabatic,
+tcgpu_status adiabatic_start_async(const eig_device *dev, const tcgpu_model *m, double t, int superadiabatic,
                                    tcgpu_cplx *psi) {
     if (m->dim < ADIABATIC_ASYNC_MIN)
-        return adiabatic_start(m, t, superadiabatic, psi);
+        return adiabatic_start(dev, m, t, superadiabatic, psi);
     tcgpu_status st;
     job *j = job_new(m, t, superadiabatic, 1, &st);
+    if (j)
+        j->dev = dev;
     if (!j)
         return st;
     if ((st = run(j)) == TCGPU_ERUNTIME) { /* no thread: the caller computes, unstoppably */
         job_free(j);
-        return adiabatic_start(m, t, superadiabatic, psi);
+        return adiabatic_start(dev, m, t, superadiabatic, psi);
     }
     if (st)
         return tcgpu_fail(TCGPU_EINTR, "interrupted during the dense start (%lld states)",
@@ -186,13 +189,15 @@ tcgpu_status adiabatic_start_async(const tcgpu_model *m, double t, int superadia
     return st;
 }
 
-tcgpu_status adiabatic_readout_many_async(const tcgpu_model *m, double t, int superadiabatic,
+tcgpu_status adiabatic_readout_many_async(const eig_device *dev, const tcgpu_model *m, double t, int superadiabatic,
                                           int by_rank, int count, const tcgpu_cplx *const *psi,
                                           double *const *prob, double *const *unsure) {
     if (m->dim < ADIABATIC_ASYNC_MIN || count < 1)
-        return adiabatic_readout_many(m, t, superadiabatic, by_rank, count, psi, prob, unsure);
+        return adiabatic_readout_many(dev, m, t, superadiabatic, by_rank, count, psi, prob, unsure);
     tcgpu_status st;
     job *j = job_new(m, t, superadiabatic, count, &st);
+    if (j)
+        j->dev = dev;
     if (!j)
         return st;
     size_t n = (size_t)m->dim;
@@ -206,7 +211,7 @@ tcgpu_status adiabatic_readout_many_async(const tcgpu_model *m, double t, int su
     }
     if ((st = run(j)) == TCGPU_ERUNTIME) {
         job_free(j);
-        return adiabatic_readout_many(m, t, superadiabatic, by_rank, count, psi, prob, unsure);
+        return adiabatic_readout_many(dev, m, t, superadiabatic, by_rank, count, psi, prob, unsure);
     }
     if (st)
         return tcgpu_fail(TCGPU_EINTR, "interrupted during the dense readout (%lld states)",

@@ -5,18 +5,11 @@
 #include <cblas.h>
 #include <math.h>
 #include <lapacke.h>
-#include <stdatomic.h>
 
-static atomic_int device_on;
+static int on_device(const eig_device *dev, int64_t n) { return dev && n >= EIG_DEVICE_MIN; }
 
-void eig_use_device(int on) { atomic_store(&device_on, on); }
-
-static int on_device(int64_t n) { return n >= EIG_DEVICE_MIN && atomic_load(&device_on); }
-
-/* c = op(a) b, on the device or with BLAS. */
+/* c = op(a) b with BLAS. */
 static tcgpu_status gemm(int64_t n64, int ta, const double *a, const double *b, double *c) {
-    if (on_device(n64))
-        return eig_gemm_cuda(n64, ta, a, b, c);
     int n = (int)n64;
     cblas_dgemm(CblasColMajor, ta ? CblasTrans : CblasNoTrans, CblasNoTrans, n, n, n, 1.0, a, n, b,
                 n, 0.0, c, n);
@@ -28,11 +21,11 @@ static tcgpu_status gemm(int64_t n64, int ta, const double *a, const double *b, 
  * took 15 s to stop). */
 static tcgpu_status stopped(void) { return tcgpu_stop_requested() ? TCGPU_EINTR : TCGPU_OK; }
 
-tcgpu_status eig_sym(int64_t n, double *a, double *w) {
+tcgpu_status eig_sym(const eig_device *dev, int64_t n, double *a, double *w) {
     if (stopped())
         return TCGPU_EINTR;
-    if (on_device(n))
-        return eig_sym_cuda(n, a, w);
+    if (on_device(dev, n))
+        return dev->sym(n, a, w);
     lapack_int info =
         LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'V', 'L', (lapack_int)n, a, (lapack_int)n, w);
     if (info != 0)
@@ -61,36 +54,14 @@ static int sandwich_syrk(int64_t n64, const double *u, const double *s, double *
     return 1;
 }
 
-tcgpu_status eig_sandwich(int64_t n, const double *u, const double *s, double *c, double *work) {
+tcgpu_status eig_sandwich(const eig_device *dev, int64_t n, const double *u, const double *s,
+                          double *c, double *work) {
     if (stopped())
         return TCGPU_EINTR;
-    if (on_device(n))
-        return eig_sandwich_cuda(n, u, s, c);
+    if (on_device(dev, n))
+        return dev->sandwich(n, u, s, c);
     if (sandwich_syrk(n, u, s, c, work))
         return TCGPU_OK;
     tcgpu_status st = gemm(n, 0, s, u, work);
     return st ? st : gemm(n, 1, u, work, c);
 }
-
-#ifndef TCGPU_WITH_CUDA
-/* Never reached through eig_use_device (the CLI enables it only with a CUDA device). */
-static tcgpu_status no_cuda(const char *what) {
-    return tcgpu_fail(TCGPU_EINVAL, "dense %s on the device: this tcgpu was built without CUDA",
-                      what);
-}
-
-tcgpu_status eig_sym_cuda(int64_t n, double *a, double *w) {
-    (void)n, (void)a, (void)w;
-    return no_cuda("frames");
-}
-
-tcgpu_status eig_gemm_cuda(int64_t n, int ta, const double *a, const double *b, double *c) {
-    (void)n, (void)ta, (void)a, (void)b, (void)c;
-    return no_cuda("products");
-}
-
-tcgpu_status eig_sandwich_cuda(int64_t n, const double *u, const double *s, double *c) {
-    (void)n, (void)u, (void)s, (void)c;
-    return no_cuda("products");
-}
-#endif

@@ -1,6 +1,7 @@
-/* Dense real symmetric eigen-decomposition and products: LAPACK/BLAS on the host, or, once
- * eig_use_device(1) and for n >= EIG_DEVICE_MIN, cuSOLVER/cuBLAS on the CUDA device
- * (kernels/dense.cu). The readout's logic (src/adiabatic.c) is the same either way. */
+/* Dense real symmetric eigen-decomposition and products: LAPACK/BLAS on the host, or, where the
+ * caller hands a device (a CUDA runner's, src/backend.c) and n >= EIG_DEVICE_MIN,
+ * cuSOLVER/cuBLAS on it (kernels/dense.cu). The readout's logic (src/adiabatic.c) is the same
+ * either way. */
 #ifndef TCGPU_EIG_H
 #define TCGPU_EIG_H
 
@@ -12,21 +13,25 @@
 extern "C" {
 #endif
 
+/* A device's dense operations (kernels/dense.cu); NULL everywhere below: the host's. */
+typedef struct {
+    tcgpu_status (*sym)(int64_t n, double *a, double *w);
+    tcgpu_status (*sandwich)(int64_t n, const double *u, const double *s, double *c);
+} eig_device;
+
 /* a: n x n column-major symmetric, replaced by the eigenvectors (columns); w: eigenvalues
  * ascending. */
-tcgpu_status eig_sym(int64_t n, double *a, double *w);
+tcgpu_status eig_sym(const eig_device *dev, int64_t n, double *a, double *w);
 
 /* c = u^T s u for a symmetric s (n x n); work: n x n. A diagonal s >= 0 (the MLZ models'
  * dH/dt) takes one symmetric rank-n update on the host instead of two products. */
-tcgpu_status eig_sandwich(int64_t n, const double *u, const double *s, double *c, double *work);
+tcgpu_status eig_sandwich(const eig_device *dev, int64_t n, const double *u, const double *s,
+                          double *c, double *work);
 
-/* Dense frames from this size up go to the CUDA device once it is enabled: below, the copies
+/* Dense frames from this size up go to a device where one is handed: below, the copies
  * cost more than the host's LAPACK (not measured on a device yet; a 5151-state dsyevd takes
  * ~10 s on the host's 2 cores here). */
 #define EIG_DEVICE_MIN 1000
-
-/* Enables (1) or disables (0) the device for later calls, process-wide. */
-void eig_use_device(int on);
 
 /* The device's versions (kernels/dense.cu; without CUDA they return an error): a as eig_sym;
  * c = op(a) b for n x n column-major a, b, c, op = transpose when ta. Serialized on one device

@@ -1,6 +1,6 @@
-/* Batched march, CPU backend and the host side of every backend: checks that the sweeps share
- * a pattern, plans each sweep's grid as the single-sweep march does, and runs the shared step
- * loop (kernels/grid.h) per sweep on threads, or hands the plan to the CUDA backend. */
+/* Batched march, the host side of every runner: checks that the sweeps share a pattern, plans
+ * each sweep's grid as the single-sweep march does, and hands the plan to the runner the
+ * options name (src/backend.c). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +10,8 @@
 #include <omp.h>
 #endif
 
-#include "../kernels/grid.h"
-#include "march_internal.h"
-#include "march_lockstep.h"
+#include "grid.h"
+#include "backend.h"
 
 static double now(void) {
     struct timespec ts;
@@ -91,179 +90,36 @@ int tcgpu_coupling_on_the_fly(tcgpu_coupling c) {
     return c == TCGPU_COUPLING_ONTHEFLY || (c == TCGPU_COUPLING_AUTO && TCGPU_CPU_ON_THE_FLY);
 }
 
-/* The host's default for the models kernels/step_body.h applies blockwise (tc K <= 2, heff):
- * their band, with the roots sqrt(N - s + 1) it reads (*root, N + 2 doubles, the caller frees).
- * Bit-identical to the CSR and about twice as fast; an explicit --coupling keeps its path. */
-static tcgpu_band blocked_band(const tcgpu_model *m, tcgpu_coupling c, double **root) {
-    tcgpu_band none = {TCGPU_BAND_NONE, 0, 0, 0};
-    *root = NULL;
-    if (c != TCGPU_COUPLING_AUTO ||
-        !((m->kind == TCGPU_MODEL_TC && m->K <= 2) || m->kind == TCGPU_MODEL_HEFF))
-        return none;
-    tcgpu_band b = tcgpu_band_of(m);
-    if (b.kind == TCGPU_BAND_NONE || !(*root = malloc(((size_t)b.N + 2) * sizeof **root)))
-        return none;
-    for (int64_t s = 0; s <= b.N + 1; ++s)
-        (*root)[s] = sqrt((double)(b.N - s + 1));
-    return b;
-}
 
-int tcgpu_work_alloc(const tcgpu_model *m, int nmax, tcgpu_coupling c, tcgpu_work *wk) {
-    size_t nc = (size_t)(m->nclass > 0 ? m->nclass : 1), d = (size_t)m->dim;
-    tcgpu_cplx *buf = malloc((4 * nc + 3 * d) * sizeof *buf);
-    double *J = malloc(((size_t)nmax + 1) * sizeof *J);
-    if (!buf || !J) {
-        free(buf);
-        free(J);
-        return -1;
-    }
-    tcgpu_csr A = {m->dim, m->row_ptr, m->col, m->val, m->cls, {TCGPU_BAND_NONE, 0, 0, 0}, NULL};
-    double *root;
-    A.band = blocked_band(m, c, &root);
-    A.root = root;
-    if (!root && tcgpu_coupling_on_the_fly(c))
-        A.band = tcgpu_band_of(m);
-    tcgpu_work_set(wk, A, grid_of(m), buf, (int64_t)nc, buf + 4 * nc, J, nmax);
-    return 0;
-}
-
-void tcgpu_work_free(tcgpu_work *wk) {
-    free(wk->z1); /* the start of the one buffer */
-    free(wk->J);
-    free((void *)wk->A.root);
-}
-
-int tcgpu_work_alloc_f(const tcgpu_model *m, int nmax, tcgpu_coupling c, tcgpu_work_f *wk) {
-    size_t nc = (size_t)(m->nclass > 0 ? m->nclass : 1), d = (size_t)m->dim;
-    size_t nnz = (size_t)m->row_ptr[m->dim];
-    tcgpu_cplxf *buf = malloc((4 * nc + 3 * d) * sizeof *buf);
-    float *val = malloc((nnz + 1) * sizeof *val);
-    double *J = malloc(((size_t)nmax + 1) * sizeof *J);
-    if (!buf || !val || !J) {
-        free(buf);
-        free(val);
-        free(J);
-        return -1;
-    }
-    for (size_t e = 0; e < nnz; ++e)
-        val[e] = (float)m->val[e];
-    tcgpu_csrf A = {m->dim, m->row_ptr, m->col, val, m->cls, {TCGPU_BAND_NONE, 0, 0, 0}, NULL};
-    double *root;
-    A.band = blocked_band(m, c, &root);
-    A.root = root;
-    if (!root && tcgpu_coupling_on_the_fly(c))
-        A.band = tcgpu_band_of(m);
-    tcgpu_work_set_f(wk, A, grid_of(m), buf, (int64_t)nc, buf + 4 * nc, J, nmax);
-    return 0;
-}
-
-void tcgpu_work_free_f(tcgpu_work_f *wk) {
-    free(wk->z1);
-    free((void *)wk->A.val);
-    free(wk->J);
-    free((void *)wk->A.root);
-}
-
-/* One sweep on this thread, with its own scratch; fp32: the state rounded to float for the
- * march and widened after it. */
-static int run_one(const tcgpu_model *m, int fp32, tcgpu_coupling c, int method, int nmax, double a,
-                   double b, double kappa, tcgpu_cplx *x, int64_t *steps, int64_t *apps,
-                   double *t_fail) {
-    tcgpu_work wk;
-    tcgpu_work_f wf;
-    tcgpu_cplxf *xf = fp32 ? malloc((size_t)m->dim * sizeof *xf) : NULL;
-    if (fp32 ? !xf || tcgpu_work_alloc_f(m, nmax, c, &wf) : tcgpu_work_alloc(m, nmax, c, &wk)) {
-        free(xf);
-        return -2;
-    }
-    int64_t S;
-    double du, t = a;
-    tcgpu_grid_plan(fp32 ? &wf.g : &wk.g, kappa, a, b, &S, &du);
-    *apps = 0;
-    int rc;
-    if (fp32) {
-        tcgpu_narrow(m->dim, x, xf);
-        rc = tcgpu_march_steps_f(&wf, method, du, S, 0, S, b, &t, xf, apps);
-        tcgpu_widen(m->dim, xf, x);
-        tcgpu_work_free_f(&wf);
-        free(xf);
-    } else {
-        rc = tcgpu_march_steps(&wk, method, du, S, 0, S, b, &t, x, apps);
-        tcgpu_work_free(&wk);
-    }
-    *steps = S;
-    *t_fail = t;
-    return rc;
-}
-
-static tcgpu_status march_cpu(const tcgpu_batch *b, const tcgpu_march_opts *o, int nmax,
-                              tcgpu_march_info *info) {
-    int64_t n = b->count, dim = b->models[0]->dim, fail = -1;
-    int code = 0;
-    double t_fail = 0, t0 = now();
-#ifdef _OPENMP
-    int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-#endif
-    for (int64_t s = 0; s < n; ++s) {
-        int64_t steps = 0, apps = 0;
-        double tf = 0;
-        int rc = run_one(b->models[s], o->precision == TCGPU_FP32, o->coupling, (int)o->method,
-                         nmax, b->t_a[s], b->t_b[s], b->kappa[s],
-                         (tcgpu_cplx *)(b->x + 2 * dim * s), &steps, &apps, &tf);
-        if (b->steps)
-            b->steps[s] = steps;
-        if (b->applications)
-            b->applications[s] = apps;
-        if (rc) {
-#ifdef _OPENMP
-#pragma omp critical(tcgpu_march_fail)
-#endif
-            if (fail < 0 || s < fail) {
-                fail = s;
-                code = rc;
-                t_fail = tf;
-            }
-        }
-    }
-    if (info)
-        info->run_seconds = now() - t0;
-    if (fail >= 0)
-        return code == -2 ? tcgpu_fail(TCGPU_ERUNTIME, "out of memory for the scratch of a sweep")
-                          : ran_out(t_fail, nmax);
-    return TCGPU_OK;
-}
-
-typedef tcgpu_status (*plan_runner)(const tcgpu_batch_plan *, const tcgpu_march_opts *,
-                                    tcgpu_march_info *);
-
-/* Flat arrays for the device: values and classes of every sweep (once when every sweep has the
- * same model), and the grids (planned once per run of equal sweeps); run by the fused CUDA
- * kernel, the cuSPARSE path or the lockstep march's CPU backend. */
-static tcgpu_status march_device(const tcgpu_batch *b, const tcgpu_march_opts *o, int nmax,
-                                 tcgpu_march_info *info, plan_runner run) {
+/* Flat arrays for a runner: values and classes of every sweep (once when every sweep has the
+ * same model; only for the runners that read them flat), and the grids (planned once per run
+ * of equal sweeps). xs: where a resident runner keeps each sweep's state (NULL: b->x). */
+tcgpu_status tcgpu_march_plan_run(const tcgpu_runner *r, const tcgpu_batch *b, double *const *xs,
+                                  const tcgpu_march_opts *o, tcgpu_march_info *info) {
     const tcgpu_model *m0 = b->models[0];
+    int nmax = o->nmax > 0 ? o->nmax : 1024;
     int64_t n = b->count, nnz = m0->row_ptr[m0->dim], nm = 1;
     size_t nc = (size_t)m0->nclass;
     for (int64_t s = 1; s < n && nm == 1; ++s)
         nm = b->models[s] == m0 ? 1 : n;
-    double *val = malloc((size_t)(nm * nnz) * sizeof *val + 1);
-    tcgpu_phase_class *cl = malloc((size_t)nm * nc * sizeof *cl + 1);
+    int flat = r->flat_plan;
+    double *val = flat ? malloc((size_t)(nm * nnz) * sizeof *val + 1) : NULL;
+    tcgpu_phase_class *cl = flat ? malloc((size_t)nm * nc * sizeof *cl + 1) : NULL;
     double *vb = malloc((size_t)n * 4 * sizeof *vb), *tf = malloc((size_t)n * sizeof *tf);
     double *bc = malloc((size_t)nm * sizeof *bc);
     int64_t *S = malloc((size_t)n * sizeof *S), *apps = malloc((size_t)n * sizeof *apps);
     tcgpu_status st = TCGPU_OK;
-    if (!val || !cl || !vb || !tf || !S || !apps || !bc) {
+    if ((flat && (!val || !cl)) || !vb || !tf || !S || !apps || !bc) {
         st = tcgpu_fail(TCGPU_ERUNTIME, "out of memory for a batch of %lld sweeps", (long long)n);
         goto done;
     }
     double *du = vb + n, *ta = vb + 2 * n, *tb = vb + 3 * n, t0 = now();
-    /* The fused kernel computes the couplings on the fly when every model's band reproduces
-     * its CSR (only c differs between sweeps); the other runners read the CSR. The check is
-     * O(nnz) per model, so it runs over the models in parallel like the grids below. */
+    /* A flat-plan runner computes the couplings on the fly when every model's band reproduces
+     * its CSR (only c differs between sweeps); the CPU fused runner decides per model. The
+     * check is O(nnz) per model, so it runs over the models in parallel like the grids. */
     tcgpu_band band = {TCGPU_BAND_NONE, 0, 0, 0};
-    if (run == tcgpu_march_cuda && (o->coupling == TCGPU_COUPLING_ONTHEFLY ||
-                                    (o->coupling == TCGPU_COUPLING_AUTO && TCGPU_CUDA_ON_THE_FLY)))
+    if (flat && (o->coupling == TCGPU_COUPLING_ONTHEFLY ||
+                 (o->coupling == TCGPU_COUPLING_AUTO && r->auto_on_the_fly)))
         band = tcgpu_band_of(m0);
     if (band.kind == TCGPU_BAND_TC && band.K > 2)
         band.kind = TCGPU_BAND_NONE; /* the device computes one and two channels only */
@@ -281,7 +137,7 @@ static tcgpu_status march_device(const tcgpu_batch *b, const tcgpu_march_opts *o
         if (mismatch)
             band.kind = TCGPU_BAND_NONE;
     }
-    for (int64_t s = 0; s < nm; ++s) {
+    for (int64_t s = 0; flat && s < nm; ++s) {
         memcpy(val + s * nnz, b->models[s]->val, (size_t)nnz * sizeof *val);
         if (nc)
             memcpy(cl + (size_t)s * nc, b->models[s]->classes, nc * sizeof *cl);
@@ -327,12 +183,15 @@ static tcgpu_status march_device(const tcgpu_batch *b, const tcgpu_march_opts *o
                           .t_b = tb,
                           .du = du,
                           .S = S,
-                          .x = b->x,
+                          .x = xs ? NULL : b->x,
+                          .xs = xs,
+                          .models = b->models,
+                          .coupling = o->coupling,
                           .apps = apps,
                           .t_fail = tf,
                           .band = band,
                           .band_c = bc};
-    st = run(&p, o, info);
+    st = r->march(&p, o, info);
     if (!st)
         for (int64_t s = 0; s < n; ++s) {
             if (b->steps)
@@ -353,56 +212,15 @@ done:
     return st;
 }
 
-/* What every entry point does first: check the batch, clear info. */
-static tcgpu_status prologue(const tcgpu_batch *b, tcgpu_march_info *info) {
-    tcgpu_status st = check(b);
-    if (!st && info)
-        memset(info, 0, sizeof *info);
-    return st;
-}
-
 tcgpu_status tcgpu_march_batch(const tcgpu_batch *b, const tcgpu_march_opts *o,
                                tcgpu_march_info *info) {
-    tcgpu_status st = prologue(b, info);
+    tcgpu_status st = check(b);
     if (st)
         return st;
-    int nmax = o->nmax > 0 ? o->nmax : 1024;
-    if (o->backend == TCGPU_BACKEND_CUDA)
-        return march_device(b, o, nmax, info,
-                            o->path == TCGPU_PATH_CUSPARSE ? tcgpu_march_cusparse
-                                                           : tcgpu_march_cuda);
-    if (o->path == TCGPU_PATH_CUSPARSE) /* the lockstep driver's CPU twin: a check of its logic */
-        return march_device(b, o, nmax, info, tcgpu_march_lockstep_cpu);
-    return march_cpu(b, o, nmax, info);
-}
-
-tcgpu_status tcgpu_march_batch_lockstep(const tcgpu_batch *b, const tcgpu_march_opts *o,
-                                        tcgpu_march_info *info) {
-    tcgpu_status st = prologue(b, info);
-    if (st)
+    if (info)
+        memset(info, 0, sizeof *info);
+    const tcgpu_runner *r = tcgpu_runner_for(o);
+    if ((st = r->supports(o)))
         return st;
-    return march_device(b, o, o->nmax > 0 ? o->nmax : 1024, info, tcgpu_march_lockstep_cpu);
+    return tcgpu_march_plan_run(r, b, NULL, o, info);
 }
-
-#ifndef TCGPU_WITH_CUDA
-static tcgpu_status no_cuda(void) {
-    return tcgpu_fail(TCGPU_EINVAL, "this tcgpu was built without CUDA (no nvcc at configure "
-                                    "time): use the CPU backend");
-}
-
-tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_march_opts *o,
-                              tcgpu_march_info *info) {
-    (void)p;
-    (void)o;
-    (void)info;
-    return no_cuda();
-}
-
-tcgpu_status tcgpu_march_cusparse(const tcgpu_batch_plan *p, const tcgpu_march_opts *o,
-                                  tcgpu_march_info *info) {
-    (void)p;
-    (void)o;
-    (void)info;
-    return no_cuda();
-}
-#endif

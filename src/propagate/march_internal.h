@@ -2,7 +2,7 @@
 #ifndef TCGPU_MARCH_INTERNAL_H
 #define TCGPU_MARCH_INTERNAL_H
 
-#include "../kernels/grid.h"
+#include "grid.h"
 #include "tcgpu/march.h"
 
 #ifdef __cplusplus
@@ -20,7 +20,11 @@ typedef struct {
     const tcgpu_phase_class *classes; /* count x nclass (one_model: nclass) */
     const double *vbound, *t_a, *t_b, *du;
     const int64_t *S;
-    double *x;            /* count x dim x 2, in/out */
+    double *x;            /* count x dim x 2, in/out (NULL where xs is set) */
+    double *const *xs;    /* resident runners: sweep s's state (dim x 2) where the context keeps
+                           * it, or NULL (then x) */
+    const tcgpu_model *const *models; /* count: the sweeps' models (the CPU fused runner) */
+    tcgpu_coupling coupling;          /* as asked (the CPU fused runner applies it per model) */
     int64_t *apps;        /* count, out: applications, or -1 where a Chebyshev series ran out */
     double *t_fail;       /* count, out: the start of the step that ran out */
     tcgpu_band band;      /* kind != NONE: the couplings on the fly, band_c[s] the sweep's c */

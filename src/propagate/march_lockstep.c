@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../kernels/lockstep.h"
+#include "lockstep.h"
 #include "march_lockstep.h"
 
 tcgpu_status tcgpu_ls_run(const tcgpu_ls_ops *ops, void *ctx, int method, int64_t steps) {
@@ -267,13 +267,20 @@ tcgpu_status tcgpu_march_lockstep_cpu(const tcgpu_batch_plan *p, const tcgpu_mar
         if (p->S[s] > steps)
             steps = p->S[s];
     }
+    /* a resident batch: each sweep's state where the context keeps it (element g = i n + s) */
     for (int64_t g = 0; g < nd; ++g)
-        tcgpu_ls_transpose(n, d, g, 1, (const tcgpu_cplx *)p->x, c.v[TCGPU_LS_X]);
+        if (p->xs)
+            c.v[TCGPU_LS_X][g] = ((const tcgpu_cplx *)p->xs[g % n])[g / n];
+        else
+            tcgpu_ls_transpose(n, d, g, 1, (const tcgpu_cplx *)p->x, c.v[TCGPU_LS_X]);
     static const tcgpu_ls_ops ops = {cpu_step,      cpu_half,      cpu_apply, cpu_cheb_first,
                                      cpu_cheb_next, cpu_rk4_stage, cpu_finish};
     st = tcgpu_ls_run(&ops, &c, p->method, steps);
     for (int64_t g = 0; g < nd; ++g)
-        tcgpu_ls_transpose(n, d, g, 0, c.v[TCGPU_LS_X], (tcgpu_cplx *)p->x);
+        if (p->xs)
+            ((tcgpu_cplx *)p->xs[g % n])[g / n] = c.v[TCGPU_LS_X][g];
+        else
+            tcgpu_ls_transpose(n, d, g, 0, c.v[TCGPU_LS_X], (tcgpu_cplx *)p->x);
     for (int64_t s = 0; s < n; ++s) {
         p->apps[s] = apps[s];
         p->t_fail[s] = sc[s];

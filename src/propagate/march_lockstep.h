@@ -48,11 +48,6 @@ tcgpu_status tcgpu_ls_accept(const tcgpu_batch_plan *p, double *r);
  * range. */
 tcgpu_status tcgpu_ls_stack(const tcgpu_batch_plan *p, int32_t *row_ptr, int32_t *col, double *val);
 
-/* The batch marched by the lockstep march on its CPU backend, from the plan tcgpu_march_batch
- * makes for the device (the reference of the cuSPARSE path; tests). */
-tcgpu_status tcgpu_march_batch_lockstep(const tcgpu_batch *b, const tcgpu_march_opts *o,
-                                        tcgpu_march_info *info);
-
 /* The lockstep march on the CPU backend (the reference of the cuSPARSE path). */
 tcgpu_status tcgpu_march_lockstep_cpu(const tcgpu_batch_plan *p, const tcgpu_march_opts *o,
                                       tcgpu_march_info *info);

@@ -7,10 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../kernels/grid.h"
+#include "grid.h"
 #include "adiabatic_async.h"
+#include "backend.h"
 #include "march_internal.h"
-#include "march_service.h"
+#include "propagate_internal.h"
 #include "tcgpu/propagate.h"
 
 /* psi <-> phi = exp(i theta) psi, theta_i = b t^2/2 + a t + w ln|t| (the phase the class
@@ -93,11 +94,55 @@ struct tcgpu_sweep {
     tcgpu_cplxf *xf;        /* fp32 march: the state while it marches */
     tcgpu_cplx *x, *psi;
     int64_t steps, applications;
+    const eig_device *dense; /* the dense frames' device, or NULL */
+    tcgpu_context *ctx;      /* resident: the context that holds the state at dev */
+    double *dev;
+    int stale; /* the host's x is behind dev */
 };
+
+const tcgpu_model *tcgpu_sweep_model(const tcgpu_sweep *s) { return s->m; }
+double tcgpu_sweep_kappa(const tcgpu_sweep *s) { return s->kappa; }
+
+double *tcgpu_sweep_resident(tcgpu_sweep *s, tcgpu_context *c) {
+    if (!s->dev) {
+        s->ctx = c;
+        s->dev = tcgpu_resident_upload(c, &s->x[0].re, s->m->dim);
+    }
+    return s->dev;
+}
+
+void tcgpu_sweep_advanced(tcgpu_sweep *s, double t, int64_t steps, int64_t applications) {
+    s->t = t;
+    s->steps += steps;
+    s->applications += applications;
+    s->stale = 1;
+}
+
+/* The host's copy brought up to date (a readout, or a march on the host). */
+static void fetch(tcgpu_sweep *s) {
+    if (s->stale)
+        tcgpu_resident_download(s->ctx, s->dev, &s->x[0].re, s->m->dim);
+    s->stale = 0;
+}
+
+/* Leaves the context's memory: a march on the host continues from the host's copy. */
+static void evict(tcgpu_sweep *s) {
+    fetch(s);
+    if (s->dev)
+        tcgpu_resident_free(s->ctx, s->dev);
+    s->dev = NULL;
+    s->ctx = NULL;
+}
 
 tcgpu_status tcgpu_sweep_begin(const tcgpu_model *m, tcgpu_method method, tcgpu_precision precision,
                                double t_start, double kappa, int superadiabatic,
                                tcgpu_sweep **out) {
+    return tcgpu_sweep_begin_on(NULL, m, method, precision, t_start, kappa, superadiabatic, out);
+}
+
+tcgpu_status tcgpu_sweep_begin_on(const eig_device *dense, const tcgpu_model *m,
+                                  tcgpu_method method, tcgpu_precision precision, double t_start,
+                                  double kappa, int superadiabatic, tcgpu_sweep **out) {
     *out = NULL;
     if (!(kappa > 0) || !isfinite(t_start) || (m->inverse_t && !(t_start > 0)))
         return tcgpu_fail(TCGPU_EINVAL,
@@ -108,6 +153,7 @@ tcgpu_status tcgpu_sweep_begin(const tcgpu_model *m, tcgpu_method method, tcgpu_
     if (!s)
         return tcgpu_fail(TCGPU_ERUNTIME, "out of memory for a sweep");
     s->m = m;
+    s->dense = dense;
     s->method = method;
     s->kappa = kappa;
     s->t = t_start;
@@ -122,7 +168,7 @@ tcgpu_status tcgpu_sweep_begin(const tcgpu_model *m, tcgpu_method method, tcgpu_
             s->fp32 = &s->wf;
     }
     if (!st) /* on a helper: a stop request ends a long dense start at once */
-        st = adiabatic_start_async(m, t_start, superadiabatic, s->psi);
+        st = adiabatic_start_async(dense, m, t_start, superadiabatic, s->psi);
     if (!st)
         to_frame(m, t_start, s->psi, s->x, +1);
     if (st) {
@@ -136,11 +182,9 @@ tcgpu_status tcgpu_sweep_begin(const tcgpu_model *m, tcgpu_method method, tcgpu_
 tcgpu_status tcgpu_sweep_advance(tcgpu_sweep *s, double t) {
     if (!(t > s->t))
         return tcgpu_fail(TCGPU_EINVAL, "sweep is at t = %g; cannot advance to t = %g", s->t, t);
-    march_service *svc = march_service_bound();
-    tcgpu_status st = svc ? march_service_advance(svc, s->m, s->method, s->t, t, s->kappa, s->x,
-                                                  &s->steps, &s->applications)
-                          : march(&s->wk, s->fp32, s->xf, s->method, s->kappa, s->t, t, s->x,
-                                  &s->steps, &s->applications);
+    evict(s);
+    tcgpu_status st = march(&s->wk, s->fp32, s->xf, s->method, s->kappa, s->t, t, s->x, &s->steps,
+                            &s->applications);
     s->t = t;
     return st;
 }
@@ -151,11 +195,12 @@ static tcgpu_status read_sweeps(tcgpu_sweep *const *s, int n, double *const *pro
     const tcgpu_cplx *psi[2];
     double *unsure[2];
     for (int i = 0; i < n; ++i) {
+        fetch(s[i]);
         to_frame(s[i]->m, s[i]->t, s[i]->x, s[i]->psi, -1);
         psi[i] = s[i]->psi;
         unsure[i] = &s[i]->unsure;
     }
-    return adiabatic_readout_many_async(s[0]->m, s[0]->t, s[0]->superadiabatic, s[0]->rank_labels,
+    return adiabatic_readout_many_async(s[0]->dense, s[0]->m, s[0]->t, s[0]->superadiabatic, s[0]->rank_labels,
                                         n, psi, prob, unsure);
 }
 
@@ -192,6 +237,8 @@ int64_t tcgpu_sweep_applications(const tcgpu_sweep *s) { return s->applications;
 void tcgpu_sweep_end(tcgpu_sweep *s) {
     if (!s)
         return;
+    if (s->dev)
+        tcgpu_resident_free(s->ctx, s->dev);
     work_free(&s->wk, s->x, s->psi);
     if (s->fp32)
         tcgpu_work_free_f(s->fp32);
@@ -241,34 +288,47 @@ double tcgpu_maxabs(const double *p, const double *q, int64_t n) {
     return s;
 }
 
+tcgpu_status tcgpu_start_check_begin(const eig_device *dense, const tcgpu_model *m, tcgpu_method method,
+                                     tcgpu_precision precision, double T0, double kappa,
+                                     tcgpu_sweep **s, double *near) {
+    /* heff starts at t0 -> 0+: its "earlier" start lies closer to 0. */
+    double far = m->inverse_t ? T0 / 10 : -1.3 * T0;
+    *near = m->inverse_t ? T0 : -T0;
+    tcgpu_status st = tcgpu_sweep_begin_on(dense, m, method, precision, far, kappa, 2, s);
+    /* The leak does not depend on which diabatic state each eigenstate is labelled with, and a
+     * chain read by rank needs no dense eigen-decomposition before the last crossing. */
+    if (!st && adiabatic_tri_applies(m))
+        tcgpu_sweep_rank_labels(*s, 1);
+    return st;
+}
+
+double tcgpu_start_check_error(const double *pr, int64_t d) {
+    /* leakage out of the dressed ground state, summed from its small terms */
+    int64_t top = 0;
+    for (int64_t i = 1; i < d; ++i)
+        top = pr[i] > pr[top] ? i : top;
+    double leak = 0;
+    for (int64_t i = 0; i < d; ++i)
+        leak += i == top ? 0.0 : pr[i];
+    return sqrt(leak);
+}
+
 tcgpu_status tcgpu_sweep_start_error(const tcgpu_model *m, tcgpu_method method,
                                      tcgpu_precision precision, double T0, double kappa,
                                      double *err) {
     int64_t d = m->dim;
-    /* heff starts at t0 -> 0+: its "earlier" start lies closer to 0. */
-    double far = m->inverse_t ? T0 / 10 : -1.3 * T0, near = m->inverse_t ? T0 : -T0;
-    tcgpu_sweep *s;
-    tcgpu_status st = tcgpu_sweep_begin(m, method, precision, far, kappa, 2, &s);
+    double near;
+    tcgpu_sweep *s = NULL;
+    tcgpu_status st = tcgpu_start_check_begin(NULL, m, method, precision, T0, kappa, &s, &near);
     if (!st)
         st = tcgpu_sweep_advance(s, near);
     double *pr = st ? NULL : malloc((size_t)d * sizeof *pr);
     if (!st && !pr)
         st = tcgpu_fail(TCGPU_ERUNTIME, "out of memory for dimension %lld", (long long)d);
-    /* The leak does not depend on which diabatic state each eigenstate is labelled with, and a
-     * chain read by rank needs no dense eigen-decomposition before the last crossing. */
-    if (!st && adiabatic_tri_applies(m))
-        tcgpu_sweep_rank_labels(s, 1);
     if (!st)
         st = tcgpu_sweep_readout(s, pr);
-    if (!st) { /* leakage out of the dressed ground state, summed from its small terms */
-        int64_t top = 0;
-        for (int64_t i = 1; i < d; ++i)
-            top = pr[i] > pr[top] ? i : top;
-        double leak = 0;
-        for (int64_t i = 0; i < d; ++i)
-            leak += i == top ? 0.0 : pr[i];
-        *err = sqrt(leak);
-    }
+    if (!st)
+        *err = tcgpu_start_check_error(pr, d);
     free(pr);
     tcgpu_sweep_end(s);
     return st;

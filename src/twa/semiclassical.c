@@ -123,11 +123,11 @@ tcgpu_status tcgpu_twa_moments(const tcgpu_twa_opts *o, tcgpu_twa_result *r) {
         return tcgpu_fail(TCGPU_ENOMEM, "twa: out of memory for %lld blocks", (long long)nblocks);
     double t0 = now();
     /* CUDA: the device forms the blocks with the same code; they are merged below alike. */
-    if (o->cuda && (st = twa_cuda_run(&J, o->trajectories, blk))) {
+    if (o->backend == TCGPU_BACKEND_CUDA && (st = twa_cuda_run(&J, o->trajectories, blk))) {
         free(blk);
         return st;
     }
-    if (!o->cuda) {
+    if (o->backend != TCGPU_BACKEND_CUDA) {
 #pragma omp parallel for schedule(dynamic, 1)
         for (int64_t ib = 0; ib < nblocks; ++ib) {
             twa_block *b = &blk[ib];
@@ -255,13 +255,3 @@ tcgpu_status tcgpu_twa_readout(const tcgpu_twa_opts *o, double t, const tcgpu_tw
         *nu = molecules;
     return TCGPU_OK;
 }
-
-#ifndef TCGPU_WITH_CUDA
-tcgpu_status twa_cuda_run(const twa_job *J, int64_t M, twa_block *blocks) {
-    (void)J;
-    (void)M;
-    (void)blocks;
-    return tcgpu_fail(TCGPU_EINVAL, "twa: this tcgpu was built without CUDA (no nvcc at "
-                                    "configure time): use the CPU");
-}
-#endif

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../src/march_internal.h"
-#include "../src/march_lockstep.h"
+#include "march_internal.h"
+#include "march_lockstep.h"
 #include "tcgpu/basis.h"
 #include "tcgpu/march.h"
 #include "tcgpu/model.h"
@@ -200,6 +200,14 @@ static void spread_state(const tcgpu_model *m, double *x) {
         x[i] /= sqrt(norm);
 }
 
+/* b marched by the lockstep runner's CPU twin (the reference of the cuSPARSE path). */
+static tcgpu_status lockstep(const tcgpu_batch *b, const tcgpu_march_opts *o, tcgpu_march_info *info) {
+    tcgpu_march_opts l = *o;
+    l.backend = TCGPU_BACKEND_CPU;
+    l.path = TCGPU_PATH_CUSPARSE;
+    return tcgpu_march_batch(b, &l, info);
+}
+
 /* The lockstep march (its CPU backend: the reference of the cuSPARSE path) against the fused
  * CPU march, from the same states: the same steps and applications per sweep, probabilities
  * within 1e-12 (the stacked sparse product sums in another order than the fused apply). The
@@ -223,7 +231,7 @@ static void lockstep_is_fused(tcgpu_model *m, int n, int one_model, const double
         tcgpu_batch bl = {mp, n, ta, tb, kap, x, steps, apps};
         tcgpu_march_opts o = {.backend = TCGPU_BACKEND_CPU, .method = (tcgpu_method)method};
         ASSERT_OK(tcgpu_march_batch(&bf, &o, NULL));
-        ASSERT_OK(tcgpu_march_batch_lockstep(&bl, &o, NULL));
+        ASSERT_OK(lockstep(&bl, &o, NULL));
         double dp = 0, dx = 0;
         for (int s = 0; s < n; ++s) {
             cr_expect_eq(steps[s], steps1[s], "%s sweep %d: steps", what, s);
@@ -291,9 +299,9 @@ Test(march, lockstep_march_refusals_and_failures) {
     double *x = xcalloc((size_t)m[0].dim * 4, sizeof(double));
     tcgpu_batch b = {mp, 2, ta, tb, k, x, NULL, NULL};
     tcgpu_march_opts o = {.backend = TCGPU_BACKEND_CPU, .method = TCGPU_METHOD_MAGNUS4};
-    ASSERT_OK(tcgpu_march_batch_lockstep(&b, &o, NULL));
+    ASSERT_OK(lockstep(&b, &o, NULL));
     o.precision = TCGPU_FP32;
-    cr_expect_eq(tcgpu_march_batch_lockstep(&b, &o, NULL), TCGPU_EINVAL);
+    cr_expect_eq(lockstep(&b, &o, NULL), TCGPU_EINVAL);
     cr_expect(strstr(tcgpu_last_error(), "fp64") != NULL, "%s", tcgpu_last_error());
     o.precision = TCGPU_FP64;
     /* a series that needs more terms than allowed stops the march as in the fused one */
@@ -304,14 +312,14 @@ Test(march, lockstep_march_refusals_and_failures) {
     char fused[512];
     snprintf(fused, sizeof fused, "%s", tcgpu_last_error());
     cr_expect_eq(
-        tcgpu_march_batch_lockstep(&(tcgpu_batch){mp, 2, ta, tb, k, x, NULL, apps}, &o, NULL),
+        lockstep(&(tcgpu_batch){mp, 2, ta, tb, k, x, NULL, apps}, &o, NULL),
         TCGPU_ERUNTIME);
     cr_expect_str_eq(tcgpu_last_error(), fused);
     cr_expect(apps[0] == -1 && apps[1] == -1, "applications %lld %lld", (long long)apps[0],
               (long long)apps[1]);
     o.nmax = 0;
     m[1].val[3] *= 1.5;
-    cr_expect_eq(tcgpu_march_batch_lockstep(&b, &o, NULL), TCGPU_EINVAL);
+    cr_expect_eq(lockstep(&b, &o, NULL), TCGPU_EINVAL);
     cr_expect(strstr(tcgpu_last_error(), "not proportional") != NULL, "%s", tcgpu_last_error());
     free(x);
     tcgpu_model_free(&m[0]);

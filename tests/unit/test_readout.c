@@ -58,9 +58,9 @@ static double readout_diff(const tcgpu_model *m, double t, int superadiabatic) {
     const tcgpu_cplx *psi[2] = {a, b};
     double *chain[2] = {p, p + n}, *dense[2] = {p + 2 * n, p + 3 * n};
     double un[2] = {1, 1}, *unsure[2] = {&un[0], &un[1]};
-    ASSERT_OK(adiabatic_readout_many(m, t, superadiabatic, 0, 2, psi, chain, unsure));
+    ASSERT_OK(adiabatic_readout_many(NULL, m, t, superadiabatic, 0, 2, psi, chain, unsure));
     cr_assert_eq(un[0], 0);
-    ASSERT_OK(adiabatic_dense_readout_many(m, t, superadiabatic, 0, 2, psi, dense, NULL));
+    ASSERT_OK(adiabatic_dense_readout_many(NULL, m, t, superadiabatic, 0, 2, psi, dense, NULL));
     double worst = 0, sum = 0;
     for (int64_t i = 0; i < 2 * n; ++i) {
         worst = fmax(worst, fabs(p[i] - p[2 * n + i]));
@@ -77,8 +77,8 @@ static double readout_diff(const tcgpu_model *m, double t, int superadiabatic) {
 static double start_diff(const tcgpu_model *m, double t, int superadiabatic) {
     int64_t n = m->dim;
     tcgpu_cplx *a = malloc((size_t)n * sizeof *a), *b = malloc((size_t)n * sizeof *b);
-    ASSERT_OK(adiabatic_start(m, t, superadiabatic, a));
-    ASSERT_OK(adiabatic_dense_start(m, t, superadiabatic, b));
+    ASSERT_OK(adiabatic_start(NULL, m, t, superadiabatic, a));
+    ASSERT_OK(adiabatic_dense_start(NULL, m, t, superadiabatic, b));
     int64_t top = 0;
     for (int64_t i = 0; i < n; ++i)
         top = fabs(b[i].re) > fabs(b[top].re) ? i : top;
@@ -120,10 +120,10 @@ Test(readout, strongly_coupled_chain_equals_dense) {
      * where the readout skips every eigenvector whose stretch holds no weight */
     tcgpu_cplx *g = malloc((size_t)m.dim * sizeof *g);
     double *p = malloc((size_t)m.dim * sizeof *p);
-    ASSERT_OK(adiabatic_dense_start(&m, 37.3, 0, g));
+    ASSERT_OK(adiabatic_dense_start(NULL, &m, 37.3, 0, g));
     const tcgpu_cplx *psi[1] = {g};
     double *prob[1] = {p};
-    ASSERT_OK(adiabatic_readout_many(&m, 37.3, 0, 0, 1, psi, prob, NULL));
+    ASSERT_OK(adiabatic_readout_many(NULL, &m, 37.3, 0, 0, 1, psi, prob, NULL));
     cr_assert(fabs(p[400] - 1) < 1e-12, "ground state read as %.17g in n = N", p[400]);
     free(g);
     free(p);

@@ -254,14 +254,14 @@ Test(readout, dressed_readout_is_the_same_at_3_and_9) {
     }
 }
 
-/* .cuda = 1 where the build or the machine has no device: one clear error, no result. */
+/* The CUDA backend where the build or the machine has no device: one clear error, no result. */
 Test(ensemble, cuda_without_a_device_says_why) {
     tcgpu_device_info dev;
     char why[256] = "";
     if (tcgpu_cuda_built() && tcgpu_cuda_devices(&dev, 1, why, sizeof why) > 0)
         cr_skip_test("a CUDA device is present: tests/backend/gpu/test_gpu_twa.c checks it");
     tcgpu_twa_opts o = {
-        .N = 1000, .K = 1, .g = 1, .beta = 600, .trajectories = 10, .seed = 1, .cuda = 1};
+        .N = 1000, .K = 1, .g = 1, .beta = 600, .trajectories = 10, .seed = 1, .backend = TCGPU_BACKEND_CUDA};
     tcgpu_twa_result r;
     tcgpu_status st = tcgpu_twa_moments(&o, &r);
     cr_expect_neq(st, TCGPU_OK);

@@ -9,7 +9,7 @@
 #include <cuda_runtime.h>
 #include <cusolverDn.h>
 
-#include "../src/eig.h"
+#include "eig.h"
 #include "cuda_check.h"
 
 namespace {

@@ -5,7 +5,7 @@
 // Launches go in chunks of at most 2^20 trajectories (a multiple of TWA_BLOCK).
 #include <cuda_runtime.h>
 
-#include "../src/twa_cuda.h"
+#include "twa_cuda.h"
 #include "cuda_check.h"
 
 namespace {

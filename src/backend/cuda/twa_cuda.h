@@ -4,7 +4,7 @@
 #ifndef TCGPU_TWA_CUDA_H
 #define TCGPU_TWA_CUDA_H
 
-#include "../kernels/twa.h"
+#include "twa.h"
 
 #ifdef __cplusplus
 extern "C" {

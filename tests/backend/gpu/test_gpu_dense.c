@@ -4,16 +4,23 @@
 #include <math.h>
 #include <string.h>
 
-#include "../../src/adiabatic.h"
-#include "../../src/eig.h"
-#include "../test_common.h"
+#include "adiabatic.h"
+#include "backend.h"
+#include "eig.h"
+#include "test_common.h"
 #include "tcgpu/device.h"
 
-static void need_device(void) {
+static tcgpu_context *ctx;
+
+/* The CUDA runner's dense frames, handed explicitly to the calls below. */
+static const eig_device *need_device(void) {
     tcgpu_device_info dev[1];
     char why[256] = "";
     if (tcgpu_cuda_devices(dev, 1, why, sizeof why) < 1)
         cr_skip_test("dense frames on the device not checked: %s", why);
+    tcgpu_march_opts o = {.backend = TCGPU_BACKEND_CUDA};
+    ASSERT_OK(tcgpu_context_create(&o, 1, &ctx));
+    return tcgpu_context_dense(ctx);
 }
 
 /* A deterministic symmetric n x n matrix with a spread spectrum. */
@@ -28,7 +35,7 @@ static double *matrix(int64_t n) {
 }
 
 Test(gpu_dense, eigh_and_products_match_the_host) {
-    need_device();
+    const eig_device *dev = need_device();
     const int64_t n = 1500; /* >= EIG_DEVICE_MIN */
     double *a = matrix(n), *h = xcalloc((size_t)(n * n), sizeof(double)),
            *d = xcalloc((size_t)(n * n), sizeof(double)), *wh = xcalloc((size_t)n, sizeof(double)),
@@ -37,13 +44,10 @@ Test(gpu_dense, eigh_and_products_match_the_host) {
            *work = xcalloc((size_t)(n * n), sizeof(double));
     memcpy(h, a, (size_t)(n * n) * sizeof(double));
     memcpy(d, a, (size_t)(n * n) * sizeof(double));
-    eig_use_device(0);
-    ASSERT_OK(eig_sym(n, h, wh));
-    ASSERT_OK(eig_sandwich(n, h, a, ch, work));
-    eig_use_device(1);
-    ASSERT_OK(eig_sym(n, d, wd));
-    ASSERT_OK(eig_sandwich(n, d, a, cd, work));
-    eig_use_device(0);
+    ASSERT_OK(eig_sym(NULL, n, h, wh));
+    ASSERT_OK(eig_sandwich(NULL, n, h, a, ch, work));
+    ASSERT_OK(eig_sym(dev, n, d, wd));
+    ASSERT_OK(eig_sandwich(dev, n, d, a, cd, work));
     double dw = 0, off = 0, diag = 0;
     for (int64_t i = 0; i < n; ++i)
         dw = fmax(dw, fabs(wh[i] - wd[i]));
@@ -68,11 +72,12 @@ Test(gpu_dense, eigh_and_products_match_the_host) {
     free(ch);
     free(cd);
     free(work);
+    tcgpu_context_free(ctx);
 }
 
 /* A whole superadiabatic readout of a 1771-state state through the device's frames. */
 Test(gpu_dense, readout_matches_the_host) {
-    need_device();
+    const eig_device *dev = need_device();
     tcgpu_model m;
     double e[3] = {-1, 0, 1};
     ASSERT_OK(tcgpu_model_tc(&m, 20, 3, 1.0, 1.0, e));
@@ -91,11 +96,8 @@ Test(gpu_dense, readout_matches_the_host) {
     }
     const tcgpu_cplx *ps[1] = {psi};
     double *out_h[1] = {ph}, *out_d[1] = {pd};
-    eig_use_device(0);
-    ASSERT_OK(adiabatic_readout_many(&m, 40.0, 2, 0, 1, ps, out_h, NULL));
-    eig_use_device(1);
-    ASSERT_OK(adiabatic_readout_many(&m, 40.0, 2, 0, 1, ps, out_d, NULL));
-    eig_use_device(0);
+    ASSERT_OK(adiabatic_readout_many(NULL, &m, 40.0, 2, 0, 1, ps, out_h, NULL));
+    ASSERT_OK(adiabatic_readout_many(dev, &m, 40.0, 2, 0, 1, ps, out_d, NULL));
     double diff = 0;
     for (int64_t i = 0; i < m.dim; ++i)
         diff = fmax(diff, fabs(ph[i] - pd[i]));
@@ -106,4 +108,5 @@ Test(gpu_dense, readout_matches_the_host) {
     free(ph);
     free(pd);
     tcgpu_model_free(&m);
+    tcgpu_context_free(ctx);
 }

@@ -1,5 +1,5 @@
 /* `tcgpu run --backend cuda`'s engine: accuracy controls on threads of their own whose marches
- * go to the device in batches (src/march_service.c) against the same controls alone on the
+ * go to the device in batches (src/ensemble.c) against the same controls alone on the
  * CPU. The device's steps are the CPU's to round-off, but a control decides on differences of
  * readouts, so its windows and steps could differ where a decision sits on the edge; the final
  * distributions are compared within the control's tolerance and, where both took the same path,
@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "../ensemble_jobs.h"
-#include "../test_common.h"
+#include "test_common.h"
 #include "tcgpu/device.h"
 
 #define NS 12
@@ -27,10 +27,10 @@ static void batched_against_cpu(int64_t N, int K, tcgpu_method method, double to
         j[s].o = (tcgpu_auto_opts){method, tol, 0, 0, 0, 0, TCGPU_FP64};
         j[s].p = xcalloc((size_t)j[s].m.dim, sizeof(double));
     }
-    march_service_stats stats;
-    cr_assert_eq(ensemble_run(j, NS, &mo, &stats), 0);
+    tcgpu_transfer_stats stats;
+    ASSERT_OK(ensemble_run(j, NS, NS, &mo, &stats));
     cr_log_info("N=%lld K=%d: %lld batches, %lld advances, %.3f s on %s", (long long)N, K,
-                (long long)stats.batches, (long long)stats.advances, stats.run_seconds,
+                (long long)stats.batches, (long long)stats.advances, stats.march_seconds,
                 stats.device);
     for (int s = 0; s < NS; ++s) {
         ASSERT_OK(j[s].st);

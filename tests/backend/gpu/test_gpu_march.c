@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../test_common.h"
+#include "test_common.h"
 #include "tcgpu/device.h"
 #include "tcgpu/march.h"
 #include "tcgpu/model.h"

@@ -4,7 +4,7 @@
  * bit, so a trajectory's adaptive steps may part from the CPU's within the integrator's
  * tolerance (1e-7 relative per amplitude): means within 1e-6 N. Skips itself, with the reason,
  * where no CUDA device is usable. */
-#include "../test_common.h"
+#include "test_common.h"
 #include "tcgpu/device.h"
 #include "tcgpu/semiclassical.h"
 
@@ -18,7 +18,7 @@ static void need_device(void) {
 static void same_ensemble(tcgpu_twa_opts o, const char *what) {
     tcgpu_twa_result c, g;
     ASSERT_OK(tcgpu_twa_moments(&o, &c));
-    o.cuda = 1;
+    o.backend = TCGPU_BACKEND_CUDA;
     ASSERT_OK(tcgpu_twa_moments(&o, &g));
     double N = (double)o.N, tol = 1e-6 * N;
     cr_log_info("%s: CPU %.1f s, CUDA %.1f s; <n> %.10g vs %.10g", what, c.seconds, g.seconds,

@@ -1,0 +1,308 @@
+/* Accuracy control of one sweep as a state machine (tcgpu/control.h): window from the model's
+ * time scales, grown until the start and readout checks pass; step parameter halved until
+ * Richardson's estimate passes.
+ *
+ * One propagation serves the whole readout window search: a fine run (kappa) and a coarse
+ * run (2 kappa) march side by side and are read out on a ladder of times Tr/1.3, Tr/1.13, Tr,
+ * then 1.5 Tr/1.3, ... until the window check passes. Only a failed step check starts again
+ * (from the start, kappa halved). Cost: 1.5 runs to the final Tr (was 3 runs per window).
+ *
+ * Estimates (total-variation distance of the final distribution):
+ *  - steps: TV(P_kappa, P_2kappa)/15 for the finer run (4th order: error ratio 16), of the
+ *    window extrapolation's P_kappa and P_2kappa too where that is returned; the largest of
+ *    the rounds since the runs started is reported (each readout's stop adds an error to the
+ *    coarse run that is not 16 times the fine run's, so the later rounds can read low);
+ *  - readout window: the residual falls like Tr^-2 (or faster), so the error at Tr is about
+ *    TV(P(Tr/r), P(Tr)) / (r^2 - 1); the residual oscillates with Tr, so two earlier readouts
+ *    (r = 1.3 and 1.13) are compared and the larger estimate kept; heff accepts no window
+ *    before Tr = 2 g^2/(beta eps), where its residual has risen and fallen (ctl_default_scales);
+ *  - start window: sqrt(L), L the leakage out of the dressed ground state at -T0 of a state
+ *    propagated there from a dressed start at -1.3 T0.
+ *
+ * Phases: START (a start check: begin, advance, read out, judge), ATTEMPT (the fine and coarse
+ * runs begin at the kappa reached), RUNG (one readout of the ladder: advance both runs, read
+ * both out), ROUND (judge a completed rung set: halve, grow or stop), FINISH. The decisions of
+ * ROUND are in src/control_round.c. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "backend.h"
+#include "control_impl.h"
+#include "propagate_internal.h"
+
+static double wall(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void ctl_debug(const tcgpu_control *c, const char *fmt, ...) {
+    if (!c->debug)
+        return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "auto: %s %.1fs\n", line, wall() - c->t_begin);
+}
+
+tcgpu_status tcgpu_control_create(tcgpu_context *ctx, const tcgpu_model *m, const tcgpu_auto_opts *o, double *prob,
+                                  tcgpu_auto_report *rep, tcgpu_control **out) {
+    *out = NULL;
+    int64_t d = m->dim;
+    tcgpu_control *c = calloc(1, sizeof *c);
+    /* readouts at Tr/1.3, Tr/1.13, Tr: fine (3d), coarse (3d), extrapolated in the step (3d);
+     * extrapolated in the window: this round's (2d: from r = 1.3 and 1.13), the last round's,
+     * the coarse run's (d); the start check's readout (d) */
+    double *buf = malloc((size_t)d * 14 * sizeof *buf);
+    if (!c || !buf) {
+        free(c);
+        free(buf);
+        return tcgpu_fail(TCGPU_ERUNTIME, "out of memory for dimension %lld", (long long)d);
+    }
+    c->t_begin = wall();
+    c->debug = getenv("TCGPU_DEBUG") != NULL;
+    c->m = m;
+    c->dense = tcgpu_context_dense(ctx);
+    c->o = *o;
+    c->prob = prob;
+    c->rep = rep;
+    c->d = d;
+    c->tol = o->tol > 0 ? o->tol : CTL_DEFAULT_TOL;
+    c->s = ctl_default_scales(m, c->tol);
+    if (o->T0 > 0)
+        c->s.T0 = o->T0;
+    if (o->Tr > 0)
+        c->s.Tr = o->Tr;
+    c->s.kappa = o->kappa > 0 ? o->kappa : ctl_default_kappa(c->tol);
+    c->heff = m->kind == TCGPU_MODEL_HEFF;
+    c->rounds = o->max_doublings > 0 ? o->max_doublings : CTL_DEFAULT_ATTEMPTS;
+    memset(rep, 0, sizeof *rep);
+    c->buf = buf;
+    c->pf = buf;
+    c->pc = buf + 3 * d;
+    c->ex = buf + 6 * d;
+    c->xw = buf + 9 * d;
+    c->xlast = buf + 11 * d;
+    c->xc = buf + 12 * d;
+    c->pr = buf + 13 * d;
+    c->kc = fmin(c->s.kappa / 2, CTL_START_KAPPA_MAX);
+    c->check_kappa = c->kc;
+    c->e_last = INFINITY;
+    c->phase = CTL_START;
+    *out = c;
+    return TCGPU_OK;
+}
+
+static void count(tcgpu_control *c) {
+    const tcgpu_sweep *r[2] = {c->fine, c->coarse};
+    for (int i = 0; i < 2; ++i)
+        if (r[i]) {
+            c->rep->steps += tcgpu_sweep_steps(r[i]);
+            c->rep->applications += tcgpu_sweep_applications(r[i]);
+        }
+}
+
+void ctl_end_runs(tcgpu_control *c) {
+    count(c);
+    tcgpu_sweep_end(c->fine);
+    tcgpu_sweep_end(c->coarse);
+    c->fine = c->coarse = NULL;
+}
+
+static void ask(tcgpu_control_request *req, tcgpu_control_kind kind, tcgpu_sweep *a,
+                tcgpu_sweep *b, double t, double *pa, double *pb) {
+    *req = (tcgpu_control_request){kind, b ? 2 : 1, {a, b}, t, {pa, pb}};
+}
+
+/* Start window: grown for the MLZ models, moved towards t = 0+ for heff. A window the caller
+ * fixed is checked once, so that its start error is part of the estimate (heff with a fixed
+ * window 1e4 starts at t = 1 and ended 0.45 off with an estimate of 2e-9).
+ * heff: the check's leak has two parts, the dressing's error (~T0: it falls by 10 per move)
+ * and the check's own step error, which does not fall as T0 -> 0+: there H -> M/t and the
+ * march's interaction picture turns the couplings at the phase velocities dw/t of the
+ * diagonal's 1/t part, which is scale-free in ln t, so every decade is marched alike and the
+ * numerical propagator follows an eigenstate off by ~kappa^4 from M's (n = 1 has dw = 0 and no
+ * such part). For n >= 2 the leak stalled there (n = 2, beta = 0.238: 2.2e-6 at every
+ * T0 <= 1.7e-4, all of it in the upper symmetric state; 1.4e-7 at half the step). That part is
+ * the main runs' step error near t = 0, which their Richardson estimate measures: where a move
+ * leaves the leak above a quarter of the last one, the check is repeated at half its step, the
+ * finer check's leak taken, and its step kept for the next checks if the leak fell by 4 or
+ * more (step error; at most 4 halvings), else the start moves on (a dressing not yet in its
+ * ~T0 regime). heff moves up to 12 times: n = 50, beta = 100 reaches the ~T0 regime only at
+ * T0 = 1e-6 and needs T0 = 1e-13.
+ * Returns 1 when the next start check is asked for (c->check_kappa), 0 when the start is
+ * settled. */
+static int start_judge(tcgpu_control *c, double value) {
+    const tcgpu_auto_opts *o = &c->o;
+    if (!c->halving) {
+        c->e = value;
+        ctl_debug(c, "start check T0 %g err %.2e", c->s.T0, value);
+    } else {
+        ctl_debug(c, "start check T0 %g kappa %g err %.2e", c->s.T0, c->check_kappa, value);
+        int step_error = value <= c->e / CTL_STALL;
+        c->e = value;
+        if (step_error) {
+            c->kc /= 2;
+            ++c->halvings;
+        } else {
+            c->halving = -1; /* the start moves on */
+        }
+    }
+    if (c->halving >= 0 && c->heff && o->T0 <= 0 && c->start_round > 0 &&
+        c->e >= c->tol / CTL_START_SHARE_HEFF && c->e > c->e_last / CTL_STALL &&
+        c->halvings < CTL_START_HALVINGS) {
+        c->halving = 1;
+        c->check_kappa = c->kc / 2;
+        return 1;
+    }
+    c->halving = 0;
+    c->rep->err_window = c->e_last = c->e;
+    if (o->T0 > 0 ||
+        c->e < (c->heff ? c->tol / CTL_START_SHARE_HEFF : c->tol / CTL_START_SHARE))
+        return 0;
+    c->s.T0 = c->heff ? c->s.T0 / CTL_HEFF_START_SHRINK : c->s.T0 * CTL_START_GROWTH;
+    if (++c->start_round >= (o->T0 > 0 ? 1 : c->heff ? CTL_START_ROUNDS_HEFF : CTL_START_ROUNDS))
+        return 0;
+    c->check_kappa = c->kc;
+    return 1;
+}
+
+/* The next readout time of the rung set from c->q on, or a phase change: returns 1 with
+ * c->q and *t set where a readout is due, 0 where the rung set is complete or cut short. */
+static int next_rung(tcgpu_control *c, double *t) {
+    static const double ratio[3] = {CTL_RUNG_FAR, CTL_RUNG_NEAR, 1.0};
+    for (; c->q < 3; ++c->q) {
+        *t = c->s.Tr / ratio[c->q];
+        if (!(*t > c->t0) || *t < tcgpu_sweep_time(c->fine))
+            continue;
+        if (c->q == 2 && ctl_rung_far(c))
+            return 0;
+        return 1;
+    }
+    return 0;
+}
+
+tcgpu_status tcgpu_control_next(tcgpu_control *c, tcgpu_status served,
+                                 tcgpu_control_request *req) {
+    const tcgpu_auto_opts *o = &c->o;
+    tcgpu_status st = served;
+    double t, near;
+    if (st)
+        goto out;
+    for (;;) {
+        switch (c->phase) {
+        case CTL_START: /* a start check at (T0, check_kappa) */
+            if ((st = tcgpu_start_check_begin(c->dense, c->m, o->method, o->precision, c->s.T0,
+                                              c->check_kappa, &c->check_sweep, &near)))
+                goto out;
+            c->phase = CTL_START_READ;
+            ask(req, TCGPU_CONTROL_ADVANCE, c->check_sweep, NULL, near, NULL, NULL);
+            return TCGPU_OK;
+        case CTL_START_READ:
+            c->phase = CTL_START_JUDGE;
+            ask(req, TCGPU_CONTROL_READOUT, c->check_sweep, NULL, 0, c->pr, NULL);
+            return TCGPU_OK;
+        case CTL_START_JUDGE:
+            tcgpu_sweep_end(c->check_sweep);
+            c->check_sweep = NULL;
+            if (start_judge(c, tcgpu_start_check_error(c->pr, c->d))) {
+                c->phase = CTL_START;
+                continue;
+            }
+            c->err_start = c->rep->err_window + c->s.missed;
+            c->t0 = c->heff ? c->s.T0 : -c->s.T0;
+            c->phase = CTL_ATTEMPT;
+            continue;
+        case CTL_ATTEMPT: /* the fine and coarse runs from the start at the kappa reached */
+            if (c->done || c->attempt >= c->rounds) {
+                c->phase = CTL_FINISH;
+                continue;
+            }
+            c->step_env = 0;
+            if ((st = tcgpu_sweep_begin_on(c->dense, c->m, o->method, o->precision, c->t0,
+                                           c->s.kappa, 2, &c->fine)) ||
+                (st = tcgpu_sweep_begin_on(c->dense, c->m, o->method, o->precision, c->t0,
+                                           2 * c->s.kappa, 2, &c->coarse)))
+                goto out;
+            tcgpu_sweep_rank_labels(c->fine, c->s.by_rank);
+            tcgpu_sweep_rank_labels(c->coarse, c->s.by_rank);
+            c->grow = 0;
+            c->phase = CTL_GROW;
+            continue;
+        case CTL_GROW: /* a new rung set at Tr */
+            if (c->grow >= CTL_MAX_GROW) {
+                ctl_end_runs(c);
+                c->attempt++;
+                c->phase = CTL_ATTEMPT;
+                continue;
+            }
+            memset(c->have, 0, sizeof c->have);
+            c->far = 0;
+            c->q = 0;
+            c->phase = CTL_RUNG;
+            continue;
+        case CTL_RUNG:
+            if (!next_rung(c, &t)) {
+                c->phase = CTL_ROUND;
+                continue;
+            }
+            c->phase = CTL_RUNG_READ;
+            if (t > tcgpu_sweep_time(c->fine) || t > tcgpu_sweep_time(c->coarse)) {
+                ask(req, TCGPU_CONTROL_ADVANCE, c->fine, c->coarse, t, NULL, NULL);
+                return TCGPU_OK;
+            }
+            continue;
+        case CTL_RUNG_READ:
+            c->phase = CTL_RUNG_DONE;
+            ask(req, TCGPU_CONTROL_READOUT, c->fine, c->coarse, 0, c->pf + c->q * c->d,
+                c->pc + c->q * c->d);
+            return TCGPU_OK;
+        case CTL_RUNG_DONE:
+            c->have[c->q++] = 1;
+            c->phase = CTL_RUNG;
+            continue;
+        case CTL_ROUND:
+            ctl_round(c);
+            continue;
+        case CTL_FINISH:
+            goto out;
+        }
+    }
+out:
+    if (c->check_sweep) {
+        tcgpu_sweep_end(c->check_sweep);
+        c->check_sweep = NULL;
+    }
+    if (c->fine || c->coarse)
+        ctl_end_runs(c);
+    tcgpu_auto_report *rep = c->rep;
+    int finite = isfinite(rep->norm_error);
+    for (int64_t i = 0; !st && finite && i < c->d; ++i) /* prob is set only on success */
+        finite = isfinite(c->prob[i]);
+    if (!st && !finite)
+        st = tcgpu_fail(TCGPU_ERUNTIME,
+                        "the propagation diverged (norm error %g at step parameter %g); "
+                        "use a smaller step parameter (kappa), or the Magnus-4 method",
+                        rep->norm_error, rep->kappa);
+    rep->seconds = wall() - c->t_begin;
+    c->phase = CTL_FINISH;
+    ask(req, TCGPU_CONTROL_DONE, NULL, NULL, 0, NULL, NULL);
+    req->count = 0;
+    return st;
+}
+
+void tcgpu_control_free(tcgpu_control *c) {
+    if (!c)
+        return;
+    tcgpu_sweep_end(c->check_sweep);
+    tcgpu_sweep_end(c->fine);
+    tcgpu_sweep_end(c->coarse);
+    free(c->buf);
+    free(c);
+}

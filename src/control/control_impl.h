@@ -1,0 +1,62 @@
+/* The accuracy control's state (src/control.c, src/control_round.c). */
+#ifndef TCGPU_CONTROL_IMPL_H
+#define TCGPU_CONTROL_IMPL_H
+
+#include "control_internal.h"
+#include "eig.h"
+#include "tcgpu/control.h"
+
+typedef enum {
+    CTL_START,       /* begin a start check; ask to advance it */
+    CTL_START_READ,  /* ask to read it out */
+    CTL_START_JUDGE, /* its error: another check, or the runs */
+    CTL_ATTEMPT,     /* begin the fine and coarse runs (or finish) */
+    CTL_GROW,        /* a new rung set at Tr (or the attempt ends) */
+    CTL_RUNG,        /* the next readout time: ask to advance both runs */
+    CTL_RUNG_READ,   /* ask to read both out */
+    CTL_RUNG_DONE,   /* the readout is in */
+    CTL_ROUND,       /* judge the rung set: halve, grow or stop */
+    CTL_FINISH
+} ctl_phase;
+
+struct tcgpu_control {
+    const tcgpu_model *m;
+    const eig_device *dense; /* the dense frames' device, or NULL */
+    tcgpu_auto_opts o;
+    double *prob;
+    tcgpu_auto_report *rep;
+    int64_t d;
+    double tol, t_begin;
+    int debug; /* TCGPU_DEBUG set: the decisions on stderr, for tuning */
+    ctl_scales s;
+    int heff, rounds;
+    ctl_phase phase;
+    double *buf, *pf, *pc, *ex, *xw, *xlast, *xc, *pr;
+    /* start checks */
+    tcgpu_sweep *check_sweep;
+    double kc, check_kappa, e, e_last;
+    int start_round, halving, halvings;
+    /* the runs */
+    double err_start, t0;
+    tcgpu_sweep *fine, *coarse;
+    int attempt, done, grow, q, have[3], xvalid;
+    double step_env, far;
+    /* The window history of the last completed rounds: the plain estimates of the last two and
+     * the last one's extrapolation. It is kept when kappa is halved: the runs start again at
+     * the Tr reached, and the readouts compared are extrapolated in the step. */
+    double ew_last[2];
+};
+
+void ctl_debug(const tcgpu_control *c, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* Ends the fine and coarse runs, counting their steps into the report. */
+void ctl_end_runs(tcgpu_control *c);
+/* Whether the rung set at Tr fails without its third readout (c->far set); src/control_round.c. */
+int ctl_rung_far(tcgpu_control *c);
+/* Judges a completed (or cut short) rung set and sets the next phase. */
+void ctl_round(tcgpu_control *c);
+
+#endif

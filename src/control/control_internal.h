@@ -1,0 +1,61 @@
+/* The accuracy control's constants, its time scales and its window estimates (src/control.c
+ * runs them as a state machine, src/control_scales.c computes them). */
+#ifndef TCGPU_CONTROL_INTERNAL_H
+#define TCGPU_CONTROL_INTERNAL_H
+
+#include "tcgpu/model.h"
+
+/* The readout ladder: each round reads the runs out at Tr / CTL_RUNG_FAR, Tr / CTL_RUNG_NEAR and
+ * Tr, then grows Tr by CTL_LADDER_GROWTH. */
+#define CTL_RUNG_FAR 1.3
+#define CTL_RUNG_NEAR 1.13
+#define CTL_LADDER_GROWTH 1.5
+/* Rounds of one attempt; from CTL_FAR_LAST_GROW on every rung takes its third readout. */
+#define CTL_MAX_GROW 20
+#define CTL_FAR_LAST_GROW 18
+/* A rung whose first two readouts lie this many tol apart fails without its third. */
+#define CTL_FAR_TOL 10
+/* Richardson's denominator for a 4th-order method: error ratio 2^4 between kappa and 2 kappa. */
+#define CTL_RICHARDSON 15
+/* Fractions of tol each check must meet: step error < tol / CTL_STEP_SHARE, window error <
+ * tol / CTL_WINDOW_SHARE, start error < tol / CTL_START_SHARE (heff: CTL_START_SHARE_HEFF,
+ * since its start check reads low near t = 0). */
+#define CTL_STEP_SHARE 2
+#define CTL_WINDOW_SHARE 4
+#define CTL_START_SHARE 4
+#define CTL_START_SHARE_HEFF 40
+/* Start checks: the MLZ models grow T0 by CTL_START_GROWTH up to CTL_START_ROUNDS times; heff
+ * moves its start towards 0+ by CTL_HEFF_START_SHRINK up to CTL_START_ROUNDS_HEFF times, and
+ * halves the check's step up to CTL_START_HALVINGS times where the leak stalls (a leak above
+ * 1/CTL_STALL of the last one). */
+#define CTL_START_GROWTH 1.5
+#define CTL_HEFF_START_SHRINK 10
+#define CTL_START_ROUNDS 10
+#define CTL_START_ROUNDS_HEFF 12
+#define CTL_START_HALVINGS 4
+#define CTL_STALL 4
+/* The start check's step: half the runs', at most this. */
+#define CTL_START_KAPPA_MAX 0.25
+/* Step-halving attempts when the caller sets none. */
+#define CTL_DEFAULT_ATTEMPTS 8
+#define CTL_DEFAULT_TOL 1e-6
+
+typedef struct {
+    double t0_floor; /* heff: the window starts at t > 0 */
+    double T0, Tr, kappa;
+    double missed;   /* nonadiabatic weight a shrunk window may miss (added to the estimate) */
+    double Tr_floor; /* heff: no window is accepted before Tr reaches it */
+    int by_rank;     /* readouts label eigenvectors by energy rank (adiabatic sweeps) */
+} ctl_scales;
+
+/* The model's time scales and the default window for tol. */
+ctl_scales ctl_default_scales(const tcgpu_model *m, double tol);
+/* The default fine step parameter for tol. */
+double ctl_default_kappa(double tol);
+/* Richardson in the window (see src/control_scales.c); returns the estimate. */
+double ctl_window_extrapolation(const double *ex, const int *have, int64_t d, double *x,
+                                const double *xlast, int xvalid);
+int ctl_falls_like_tr2(double now, double before);
+void ctl_extrapolate_window(const double *pf, int64_t d, double *prob);
+
+#endif

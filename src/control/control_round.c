@@ -1,0 +1,175 @@
+/* The accuracy control's judgement of a rung set (src/control.c has the estimates and the
+ * phases): halve the step, grow the window, or stop. */
+#include <math.h>
+#include <string.h>
+
+#include "control_impl.h"
+
+static const double ratio[3] = {CTL_RUNG_FAR, CTL_RUNG_NEAR, 1.0};
+
+/* ew >= TV(P(Tr/1.3), P(Tr/1.13)) / 2 / (1.3^2 - 1) whatever P(Tr) is. Where that TV is above
+ * 10 tol (the step errors, each below tol/2, cannot make it; ew > 3.6 tol) the rung fails
+ * without its third readout: tc K = 1, N = 3000, beta = 4000, tol 1e-4: four of six rungs,
+ * whose readouts at t ~ 0.03-0.15 (eigenvectors spread over much of the chain) cost about a
+ * second each. */
+int ctl_rung_far(tcgpu_control *c) {
+    int64_t d = c->d;
+    if (!(c->have[0] && c->have[1] && c->o.Tr <= 0 && c->grow < CTL_FAR_LAST_GROW))
+        return 0;
+    for (int64_t i = 0; i < 2 * d; ++i)
+        c->ex[i] = c->pf[i] + (c->pf[i] - c->pc[i]) / CTL_RICHARDSON;
+    /* only where the step check passes on P(Tr/1.13): a diverging step (rk4 past its edge) must
+     * halve kappa, not grow the window unchecked */
+    double apart = tcgpu_tv(c->ex, c->ex + d, d);
+    if (apart > CTL_FAR_TOL * c->tol &&
+        tcgpu_tv(c->pf + d, c->pc + d, d) / CTL_RICHARDSON < c->tol / CTL_STEP_SHARE) {
+        c->far = apart / 2 / (CTL_RUNG_FAR * CTL_RUNG_FAR - 1);
+        return 1;
+    }
+    return 0;
+}
+
+/* The runs end; the next attempt (kappa halved) or the end. */
+static void end_attempt(tcgpu_control *c) {
+    ctl_end_runs(c);
+    c->attempt++;
+    c->phase = CTL_ATTEMPT;
+}
+
+/* The next rung set, at a longer window. */
+static void grow(tcgpu_control *c) {
+    c->s.Tr *= CTL_LADDER_GROWTH;
+    c->grow++;
+    c->phase = CTL_GROW;
+}
+
+void ctl_round(tcgpu_control *c) {
+    const tcgpu_auto_opts *o = &c->o;
+    tcgpu_auto_report *rep = c->rep;
+    int64_t d = c->d;
+    double tol = c->tol, *pf = c->pf, *pc = c->pc, *ex = c->ex;
+    if (c->far > 0) { /* the round's history: the bound (falls_like_tr2 reads it low) */
+        ctl_debug(c, "Tr %g fails without its readout at Tr (ew >= %.2e)", c->s.Tr, c->far);
+        c->ew_last[1] = c->ew_last[0];
+        c->ew_last[0] = c->far;
+        c->xvalid = 0;
+        grow(c);
+        return;
+    }
+    /* Norm lost by the steps is error too (it moves the readout's total by as much): an RK4
+     * grid past its stability edge can damp both runs alike towards zero, whose difference then
+     * looked converged (tc K = 2, N = 20, beta = 1, rk4: norm 1e-16, estimate 1.4e-7, TV 1), or
+     * overflow (NaN compares false: it must halve too). */
+    rep->norm_error = tcgpu_sweep_norm_error(c->fine);
+    rep->err_step =
+        fmax(tcgpu_tv(pf + 2 * d, pc + 2 * d, d) / CTL_RICHARDSON, rep->norm_error / 2);
+    if (!isfinite(rep->norm_error))
+        rep->err_step = INFINITY;
+    /* fp32: a norm drift (round-off; Magnus-4 keeps the norm in exact arithmetic) at the step
+     * check's bound cannot be halved away, halving adds steps and round-off (tc K = 2, N = 20,
+     * beta = 0.05, tol 1e-4: err_step 9.5e-5, 1.9e-5, 7.7e-4, 3.5e-4 over three halvings): the
+     * control stops halving and reports the estimate. */
+    int roundoff = o->precision == TCGPU_FP32 && rep->norm_error / 2 >= tol / CTL_WINDOW_SHARE;
+    int may_halve = o->kappa <= 0 && c->attempt + 1 < c->rounds && !roundoff;
+    if (!(rep->err_step < tol / CTL_STEP_SHARE) && may_halve) {
+        ctl_debug(c, "Tr %g kappa %g err_step %.2e: halving", c->s.Tr, c->s.kappa, rep->err_step);
+        c->s.kappa /= 2; /* start again, keeping the window reached */
+        end_attempt(c);
+        return;
+    }
+    /* The step error reported is the largest this attempt's rounds read; the decisions use
+     * this round's own (where every round passed the check, so does the largest). The step
+     * error of a sweep is mostly made in its transition and carried to the end, but every
+     * readout stops both runs and each plans its next stretch afresh (S = ceil(phase / kappa)
+     * steps): one stop at t = 20 moved the result of the coarse run (2 kappa = 1, a radian per
+     * step in the far field) by 3e-7, of the fine run by 4e-9, so Richardson's ratio 16 fails
+     * after many stops. heff n = 1, beta = 10: the fine run is off by -1.5e-7 to -2.7e-7 from
+     * Tr = 12 on (-1.8e-7 at the end, Tr = 137); TV(P_kappa, P_2kappa)/15 read 1.6e-7 at
+     * Tr = 12, wandered down to 1e-9 and ended at 2.5e-8 (coarse run off by -5.6e-7, by -2.7e-6
+     * when it stops only at Tr): the estimate was half the true error at beta = 10-60. */
+    double step_now = rep->err_step;
+    if (!(step_now <= c->step_env)) /* NaN too */
+        c->step_env = step_now;
+    rep->err_step = c->step_env;
+    /* Compare the readouts after Richardson extrapolation in the step, so that the step error
+     * gathered between the readout times does not pass for a window error. */
+    for (int64_t i = 0; i < 3 * d; ++i)
+        ex[i] = pf[i] + (pf[i] - pc[i]) / CTL_RICHARDSON;
+    double unsure = tcgpu_sweep_unsure(c->fine), ew = unsure; /* labels in doubt */
+    for (int q = 0; q < 2; ++q)
+        if (c->have[q])
+            ew = fmax(ew, tcgpu_tv(ex + q * d, ex + 2 * d, d) / (ratio[q] * ratio[q] - 1));
+    ctl_debug(c, "T0 %g Tr %g kappa %g steps %lld err_step %.2e (largest %.2e) ew %.2e", c->s.T0,
+              c->s.Tr, c->s.kappa,
+              (long long)(rep->steps + tcgpu_sweep_steps(c->fine) + tcgpu_sweep_steps(c->coarse)),
+              step_now, c->step_env, ew);
+    double ex_w = ctl_window_extrapolation(ex, c->have, d, c->xw, c->xlast, c->xvalid);
+    ctl_debug(c, "window-extrapolated estimate %.2e", ex_w);
+    int early = o->Tr <= 0 && c->s.Tr < c->s.Tr_floor;
+    double share = tol / CTL_WINDOW_SHARE;
+    int use_x = !early && !(ew < share) && ex_w < share && unsure < share && o->Tr <= 0 &&
+                ctl_falls_like_tr2(ew, c->ew_last[0]) &&
+                ctl_falls_like_tr2(c->ew_last[0], c->ew_last[1]);
+    /* The step check applies to what is returned. The extrapolation weighs the fine readouts at
+     * Tr and Tr/1.3 by 2.45 and -1.45, and their step errors differ (they oscillate with Tr), so
+     * its step error can be several times the plain readout's: tc K = 3, N = 8, eps = 0.5,
+     * beta = 3, tol 1e-4 (kappa = 1) returned TV 1.05e-4, of which 9.3e-5 was step error, under
+     * an estimate of 3.4e-5 that carried the plain readout's 1.8e-5. Richardson on the
+     * extrapolated pair (fine and coarse alike) read 9.0e-5. Where it fails the check, kappa is
+     * halved as for the plain readout (or, where kappa cannot be halved, the plain readout goes
+     * on); the window history is kept, so the halved runs may use the extrapolation at the same
+     * Tr. */
+    if (use_x) {
+        ctl_extrapolate_window(pf, d, c->prob);
+        ctl_extrapolate_window(pc, d, c->xc);
+        double step_x =
+            fmax(tcgpu_tv(c->prob, c->xc, d) / CTL_RICHARDSON, rep->norm_error / 2);
+        ctl_debug(c, "window-extrapolated step error %.2e", step_x);
+        if (!(step_x < tol / CTL_STEP_SHARE)) {
+            use_x = 0;
+            if (may_halve) {
+                ctl_debug(c, "Tr %g kappa %g: halving for the extrapolation", c->s.Tr,
+                          c->s.kappa);
+                c->s.kappa /= 2; /* this round is read again at the halved kappa */
+                end_attempt(c);
+                return;
+            }
+        } else { /* the plain readout's too: the pair's difference can cancel */
+            rep->err_step = fmax(rep->err_step, step_x);
+        }
+    }
+    /* the round is complete: it becomes the window history */
+    c->ew_last[1] = c->ew_last[0];
+    c->ew_last[0] = ew;
+    c->xvalid = c->have[0] && c->have[1];
+    if (c->xvalid)
+        memcpy(c->xlast, c->xw, (size_t)d * sizeof *c->xw);
+    rep->err_window = c->err_start + (use_x ? ex_w : ew);
+    rep->err_estimate = rep->err_step + rep->err_window;
+    rep->T0 = c->s.T0;
+    rep->Tr = c->s.Tr;
+    rep->kappa = c->s.kappa;
+    if (use_x) {
+        c->done = 1;
+        end_attempt(c);
+        return;
+    }
+    /* fp32 round-off past the step check: a longer window only adds steps (and the window
+     * estimate is as noisy): report what was reached. */
+    int stuck = roundoff && !(step_now < tol / CTL_STEP_SHARE);
+    /* Likewise once the step check fails with no halving left (the attempts spent, or a fixed
+     * step) and the window is no longer the larger error: growing it cannot bring the result
+     * within tol, and cost grows like Tr^2 (tc K = 2, N = 4, rk4, one attempt: err_step 8.6e-2
+     * at kappa 0.5 while the window grew past Tr = 1686 and on for minutes). NaN stops too; the
+     * divergence is reported at the end. */
+    int spent = !(step_now < tol / CTL_STEP_SHARE) &&
+                (o->kappa > 0 || c->attempt + 1 >= c->rounds) && !(ew > step_now);
+    stuck = stuck || spent;
+    if ((ew < share && !early) || o->Tr > 0 || c->grow == CTL_MAX_GROW - 1 || stuck) {
+        memcpy(c->prob, pf + 2 * d, (size_t)d * sizeof *c->prob);
+        c->done = 1;
+        end_attempt(c);
+        return;
+    }
+    grow(c);
+}

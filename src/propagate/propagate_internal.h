@@ -1,0 +1,34 @@
+/* What the accuracy control and the ensemble driver need of a sweep beyond the public calls:
+ * its model and step, the start check in pieces, and residency (the state kept in a context's
+ * memory between advances, brought back for readouts). */
+#ifndef TCGPU_PROPAGATE_INTERNAL_H
+#define TCGPU_PROPAGATE_INTERNAL_H
+
+#include "eig.h"
+#include "tcgpu/march.h"
+#include "tcgpu/propagate.h"
+
+const tcgpu_model *tcgpu_sweep_model(const tcgpu_sweep *s);
+double tcgpu_sweep_kappa(const tcgpu_sweep *s);
+
+/* The start check (tcgpu_sweep_start_error) in three pieces: a sweep begun earlier than the
+ * window's start, which is to be advanced to *near and read out, and the error its readout
+ * pr (dim doubles) gives. */
+/* tcgpu_sweep_begin with the dense frames of start and readouts on dense (NULL: the host). */
+tcgpu_status tcgpu_sweep_begin_on(const eig_device *dense, const tcgpu_model *m,
+                                  tcgpu_method method, tcgpu_precision precision, double t_start,
+                                  double kappa, int superadiabatic, tcgpu_sweep **s);
+
+tcgpu_status tcgpu_start_check_begin(const eig_device *dense, const tcgpu_model *m, tcgpu_method method,
+                                     tcgpu_precision precision, double T0, double kappa,
+                                     tcgpu_sweep **s, double *near);
+double tcgpu_start_check_error(const double *pr, int64_t d);
+
+/* The sweep's state in c's memory (uploaded the first time), for a batched advance. NULL when
+ * out of memory. */
+double *tcgpu_sweep_resident(tcgpu_sweep *s, tcgpu_context *c);
+/* A batched advance took the resident state to t: the host copy is stale until the next
+ * readout brings it back. */
+void tcgpu_sweep_advanced(tcgpu_sweep *s, double t, int64_t steps, int64_t applications);
+
+#endif
