@@ -21,7 +21,8 @@ static void frame_free(frame *f) {
     free(f->hdot);
 }
 
-static tcgpu_status frame_build(const eig_device *dev, const tcgpu_model *m, double t, int with_hdot, frame *f) {
+static tcgpu_status frame_build(const eig_device *dev, const tcgpu_model *m, double t,
+                                int with_hdot, frame *f) {
     int64_t n = m->dim;
     if (n > TCGPU_DENSE_MAX)
         return tcgpu_fail(TCGPU_EINVAL,
@@ -166,8 +167,8 @@ static int64_t start_rank(const tcgpu_model *m) {
     return r;
 }
 
-tcgpu_status adiabatic_dense_start(const eig_device *dev, const tcgpu_model *m, double t, int superadiabatic,
-                                   tcgpu_cplx *psi) {
+tcgpu_status adiabatic_dense_start(const eig_device *dev, const tcgpu_model *m, double t,
+                                   int superadiabatic, tcgpu_cplx *psi) {
     frame f;
     tcgpu_status st = frame_build(dev, m, t, superadiabatic, &f);
     if (st)
@@ -229,9 +230,10 @@ static double unsure_mass(const tcgpu_model *m, const frame *f, int settled, con
 /* One eigen-decomposition, labelling and second-order admixture serve every state: they
  * depend on H(t) alone, and they cost O(n^3) against the projections' O(n^2) (the accuracy
  * control reads its fine and coarse runs at the same times). */
-tcgpu_status adiabatic_dense_readout_many(const eig_device *dev, const tcgpu_model *m, double t, int superadiabatic,
-                                          int by_rank, int count, const tcgpu_cplx *const *psi,
-                                          double *const *prob, double *const *unsure) {
+tcgpu_status adiabatic_dense_readout_many(const eig_device *dev, const tcgpu_model *m, double t,
+                                          int superadiabatic, int by_rank, int count,
+                                          const tcgpu_cplx *const *psi, double *const *prob,
+                                          double *const *unsure) {
     frame f;
     tcgpu_status st = frame_build(dev, m, t, superadiabatic, &f);
     if (st)
@@ -244,8 +246,9 @@ tcgpu_status adiabatic_dense_readout_many(const eig_device *dev, const tcgpu_mod
         st = tcgpu_fail(TCGPU_ERUNTIME, "out of memory for the readout");
         goto done;
     }
-    int settled = by_rank || t > last_crossing(m); /* every diabatic crossing is past */
-    if ((st = assign_labels(m, &f, settled, label)) || (st = tie_groups(m, grp)))
+    int settled = by_rank || t > adiabatic_last_crossing(m); /* every diabatic crossing is past */
+    if ((st = adiabatic_assign_labels(m, &f, settled, label)) ||
+        (st = adiabatic_tie_groups(m, grp)))
         goto done;
     for (int64_t j = 0; j < n; ++j)
         gid[j] = grp[label[j]];
@@ -263,7 +266,7 @@ tcgpu_status adiabatic_dense_readout_many(const eig_device *dev, const tcgpu_mod
             d[j] = superadiabatic ? dressed_overlap(&f, c, gid, r2, j) : c[j];
             prob[s][label[j]] = d[j].re * d[j].re + d[j].im * d[j].im;
         }
-        read_ties_diabatic(&f, label, grp, d, prob[s]);
+        adiabatic_read_ties_diabatic(&f, label, grp, d, prob[s]);
         if (unsure && unsure[s])
             *unsure[s] = unsure_mass(m, &f, settled, label, d);
     }
@@ -278,10 +281,11 @@ done:
     return st;
 }
 
-tcgpu_status adiabatic_start(const eig_device *dev, const tcgpu_model *m, double t, int superadiabatic, tcgpu_cplx *psi) {
+tcgpu_status adiabatic_start(const eig_device *dev, const tcgpu_model *m, double t,
+                             int superadiabatic, tcgpu_cplx *psi) {
     if (adiabatic_tri_applies(m)) { /* the chain readout (src/adiabatic_tri.c) where untied */
-        slope_key *dia = final_order(m);
-        int64_t *lab = dia ? untied_labels(dia, m->dim) : NULL;
+        slope_key *dia = adiabatic_final_order(m);
+        int64_t *lab = dia ? adiabatic_untied_labels(dia, m->dim) : NULL;
         free(dia);
         free(lab);
         if (lab)
@@ -290,14 +294,16 @@ tcgpu_status adiabatic_start(const eig_device *dev, const tcgpu_model *m, double
     return adiabatic_dense_start(dev, m, t, superadiabatic, psi);
 }
 
-tcgpu_status adiabatic_readout_many(const eig_device *dev, const tcgpu_model *m, double t, int superadiabatic, int by_rank,
-                                    int count, const tcgpu_cplx *const *psi, double *const *prob,
+tcgpu_status adiabatic_readout_many(const eig_device *dev, const tcgpu_model *m, double t,
+                                    int superadiabatic, int by_rank, int count,
+                                    const tcgpu_cplx *const *psi, double *const *prob,
                                     double *const *unsure) {
     if (adiabatic_tri_applies(m)) { /* one sort gives the last crossing and the labels */
-        slope_key *dia = final_order(m);
+        slope_key *dia = adiabatic_final_order(m);
         /* before the last crossing the labels need the eigenvectors' slope groups: dense */
-        int64_t *lab =
-            dia && (by_rank || t > crossing_in(dia, m->dim)) ? untied_labels(dia, m->dim) : NULL;
+        int64_t *lab = dia && (by_rank || t > adiabatic_crossing_in(dia, m->dim))
+                           ? adiabatic_untied_labels(dia, m->dim)
+                           : NULL;
         free(dia);
         if (lab) {
             tcgpu_status st = adiabatic_tri_readout(m, t, superadiabatic, lab, count, psi, prob);
@@ -308,5 +314,6 @@ tcgpu_status adiabatic_readout_many(const eig_device *dev, const tcgpu_model *m,
             return st;
         }
     }
-    return adiabatic_dense_readout_many(dev, m, t, superadiabatic, by_rank, count, psi, prob, unsure);
+    return adiabatic_dense_readout_many(dev, m, t, superadiabatic, by_rank, count, psi, prob,
+                                        unsure);
 }

@@ -3,13 +3,14 @@
 #ifndef TCGPU_ADIABATIC_H
 #define TCGPU_ADIABATIC_H
 
-#include "step.h"
 #include "eig.h"
+#include "step.h"
 #include "tcgpu/model.h"
 
 /* psi (lab frame, dim): the (superadiabatic) eigenstate of H(t) that the model's start state
  * becomes (the ground state for the paper's models). */
-tcgpu_status adiabatic_start(const eig_device *dev, const tcgpu_model *m, double t, int superadiabatic, tcgpu_cplx *psi);
+tcgpu_status adiabatic_start(const eig_device *dev, const tcgpu_model *m, double t,
+                             int superadiabatic, tcgpu_cplx *psi);
 
 /* prob[s][i]: population in state psi[s] (s < count, all at time t) of the (superadiabatic)
  * eigenstate that becomes diabatic state i; one eigen-decomposition serves every state.
@@ -20,17 +21,19 @@ tcgpu_status adiabatic_start(const eig_device *dev, const tcgpu_model *m, double
  * exact for a sweep that stays adiabatic from t on (eigenvalues of the real symmetric H(t)
  * do not cross), which the accuracy control asks only where the exact solution bounds the
  * nonadiabatic weight below the tolerance; unsure is then 0. */
-tcgpu_status adiabatic_readout_many(const eig_device *dev, const tcgpu_model *m, double t, int superadiabatic, int by_rank,
-                                    int count, const tcgpu_cplx *const *psi, double *const *prob,
+tcgpu_status adiabatic_readout_many(const eig_device *dev, const tcgpu_model *m, double t,
+                                    int superadiabatic, int by_rank, int count,
+                                    const tcgpu_cplx *const *psi, double *const *prob,
                                     double *const *unsure);
 
 /* The same through the dense eigen-decomposition of H(t) (any model up to TCGPU_DENSE_MAX
  * states); the functions above use it where the chain readout does not apply. */
-tcgpu_status adiabatic_dense_start(const eig_device *dev, const tcgpu_model *m, double t, int superadiabatic,
-                                   tcgpu_cplx *psi);
-tcgpu_status adiabatic_dense_readout_many(const eig_device *dev, const tcgpu_model *m, double t, int superadiabatic,
-                                          int by_rank, int count, const tcgpu_cplx *const *psi,
-                                          double *const *prob, double *const *unsure);
+tcgpu_status adiabatic_dense_start(const eig_device *dev, const tcgpu_model *m, double t,
+                                   int superadiabatic, tcgpu_cplx *psi);
+tcgpu_status adiabatic_dense_readout_many(const eig_device *dev, const tcgpu_model *m, double t,
+                                          int superadiabatic, int by_rank, int count,
+                                          const tcgpu_cplx *const *psi, double *const *prob,
+                                          double *const *unsure);
 
 /* Chains (couplings only between neighbouring indices, dH/dt = diag(b)): start and readout
  * without a dense eigen-decomposition (src/numerics/adiabatic_tri.c), O(states x window) time and

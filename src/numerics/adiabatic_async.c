@@ -20,8 +20,8 @@ typedef struct {
     pthread_cond_t cv;
     int mu_ok, cv_ok; /* initialized (to be destroyed) */
     int done, abandoned;
-    int readout; /* 0: adiabatic_start; 1: adiabatic_readout_many */
-    int threads; /* the OpenMP threads a parallel region of the caller's would get */
+    int readout;           /* 0: adiabatic_start; 1: adiabatic_readout_many */
+    int threads;           /* the OpenMP threads a parallel region of the caller's would get */
     const eig_device *dev; /* static: outlives a helper left behind */
     tcgpu_model m;
     double t;
@@ -110,8 +110,8 @@ static void *helper(void *arg) {
 #endif
     tcgpu_status st;
     if (j->readout)
-        st = adiabatic_readout_many(j->dev, &j->m, j->t, j->superadiabatic, j->by_rank, j->count, j->psi_at,
-                                    j->prob_at, j->unsure_at);
+        st = adiabatic_readout_many(j->dev, &j->m, j->t, j->superadiabatic, j->by_rank, j->count,
+                                    j->psi_at, j->prob_at, j->unsure_at);
     else
         st = adiabatic_start(j->dev, &j->m, j->t, j->superadiabatic, j->psi);
     snprintf(j->err, sizeof j->err, "%s", st ? tcgpu_last_error() : "");
@@ -166,8 +166,8 @@ static tcgpu_status run(job *j) {
 /* The helper's outcome as the caller's own: its message moves to the caller's thread. */
 static tcgpu_status finish(job *j) { return j->st ? tcgpu_fail(j->st, "%s", j->err) : TCGPU_OK; }
 
-tcgpu_status adiabatic_start_async(const eig_device *dev, const tcgpu_model *m, double t, int superadiabatic,
-                                   tcgpu_cplx *psi) {
+tcgpu_status adiabatic_start_async(const eig_device *dev, const tcgpu_model *m, double t,
+                                   int superadiabatic, tcgpu_cplx *psi) {
     if (m->dim < ADIABATIC_ASYNC_MIN)
         return adiabatic_start(dev, m, t, superadiabatic, psi);
     tcgpu_status st;
@@ -189,9 +189,10 @@ tcgpu_status adiabatic_start_async(const eig_device *dev, const tcgpu_model *m, 
     return st;
 }
 
-tcgpu_status adiabatic_readout_many_async(const eig_device *dev, const tcgpu_model *m, double t, int superadiabatic,
-                                          int by_rank, int count, const tcgpu_cplx *const *psi,
-                                          double *const *prob, double *const *unsure) {
+tcgpu_status adiabatic_readout_many_async(const eig_device *dev, const tcgpu_model *m, double t,
+                                          int superadiabatic, int by_rank, int count,
+                                          const tcgpu_cplx *const *psi, double *const *prob,
+                                          double *const *unsure) {
     if (m->dim < ADIABATIC_ASYNC_MIN || count < 1)
         return adiabatic_readout_many(dev, m, t, superadiabatic, by_rank, count, psi, prob, unsure);
     tcgpu_status st;

@@ -20,11 +20,12 @@
  * (with nothing written to psi, prob or unsure) when a stop is requested before the helper
  * finishes. The helper works on copies of the model and states; left behind, it finishes
  * alone and frees them. */
-tcgpu_status adiabatic_start_async(const eig_device *dev, const tcgpu_model *m, double t, int superadiabatic,
-                                   tcgpu_cplx *psi);
-tcgpu_status adiabatic_readout_many_async(const eig_device *dev, const tcgpu_model *m, double t, int superadiabatic,
-                                          int by_rank, int count, const tcgpu_cplx *const *psi,
-                                          double *const *prob, double *const *unsure);
+tcgpu_status adiabatic_start_async(const eig_device *dev, const tcgpu_model *m, double t,
+                                   int superadiabatic, tcgpu_cplx *psi);
+tcgpu_status adiabatic_readout_many_async(const eig_device *dev, const tcgpu_model *m, double t,
+                                          int superadiabatic, int by_rank, int count,
+                                          const tcgpu_cplx *const *psi, double *const *prob,
+                                          double *const *unsure);
 
 /* Helpers left behind by a stop and still computing. A process that has some should end with
  * _exit (after flushing its streams): exit() runs the BLAS library's destructors, which free

@@ -75,7 +75,8 @@ static void rank_labels(const tcgpu_model *m, const frame *f, keyed *dia, keyed 
     }
 }
 
-tcgpu_status assign_labels(const tcgpu_model *m, const frame *f, int settled, int64_t *label) {
+tcgpu_status adiabatic_assign_labels(const tcgpu_model *m, const frame *f, int settled,
+                                     int64_t *label) {
     int64_t n = f->n, ng = 0;
     keyed *slope = malloc((size_t)n * sizeof *slope), *vec = malloc((size_t)n * sizeof *vec);
     int64_t *group = malloc((size_t)n * sizeof *group), *cap = calloc((size_t)n, 8);
@@ -167,7 +168,7 @@ static int by_slope_key(const void *x, const void *y) {
 
 /* grp[i]: the lowest index of the diabatic states degenerate with i as t -> +inf (equal slope
  * and constant, e.g. (1,0,1) and (0,2,0) for pair energies -2, 0, 2). */
-tcgpu_status tie_groups(const tcgpu_model *m, int64_t *grp) {
+tcgpu_status adiabatic_tie_groups(const tcgpu_model *m, int64_t *grp) {
     int64_t n = m->dim;
     slope_key *dia = malloc((size_t)n * sizeof *dia);
     if (!dia)
@@ -193,8 +194,8 @@ tcgpu_status tie_groups(const tcgpu_model *m, int64_t *grp) {
  * mixtures of its diabatic states for all t while the populations of those diabatic states
  * settle like 1/t: the group's weight is read out in the diabatic basis. d: the (dressed)
  * eigen-amplitudes, dressed without the group's own members. */
-void read_ties_diabatic(const frame *f, const int64_t *label, const int64_t *grp,
-                        const tcgpu_cplx *d, double *prob) {
+void adiabatic_read_ties_diabatic(const frame *f, const int64_t *label, const int64_t *grp,
+                                  const tcgpu_cplx *d, double *prob) {
     int64_t n = f->n, *size = calloc((size_t)n, sizeof *size);
     int64_t *mem = malloc((size_t)n * sizeof *mem), *vec = malloc((size_t)n * sizeof *vec);
     for (int64_t i = 0; size && i < n; ++i)
@@ -231,7 +232,7 @@ void read_ties_diabatic(const frame *f, const int64_t *label, const int64_t *grp
 }
 
 /* The diabatic states in their order as t -> +inf (ascending slope, then constant): n log n. */
-slope_key *final_order(const tcgpu_model *m) {
+slope_key *adiabatic_final_order(const tcgpu_model *m) {
     slope_key *dia = malloc((size_t)(m->dim > 0 ? m->dim : 1) * sizeof *dia);
     for (int64_t i = 0; dia && i < m->dim; ++i)
         dia[i] = (slope_key){m->b[i], m->a[i], i};
@@ -245,7 +246,7 @@ slope_key *final_order(const tcgpu_model *m) {
  * meet there, two of them) are neighbours in it: a line between them at all later times must
  * pass through their meeting point. So neighbours in the final order dia suffice (the all-pairs
  * loop took 1e10 steps at 1e5 states, per readout). -inf where no lines cross. */
-double crossing_in(const slope_key *dia, int64_t n) {
+double adiabatic_crossing_in(const slope_key *dia, int64_t n) {
     double last = -INFINITY;
     for (int64_t r = 1; r < n; ++r)
         if (dia[r].b != dia[r - 1].b)
@@ -253,8 +254,8 @@ double crossing_in(const slope_key *dia, int64_t n) {
     return last;
 }
 
-double last_crossing(const tcgpu_model *m) {
-    slope_key *dia = final_order(m);
+double adiabatic_last_crossing(const tcgpu_model *m) {
+    slope_key *dia = adiabatic_final_order(m);
     double last = -INFINITY;
     if (!dia) { /* out of memory: all pairs */
         for (int64_t i = 0; i < m->dim; ++i)
@@ -263,7 +264,7 @@ double last_crossing(const tcgpu_model *m) {
                     last = fmax(last, (m->a[j] - m->a[i]) / (m->b[i] - m->b[j]));
         return last;
     }
-    last = crossing_in(dia, m->dim);
+    last = adiabatic_crossing_in(dia, m->dim);
     free(dia);
     return last;
 }
@@ -271,7 +272,7 @@ double last_crossing(const tcgpu_model *m) {
 /* label_of_rank[r] = dia[r].idx, the state of energy rank r as t -> +inf; NULL where two states
  * tie in the final order (a tie group's weight is read in the diabatic basis, which only the
  * dense path does) or memory is short. */
-int64_t *untied_labels(const slope_key *dia, int64_t n) {
+int64_t *adiabatic_untied_labels(const slope_key *dia, int64_t n) {
     int64_t *lab = malloc((size_t)(n > 0 ? n : 1) * sizeof *lab);
     for (int64_t r = 0; lab && r < n; ++r) {
         if (r > 0 && dia[r].b == dia[r - 1].b &&

@@ -20,17 +20,18 @@ typedef struct {
  * order for t -> +inf only among themselves: eigenvectors go to the group holding most of
  * their weight, then ascend in energy as the group's diabatic energies a do; ties in a are
  * resolved by overlap. */
-tcgpu_status assign_labels(const tcgpu_model *m, const frame *f, int settled, int64_t *label);
+tcgpu_status adiabatic_assign_labels(const tcgpu_model *m, const frame *f, int settled,
+                                     int64_t *label);
 /* grp[i]: the lowest index of the diabatic states degenerate with i as t -> +inf. */
-tcgpu_status tie_groups(const tcgpu_model *m, int64_t *grp);
-void read_ties_diabatic(const frame *f, const int64_t *label, const int64_t *grp,
-                        const tcgpu_cplx *d, double *prob);
+tcgpu_status adiabatic_tie_groups(const tcgpu_model *m, int64_t *grp);
+void adiabatic_read_ties_diabatic(const frame *f, const int64_t *label, const int64_t *grp,
+                                  const tcgpu_cplx *d, double *prob);
 /* The diabatic states in their order as t -> +inf (ascending slope, then constant). */
-slope_key *final_order(const tcgpu_model *m);
+slope_key *adiabatic_final_order(const tcgpu_model *m);
 /* The time of the last crossing of the lines in the final order dia; -inf where none cross. */
-double crossing_in(const slope_key *dia, int64_t n);
-double last_crossing(const tcgpu_model *m);
+double adiabatic_crossing_in(const slope_key *dia, int64_t n);
+double adiabatic_last_crossing(const tcgpu_model *m);
 /* label_of_rank[r], the state of energy rank r as t -> +inf; NULL on ties or short memory. */
-int64_t *untied_labels(const slope_key *dia, int64_t n);
+int64_t *adiabatic_untied_labels(const slope_key *dia, int64_t n);
 
 #endif

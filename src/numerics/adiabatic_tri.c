@@ -179,7 +179,7 @@ static tcgpu_status chunk(const chain *c, int64_t r0, int64_t r1, int64_t *margi
         int64_t L = *margin, ws = r0 - L > 0 ? r0 - L : 0, we = r1 + L < n ? r1 + L : n;
         int whole = ws == 0 && we == n;
         int64_t lw = we - ws;
-        if (!scratch_fit(s, lw))
+        if (!tri_scratch_fit(s, lw))
             return tcgpu_fail(TCGPU_ERUNTIME, "out of memory for a %lld-state readout window",
                               (long long)lw);
         memcpy(s->w, c->d + ws, (size_t)lw * sizeof *s->w);
@@ -205,7 +205,7 @@ static tcgpu_status chunk(const chain *c, int64_t r0, int64_t r1, int64_t *margi
                 ok = 0;
                 break;
             }
-            ok = one_pair(c, ws, we, w[r], gap, r, s, k);
+            ok = tri_one_pair(c, ws, we, w[r], gap, r, s, k);
             if (!ok && whole)
                 return tcgpu_fail(TCGPU_ERUNTIME,
                                   "readout of a %lld-state chain: the eigenvector of rank %lld "
@@ -285,7 +285,7 @@ static tcgpu_status run(const tcgpu_model *m, double t, int64_t r0, int64_t r1, 
                 }
             }
         }
-        scratch_free(&s);
+        tri_scratch_free(&s);
     }
     free(cut);
     chain_free(&c);

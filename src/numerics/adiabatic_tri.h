@@ -71,9 +71,9 @@ static inline double dot(const double *a, const double *b, int64_t n) {
     return s;
 }
 
-void scratch_free(scratch *s);
-int scratch_fit(scratch *s, int64_t lw);
-int one_pair(const chain *c, int64_t ws, int64_t we, double E, double gap, int64_t rank, scratch *s,
-             const sink *k);
+void tri_scratch_free(scratch *s);
+int tri_scratch_fit(scratch *s, int64_t lw);
+int tri_one_pair(const chain *c, int64_t ws, int64_t we, double E, double gap, int64_t rank,
+                 scratch *s, const sink *k);
 
 #endif

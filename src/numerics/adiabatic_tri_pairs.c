@@ -8,17 +8,17 @@
 
 #include "adiabatic_tri.h"
 
-void scratch_free(scratch *s) {
+void tri_scratch_free(scratch *s) {
     free(s->d), free(s->e), free(s->w), free(s->ipiv);
     free(s->dl), free(s->dd), free(s->du), free(s->du2);
     free(s->u), free(s->x), free(s->y1), free(s->y2), free(s->v);
     memset(s, 0, sizeof *s);
 }
 
-int scratch_fit(scratch *s, int64_t lw) {
+int tri_scratch_fit(scratch *s, int64_t lw) {
     if (lw <= s->cap)
         return 1;
-    scratch_free(s);
+    tri_scratch_free(s);
     size_t n = (size_t)lw;
     s->cap = lw;
     s->d = malloc(n * 8), s->e = malloc(n * 8), s->w = malloc(n * 8);
@@ -195,8 +195,8 @@ static void emit(const sink *k, scratch *s, const pair *q, int64_t rank) {
 
 /* The eigenpair of energy E (rank `rank`) on its stretch of the window, else on the whole
  * window: 1 when emitted (or skipped: the states have no weight there), 0 when neither held. */
-int one_pair(const chain *c, int64_t ws, int64_t we, double E, double gap, int64_t rank, scratch *s,
-             const sink *k) {
+int tri_one_pair(const chain *c, int64_t ws, int64_t we, double E, double gap, int64_t rank,
+                 scratch *s, const sink *k) {
     int64_t a, b;
     stretch(c, ws, we, E, &a, &b);
     for (int pass = 0; pass < 2; ++pass) {

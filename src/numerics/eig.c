@@ -3,8 +3,8 @@
 #include "eig.h"
 
 #include <cblas.h>
-#include <math.h>
 #include <lapacke.h>
+#include <math.h>
 
 static int on_device(const eig_device *dev, int64_t n) { return dev && n >= EIG_DEVICE_MIN; }
 

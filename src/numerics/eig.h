@@ -33,11 +33,9 @@ tcgpu_status eig_sandwich(const eig_device *dev, int64_t n, const double *u, con
  * ~10 s on the host's 2 cores here). */
 #define EIG_DEVICE_MIN 1000
 
-/* The device's versions (kernels/dense.cu; without CUDA they return an error): a as eig_sym;
- * c = op(a) b for n x n column-major a, b, c, op = transpose when ta. Serialized on one device
- * context; safe to call from several threads. */
+/* The device's versions (src/backend/cuda/dense.cu; without CUDA they return an error): a as
+ * eig_sym. Serialized on one device context; safe to call from several threads. */
 tcgpu_status eig_sym_cuda(int64_t n, double *a, double *w);
-tcgpu_status eig_gemm_cuda(int64_t n, int ta, const double *a, const double *b, double *c);
 /* c = u^T s u with both products on the device (s and u go up once). */
 tcgpu_status eig_sandwich_cuda(int64_t n, const double *u, const double *s, double *c);
 

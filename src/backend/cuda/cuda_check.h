@@ -27,6 +27,15 @@ static inline tcgpu_status tcgpu_cuda_fail(cudaError_t err, const char *what) {
         }                                                                                          \
     } while (0)
 
+/* Runs a CUDA runtime call; on failure returns tcgpu_cuda_fail from the caller (for functions
+ * with nothing to clean up). */
+#define TCGPU_CUDA_RET(call, what)                                                                 \
+    do {                                                                                           \
+        cudaError_t err_ = (call);                                                                 \
+        if (err_ != cudaSuccess)                                                                   \
+            return tcgpu_cuda_fail(err_, what);                                                    \
+    } while (0)
+
 /* Device buffers of one march, freed together (cudaFree on each; the fused path ignores a
  * failing free, the cuSPARSE path reports it). */
 struct tcgpu_dev_buffers {

@@ -9,8 +9,8 @@
 #include <cuda_runtime.h>
 #include <cusolverDn.h>
 
-#include "eig.h"
 #include "cuda_check.h"
+#include "eig.h"
 
 namespace {
 
@@ -46,8 +46,6 @@ tcgpu_status handles() {
 
 } // namespace
 
-#define CK(call, what) TCGPU_CUDA_CK(call, what)
-
 extern "C" tcgpu_status eig_sym_cuda(int64_t n, double *a, double *w) {
     std::lock_guard<std::mutex> lock(dense_mutex);
     tcgpu_status st = handles();
@@ -57,33 +55,34 @@ extern "C" tcgpu_status eig_sym_cuda(int64_t n, double *a, double *w) {
     double *da = nullptr, *dw = nullptr, *work = nullptr;
     int *dinfo = nullptr, lwork = 0, info = 0;
     cusolverStatus_t s;
-    CK(cudaMalloc(&da, bytes), "cudaMalloc (dense frame)");
-    CK(cudaMalloc(&dw, (size_t)n * sizeof(double)), "cudaMalloc (dense frame)");
-    CK(cudaMalloc(&dinfo, sizeof(int)), "cudaMalloc (dense frame)");
-    CK(cudaMemcpy(da, a, bytes, cudaMemcpyHostToDevice), "cudaMemcpy (dense frame)");
+    TCGPU_CUDA_CK(cudaMalloc(&da, bytes), "cudaMalloc (dense frame)");
+    TCGPU_CUDA_CK(cudaMalloc(&dw, (size_t)n * sizeof(double)), "cudaMalloc (dense frame)");
+    TCGPU_CUDA_CK(cudaMalloc(&dinfo, sizeof(int)), "cudaMalloc (dense frame)");
+    TCGPU_CUDA_CK(cudaMemcpy(da, a, bytes, cudaMemcpyHostToDevice), "cudaMemcpy (dense frame)");
     s = cusolverDnDsyevd_bufferSize(solver, CUSOLVER_EIG_MODE_VECTOR, CUBLAS_FILL_MODE_LOWER,
                                     (int)n, da, (int)n, dw, &lwork);
     if (s != CUSOLVER_STATUS_SUCCESS) {
         st = solver_fail(s, "dsyevd workspace query");
         goto out;
     }
-    CK(cudaMalloc(&work, (size_t)(lwork > 0 ? lwork : 1) * sizeof(double)),
-       "cudaMalloc (dsyevd workspace)");
+    TCGPU_CUDA_CK(cudaMalloc(&work, (size_t)(lwork > 0 ? lwork : 1) * sizeof(double)),
+                  "cudaMalloc (dsyevd workspace)");
     s = cusolverDnDsyevd(solver, CUSOLVER_EIG_MODE_VECTOR, CUBLAS_FILL_MODE_LOWER, (int)n, da,
                          (int)n, dw, work, lwork, dinfo);
     if (s != CUSOLVER_STATUS_SUCCESS) {
         st = solver_fail(s, "dsyevd");
         goto out;
     }
-    CK(cudaMemcpy(&info, dinfo, sizeof(int), cudaMemcpyDeviceToHost), "cudaMemcpy (dsyevd info)");
+    TCGPU_CUDA_CK(cudaMemcpy(&info, dinfo, sizeof(int), cudaMemcpyDeviceToHost),
+                  "cudaMemcpy (dsyevd info)");
     if (info != 0) {
         st = tcgpu_fail(TCGPU_ERUNTIME, "cuSOLVER dsyevd did not converge (info = %d, n = %lld)",
                         info, (long long)n);
         goto out;
     }
-    CK(cudaMemcpy(a, da, bytes, cudaMemcpyDeviceToHost), "cudaMemcpy (eigenvectors)");
-    CK(cudaMemcpy(w, dw, (size_t)n * sizeof(double), cudaMemcpyDeviceToHost),
-       "cudaMemcpy (eigenvalues)");
+    TCGPU_CUDA_CK(cudaMemcpy(a, da, bytes, cudaMemcpyDeviceToHost), "cudaMemcpy (eigenvectors)");
+    TCGPU_CUDA_CK(cudaMemcpy(w, dw, (size_t)n * sizeof(double), cudaMemcpyDeviceToHost),
+                  "cudaMemcpy (eigenvalues)");
 out:
     cudaFree(da);
     cudaFree(dw);
@@ -100,29 +99,6 @@ static tcgpu_status gemm_on_device(int n, int ta, const double *a, const double 
     return s == CUBLAS_STATUS_SUCCESS ? TCGPU_OK : blas_fail(s, "dgemm");
 }
 
-extern "C" tcgpu_status eig_gemm_cuda(int64_t n, int ta, const double *a, const double *b,
-                                      double *c) {
-    std::lock_guard<std::mutex> lock(dense_mutex);
-    tcgpu_status st = handles();
-    if (st)
-        return st;
-    const size_t bytes = (size_t)(n * n) * sizeof(double);
-    double *da = nullptr, *db = nullptr, *dc = nullptr;
-    CK(cudaMalloc(&da, bytes), "cudaMalloc (dense product)");
-    CK(cudaMalloc(&db, bytes), "cudaMalloc (dense product)");
-    CK(cudaMalloc(&dc, bytes), "cudaMalloc (dense product)");
-    CK(cudaMemcpy(da, a, bytes, cudaMemcpyHostToDevice), "cudaMemcpy (dense product)");
-    CK(cudaMemcpy(db, b, bytes, cudaMemcpyHostToDevice), "cudaMemcpy (dense product)");
-    if ((st = gemm_on_device((int)n, ta, da, db, dc)))
-        goto out;
-    CK(cudaMemcpy(c, dc, bytes, cudaMemcpyDeviceToHost), "cudaMemcpy (dense product)");
-out:
-    cudaFree(da);
-    cudaFree(db);
-    cudaFree(dc);
-    return st;
-}
-
 // Both products of u^T s u on the device: s and u go up once, the middle product stays there.
 extern "C" tcgpu_status eig_sandwich_cuda(int64_t n, const double *u, const double *s, double *c) {
     std::lock_guard<std::mutex> lock(dense_mutex);
@@ -131,15 +107,15 @@ extern "C" tcgpu_status eig_sandwich_cuda(int64_t n, const double *u, const doub
         return st;
     const size_t bytes = (size_t)(n * n) * sizeof(double);
     double *du = nullptr, *ds = nullptr, *dw = nullptr;
-    CK(cudaMalloc(&du, bytes), "cudaMalloc (dense product)");
-    CK(cudaMalloc(&ds, bytes), "cudaMalloc (dense product)");
-    CK(cudaMalloc(&dw, bytes), "cudaMalloc (dense product)");
-    CK(cudaMemcpy(du, u, bytes, cudaMemcpyHostToDevice), "cudaMemcpy (dense product)");
-    CK(cudaMemcpy(ds, s, bytes, cudaMemcpyHostToDevice), "cudaMemcpy (dense product)");
+    TCGPU_CUDA_CK(cudaMalloc(&du, bytes), "cudaMalloc (dense product)");
+    TCGPU_CUDA_CK(cudaMalloc(&ds, bytes), "cudaMalloc (dense product)");
+    TCGPU_CUDA_CK(cudaMalloc(&dw, bytes), "cudaMalloc (dense product)");
+    TCGPU_CUDA_CK(cudaMemcpy(du, u, bytes, cudaMemcpyHostToDevice), "cudaMemcpy (dense product)");
+    TCGPU_CUDA_CK(cudaMemcpy(ds, s, bytes, cudaMemcpyHostToDevice), "cudaMemcpy (dense product)");
     if ((st = gemm_on_device((int)n, 0, ds, du, dw)) ||
         (st = gemm_on_device((int)n, 1, du, dw, ds)))
         goto out;
-    CK(cudaMemcpy(c, ds, bytes, cudaMemcpyDeviceToHost), "cudaMemcpy (dense product)");
+    TCGPU_CUDA_CK(cudaMemcpy(c, ds, bytes, cudaMemcpyDeviceToHost), "cudaMemcpy (dense product)");
 out:
     cudaFree(du);
     cudaFree(ds);

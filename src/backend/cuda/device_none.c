@@ -42,11 +42,6 @@ tcgpu_status eig_sym_cuda(int64_t n, double *a, double *w) {
     return no_cuda("dense frames on the device");
 }
 
-tcgpu_status eig_gemm_cuda(int64_t n, int ta, const double *a, const double *b, double *c) {
-    (void)n, (void)ta, (void)a, (void)b, (void)c;
-    return no_cuda("dense products on the device");
-}
-
 tcgpu_status eig_sandwich_cuda(int64_t n, const double *u, const double *s, double *c) {
     (void)n, (void)u, (void)s, (void)c;
     return no_cuda("dense products on the device");

@@ -11,9 +11,9 @@
 
 #include <cuda_runtime.h>
 
-#include "march_internal.h"
 #include "cuda_check.h"
 #include "grid.h"
+#include "march_internal.h"
 
 namespace {
 
@@ -58,10 +58,10 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
             return tcgpu_cuda_fail(e, "device query (no usable device)");
         return tcgpu_fail(TCGPU_ERUNTIME, "no CUDA device: the driver reports none");
     }
-    CK(cudaGetDevice(&dev), "cudaGetDevice");
-    CK(cudaGetDeviceProperties(&prop, dev), "cudaGetDeviceProperties");
-    CK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev),
-       "shared-memory limit query");
+    TCGPU_CUDA_CK(cudaGetDevice(&dev), "cudaGetDevice");
+    TCGPU_CUDA_CK(cudaGetDeviceProperties(&prop, dev), "cudaGetDeviceProperties");
+    TCGPU_CUDA_CK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev),
+                  "shared-memory limit query");
     if (sh_small > (size_t)optin) {
         st = tcgpu_fail(TCGPU_EINVAL,
                         "%d Chebyshev terms and %d classes need %zu bytes of shared memory per "
@@ -79,8 +79,9 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
         goto out;
     }
     sh = use_shared ? sh_state : sh_small;
-    CK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)sh),
-       "cudaFuncSetAttribute (dynamic shared memory)");
+    TCGPU_CUDA_CK(
+        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)sh),
+        "cudaFuncSetAttribute (dynamic shared memory)");
     // 64 threads up to 256 rows, else about two rows per thread, at most 512. Measured on an H200
     // at 1024 sweeps, sweeps/s by threads per block 64/128/auto/512 (bench/results/
     // gpu_march_NVIDIA-H200.md, run 2, when auto was four rows per thread): dim 231: 19960/19613/
@@ -104,7 +105,7 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
         (size_t)d * sizeof(tcgpu_cplx) + (use_shared ? 0 : (size_t)d * cs * (p->single ? 4 : 3));
     fixed = (size_t)(d + 1 + nnz) * sizeof(int64_t) + (size_t)nnz * sizeof(int32_t) +
             (size_t)nnz * vs + nc * sizeof(tcgpu_phase_class);
-    CK(cudaMemGetInfo(&free_b, &total_b), "cudaMemGetInfo");
+    TCGPU_CUDA_CK(cudaMemGetInfo(&free_b, &total_b), "cudaMemGetInfo");
     if (free_b < fixed + per_sweep + (64u << 20)) {
         st = tcgpu_fail(TCGPU_ENOMEM,
                         "one sweep of dimension %lld needs %zu bytes on the device; %zu are free",
@@ -125,29 +126,31 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
     if (chunk > p->count)
         chunk = p->count;
 
-    CK(tcgpu_dev_alloc(&bufs, &d_rp, (size_t)d + 1), "cudaMalloc");
-    CK(tcgpu_dev_alloc(&bufs, &d_col, (size_t)nnz), "cudaMalloc");
-    CK(tcgpu_dev_alloc(&bufs, &d_cls, (size_t)nnz), "cudaMalloc");
+    TCGPU_CUDA_CK(tcgpu_dev_alloc(&bufs, &d_rp, (size_t)d + 1), "cudaMalloc");
+    TCGPU_CUDA_CK(tcgpu_dev_alloc(&bufs, &d_col, (size_t)nnz), "cudaMalloc");
+    TCGPU_CUDA_CK(tcgpu_dev_alloc(&bufs, &d_cls, (size_t)nnz), "cudaMalloc");
     for (int k = 0; k < 2; ++k) {
         if (k < nbuf) {
-            CK(tcgpu_dev_alloc(&bufs, &d_scal[k], (size_t)chunk * 4), "cudaMalloc");
-            CK(tcgpu_dev_alloc(&bufs, &d_S[k], (size_t)chunk), "cudaMalloc");
-            CK(tcgpu_dev_alloc(&bufs, &d_apps[k], (size_t)chunk), "cudaMalloc");
-            CK(tcgpu_dev_alloc(&bufs, &d_tf[k], (size_t)chunk), "cudaMalloc");
-            CK(tcgpu_dev_alloc(&bufs, &d_x[k], (size_t)(chunk * d) * 2), "cudaMalloc");
+            TCGPU_CUDA_CK(tcgpu_dev_alloc(&bufs, &d_scal[k], (size_t)chunk * 4), "cudaMalloc");
+            TCGPU_CUDA_CK(tcgpu_dev_alloc(&bufs, &d_S[k], (size_t)chunk), "cudaMalloc");
+            TCGPU_CUDA_CK(tcgpu_dev_alloc(&bufs, &d_apps[k], (size_t)chunk), "cudaMalloc");
+            TCGPU_CUDA_CK(tcgpu_dev_alloc(&bufs, &d_tf[k], (size_t)chunk), "cudaMalloc");
+            TCGPU_CUDA_CK(tcgpu_dev_alloc(&bufs, &d_x[k], (size_t)(chunk * d) * 2), "cudaMalloc");
             if (!use_shared)
-                CK(tcgpu_dev_alloc(&bufs, &d_work[k],
-                                   (size_t)(chunk * d) * cs * (p->single ? 4 : 3)),
-                   "cudaMalloc");
-            CK(cudaStreamCreateWithFlags(&streams[k], cudaStreamNonBlocking), "cudaStreamCreate");
+                TCGPU_CUDA_CK(tcgpu_dev_alloc(&bufs, &d_work[k],
+                                              (size_t)(chunk * d) * cs * (p->single ? 4 : 3)),
+                              "cudaMalloc");
+            TCGPU_CUDA_CK(cudaStreamCreateWithFlags(&streams[k], cudaStreamNonBlocking),
+                          "cudaStreamCreate");
         }
         if (k == 0 || !p->one_model) { // one model: one copy of its values, read by every chunk
             if (k < nbuf || k == 0) {
                 int64_t nv = p->one_model ? 1 : chunk;
                 if (!on_the_fly) // the kernel then reads no values
-                    CK(tcgpu_dev_alloc(&bufs, &d_val[k], (size_t)(nv * nnz) * vs), "cudaMalloc");
-                CK(tcgpu_dev_alloc(&bufs, &d_cl[k], (size_t)nv * nc), "cudaMalloc");
-                CK(tcgpu_dev_alloc(&bufs, &d_bc[k], (size_t)nv), "cudaMalloc");
+                    TCGPU_CUDA_CK(tcgpu_dev_alloc(&bufs, &d_val[k], (size_t)(nv * nnz) * vs),
+                                  "cudaMalloc");
+                TCGPU_CUDA_CK(tcgpu_dev_alloc(&bufs, &d_cl[k], (size_t)nv * nc), "cudaMalloc");
+                TCGPU_CUDA_CK(tcgpu_dev_alloc(&bufs, &d_bc[k], (size_t)nv), "cudaMalloc");
             }
         } else {
             d_val[k] = d_val[0];
@@ -165,24 +168,25 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
         for (size_t e = 0; e < nv; ++e)
             valf[e] = (float)p->val[e];
     }
-    CK(cudaMemcpy(d_rp, p->row_ptr, (size_t)(d + 1) * sizeof(int64_t), cudaMemcpyHostToDevice),
-       "cudaMemcpy");
-    CK(cudaMemcpy(d_col, p->col, (size_t)nnz * sizeof(int64_t), cudaMemcpyHostToDevice),
-       "cudaMemcpy");
-    CK(cudaMemcpy(d_cls, p->cls, (size_t)nnz * sizeof(int32_t), cudaMemcpyHostToDevice),
-       "cudaMemcpy");
+    TCGPU_CUDA_CK(
+        cudaMemcpy(d_rp, p->row_ptr, (size_t)(d + 1) * sizeof(int64_t), cudaMemcpyHostToDevice),
+        "cudaMemcpy");
+    TCGPU_CUDA_CK(cudaMemcpy(d_col, p->col, (size_t)nnz * sizeof(int64_t), cudaMemcpyHostToDevice),
+                  "cudaMemcpy");
+    TCGPU_CUDA_CK(cudaMemcpy(d_cls, p->cls, (size_t)nnz * sizeof(int32_t), cudaMemcpyHostToDevice),
+                  "cudaMemcpy");
     if (p->one_model && !on_the_fly)
-        CK(cudaMemcpy(d_val[0], p->single ? (const void *)valf : (const void *)p->val,
-                      (size_t)nnz * vs, cudaMemcpyHostToDevice),
-           "cudaMemcpy");
+        TCGPU_CUDA_CK(cudaMemcpy(d_val[0], p->single ? (const void *)valf : (const void *)p->val,
+                                 (size_t)nnz * vs, cudaMemcpyHostToDevice),
+                      "cudaMemcpy");
     if (p->one_model) {
         if (on_the_fly)
-            CK(cudaMemcpy(d_bc[0], p->band_c, sizeof(double), cudaMemcpyHostToDevice),
-               "cudaMemcpy");
+            TCGPU_CUDA_CK(cudaMemcpy(d_bc[0], p->band_c, sizeof(double), cudaMemcpyHostToDevice),
+                          "cudaMemcpy");
         if (nc)
-            CK(cudaMemcpy(d_cl[0], p->classes, nc * sizeof(tcgpu_phase_class),
-                          cudaMemcpyHostToDevice),
-               "cudaMemcpy");
+            TCGPU_CUDA_CK(cudaMemcpy(d_cl[0], p->classes, nc * sizeof(tcgpu_phase_class),
+                                     cudaMemcpyHostToDevice),
+                          "cudaMemcpy");
     }
     // Page-locked states let the copies run asynchronously beside the other stream's kernel;
     // where the host refuses, the copies are merely synchronous.
@@ -202,32 +206,36 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
             if (!on_the_fly) {
                 const void *src =
                     p->single ? (const void *)(valf + s0 * nnz) : (const void *)(p->val + s0 * nnz);
-                CK(cudaMemcpyAsync(d_val[k], src, (size_t)(n * nnz) * vs, cudaMemcpyHostToDevice,
-                                   sk),
-                   "cudaMemcpyAsync");
+                TCGPU_CUDA_CK(cudaMemcpyAsync(d_val[k], src, (size_t)(n * nnz) * vs,
+                                              cudaMemcpyHostToDevice, sk),
+                              "cudaMemcpyAsync");
             } else
-                CK(cudaMemcpyAsync(d_bc[k], p->band_c + s0, nd, cudaMemcpyHostToDevice, sk),
-                   "cudaMemcpyAsync");
+                TCGPU_CUDA_CK(
+                    cudaMemcpyAsync(d_bc[k], p->band_c + s0, nd, cudaMemcpyHostToDevice, sk),
+                    "cudaMemcpyAsync");
             if (nc)
-                CK(cudaMemcpyAsync(d_cl[k], p->classes + (size_t)s0 * nc,
-                                   (size_t)n * nc * sizeof(tcgpu_phase_class),
-                                   cudaMemcpyHostToDevice, sk),
-                   "cudaMemcpyAsync");
+                TCGPU_CUDA_CK(cudaMemcpyAsync(d_cl[k], p->classes + (size_t)s0 * nc,
+                                              (size_t)n * nc * sizeof(tcgpu_phase_class),
+                                              cudaMemcpyHostToDevice, sk),
+                              "cudaMemcpyAsync");
         }
-        CK(cudaMemcpyAsync(d_scal[k], p->vbound + s0, nd, cudaMemcpyHostToDevice, sk),
-           "cudaMemcpyAsync");
-        CK(cudaMemcpyAsync(d_scal[k] + n, p->t_a + s0, nd, cudaMemcpyHostToDevice, sk),
-           "cudaMemcpyAsync");
-        CK(cudaMemcpyAsync(d_scal[k] + 2 * n, p->t_b + s0, nd, cudaMemcpyHostToDevice, sk),
-           "cudaMemcpyAsync");
-        CK(cudaMemcpyAsync(d_scal[k] + 3 * n, p->du + s0, nd, cudaMemcpyHostToDevice, sk),
-           "cudaMemcpyAsync");
-        CK(cudaMemcpyAsync(d_S[k], p->S + s0, (size_t)n * sizeof(int64_t), cudaMemcpyHostToDevice,
-                           sk),
-           "cudaMemcpyAsync");
-        CK(cudaMemcpyAsync(d_x[k], p->x + 2 * s0 * d, (size_t)(n * d) * 2 * sizeof(double),
-                           cudaMemcpyHostToDevice, sk),
-           "cudaMemcpyAsync");
+        TCGPU_CUDA_CK(cudaMemcpyAsync(d_scal[k], p->vbound + s0, nd, cudaMemcpyHostToDevice, sk),
+                      "cudaMemcpyAsync");
+        TCGPU_CUDA_CK(cudaMemcpyAsync(d_scal[k] + n, p->t_a + s0, nd, cudaMemcpyHostToDevice, sk),
+                      "cudaMemcpyAsync");
+        TCGPU_CUDA_CK(
+            cudaMemcpyAsync(d_scal[k] + 2 * n, p->t_b + s0, nd, cudaMemcpyHostToDevice, sk),
+            "cudaMemcpyAsync");
+        TCGPU_CUDA_CK(
+            cudaMemcpyAsync(d_scal[k] + 3 * n, p->du + s0, nd, cudaMemcpyHostToDevice, sk),
+            "cudaMemcpyAsync");
+        TCGPU_CUDA_CK(cudaMemcpyAsync(d_S[k], p->S + s0, (size_t)n * sizeof(int64_t),
+                                      cudaMemcpyHostToDevice, sk),
+                      "cudaMemcpyAsync");
+        TCGPU_CUDA_CK(cudaMemcpyAsync(d_x[k], p->x + 2 * s0 * d,
+                                      (size_t)(n * d) * 2 * sizeof(double), cudaMemcpyHostToDevice,
+                                      sk),
+                      "cudaMemcpyAsync");
         dev_plan dp = {d,
                        nnz,
                        p->nclass,
@@ -255,18 +263,20 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
                        d_bc[k],
                        p->one_model ? 0 : 1};
         kernel<<<(unsigned)n, (unsigned)block, sh, sk>>>(dp);
-        CK(cudaGetLastError(), "kernel launch");
-        CK(cudaMemcpyAsync(p->x + 2 * s0 * d, d_x[k], (size_t)(n * d) * 2 * sizeof(double),
-                           cudaMemcpyDeviceToHost, sk),
-           "cudaMemcpyAsync (kernel run)");
-        CK(cudaMemcpyAsync(p->apps + s0, d_apps[k], (size_t)n * sizeof(int64_t),
-                           cudaMemcpyDeviceToHost, sk),
-           "cudaMemcpyAsync");
-        CK(cudaMemcpyAsync(p->t_fail + s0, d_tf[k], nd, cudaMemcpyDeviceToHost, sk),
-           "cudaMemcpyAsync");
+        TCGPU_CUDA_CK(cudaGetLastError(), "kernel launch");
+        TCGPU_CUDA_CK(cudaMemcpyAsync(p->x + 2 * s0 * d, d_x[k],
+                                      (size_t)(n * d) * 2 * sizeof(double), cudaMemcpyDeviceToHost,
+                                      sk),
+                      "cudaMemcpyAsync (kernel run)");
+        TCGPU_CUDA_CK(cudaMemcpyAsync(p->apps + s0, d_apps[k], (size_t)n * sizeof(int64_t),
+                                      cudaMemcpyDeviceToHost, sk),
+                      "cudaMemcpyAsync");
+        TCGPU_CUDA_CK(cudaMemcpyAsync(p->t_fail + s0, d_tf[k], nd, cudaMemcpyDeviceToHost, sk),
+                      "cudaMemcpyAsync");
     }
     for (int k = 0; k < nbuf; ++k)
-        CK(cudaStreamSynchronize(streams[k]), "the march kernel (cudaStreamSynchronize)");
+        TCGPU_CUDA_CK(cudaStreamSynchronize(streams[k]),
+                      "the march kernel (cudaStreamSynchronize)");
     if (info) {
         info->path = use_shared ? TCGPU_PATH_SHARED : TCGPU_PATH_GLOBAL;
         info->on_the_fly = on_the_fly;

@@ -123,6 +123,3 @@ void free_all(tcgpu_dev_buffers *b) {
         cudaFree(b->p[i]);
     b->n = 0;
 }
-
-#define CK(call, what) TCGPU_CUDA_CK(call, what)
-

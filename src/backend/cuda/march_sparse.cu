@@ -13,9 +13,9 @@
 #include <cuda_runtime.h>
 #include <cusparse.h>
 
-#include "march_lockstep.h"
 #include "cuda_check.h"
 #include "lockstep.h"
+#include "march_lockstep.h"
 
 namespace {
 
@@ -110,10 +110,10 @@ tcgpu_status dense_setup(state *w, int64_t n, int64_t dim, int64_t rows, size_t 
     }
     if (need > *buf_bytes || !c->buf) {
         if (c->buf) {
-            CU(cudaFree(c->buf), "cudaFree");
+            TCGPU_CUDA_RET(cudaFree(c->buf), "cudaFree");
             c->buf = nullptr;
         }
-        CU(cudaMalloc(&c->buf, need + 16), "cudaMalloc (SpMM work buffer)");
+        TCGPU_CUDA_RET(cudaMalloc(&c->buf, need + 16), "cudaMalloc (SpMM work buffer)");
         *buf_bytes = need;
     }
     return TCGPU_OK;
@@ -147,8 +147,8 @@ tcgpu_status run(const tcgpu_batch_plan *p, state *w, tcgpu_march_info *info) {
         return tcgpu_cuda_fail(e, "device query (no usable device)");
     if (count == 0)
         return tcgpu_fail(TCGPU_ERUNTIME, "no CUDA device: the driver reports none");
-    CU(cudaGetDevice(&dev), "cudaGetDevice");
-    CU(cudaGetDeviceProperties(&prop, dev), "cudaGetDeviceProperties");
+    TCGPU_CUDA_RET(cudaGetDevice(&dev), "cudaGetDevice");
+    TCGPU_CUDA_RET(cudaGetDeviceProperties(&prop, dev), "cudaGetDeviceProperties");
 
     // Per sweep: 4 state vectors, the 2 nclass class blocks of the product, the Bessel
     // coefficients, the class weights (and classes when the sweeps differ), the scalars.
@@ -158,7 +158,7 @@ tcgpu_status run(const tcgpu_batch_plan *p, state *w, tcgpu_march_info *info) {
                        (nm ? 0 : (size_t)nc * sizeof(tcgpu_phase_class)) + 9 * 8 + 2 * 8 + 2 * 4;
     size_t fixed = (size_t)(rows + 1) * 4 + (size_t)nnz * 12 +
                    (nm ? (size_t)nc * sizeof(tcgpu_phase_class) : 0);
-    CU(cudaMemGetInfo(&free_b, &total_b), "cudaMemGetInfo");
+    TCGPU_CUDA_RET(cudaMemGetInfo(&free_b, &total_b), "cudaMemGetInfo");
     if (free_b < fixed + per_sweep + (64u << 20))
         return tcgpu_fail(TCGPU_ENOMEM,
                           "cuSPARSE path: one sweep of dimension %lld with %lld phase classes "
@@ -179,26 +179,27 @@ tcgpu_status run(const tcgpu_batch_plan *p, state *w, tcgpu_march_info *info) {
     double *pval = nullptr, *J = nullptr;
     tcgpu_cplx *vec = nullptr, *z = nullptr;
     const size_t ch = (size_t)chunk;
-    CU(tcgpu_dev_alloc(&w->bufs, &scal, ch * 9), "cudaMalloc");
-    CU(tcgpu_dev_alloc(&w->bufs, &ints64, ch * 2), "cudaMalloc");
-    CU(tcgpu_dev_alloc(&w->bufs, &ints, ch * 2 + 2), "cudaMalloc");
-    CU(tcgpu_dev_alloc(&w->bufs, &cl, (nm ? 1 : ch) * (size_t)nc), "cudaMalloc");
-    CU(tcgpu_dev_alloc(&w->bufs, &J, ch * (size_t)(p->nmax + 1)), "cudaMalloc");
-    CU(tcgpu_dev_alloc(&w->bufs, &z, ch * (size_t)(TCGPU_LS_SLOTS * nc)), "cudaMalloc");
-    CU(tcgpu_dev_alloc(&w->bufs, &vec, ch * (size_t)d * 4), "cudaMalloc");
-    CU(tcgpu_dev_alloc(&w->bufs, &c->W, ch * (size_t)rows), "cudaMalloc");
-    CU(tcgpu_dev_alloc(&w->bufs, &prow, (size_t)rows + 1), "cudaMalloc");
-    CU(tcgpu_dev_alloc(&w->bufs, &pcol, (size_t)nnz), "cudaMalloc");
-    CU(tcgpu_dev_alloc(&w->bufs, &pval, (size_t)nnz), "cudaMalloc");
-    CU(cudaMemcpy(prow, w->prow, (size_t)(rows + 1) * sizeof(int32_t), cudaMemcpyHostToDevice),
-       "cudaMemcpy");
-    CU(cudaMemcpy(pcol, w->pcol, (size_t)nnz * sizeof(int32_t), cudaMemcpyHostToDevice),
-       "cudaMemcpy");
-    CU(cudaMemcpy(pval, w->pval, (size_t)nnz * sizeof(double), cudaMemcpyHostToDevice),
-       "cudaMemcpy");
+    TCGPU_CUDA_RET(tcgpu_dev_alloc(&w->bufs, &scal, ch * 9), "cudaMalloc");
+    TCGPU_CUDA_RET(tcgpu_dev_alloc(&w->bufs, &ints64, ch * 2), "cudaMalloc");
+    TCGPU_CUDA_RET(tcgpu_dev_alloc(&w->bufs, &ints, ch * 2 + 2), "cudaMalloc");
+    TCGPU_CUDA_RET(tcgpu_dev_alloc(&w->bufs, &cl, (nm ? 1 : ch) * (size_t)nc), "cudaMalloc");
+    TCGPU_CUDA_RET(tcgpu_dev_alloc(&w->bufs, &J, ch * (size_t)(p->nmax + 1)), "cudaMalloc");
+    TCGPU_CUDA_RET(tcgpu_dev_alloc(&w->bufs, &z, ch * (size_t)(TCGPU_LS_SLOTS * nc)), "cudaMalloc");
+    TCGPU_CUDA_RET(tcgpu_dev_alloc(&w->bufs, &vec, ch * (size_t)d * 4), "cudaMalloc");
+    TCGPU_CUDA_RET(tcgpu_dev_alloc(&w->bufs, &c->W, ch * (size_t)rows), "cudaMalloc");
+    TCGPU_CUDA_RET(tcgpu_dev_alloc(&w->bufs, &prow, (size_t)rows + 1), "cudaMalloc");
+    TCGPU_CUDA_RET(tcgpu_dev_alloc(&w->bufs, &pcol, (size_t)nnz), "cudaMalloc");
+    TCGPU_CUDA_RET(tcgpu_dev_alloc(&w->bufs, &pval, (size_t)nnz), "cudaMalloc");
+    TCGPU_CUDA_RET(
+        cudaMemcpy(prow, w->prow, (size_t)(rows + 1) * sizeof(int32_t), cudaMemcpyHostToDevice),
+        "cudaMemcpy");
+    TCGPU_CUDA_RET(cudaMemcpy(pcol, w->pcol, (size_t)nnz * sizeof(int32_t), cudaMemcpyHostToDevice),
+                   "cudaMemcpy");
+    TCGPU_CUDA_RET(cudaMemcpy(pval, w->pval, (size_t)nnz * sizeof(double), cudaMemcpyHostToDevice),
+                   "cudaMemcpy");
     if (nm && nc)
-        CU(cudaMemcpy(cl, p->classes, (size_t)nc * sizeof *cl, cudaMemcpyHostToDevice),
-           "cudaMemcpy");
+        TCGPU_CUDA_RET(cudaMemcpy(cl, p->classes, (size_t)nc * sizeof *cl, cudaMemcpyHostToDevice),
+                       "cudaMemcpy");
     c->red = ints + 2 * ch;
     c->links = nnz > 0;
     SP(cusparseCreate(&c->sp), "cusparseCreate");
@@ -209,8 +210,8 @@ tcgpu_status run(const tcgpu_batch_plan *p, state *w, tcgpu_march_info *info) {
            "cusparseCreateCsr");
         w->has_P = 1;
     }
-    CU(cudaEventCreate(&w->ev0), "cudaEventCreate");
-    CU(cudaEventCreate(&w->ev1), "cudaEventCreate");
+    TCGPU_CUDA_RET(cudaEventCreate(&w->ev0), "cudaEventCreate");
+    TCGPU_CUDA_RET(cudaEventCreate(&w->ev1), "cudaEventCreate");
 
     static const tcgpu_ls_ops ops = {op_step,      op_half,      op_apply, op_cheb_first,
                                      op_cheb_next, op_rk4_stage, op_finish};
@@ -248,26 +249,30 @@ tcgpu_status run(const tcgpu_batch_plan *p, state *w, tcgpu_march_info *info) {
         c->grid_s = (unsigned)((n + kControlBlock - 1) / kControlBlock);
         int64_t ge = (nd + kBlock - 1) / kBlock;
         c->grid_e = (unsigned)(ge < 65536 ? ge : 65536);
-        CU(cudaEventRecord(w->ev0), "cudaEventRecord");
-        CU(cudaMemcpy(scal, p->vbound + s0, bn, cudaMemcpyHostToDevice), "cudaMemcpy");
-        CU(cudaMemcpy(scal + n, p->t_b + s0, bn, cudaMemcpyHostToDevice), "cudaMemcpy");
-        CU(cudaMemcpy(scal + 2 * n, p->du + s0, bn, cudaMemcpyHostToDevice), "cudaMemcpy");
-        CU(cudaMemcpy(scal + 3 * n, w->r + s0, bn, cudaMemcpyHostToDevice), "cudaMemcpy");
-        CU(cudaMemcpy(scal + 4 * n, p->t_a + s0, bn, cudaMemcpyHostToDevice), "cudaMemcpy");
-        CU(cudaMemcpy(ints64, p->S + s0, (size_t)n * sizeof(int64_t), cudaMemcpyHostToDevice),
-           "cudaMemcpy");
-        CU(cudaMemset(ints64 + n, 0, (size_t)n * sizeof(int64_t)), "cudaMemset");
-        CU(cudaMemset(ints, 0, (size_t)(2 * n) * sizeof(int)), "cudaMemset");
+        TCGPU_CUDA_RET(cudaEventRecord(w->ev0), "cudaEventRecord");
+        TCGPU_CUDA_RET(cudaMemcpy(scal, p->vbound + s0, bn, cudaMemcpyHostToDevice), "cudaMemcpy");
+        TCGPU_CUDA_RET(cudaMemcpy(scal + n, p->t_b + s0, bn, cudaMemcpyHostToDevice), "cudaMemcpy");
+        TCGPU_CUDA_RET(cudaMemcpy(scal + 2 * n, p->du + s0, bn, cudaMemcpyHostToDevice),
+                       "cudaMemcpy");
+        TCGPU_CUDA_RET(cudaMemcpy(scal + 3 * n, w->r + s0, bn, cudaMemcpyHostToDevice),
+                       "cudaMemcpy");
+        TCGPU_CUDA_RET(cudaMemcpy(scal + 4 * n, p->t_a + s0, bn, cudaMemcpyHostToDevice),
+                       "cudaMemcpy");
+        TCGPU_CUDA_RET(
+            cudaMemcpy(ints64, p->S + s0, (size_t)n * sizeof(int64_t), cudaMemcpyHostToDevice),
+            "cudaMemcpy");
+        TCGPU_CUDA_RET(cudaMemset(ints64 + n, 0, (size_t)n * sizeof(int64_t)), "cudaMemset");
+        TCGPU_CUDA_RET(cudaMemset(ints, 0, (size_t)(2 * n) * sizeof(int)), "cudaMemset");
         // finite before the first product (beta = 0) and the class weighting read it
-        CU(cudaMemset(c->W, 0, (size_t)(n * rows) * sizeof(tcgpu_cplx)), "cudaMemset");
+        TCGPU_CUDA_RET(cudaMemset(c->W, 0, (size_t)(n * rows) * sizeof(tcgpu_cplx)), "cudaMemset");
         if (!nm && nc)
-            CU(cudaMemcpy(cl, p->classes + (size_t)s0 * (size_t)nc, (size_t)(n * nc) * sizeof *cl,
-                          cudaMemcpyHostToDevice),
-               "cudaMemcpy");
+            TCGPU_CUDA_RET(cudaMemcpy(cl, p->classes + (size_t)s0 * (size_t)nc,
+                                      (size_t)(n * nc) * sizeof *cl, cudaMemcpyHostToDevice),
+                           "cudaMemcpy");
         // The states in, sweep-major into V0, then row-major into X.
-        CU(cudaMemcpy(c->v[TCGPU_LS_V0], p->x + 2 * s0 * d, (size_t)nd * sizeof(tcgpu_cplx),
-                      cudaMemcpyHostToDevice),
-           "cudaMemcpy");
+        TCGPU_CUDA_RET(cudaMemcpy(c->v[TCGPU_LS_V0], p->x + 2 * s0 * d,
+                                  (size_t)nd * sizeof(tcgpu_cplx), cudaMemcpyHostToDevice),
+                       "cudaMemcpy");
         transpose_kernel<<<c->grid_e, kBlock>>>(n, d, 1, c->v[TCGPU_LS_V0], c->v[TCGPU_LS_X]);
         if ((st = launched("transpose kernel launch")))
             return st;
@@ -278,17 +283,18 @@ tcgpu_status run(const tcgpu_batch_plan *p, state *w, tcgpu_march_info *info) {
         transpose_kernel<<<c->grid_e, kBlock>>>(n, d, 0, c->v[TCGPU_LS_X], c->v[TCGPU_LS_V0]);
         if ((st = launched("transpose kernel launch")))
             return st;
-        CU(cudaMemcpy(p->x + 2 * s0 * d, c->v[TCGPU_LS_V0], (size_t)nd * sizeof(tcgpu_cplx),
-                      cudaMemcpyDeviceToHost),
-           "cudaMemcpy (lockstep march run)");
-        CU(cudaMemcpy(p->apps + s0, ints64 + n, (size_t)n * sizeof(int64_t),
-                      cudaMemcpyDeviceToHost),
-           "cudaMemcpy");
-        CU(cudaMemcpy(p->t_fail + s0, scal + 4 * n, bn, cudaMemcpyDeviceToHost), "cudaMemcpy");
-        CU(cudaEventRecord(w->ev1), "cudaEventRecord");
-        CU(cudaEventSynchronize(w->ev1), "cudaEventSynchronize");
+        TCGPU_CUDA_RET(cudaMemcpy(p->x + 2 * s0 * d, c->v[TCGPU_LS_V0],
+                                  (size_t)nd * sizeof(tcgpu_cplx), cudaMemcpyDeviceToHost),
+                       "cudaMemcpy (lockstep march run)");
+        TCGPU_CUDA_RET(cudaMemcpy(p->apps + s0, ints64 + n, (size_t)n * sizeof(int64_t),
+                                  cudaMemcpyDeviceToHost),
+                       "cudaMemcpy");
+        TCGPU_CUDA_RET(cudaMemcpy(p->t_fail + s0, scal + 4 * n, bn, cudaMemcpyDeviceToHost),
+                       "cudaMemcpy");
+        TCGPU_CUDA_RET(cudaEventRecord(w->ev1), "cudaEventRecord");
+        TCGPU_CUDA_RET(cudaEventSynchronize(w->ev1), "cudaEventSynchronize");
         float ms = 0;
-        CU(cudaEventElapsedTime(&ms, w->ev0, w->ev1), "cudaEventElapsedTime");
+        TCGPU_CUDA_RET(cudaEventElapsedTime(&ms, w->ev0, w->ev1), "cudaEventElapsedTime");
         ms_total += ms;
         ++nchunks;
         if ((st = w->dense_destroy()))

@@ -16,13 +16,6 @@ tcgpu_status launched(const char *what) {
     return err == cudaSuccess ? TCGPU_OK : tcgpu_cuda_fail(err, what);
 }
 
-#define CU(call, what)                                                                             \
-    do {                                                                                           \
-        cudaError_t err_ = (call);                                                                 \
-        if (err_ != cudaSuccess)                                                                   \
-            return tcgpu_cuda_fail(err_, what);                                                    \
-    } while (0)
-
 #define SP(call, what)                                                                             \
     do {                                                                                           \
         cusparseStatus_t err_ = (call);                                                            \
@@ -108,13 +101,13 @@ tcgpu_status op_step(void *c_, int64_t k) {
 tcgpu_status op_half(void *c_, int half, int *deg, int64_t *active) {
     ctx *c = static_cast<ctx *>(c_);
     int red[2];
-    CU(cudaMemset(c->red, 0, 2 * sizeof(int)), "cudaMemset");
+    TCGPU_CUDA_RET(cudaMemset(c->red, 0, 2 * sizeof(int)), "cudaMemset");
     half_kernel<<<c->grid_s, kControlBlock>>>(c->ls, half, c->red);
     tcgpu_status st = launched("Magnus half control kernel launch");
     if (st)
         return st;
-    CU(cudaMemcpy(red, c->red, 2 * sizeof(int), cudaMemcpyDeviceToHost),
-       "cudaMemcpy (Chebyshev degree read-back)");
+    TCGPU_CUDA_RET(cudaMemcpy(red, c->red, 2 * sizeof(int), cudaMemcpyDeviceToHost),
+                   "cudaMemcpy (Chebyshev degree read-back)");
     *deg = red[0];
     *active = red[1];
     return TCGPU_OK;

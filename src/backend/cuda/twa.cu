@@ -5,8 +5,8 @@
 // Launches go in chunks of at most 2^20 trajectories (a multiple of TWA_BLOCK).
 #include <cuda_runtime.h>
 
-#include "twa_cuda.h"
 #include "cuda_check.h"
+#include "twa_cuda.h"
 
 namespace {
 
@@ -55,21 +55,20 @@ extern "C" tcgpu_status twa_cuda_run(const twa_job *J, int64_t M, twa_block *blo
     if (e != cudaSuccess || count == 0)
         return e != cudaSuccess ? tcgpu_cuda_fail(e, "device query (no usable device) for twa")
                                 : tcgpu_fail(TCGPU_ERUNTIME, "twa: no CUDA device");
-#define CK(call, what) TCGPU_CUDA_CK(call, what)
-    CK(cudaMalloc(&dx, (size_t)(chunk * nq) * sizeof(double)), "cudaMalloc (twa)");
-    CK(cudaMalloc(&ds, (size_t)chunk * sizeof(int64_t)), "cudaMalloc (twa)");
-    CK(cudaMalloc(&dd, (size_t)chunk * sizeof(double)), "cudaMalloc (twa)");
-    CK(cudaMalloc(&dr, (size_t)chunk * sizeof(int)), "cudaMalloc (twa)");
-    CK(cudaMalloc(&db, (size_t)cblocks * sizeof(twa_block)), "cudaMalloc (twa)");
+    TCGPU_CUDA_CK(cudaMalloc(&dx, (size_t)(chunk * nq) * sizeof(double)), "cudaMalloc (twa)");
+    TCGPU_CUDA_CK(cudaMalloc(&ds, (size_t)chunk * sizeof(int64_t)), "cudaMalloc (twa)");
+    TCGPU_CUDA_CK(cudaMalloc(&dd, (size_t)chunk * sizeof(double)), "cudaMalloc (twa)");
+    TCGPU_CUDA_CK(cudaMalloc(&dr, (size_t)chunk * sizeof(int)), "cudaMalloc (twa)");
+    TCGPU_CUDA_CK(cudaMalloc(&db, (size_t)cblocks * sizeof(twa_block)), "cudaMalloc (twa)");
     for (int64_t j0 = 0; j0 < M; j0 += chunk) {
         int64_t n = M - j0 < chunk ? M - j0 : chunk, nb = (n + TWA_BLOCK - 1) / TWA_BLOCK;
         twa_kernel<<<(unsigned)((n + 127) / 128), 128>>>(*J, j0, n, dx, ds, dd, dr);
-        CK(cudaGetLastError(), "twa kernel launch");
+        TCGPU_CUDA_CK(cudaGetLastError(), "twa kernel launch");
         twa_block_kernel<<<(unsigned)((nb + 63) / 64), 64>>>(nq, n, dx, ds, dd, dr, db);
-        CK(cudaGetLastError(), "twa statistics kernel launch");
-        CK(cudaMemcpy(blocks + j0 / TWA_BLOCK, db, (size_t)nb * sizeof(twa_block),
-                      cudaMemcpyDeviceToHost),
-           "cudaMemcpy (twa kernels run)");
+        TCGPU_CUDA_CK(cudaGetLastError(), "twa statistics kernel launch");
+        TCGPU_CUDA_CK(cudaMemcpy(blocks + j0 / TWA_BLOCK, db, (size_t)nb * sizeof(twa_block),
+                                 cudaMemcpyDeviceToHost),
+                      "cudaMemcpy (twa kernels run)");
     }
 #undef CK
 out:

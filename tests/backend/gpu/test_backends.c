@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "backend.h"
-#include "test_common.h"
 #include "tcgpu/device.h"
+#include "test_common.h"
 
 #define MAXB 3
 
@@ -100,8 +100,8 @@ static void check_runner(int ri) {
             tcgpu_march_opts ref = {.backend = TCGPU_BACKEND_CPU, .method = o.method};
             ASSERT_OK(tcgpu_march_batch(&(tcgpu_batch){c.mp, c.n, c.ta, c.tb, kap, want, s1, a1},
                                         &ref, NULL));
-            ASSERT_OK(
-                tcgpu_march_batch(&(tcgpu_batch){c.mp, c.n, c.ta, c.tb, kap, got, s2, a2}, &o, NULL));
+            ASSERT_OK(tcgpu_march_batch(&(tcgpu_batch){c.mp, c.n, c.ta, c.tb, kap, got, s2, a2}, &o,
+                                        NULL));
             double dp = 0;
             for (int64_t i = 0; i < c.n * d; ++i) {
                 const double *a = got + 2 * i, *b = want + 2 * i;

@@ -7,8 +7,8 @@
 #include "adiabatic.h"
 #include "backend.h"
 #include "eig.h"
-#include "test_common.h"
 #include "tcgpu/device.h"
+#include "test_common.h"
 
 static tcgpu_context *ctx;
 

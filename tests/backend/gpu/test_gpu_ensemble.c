@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "../ensemble_jobs.h"
-#include "test_common.h"
 #include "tcgpu/device.h"
+#include "test_common.h"
 
 #define NS 12
 

@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "test_common.h"
 #include "tcgpu/device.h"
 #include "tcgpu/march.h"
 #include "tcgpu/model.h"
+#include "test_common.h"
 
 #define MAXB 8
 

@@ -4,9 +4,9 @@
  * bit, so a trajectory's adaptive steps may part from the CPU's within the integrator's
  * tolerance (1e-7 relative per amplitude): means within 1e-6 N. Skips itself, with the reason,
  * where no CUDA device is usable. */
-#include "test_common.h"
 #include "tcgpu/device.h"
 #include "tcgpu/semiclassical.h"
+#include "test_common.h"
 
 static void need_device(void) {
     tcgpu_device_info dev;
