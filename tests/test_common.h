@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 
 #include "tcgpu/exact.h"
+#include "tcgpu/model.h"
 
 #define PI_L 3.14159265358979323846264338327950288L
 
@@ -44,6 +45,18 @@ static inline void *xcalloc(size_t n, size_t size) {
     void *p = calloc(n, size);
     cr_assert_not_null(p, "out of memory in the test");
     return p;
+}
+
+/* A deterministic normalized state with weight on every amplitude (re, im interleaved). */
+static inline void spread_state(const tcgpu_model *m, double *x) {
+    double norm = 0;
+    for (int64_t i = 0; i < m->dim; ++i) {
+        x[2 * i] = i == m->start ? 1.0 : 0.05 * sin(1.0 + (double)i);
+        x[2 * i + 1] = i == m->start ? 0.0 : 0.05 * cos(2.0 + 0.5 * (double)i);
+        norm += x[2 * i] * x[2 * i] + x[2 * i + 1] * x[2 * i + 1];
+    }
+    for (int64_t i = 0; i < 2 * m->dim; ++i)
+        x[i] /= sqrt(norm);
 }
 
 #endif

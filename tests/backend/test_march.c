@@ -188,18 +188,6 @@ Test(march, batch_refuses_mixed_patterns) {
     tcgpu_model_free(&m[1]);
 }
 
-/* A deterministic normalized state with weight on every amplitude. */
-static void spread_state(const tcgpu_model *m, double *x) {
-    double norm = 0;
-    for (int64_t i = 0; i < m->dim; ++i) {
-        x[2 * i] = i == m->start ? 1.0 : 0.05 * sin(1.0 + (double)i);
-        x[2 * i + 1] = i == m->start ? 0.0 : 0.05 * cos(2.0 + 0.5 * (double)i);
-        norm += x[2 * i] * x[2 * i] + x[2 * i + 1] * x[2 * i + 1];
-    }
-    for (int64_t i = 0; i < 2 * m->dim; ++i)
-        x[i] /= sqrt(norm);
-}
-
 /* b marched by the lockstep runner's CPU twin (the reference of the cuSPARSE path). */
 static tcgpu_status lockstep(const tcgpu_batch *b, const tcgpu_march_opts *o, tcgpu_march_info *info) {
     tcgpu_march_opts l = *o;

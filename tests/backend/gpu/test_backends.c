@@ -22,17 +22,6 @@ typedef struct {
     const char *what;
 } case_t;
 
-static void spread_state(const tcgpu_model *m, double *x) {
-    double norm = 0;
-    for (int64_t i = 0; i < m->dim; ++i) {
-        x[2 * i] = i == m->start ? 1.0 : 0.05 * sin(1.0 + (double)i);
-        x[2 * i + 1] = i == m->start ? 0.0 : 0.05 * cos(2.0 + 0.5 * (double)i);
-        norm += x[2 * i] * x[2 * i] + x[2 * i + 1] * x[2 * i + 1];
-    }
-    for (int64_t i = 0; i < 2 * m->dim; ++i)
-        x[i] /= sqrt(norm);
-}
-
 /* Case k (0..3); false past the last. */
 static int make_case(int k, case_t *c) {
     double e[2] = {-0.5, 0.5}, e1[1] = {0};
