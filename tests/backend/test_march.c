@@ -189,7 +189,8 @@ Test(march, batch_refuses_mixed_patterns) {
 }
 
 /* b marched by the lockstep runner's CPU twin (the reference of the cuSPARSE path). */
-static tcgpu_status lockstep(const tcgpu_batch *b, const tcgpu_march_opts *o, tcgpu_march_info *info) {
+static tcgpu_status lockstep(const tcgpu_batch *b, const tcgpu_march_opts *o,
+                             tcgpu_march_info *info) {
     tcgpu_march_opts l = *o;
     l.backend = TCGPU_BACKEND_CPU;
     l.path = TCGPU_PATH_CUSPARSE;
@@ -299,9 +300,8 @@ Test(march, lockstep_march_refusals_and_failures) {
                  TCGPU_ERUNTIME);
     char fused[512];
     snprintf(fused, sizeof fused, "%s", tcgpu_last_error());
-    cr_expect_eq(
-        lockstep(&(tcgpu_batch){mp, 2, ta, tb, k, x, NULL, apps}, &o, NULL),
-        TCGPU_ERUNTIME);
+    cr_expect_eq(lockstep(&(tcgpu_batch){mp, 2, ta, tb, k, x, NULL, apps}, &o, NULL),
+                 TCGPU_ERUNTIME);
     cr_expect_str_eq(tcgpu_last_error(), fused);
     cr_expect(apps[0] == -1 && apps[1] == -1, "applications %lld %lld", (long long)apps[0],
               (long long)apps[1]);
