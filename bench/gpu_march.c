@@ -155,11 +155,11 @@ int main(int argc, char **argv) {
                     }
                     if (cf->cuda && k == 0 && c == 0 && method == 1) { /* warm-up: module load */
                         start(&m, x, 1);
-                        tcgpu_batch w = {mp, 1, ta, tb, kap, x, steps, apps};
+                        tcgpu_batch w = {mp, 1, ta, tb, kap, x, steps, apps, NULL};
                         tcgpu_march_batch(&w, &o, &info);
                     }
                     start(&m, x, n);
-                    tcgpu_batch b = {mp, n, ta, tb, kap, x, steps, apps};
+                    tcgpu_batch b = {mp, n, ta, tb, kap, x, steps, apps, NULL};
                     double t0 = now();
                     if (tcgpu_march_batch(&b, &o, &info)) {
                         printf("%s %s: %s\n", bc->name, cf->label, tcgpu_last_error());

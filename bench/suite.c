@@ -315,7 +315,7 @@ int main(int argc, char **argv) {
                 ka[k] = kappa;
                 mp[k] = &m;
             }
-            tcgpu_batch b = {mp, count, ta, tb, ka, x, steps, apps};
+            tcgpu_batch b = {mp, count, ta, tb, ka, x, steps, apps, NULL};
             tcgpu_march_opts o = {.backend = cuda ? TCGPU_BACKEND_CUDA : TCGPU_BACKEND_CPU,
                                   .method = method,
                                   .threads = threads};

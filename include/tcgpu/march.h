@@ -60,6 +60,8 @@ typedef struct {
     double *x;                       /* count x dim amplitudes (re, im interleaved) of the
                                       * interaction picture, advanced in place from t_a to t_b */
     int64_t *steps, *applications;   /* per sweep, out (either may be NULL) */
+    const int *vlevel; /* per sweep, or NULL (all 0): |V|-limited steps 2^vlevel longer
+                        * (the accuracy control raises it where the step error allows) */
 } tcgpu_batch;
 
 typedef struct {
@@ -98,10 +100,10 @@ int tcgpu_context_dense_on_device(const tcgpu_context *ctx);
  * come down only for readouts; model plans go up once per model. */
 typedef struct {
     int64_t batches, advances, readouts, models;
-    double bytes_up, bytes_down;    /* everything: states, model plans, per-advance scalars */
-    double state_up, state_down;    /* of which states */
-    double march_seconds;           /* inside the runner's march */
-    double state_bytes;             /* the largest state marched (dim x 16 bytes) */
+    double bytes_up, bytes_down; /* everything: states, model plans, per-advance scalars */
+    double state_up, state_down; /* of which states */
+    double march_seconds;        /* inside the runner's march */
+    double state_bytes;          /* the largest state marched (dim x 16 bytes) */
     char device[256];
 } tcgpu_transfer_stats;
 

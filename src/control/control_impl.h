@@ -13,6 +13,7 @@ typedef enum {
     CTL_ATTEMPT,     /* begin the fine and coarse runs (or finish) */
     CTL_GROW,        /* a new rung set at Tr (or the attempt ends) */
     CTL_RUNG,        /* the next readout time: ask to advance both runs */
+    CTL_PROBE,       /* both runs stopped short of the readout: compare their states */
     CTL_RUNG_READ,   /* ask to read both out */
     CTL_RUNG_DONE,   /* the readout is in */
     CTL_ROUND,       /* judge the rung set: halve, grow or stop */
@@ -41,6 +42,9 @@ struct tcgpu_control {
     tcgpu_sweep *fine, *coarse;
     int attempt, done, grow, q, have[3], xvalid;
     double step_env, far;
+    int rep_level;               /* the highest grid level the runs took (ctl_step_level) */
+    double probe_from, probe_to; /* the stretch being probed (ctl_probe_time) */
+    int probes;
     /* The window history of the last completed rounds: the plain estimates of the last two and
      * the last one's extrapolation. It is kept when kappa is halved: the runs start again at
      * the Tr reached, and the readouts compared are extrapolated in the step. */
@@ -56,6 +60,10 @@ void ctl_debug(const tcgpu_control *c, const char *fmt, ...)
 void ctl_end_runs(tcgpu_control *c);
 /* Whether the rung set at Tr fails without its third readout (c->far set); src/control_round.c. */
 int ctl_rung_far(tcgpu_control *c);
+/* The runs' grid level from a step estimate e of their state now (ctl_step_level), and the
+ * next stop on the way to t where the states are compared for one (ctl_probe_time). */
+void ctl_step_level(tcgpu_control *c, double e);
+double ctl_probe_time(tcgpu_control *c, double t);
 /* Judges a completed (or cut short) rung set and sets the next phase. */
 void ctl_round(tcgpu_control *c);
 

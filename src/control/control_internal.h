@@ -15,6 +15,10 @@
 #define CTL_FAR_LAST_GROW 18
 /* A rung whose first two readouts lie this many tol apart fails without its third. */
 #define CTL_FAR_TOL 10
+/* A rung whose bound, divided by CTL_LADDER_GROWTH^CTL_FAR_DECAY per rung, stays above tol is
+ * skipped (at most CTL_FAR_SKIP in a row; ctl_round). */
+#define CTL_FAR_DECAY 12
+#define CTL_FAR_SKIP 2
 /* Richardson's denominator for a 4th-order method: error ratio 2^4 between kappa and 2 kappa. */
 #define CTL_RICHARDSON 15
 /* Fractions of tol each check must meet: step error < tol / CTL_STEP_SHARE, window error <
@@ -36,6 +40,17 @@
 #define CTL_STALL 4
 /* The start check's step: half the runs', at most this. */
 #define CTL_START_KAPPA_MAX 0.25
+/* Steps set by the error (ctl_step_level): the runs' |V|-limited steps double (level + 1, at
+ * most CTL_LEVEL_MAX) while the step estimate is below tol / CTL_STEP_SHARE / CTL_LEVEL_ROOM,
+ * and halve again above tol / CTL_STEP_SHARE / CTL_LEVEL_BACK. */
+#define CTL_LEVEL_MAX 3
+#define CTL_LEVEL_ROOM 256
+#define CTL_LEVEL_BACK 16
+/* ... only where the |V| term is more than this share of the grid's squared rate (elsewhere a
+ * level changes nothing), and the stretch before a readout is split into CTL_PROBES parts
+ * whose states are compared (ctl_probe_time). */
+#define CTL_LEVEL_VSHARE 0.5
+#define CTL_PROBES 4
 /* Step-halving attempts when the caller sets none. */
 #define CTL_DEFAULT_ATTEMPTS 8
 #define CTL_DEFAULT_TOL 1e-6
@@ -52,6 +67,7 @@ typedef struct {
 ctl_scales ctl_default_scales(const tcgpu_model *m, double tol);
 /* The default fine step parameter for tol. */
 double ctl_default_kappa(double tol);
+double ctl_start_kappa(double kappa, double tol);
 /* Richardson in the window (see src/control_scales.c); returns the estimate. */
 double ctl_window_extrapolation(const double *ex, const int *have, int64_t d, double *x,
                                 const double *xlast, int xvalid);

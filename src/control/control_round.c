@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "control_impl.h"
+#include "propagate_internal.h"
 
 static const double ratio[3] = {CTL_RUNG_FAR, CTL_RUNG_NEAR, 1.0};
 
@@ -27,6 +28,63 @@ int ctl_rung_far(tcgpu_control *c) {
         return 1;
     }
     return 0;
+}
+
+/* Steps set by the error. Where the couplings are large against the phase velocities of the
+ * interaction picture (tc K = 1 at large N: |V| = 7.7e5 at N = 1e4 against beta t <= 3300),
+ * the grid's |V| term sets the step, and it is conservative there: at N = 1e4, beta_c, tol 1e-4
+ * the step estimate read 1.8e-10 with the budget at 5e-5. Each readout of the ladder measures
+ * the error made so far (TV(P_kappa, P_2kappa) / 15); where it is far below the budget, both
+ * runs take their next stretches with that term weighted 1/4 (|V|-limited steps twice as long,
+ * whose error per unit time is at most 16 times larger, and the Chebyshev exponentials take
+ * longer strides at fewer applications per unit time); where it rises towards the budget the
+ * level falls back. Both runs change together, so the coarse run's steps stay twice the fine
+ * run's on every stretch and Richardson's ratio 16 holds stretch by stretch, as across the
+ * readouts' own replanning. A level that overshoots is caught by the step check like any
+ * other step (halving: the runs start again at level 0). */
+/* Levels for Magnus-4 runs with an automatic step only: RK4's |V| term is its stability limit
+ * (h |V| < 2.8), and a step the caller fixed stays fixed. */
+static int ctl_levels(const tcgpu_control *c) {
+    return c->o.kappa <= 0 && c->o.method == TCGPU_METHOD_MAGNUS4 && c->fine && c->coarse;
+}
+
+void ctl_step_level(tcgpu_control *c, double e) {
+    if (!ctl_levels(c))
+        return;
+    double budget = c->tol / CTL_STEP_SHARE, t = tcgpu_sweep_time(c->fine);
+    int level = tcgpu_sweep_vlevel(c->fine), was = level;
+    if (e < budget / CTL_LEVEL_ROOM && level < CTL_LEVEL_MAX &&
+        tcgpu_sweep_vshare(c->fine, t) > CTL_LEVEL_VSHARE)
+        level++;
+    else if (!(e <= budget / CTL_LEVEL_BACK) && level > 0)
+        level--;
+    if (level != was) {
+        ctl_debug(c, "t %g err_step %.2e: grid level %d", t, e, level);
+        tcgpu_sweep_set_vlevel(c->fine, level);
+        tcgpu_sweep_set_vlevel(c->coarse, level);
+    }
+    if (level > c->rep_level)
+        c->rep_level = level;
+}
+
+/* Between readouts the runs' states themselves are compared: sqrt(1 - |<fine|coarse>|^2)
+ * bounds the total variation between any readouts of them, so a tenth of a readout's cost
+ * (O(states)) checks the step on the first stretch (start to the first readout: 28 % of the
+ * window at N = 1e4, beta_c), which is cut at 1/8, 1/4 and 1/2 of its length while a higher
+ * level could still lengthen the steps. Returns the next stop on the way to t. */
+double ctl_probe_time(tcgpu_control *c, double t) {
+    if (!ctl_levels(c) || tcgpu_sweep_vlevel(c->fine) >= CTL_LEVEL_MAX)
+        return t;
+    double tf = tcgpu_sweep_time(c->fine);
+    if (c->probe_to != t) {
+        c->probe_to = t;
+        c->probe_from = tf;
+        c->probes = 0;
+    }
+    if (c->probes >= CTL_PROBES - 1 || !(tcgpu_sweep_vshare(c->fine, tf) > CTL_LEVEL_VSHARE))
+        return t;
+    c->probes++;
+    return c->probe_from + (t - c->probe_from) * ldexp(1, c->probes - CTL_PROBES);
 }
 
 /* The runs end; the next attempt (kappa halved) or the end. */
@@ -53,6 +111,21 @@ void ctl_round(tcgpu_control *c) {
         c->ew_last[1] = c->ew_last[0];
         c->ew_last[0] = c->far;
         c->xvalid = 0;
+        /* Rungs that cannot pass are not read: the next rung's estimate can pass only where the
+         * residual falls from the bound to tol within the ladder's step, faster than
+         * Tr^-CTL_FAR_DECAY, which no readout here did (the fastest seen: Tr^-8 per rung, tc
+         * K = 1, N = 1e4, beta_c). tc K = 1, N = 1e4, beta_c, tol 1e-4: bounds 0.53 at
+         * Tr = 0.033 and 0.17 at 0.075 skip the rungs at 0.05 and 0.11, whose four readouts
+         * of the 1e4-state chain at t ~ 0.04-0.1 cost ~2 s each. A skip breaks the history
+         * that the window extrapolation's decay test reads. */
+        double f = c->far * pow(CTL_LADDER_GROWTH, -CTL_FAR_DECAY);
+        for (int skip = 0; skip < CTL_FAR_SKIP && f > tol && c->grow + 2 < CTL_FAR_LAST_GROW;
+             ++skip, f *= pow(CTL_LADDER_GROWTH, -CTL_FAR_DECAY)) {
+            c->s.Tr *= CTL_LADDER_GROWTH;
+            c->grow++;
+            c->ew_last[1] = c->ew_last[0] = 0;
+            ctl_debug(c, "Tr %g skipped (ew >= %.2e)", c->s.Tr, f);
+        }
         grow(c);
         return;
     }
@@ -61,8 +134,7 @@ void ctl_round(tcgpu_control *c) {
      * looked converged (tc K = 2, N = 20, beta = 1, rk4: norm 1e-16, estimate 1.4e-7, TV 1), or
      * overflow (NaN compares false: it must halve too). */
     rep->norm_error = tcgpu_sweep_norm_error(c->fine);
-    rep->err_step =
-        fmax(tcgpu_tv(pf + 2 * d, pc + 2 * d, d) / CTL_RICHARDSON, rep->norm_error / 2);
+    rep->err_step = fmax(tcgpu_tv(pf + 2 * d, pc + 2 * d, d) / CTL_RICHARDSON, rep->norm_error / 2);
     if (!isfinite(rep->norm_error))
         rep->err_step = INFINITY;
     /* fp32: a norm drift (round-off; Magnus-4 keeps the norm in exact arithmetic) at the step
@@ -122,14 +194,12 @@ void ctl_round(tcgpu_control *c) {
     if (use_x) {
         ctl_extrapolate_window(pf, d, c->prob);
         ctl_extrapolate_window(pc, d, c->xc);
-        double step_x =
-            fmax(tcgpu_tv(c->prob, c->xc, d) / CTL_RICHARDSON, rep->norm_error / 2);
+        double step_x = fmax(tcgpu_tv(c->prob, c->xc, d) / CTL_RICHARDSON, rep->norm_error / 2);
         ctl_debug(c, "window-extrapolated step error %.2e", step_x);
         if (!(step_x < tol / CTL_STEP_SHARE)) {
             use_x = 0;
             if (may_halve) {
-                ctl_debug(c, "Tr %g kappa %g: halving for the extrapolation", c->s.Tr,
-                          c->s.kappa);
+                ctl_debug(c, "Tr %g kappa %g: halving for the extrapolation", c->s.Tr, c->s.kappa);
                 c->s.kappa /= 2; /* this round is read again at the halved kappa */
                 end_attempt(c);
                 return;

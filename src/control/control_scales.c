@@ -90,6 +90,14 @@ double ctl_default_kappa(double tol) {
     return fmin(k, KAPPA_MAX);
 }
 
+/* The start checks' step: half the runs', at most CTL_START_KAPPA_MAX at tol 1e-6 and, like
+ * the runs' own, growing as tol^(1/4) (a check's step error adds to the leak it measures, so
+ * the check is finer than the runs; tol 1e-4: kappa 0.5 where 0.25 was, tc K = 1, N = 1e4,
+ * beta_c: the four checks' leaks unchanged to three digits, 13.8 -> ~8 s). */
+double ctl_start_kappa(double kappa, double tol) {
+    return fmin(kappa / 2, CTL_START_KAPPA_MAX * pow(tol / TOL_REF, 0.25));
+}
+
 /* Richardson in the window. Where the readout's residual falls smoothly like Tr^-2 (the
  * dressed readout's next order; tc K = 3, N = 8, beta = 10: TV 2.0e-6 at Tr = 228, 2.4e-7
  * extrapolated), P(Tr) + (P(Tr) - P(Tr/r))/(r^2 - 1) removes it. Where it oscillates, the
@@ -101,14 +109,17 @@ double ctl_default_kappa(double tol) {
  * the estimate (infinite before the second round); x: ex's extrapolations (2d), xlast: the last
  * completed round's (d, valid if xvalid; the caller moves x there once the round is done). */
 double ctl_window_extrapolation(const double *ex, const int *have, int64_t d, double *x,
-                                   const double *xlast, int xvalid) {
+                                const double *xlast, int xvalid) {
     if (!have[0] || !have[1])
         return INFINITY;
     for (int64_t i = 0; i < d; ++i) {
         x[i] = ex[2 * d + i] + (ex[2 * d + i] - ex[i]) / (CTL_RUNG_FAR * CTL_RUNG_FAR - 1);
-        x[d + i] = ex[2 * d + i] + (ex[2 * d + i] - ex[d + i]) / (CTL_RUNG_NEAR * CTL_RUNG_NEAR - 1);
+        x[d + i] =
+            ex[2 * d + i] + (ex[2 * d + i] - ex[d + i]) / (CTL_RUNG_NEAR * CTL_RUNG_NEAR - 1);
     }
-    return xvalid ? fmax(tcgpu_tv(x, x + d, d), tcgpu_tv(x, xlast, d) / (CTL_LADDER_GROWTH * CTL_LADDER_GROWTH * CTL_LADDER_GROWTH - 1))
+    return xvalid ? fmax(tcgpu_tv(x, x + d, d),
+                         tcgpu_tv(x, xlast, d) /
+                             (CTL_LADDER_GROWTH * CTL_LADDER_GROWTH * CTL_LADDER_GROWTH - 1))
                   : INFINITY;
 }
 
@@ -123,11 +134,11 @@ int ctl_falls_like_tr2(double now, double before) {
 void ctl_extrapolate_window(const double *pf, int64_t d, double *prob) {
     double s0 = 0, s1 = 0;
     for (int64_t i = 0; i < d; ++i) {
-        prob[i] = fmax(0, pf[2 * d + i] + (pf[2 * d + i] - pf[i]) / (CTL_RUNG_FAR * CTL_RUNG_FAR - 1));
+        prob[i] =
+            fmax(0, pf[2 * d + i] + (pf[2 * d + i] - pf[i]) / (CTL_RUNG_FAR * CTL_RUNG_FAR - 1));
         s0 += pf[2 * d + i];
         s1 += prob[i];
     }
     for (int64_t i = 0; i < d && s1 > 0; ++i)
         prob[i] *= s0 / s1;
 }
-

@@ -48,8 +48,9 @@ static void step_slot(const tcgpu_ensemble *e, tcgpu_context *ctx, slot *s) {
         s->served = TCGPU_OK;
         tcgpu_status st = e->start(e->arg, s->idx, &s->job);
         if (!st && (s->job.o.method != ctx->o.method || s->job.o.precision != ctx->o.precision))
-            st = tcgpu_fail(TCGPU_EINVAL, "sweep %lld asks for another method or precision than "
-                                          "the context that batches it",
+            st = tcgpu_fail(TCGPU_EINVAL,
+                            "sweep %lld asks for another method or precision than "
+                            "the context that batches it",
                             (long long)s->idx);
         if (!st)
             st = tcgpu_control_create(ctx, s->job.m, &s->job.o, s->job.prob, &s->job.rep, &s->ctl);
@@ -69,7 +70,9 @@ static void step_slot(const tcgpu_ensemble *e, tcgpu_context *ctx, slot *s) {
         if (s->req.kind == TCGPU_CONTROL_DONE) {
             s->job.st = st;
             snprintf(s->job.msg, sizeof s->job.msg, "%s",
-                     !st ? "" : served ? s->msg : tcgpu_last_error());
+                     !st      ? ""
+                     : served ? s->msg
+                              : tcgpu_last_error());
             tcgpu_control_free(s->ctl);
             s->ctl = NULL;
             e->finish(e->arg, s->idx, &s->job);
@@ -94,11 +97,12 @@ static void march_group(tcgpu_context *ctx, slot **sl, int64_t n) {
             runs += sl[k]->req.t > tcgpu_sweep_time(sl[k]->req.sweep[r]);
     const tcgpu_model **models = malloc((size_t)runs * sizeof *models);
     double *win = malloc((size_t)runs * 3 * sizeof *win);
+    int *lev = malloc((size_t)runs * sizeof *lev + 1);
     double **xs = malloc((size_t)runs * sizeof *xs);
     int64_t *cnt = malloc((size_t)runs * 2 * sizeof *cnt);
     tcgpu_sweep **sw = malloc((size_t)runs * sizeof *sw);
     tcgpu_status st = TCGPU_OK;
-    if (!models || !win || !xs || !cnt || !sw)
+    if (!models || !win || !lev || !xs || !cnt || !sw)
         st = tcgpu_fail(TCGPU_ERUNTIME, "out of memory for a batch of %lld runs", (long long)runs);
     int64_t i = 0;
     for (int64_t k = 0; !st && k < n; ++k)
@@ -111,12 +115,13 @@ static void march_group(tcgpu_context *ctx, slot **sl, int64_t n) {
             win[i] = tcgpu_sweep_time(w);
             win[runs + i] = sl[k]->req.t;
             win[2 * runs + i] = tcgpu_sweep_kappa(w);
+            lev[i] = tcgpu_sweep_vlevel(w);
             if (!(xs[i] = tcgpu_sweep_resident(w, ctx)))
                 st = tcgpu_fail(TCGPU_ERUNTIME, "out of memory for a resident state");
             ++i;
         }
     if (!st && runs > 0) {
-        tcgpu_batch b = {models, runs, win, win + runs, win + 2 * runs, NULL, cnt, cnt + runs};
+        tcgpu_batch b = {models, runs, win, win + runs, win + 2 * runs, NULL, cnt, cnt + runs, lev};
         st = tcgpu_context_march(ctx, &b, xs);
     }
     for (int64_t j = 0; !st && j < runs; ++j)
@@ -131,6 +136,7 @@ static void march_group(tcgpu_context *ctx, slot **sl, int64_t n) {
     }
     free(models);
     free(win);
+    free(lev);
     free(xs);
     free(cnt);
     free(sw);

@@ -10,8 +10,8 @@
 #include <omp.h>
 #endif
 
-#include "grid.h"
 #include "backend.h"
+#include "grid.h"
 
 static double now(void) {
     struct timespec ts;
@@ -20,7 +20,8 @@ static double now(void) {
 }
 
 static tcgpu_grid grid_of(const tcgpu_model *m) {
-    return (tcgpu_grid){m->classes, m->nclass, m->inverse_t, tcgpu_model_vbound(m)};
+    double vb = tcgpu_model_vbound(m);
+    return (tcgpu_grid){m->classes, m->nclass, m->inverse_t, vb, vb};
 }
 
 static tcgpu_status check(const tcgpu_batch *b) {
@@ -90,7 +91,6 @@ int tcgpu_coupling_on_the_fly(tcgpu_coupling c) {
     return c == TCGPU_COUPLING_ONTHEFLY || (c == TCGPU_COUPLING_AUTO && TCGPU_CPU_ON_THE_FLY);
 }
 
-
 /* Flat arrays for a runner: values and classes of every sweep (once when every sweep has the
  * same model; only for the runners that read them flat), and the grids (planned once per run
  * of equal sweeps). xs: where a resident runner keeps each sweep's state (NULL: b->x). */
@@ -105,7 +105,7 @@ tcgpu_status tcgpu_march_plan_run(const tcgpu_runner *r, const tcgpu_batch *b, d
     int flat = r->flat_plan;
     double *val = flat ? malloc((size_t)(nm * nnz) * sizeof *val + 1) : NULL;
     tcgpu_phase_class *cl = flat ? malloc((size_t)nm * nc * sizeof *cl + 1) : NULL;
-    double *vb = malloc((size_t)n * 4 * sizeof *vb), *tf = malloc((size_t)n * sizeof *tf);
+    double *vb = malloc((size_t)n * 5 * sizeof *vb), *tf = malloc((size_t)n * sizeof *tf);
     double *bc = malloc((size_t)nm * sizeof *bc);
     int64_t *S = malloc((size_t)n * sizeof *S), *apps = malloc((size_t)n * sizeof *apps);
     tcgpu_status st = TCGPU_OK;
@@ -113,7 +113,7 @@ tcgpu_status tcgpu_march_plan_run(const tcgpu_runner *r, const tcgpu_batch *b, d
         st = tcgpu_fail(TCGPU_ERUNTIME, "out of memory for a batch of %lld sweeps", (long long)n);
         goto done;
     }
-    double *du = vb + n, *ta = vb + 2 * n, *tb = vb + 3 * n, t0 = now();
+    double *du = vb + n, *ta = vb + 2 * n, *tb = vb + 3 * n, *vr = vb + 4 * n, t0 = now();
     /* A flat-plan runner computes the couplings on the fly when every model's band reproduces
      * its CSR (only c differs between sweeps); the CPU fused runner decides per model. The
      * check is O(nnz) per model, so it runs over the models in parallel like the grids. */
@@ -150,11 +150,14 @@ tcgpu_status tcgpu_march_plan_run(const tcgpu_runner *r, const tcgpu_batch *b, d
         ta[s] = b->t_a[s];
         tb[s] = b->t_b[s];
         vb[s] = tcgpu_model_vbound(m);
+        int level = b->vlevel ? b->vlevel[s] : 0;
+        vr[s] = tcgpu_grid_vrate(vb[s], level);
         S[s] = -1;
         if (s > 0 && m == b->models[s - 1] && ta[s] == b->t_a[s - 1] && tb[s] == b->t_b[s - 1] &&
-            b->kappa[s] == b->kappa[s - 1])
+            b->kappa[s] == b->kappa[s - 1] && level == (b->vlevel ? b->vlevel[s - 1] : 0))
             continue; /* the grid of sweep s - 1 */
         tcgpu_grid g = grid_of(m);
+        g.vrate = vr[s];
         tcgpu_grid_plan(&g, b->kappa[s], ta[s], tb[s], &S[s], &du[s]);
     }
     for (int64_t s = 1; s < n; ++s)
@@ -179,6 +182,7 @@ tcgpu_status tcgpu_march_plan_run(const tcgpu_runner *r, const tcgpu_batch *b, d
                           .val = val,
                           .classes = cl,
                           .vbound = vb,
+                          .vrate = vr,
                           .t_a = ta,
                           .t_b = tb,
                           .du = du,

@@ -16,13 +16,13 @@ typedef struct {
     int one_model; /* every sweep has the same values and classes: val and classes hold one */
     const int64_t *row_ptr, *col; /* the shared pattern */
     const int32_t *cls;
-    const double *val;                /* count x nnz (one_model: nnz) */
-    const tcgpu_phase_class *classes; /* count x nclass (one_model: nclass) */
-    const double *vbound, *t_a, *t_b, *du;
+    const double *val;                             /* count x nnz (one_model: nnz) */
+    const tcgpu_phase_class *classes;              /* count x nclass (one_model: nclass) */
+    const double *vbound, *vrate, *t_a, *t_b, *du; /* vrate: the grid's |V| (tcgpu_grid_vrate) */
     const int64_t *S;
-    double *x;            /* count x dim x 2, in/out (NULL where xs is set) */
-    double *const *xs;    /* resident runners: sweep s's state (dim x 2) where the context keeps
-                           * it, or NULL (then x) */
+    double *x;         /* count x dim x 2, in/out (NULL where xs is set) */
+    double *const *xs; /* resident runners: sweep s's state (dim x 2) where the context keeps
+                        * it, or NULL (then x) */
     const tcgpu_model *const *models; /* count: the sweeps' models (the CPU fused runner) */
     tcgpu_coupling coupling;          /* as asked (the CPU fused runner applies it per model) */
     int64_t *apps;        /* count, out: applications, or -1 where a Chebyshev series ran out */

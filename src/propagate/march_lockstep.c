@@ -244,6 +244,7 @@ tcgpu_status tcgpu_march_lockstep_cpu(const tcgpu_batch_plan *p, const tcgpu_mar
                       .classes = p->classes,
                       .class_stride = p->one_model ? 0 : nc,
                       .vbound = p->vbound,
+                      .vrate = p->vrate,
                       .t_b = p->t_b,
                       .du = p->du,
                       .r = r,

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "grid.h"
 #include "adiabatic_async.h"
 #include "backend.h"
+#include "grid.h"
 #include "march_internal.h"
 #include "propagate_internal.h"
 #include "tcgpu/propagate.h"
@@ -86,6 +86,7 @@ struct tcgpu_sweep {
     const tcgpu_model *m;
     tcgpu_method method;
     double kappa, t;
+    int vlevel; /* tcgpu_grid_vrate's level for the next advances */
     int superadiabatic;
     int rank_labels; /* read every eigenvector as the state of its energy rank at t -> +inf */
     double unsure;   /* of the last readout */
@@ -102,6 +103,8 @@ struct tcgpu_sweep {
 
 const tcgpu_model *tcgpu_sweep_model(const tcgpu_sweep *s) { return s->m; }
 double tcgpu_sweep_kappa(const tcgpu_sweep *s) { return s->kappa; }
+int tcgpu_sweep_vlevel(const tcgpu_sweep *s) { return s->vlevel; }
+void tcgpu_sweep_set_vlevel(tcgpu_sweep *s, int level) { s->vlevel = level; }
 
 double *tcgpu_sweep_resident(tcgpu_sweep *s, tcgpu_context *c) {
     if (!s->dev) {
@@ -132,6 +135,40 @@ static void evict(tcgpu_sweep *s) {
         tcgpu_resident_free(s->ctx, s->dev);
     s->dev = NULL;
     s->ctx = NULL;
+}
+
+double tcgpu_sweep_distance(tcgpu_sweep *a, tcgpu_sweep *b) {
+    fetch(a);
+    fetch(b);
+    int64_t d = a->m->dim;
+    double re = 0, im = 0, na = 0, nb = 0;
+    for (int64_t i = 0; i < d; ++i) {
+        tcgpu_cplx u = a->x[i], v = b->x[i];
+        re += u.re * v.re + u.im * v.im;
+        im += u.re * v.im - u.im * v.re;
+        na += u.re * u.re + u.im * u.im;
+        nb += v.re * v.re + v.im * v.im;
+    }
+    /* min over phi of |a/|a| - e^(i phi) b/|b||, summed from the differences (1 - |<a|b>|^2
+     * would resolve nothing below 1e-8); it bounds sqrt(1 - |<a|b>|^2) from above */
+    double ab = hypot(re, im), c = ab > 0 ? re / ab : 1, s = ab > 0 ? -im / ab : 0;
+    double sa = 1 / sqrt(na), sb = 1 / sqrt(nb), sum = 0;
+    for (int64_t i = 0; i < d; ++i) {
+        tcgpu_cplx u = a->x[i], v = b->x[i];
+        double dr = u.re * sa - (c * v.re - s * v.im) * sb,
+               di = u.im * sa - (c * v.im + s * v.re) * sb;
+        sum += dr * dr + di * di;
+    }
+    return sqrt(sum);
+}
+
+double tcgpu_sweep_vshare(const tcgpu_sweep *s, double t) {
+    tcgpu_grid g = s->wk.g;
+    g.vrate = tcgpu_grid_vrate(g.vbound, s->vlevel);
+    double r = tcgpu_rate(&g, t);
+    g.vrate = 0;
+    double r0 = tcgpu_rate(&g, t);
+    return 1 - (r0 * r0) / (r * r);
 }
 
 tcgpu_status tcgpu_sweep_begin(const tcgpu_model *m, tcgpu_method method, tcgpu_precision precision,
@@ -183,6 +220,9 @@ tcgpu_status tcgpu_sweep_advance(tcgpu_sweep *s, double t) {
     if (!(t > s->t))
         return tcgpu_fail(TCGPU_EINVAL, "sweep is at t = %g; cannot advance to t = %g", s->t, t);
     evict(s);
+    s->wk.g.vrate = tcgpu_grid_vrate(s->wk.g.vbound, s->vlevel);
+    if (s->fp32)
+        s->wf.g.vrate = s->wk.g.vrate;
     tcgpu_status st = march(&s->wk, s->fp32, s->xf, s->method, s->kappa, s->t, t, s->x, &s->steps,
                             &s->applications);
     s->t = t;
@@ -200,8 +240,8 @@ static tcgpu_status read_sweeps(tcgpu_sweep *const *s, int n, double *const *pro
         psi[i] = s[i]->psi;
         unsure[i] = &s[i]->unsure;
     }
-    return adiabatic_readout_many_async(s[0]->dense, s[0]->m, s[0]->t, s[0]->superadiabatic, s[0]->rank_labels,
-                                        n, psi, prob, unsure);
+    return adiabatic_readout_many_async(s[0]->dense, s[0]->m, s[0]->t, s[0]->superadiabatic,
+                                        s[0]->rank_labels, n, psi, prob, unsure);
 }
 
 tcgpu_status tcgpu_sweep_readout(tcgpu_sweep *s, double *prob) { return read_sweeps(&s, 1, &prob); }
@@ -288,9 +328,9 @@ double tcgpu_maxabs(const double *p, const double *q, int64_t n) {
     return s;
 }
 
-tcgpu_status tcgpu_start_check_begin(const eig_device *dense, const tcgpu_model *m, tcgpu_method method,
-                                     tcgpu_precision precision, double T0, double kappa,
-                                     tcgpu_sweep **s, double *near) {
+tcgpu_status tcgpu_start_check_begin(const eig_device *dense, const tcgpu_model *m,
+                                     tcgpu_method method, tcgpu_precision precision, double T0,
+                                     double kappa, tcgpu_sweep **s, double *near) {
     /* heff starts at t0 -> 0+: its "earlier" start lies closer to 0. */
     double far = m->inverse_t ? T0 / 10 : -1.3 * T0;
     *near = m->inverse_t ? T0 : -T0;

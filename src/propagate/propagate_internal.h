@@ -10,6 +10,15 @@
 
 const tcgpu_model *tcgpu_sweep_model(const tcgpu_sweep *s);
 double tcgpu_sweep_kappa(const tcgpu_sweep *s);
+/* The grid's |V| level of the sweep's next advances (tcgpu_grid_vrate; 0 when it begins). */
+int tcgpu_sweep_vlevel(const tcgpu_sweep *s);
+void tcgpu_sweep_set_vlevel(tcgpu_sweep *s, int level);
+/* min over phi of |a - e^(i phi) b| of the two runs' normalized states, an upper bound of
+ * sqrt(1 - |<a|b>|^2) and so of the total variation between any readouts of them: the step
+ * check between readouts. */
+double tcgpu_sweep_distance(tcgpu_sweep *a, tcgpu_sweep *b);
+/* The share of the grid's |V| term in its squared rate at t (at the sweep's level). */
+double tcgpu_sweep_vshare(const tcgpu_sweep *s, double t);
 
 /* The start check (tcgpu_sweep_start_error) in three pieces: a sweep begun earlier than the
  * window's start, which is to be advanced to *near and read out, and the error its readout
@@ -19,9 +28,9 @@ tcgpu_status tcgpu_sweep_begin_on(const eig_device *dense, const tcgpu_model *m,
                                   tcgpu_method method, tcgpu_precision precision, double t_start,
                                   double kappa, int superadiabatic, tcgpu_sweep **s);
 
-tcgpu_status tcgpu_start_check_begin(const eig_device *dense, const tcgpu_model *m, tcgpu_method method,
-                                     tcgpu_precision precision, double T0, double kappa,
-                                     tcgpu_sweep **s, double *near);
+tcgpu_status tcgpu_start_check_begin(const eig_device *dense, const tcgpu_model *m,
+                                     tcgpu_method method, tcgpu_precision precision, double T0,
+                                     double kappa, tcgpu_sweep **s, double *near);
 double tcgpu_start_check_error(const double *pr, int64_t d);
 
 /* The sweep's state in c's memory (uploaded the first time), for a batched advance. NULL when

@@ -18,7 +18,14 @@ typedef struct {
     int nclass;
     int inverse_t;
     double vbound;
+    /* |V| in the rate below: vbound, or vbound 4^-level where the control has measured that the
+     * steps' error allows |V|-limited steps 2^level times longer (tcgpu_grid_vrate) */
+    double vrate;
 } tcgpu_grid;
+/* The rate's |V| at step level `level` (0: the rate as measured below). */
+TCGPU_HD static inline double tcgpu_grid_vrate(double vbound, int level) {
+    return ldexp(vbound, -2 * level);
+}
 
 TCGPU_HD static inline double tcgpu_coupling_factor(const tcgpu_grid *g, double t) {
     return g->inverse_t ? 1.0 / t : 1.0;
@@ -46,7 +53,7 @@ TCGPU_HD static inline double tcgpu_rate(const tcgpu_grid *g, double t) {
         w2 /= g->nclass;
         bb /= g->nclass;
     }
-    double v = g->vbound * fabs(tcgpu_coupling_factor(g, t)), x = sqrt(w2 + bb);
+    double v = g->vrate * fabs(tcgpu_coupling_factor(g, t)), x = sqrt(w2 + bb);
     /* f(t) = 1/t: a step must stay short against t itself, or the Gauss nodes misjudge the
      * integral of 1/t across it whatever |V| (heff n = 1, beta = 30: steps multiplied t by 16,
      * the error fell only like kappa^1.2 and the 4th-order Richardson estimate read 3e-7 for a

@@ -27,16 +27,16 @@ typedef struct {
     int nclass, inverse_t, method, nmax;
     const tcgpu_phase_class *classes; /* sweep s: classes + s class_stride */
     int64_t class_stride;             /* nclass, or 0 when every sweep has the same classes */
-    const double *vbound, *t_b, *du;  /* the plan */
-    const double *r;                  /* coupling values relative to sweep 0's */
-    const int64_t *S;                 /* steps of the sweep's grid */
-    double *t;                        /* the sweep's time (after a failure: the step's start) */
-    double *h, *fa, *fb;              /* this step: size, |f| at the Gauss nodes */
-    double *inv, *J;                  /* this half: 1 / radius, J_0..J_nmax (n x (nmax + 1)) */
-    tcgpu_cplx *z;                    /* TCGPU_LS_SLOTS x n x nclass class weights */
-    int *deg;                         /* this half: degree of the sweep's series */
-    int *on;                          /* this step: the sweep is marching */
-    int64_t *apps;                    /* applications of M, -1 once a series ran out of terms */
+    const double *vbound, *vrate, *t_b, *du; /* the plan */
+    const double *r;                         /* coupling values relative to sweep 0's */
+    const int64_t *S;                        /* steps of the sweep's grid */
+    double *t;           /* the sweep's time (after a failure: the step's start) */
+    double *h, *fa, *fb; /* this step: size, |f| at the Gauss nodes */
+    double *inv, *J;     /* this half: 1 / radius, J_0..J_nmax (n x (nmax + 1)) */
+    tcgpu_cplx *z;       /* TCGPU_LS_SLOTS x n x nclass class weights */
+    int *deg;            /* this half: degree of the sweep's series */
+    int *on;             /* this step: the sweep is marching */
+    int64_t *apps;       /* applications of M, -1 once a series ran out of terms */
 } tcgpu_ls;
 
 TCGPU_HD static inline tcgpu_cplx *tcgpu_ls_weights(const tcgpu_ls *p, int slot, int64_t s) {
@@ -49,7 +49,8 @@ TCGPU_HD static inline void tcgpu_ls_step(const tcgpu_ls *p, int64_t s, int64_t 
     p->on[s] = k < p->S[s] && p->apps[s] >= 0;
     if (!p->on[s])
         return;
-    tcgpu_grid g = {p->classes + s * p->class_stride, p->nclass, p->inverse_t, p->vbound[s]};
+    tcgpu_grid g = {p->classes + s * p->class_stride, p->nclass, p->inverse_t, p->vbound[s],
+                    p->vrate[s]};
     double t = p->t[s], h = tcgpu_step_size(&g, p->du[s], p->S[s], k, p->t_b[s], t);
     double node[3] = {t, t + 0.5 * h, t + h};
     int nodes = 3;

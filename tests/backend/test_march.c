@@ -1,11 +1,13 @@
 /* The batched CPU march is the single-sweep march: same grid, same step code, bit for bit, in
- * fp64 and in fp32, with the couplings read from the CSR or computed on the fly. */
+ * fp64 and in fp32, with the couplings read from the CSR or computed on the fly, at every grid
+ * level (the accuracy control's longer |V|-limited steps). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "march_internal.h"
 #include "march_lockstep.h"
+#include "propagate_internal.h"
 #include "tcgpu/basis.h"
 #include "tcgpu/march.h"
 #include "tcgpu/model.h"
@@ -13,12 +15,14 @@
 #include "test_common.h"
 
 /* Sweeps each model from its dressed start at ta to tb alone (tcgpu_sweep_advance) and all in
- * one batch from the same states; the amplitudes must be identical. */
+ * one batch from the same states, sweep s at grid level s % 3; the amplitudes must be
+ * identical. */
 static void same_as_single(tcgpu_model *m, int n, const double *ta, const double *tb, double kappa,
                            const char *what) {
     int64_t d = m[0].dim;
     const tcgpu_model *mp[4];
     double kap[4], *x = xcalloc((size_t)(n * d * 2), sizeof(double));
+    int level[4];
     double *want = xcalloc((size_t)(n * d * 2), sizeof(double));
     for (int run = 0; run < 8; ++run) {
         int method = run % 2;
@@ -29,7 +33,9 @@ static void same_as_single(tcgpu_model *m, int n, const double *ta, const double
             tcgpu_sweep *sw;
             mp[s] = &m[s];
             kap[s] = kappa;
+            level[s] = s % 3;
             ASSERT_OK(tcgpu_sweep_begin(&m[s], (tcgpu_method)method, prec, ta[s], kappa, 1, &sw));
+            tcgpu_sweep_set_vlevel(sw, level[s]);
             memcpy(x + 2 * d * s, tcgpu_sweep_state(sw), (size_t)(2 * d) * sizeof(double));
             ASSERT_OK(tcgpu_sweep_advance(sw, tb[s]));
             memcpy(want + 2 * d * s, tcgpu_sweep_state(sw), (size_t)(2 * d) * sizeof(double));
@@ -37,7 +43,7 @@ static void same_as_single(tcgpu_model *m, int n, const double *ta, const double
             apps1[s] = tcgpu_sweep_applications(sw);
             tcgpu_sweep_end(sw);
         }
-        tcgpu_batch b = {mp, n, ta, tb, kap, x, steps, apps};
+        tcgpu_batch b = {mp, n, ta, tb, kap, x, steps, apps, level};
         tcgpu_march_opts o = {.backend = TCGPU_BACKEND_CPU,
                               .method = (tcgpu_method)method,
                               .precision = prec,
@@ -83,6 +89,41 @@ Test(march, batched_cpu_march_is_the_single_sweep_march) {
 
 /* The on-the-fly couplings are really used (a model they do not reproduce would silently keep
  * the CSR), and the basis arithmetic behind them inverts the basis order. */
+/* A grid level lengthens only the |V|-limited steps (tcgpu_grid_vrate): one channel at N = 200,
+ * where |V| ~ 0.39 N^1.5 outweighs the phase velocities, takes fewer steps at each level; and
+ * the runs' state distance (the control's step check between readouts) bounds the total
+ * variation between their readouts and is 0 for a state against itself. */
+Test(march, grid_levels_and_the_state_distance) {
+    tcgpu_model m;
+    double e1[1] = {0};
+    ASSERT_OK(tcgpu_model_tc(&m, 200, 1, 1.0, 200.0, e1));
+    int64_t d = m.dim, last = INT64_MAX;
+    double *pa = xcalloc((size_t)d, sizeof(double)), *pb = xcalloc((size_t)d, sizeof(double));
+    for (int level = 0; level <= 3; ++level) {
+        tcgpu_sweep *a, *b;
+        ASSERT_OK(tcgpu_sweep_begin(&m, TCGPU_METHOD_MAGNUS4, TCGPU_FP64, -1, 0.5, 2, &a));
+        ASSERT_OK(tcgpu_sweep_begin(&m, TCGPU_METHOD_MAGNUS4, TCGPU_FP64, -1, 1.0, 2, &b));
+        cr_expect_eq(tcgpu_sweep_distance(a, b), 0.0, "the same start");
+        tcgpu_sweep_set_vlevel(a, level);
+        tcgpu_sweep_set_vlevel(b, level);
+        ASSERT_OK(tcgpu_sweep_advance(a, 1.5));
+        ASSERT_OK(tcgpu_sweep_advance(b, 1.5));
+        cr_expect_lt(tcgpu_sweep_steps(a), last, "level %d: fewer steps than level %d", level,
+                     level - 1);
+        last = tcgpu_sweep_steps(a);
+        double dist = tcgpu_sweep_distance(a, b);
+        cr_expect_eq(tcgpu_sweep_distance(a, a), 0.0);
+        ASSERT_OK(tcgpu_sweep_readout_pair(a, b, pa, pb));
+        double tv = tcgpu_tv(pa, pb, d);
+        cr_expect(dist > 0 && tv <= dist, "level %d: TV %g, distance %g", level, tv, dist);
+        tcgpu_sweep_end(a);
+        tcgpu_sweep_end(b);
+    }
+    free(pa);
+    free(pb);
+    tcgpu_model_free(&m);
+}
+
 Test(march, on_the_fly_couplings_cover_the_banded_models) {
     double e[4] = {-1, -0.3, 0.4, 1.2}, e5[5] = {-2, -1, 0, 1, 2};
     for (int K = 1; K <= 5; ++K) {
@@ -179,7 +220,7 @@ Test(march, batch_refuses_mixed_patterns) {
     const tcgpu_model *mp[2] = {&m[0], &m[1]};
     double ta[2] = {-5, -5}, tb[2] = {5, 5}, k[2] = {0.5, 0.5};
     double *x = xcalloc((size_t)m[1].dim * 4, sizeof(double));
-    tcgpu_batch b = {mp, 2, ta, tb, k, x, NULL, NULL};
+    tcgpu_batch b = {mp, 2, ta, tb, k, x, NULL, NULL, NULL};
     tcgpu_march_opts o = {.backend = TCGPU_BACKEND_CPU};
     cr_expect_eq(tcgpu_march_batch(&b, &o, NULL), TCGPU_EINVAL);
     cr_expect(strstr(tcgpu_last_error(), "pattern") != NULL, "%s", tcgpu_last_error());
@@ -200,24 +241,26 @@ static tcgpu_status lockstep(const tcgpu_batch *b, const tcgpu_march_opts *o,
 /* The lockstep march (its CPU backend: the reference of the cuSPARSE path) against the fused
  * CPU march, from the same states: the same steps and applications per sweep, probabilities
  * within 1e-12 (the stacked sparse product sums in another order than the fused apply). The
- * sweeps have their own windows, step parameters, g, rates and energies, so their own grids
- * and Chebyshev degrees; RK4 on a 16 times finer grid (its stability limit). */
+ * sweeps have their own windows, step parameters, grid levels, g, rates and energies, so their
+ * own grids and Chebyshev degrees; RK4 on a 16 times finer grid (its stability limit). */
 static void lockstep_is_fused(tcgpu_model *m, int n, int one_model, const double *ta,
                               const double *tb, const double *kappa, const char *what) {
     int64_t d = m[0].dim;
     const tcgpu_model *mp[4];
     double kap[4], *x = xcalloc((size_t)(n * d * 2), sizeof(double));
+    int level[4];
     double *want = xcalloc((size_t)(n * d * 2), sizeof(double));
     for (int method = 0; method < 2; ++method) {
         int64_t steps[4], apps[4], steps1[4], apps1[4];
         for (int s = 0; s < n; ++s) {
             mp[s] = one_model ? &m[0] : &m[s];
             kap[s] = method ? kappa[s] : kappa[s] / 16;
+            level[s] = s % 3;
             spread_state(mp[s], want + 2 * d * s);
         }
         memcpy(x, want, (size_t)(n * d * 2) * sizeof(double));
-        tcgpu_batch bf = {mp, n, ta, tb, kap, want, steps1, apps1};
-        tcgpu_batch bl = {mp, n, ta, tb, kap, x, steps, apps};
+        tcgpu_batch bf = {mp, n, ta, tb, kap, want, steps1, apps1, level};
+        tcgpu_batch bl = {mp, n, ta, tb, kap, x, steps, apps, level};
         tcgpu_march_opts o = {.backend = TCGPU_BACKEND_CPU, .method = (tcgpu_method)method};
         ASSERT_OK(tcgpu_march_batch(&bf, &o, NULL));
         ASSERT_OK(lockstep(&bl, &o, NULL));
@@ -286,7 +329,7 @@ Test(march, lockstep_march_refusals_and_failures) {
     const tcgpu_model *mp[2] = {&m[0], &m[1]};
     double ta[2] = {-5, -5}, tb[2] = {5, 5}, k[2] = {0.5, 0.5};
     double *x = xcalloc((size_t)m[0].dim * 4, sizeof(double));
-    tcgpu_batch b = {mp, 2, ta, tb, k, x, NULL, NULL};
+    tcgpu_batch b = {mp, 2, ta, tb, k, x, NULL, NULL, NULL};
     tcgpu_march_opts o = {.backend = TCGPU_BACKEND_CPU, .method = TCGPU_METHOD_MAGNUS4};
     ASSERT_OK(lockstep(&b, &o, NULL));
     o.precision = TCGPU_FP32;
@@ -296,11 +339,12 @@ Test(march, lockstep_march_refusals_and_failures) {
     /* a series that needs more terms than allowed stops the march as in the fused one */
     o.nmax = 3;
     int64_t apps[2], apps1[2];
-    cr_expect_eq(tcgpu_march_batch(&(tcgpu_batch){mp, 2, ta, tb, k, x, NULL, apps1}, &o, NULL),
-                 TCGPU_ERUNTIME);
+    cr_expect_eq(
+        tcgpu_march_batch(&(tcgpu_batch){mp, 2, ta, tb, k, x, NULL, apps1, NULL}, &o, NULL),
+        TCGPU_ERUNTIME);
     char fused[512];
     snprintf(fused, sizeof fused, "%s", tcgpu_last_error());
-    cr_expect_eq(lockstep(&(tcgpu_batch){mp, 2, ta, tb, k, x, NULL, apps}, &o, NULL),
+    cr_expect_eq(lockstep(&(tcgpu_batch){mp, 2, ta, tb, k, x, NULL, apps, NULL}, &o, NULL),
                  TCGPU_ERUNTIME);
     cr_expect_str_eq(tcgpu_last_error(), fused);
     cr_expect(apps[0] == -1 && apps[1] == -1, "applications %lld %lld", (long long)apps[0],

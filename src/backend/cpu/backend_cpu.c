@@ -11,11 +11,12 @@
 #include <omp.h>
 #endif
 
-#include "grid.h"
 #include "backend.h"
+#include "grid.h"
 
 static tcgpu_grid grid_of(const tcgpu_model *m) {
-    return (tcgpu_grid){m->classes, m->nclass, m->inverse_t, tcgpu_model_vbound(m)};
+    double vb = tcgpu_model_vbound(m);
+    return (tcgpu_grid){m->classes, m->nclass, m->inverse_t, vb, vb};
 }
 
 /* The host's default for the models kernels/step_body.h applies blockwise (tc K <= 2, heff):
@@ -104,6 +105,10 @@ static int run_one(const tcgpu_batch_plan *p, int64_t s, tcgpu_cplx *x) {
         free(xf);
         return -2;
     }
+    if (fp32)
+        wf.g.vrate = p->vrate[s];
+    else
+        wk.g.vrate = p->vrate[s];
     double t = p->t_a[s];
     int64_t apps = 0;
     int rc;

@@ -131,7 +131,7 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
     TCGPU_CUDA_CK(tcgpu_dev_alloc(&bufs, &d_cls, (size_t)nnz), "cudaMalloc");
     for (int k = 0; k < 2; ++k) {
         if (k < nbuf) {
-            TCGPU_CUDA_CK(tcgpu_dev_alloc(&bufs, &d_scal[k], (size_t)chunk * 4), "cudaMalloc");
+            TCGPU_CUDA_CK(tcgpu_dev_alloc(&bufs, &d_scal[k], (size_t)chunk * 5), "cudaMalloc");
             TCGPU_CUDA_CK(tcgpu_dev_alloc(&bufs, &d_S[k], (size_t)chunk), "cudaMalloc");
             TCGPU_CUDA_CK(tcgpu_dev_alloc(&bufs, &d_apps[k], (size_t)chunk), "cudaMalloc");
             TCGPU_CUDA_CK(tcgpu_dev_alloc(&bufs, &d_tf[k], (size_t)chunk), "cudaMalloc");
@@ -229,6 +229,9 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
         TCGPU_CUDA_CK(
             cudaMemcpyAsync(d_scal[k] + 3 * n, p->du + s0, nd, cudaMemcpyHostToDevice, sk),
             "cudaMemcpyAsync");
+        TCGPU_CUDA_CK(
+            cudaMemcpyAsync(d_scal[k] + 4 * n, p->vrate + s0, nd, cudaMemcpyHostToDevice, sk),
+            "cudaMemcpyAsync");
         TCGPU_CUDA_CK(cudaMemcpyAsync(d_S[k], p->S + s0, (size_t)n * sizeof(int64_t),
                                       cudaMemcpyHostToDevice, sk),
                       "cudaMemcpyAsync");
@@ -251,6 +254,7 @@ extern "C" tcgpu_status tcgpu_march_cuda(const tcgpu_batch_plan *p, const tcgpu_
                        d_val[k],
                        d_cl[k],
                        d_scal[k],
+                       d_scal[k] + 4 * n,
                        d_scal[k] + n,
                        d_scal[k] + 2 * n,
                        d_scal[k] + 3 * n,

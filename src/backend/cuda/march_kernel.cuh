@@ -10,7 +10,7 @@ struct dev_plan {
     const int32_t *cls;
     const void *val; // double, or float for the fp32 march
     const tcgpu_phase_class *classes;
-    const double *vbound, *t_a, *t_b, *du;
+    const double *vbound, *vrate, *t_a, *t_b, *du;
     const int64_t *S;
     double *x;  // fp64 in and out whatever the precision
     void *work; // global path: 3 dim per sweep (fp32: 4, the state included)
@@ -102,7 +102,7 @@ template <class C> __global__ void __launch_bounds__(512, 2) march_kernel(dev_pl
     P::set(&wk,
            typename P::A{d, p.row_ptr, p.col, static_cast<const R *>(p.val) + s * p.val_stride,
                          p.cls, band, nullptr},
-           tcgpu_grid{cl, p.nclass, p.inverse_t, p.vbound[s]}, z, nc, t0, J, p.nmax);
+           tcgpu_grid{cl, p.nclass, p.inverse_t, p.vbound[s], p.vrate[s]}, z, nc, t0, J, p.nmax);
     double t = p.t_a[s];
     int64_t apps = 0;
     int rc = P::steps(&wk, p.method, p.du[s], p.S[s], p.t_b[s], &t, x, &apps);

@@ -155,7 +155,7 @@ tcgpu_status run(const tcgpu_batch_plan *p, state *w, tcgpu_march_info *info) {
     const size_t cs = sizeof(tcgpu_cplx);
     size_t per_sweep = (size_t)(4 + 2 * nc) * (size_t)d * cs + (size_t)(p->nmax + 1) * 8 +
                        (size_t)(TCGPU_LS_SLOTS * nc) * cs +
-                       (nm ? 0 : (size_t)nc * sizeof(tcgpu_phase_class)) + 9 * 8 + 2 * 8 + 2 * 4;
+                       (nm ? 0 : (size_t)nc * sizeof(tcgpu_phase_class)) + 10 * 8 + 2 * 8 + 2 * 4;
     size_t fixed = (size_t)(rows + 1) * 4 + (size_t)nnz * 12 +
                    (nm ? (size_t)nc * sizeof(tcgpu_phase_class) : 0);
     TCGPU_CUDA_RET(cudaMemGetInfo(&free_b, &total_b), "cudaMemGetInfo");
@@ -179,7 +179,7 @@ tcgpu_status run(const tcgpu_batch_plan *p, state *w, tcgpu_march_info *info) {
     double *pval = nullptr, *J = nullptr;
     tcgpu_cplx *vec = nullptr, *z = nullptr;
     const size_t ch = (size_t)chunk;
-    TCGPU_CUDA_RET(tcgpu_dev_alloc(&w->bufs, &scal, ch * 9), "cudaMalloc");
+    TCGPU_CUDA_RET(tcgpu_dev_alloc(&w->bufs, &scal, ch * 10), "cudaMalloc");
     TCGPU_CUDA_RET(tcgpu_dev_alloc(&w->bufs, &ints64, ch * 2), "cudaMalloc");
     TCGPU_CUDA_RET(tcgpu_dev_alloc(&w->bufs, &ints, ch * 2 + 2), "cudaMalloc");
     TCGPU_CUDA_RET(tcgpu_dev_alloc(&w->bufs, &cl, (nm ? 1 : ch) * (size_t)nc), "cudaMalloc");
@@ -232,6 +232,7 @@ tcgpu_status run(const tcgpu_batch_plan *p, state *w, tcgpu_march_info *info) {
                          cl,
                          nm ? 0 : nc,
                          scal,
+                         scal + 9 * n,
                          scal + n,
                          scal + 2 * n,
                          scal + 3 * n,
@@ -252,6 +253,8 @@ tcgpu_status run(const tcgpu_batch_plan *p, state *w, tcgpu_march_info *info) {
         TCGPU_CUDA_RET(cudaEventRecord(w->ev0), "cudaEventRecord");
         TCGPU_CUDA_RET(cudaMemcpy(scal, p->vbound + s0, bn, cudaMemcpyHostToDevice), "cudaMemcpy");
         TCGPU_CUDA_RET(cudaMemcpy(scal + n, p->t_b + s0, bn, cudaMemcpyHostToDevice), "cudaMemcpy");
+        TCGPU_CUDA_RET(cudaMemcpy(scal + 9 * n, p->vrate + s0, bn, cudaMemcpyHostToDevice),
+                       "cudaMemcpy");
         TCGPU_CUDA_RET(cudaMemcpy(scal + 2 * n, p->du + s0, bn, cudaMemcpyHostToDevice),
                        "cudaMemcpy");
         TCGPU_CUDA_RET(cudaMemcpy(scal + 3 * n, w->r + s0, bn, cudaMemcpyHostToDevice),

@@ -87,9 +87,9 @@ static void check_runner(int ri) {
             }
             memcpy(got, want, (size_t)(c.n * d * 2) * sizeof(double));
             tcgpu_march_opts ref = {.backend = TCGPU_BACKEND_CPU, .method = o.method};
-            ASSERT_OK(tcgpu_march_batch(&(tcgpu_batch){c.mp, c.n, c.ta, c.tb, kap, want, s1, a1},
+            ASSERT_OK(tcgpu_march_batch(&(tcgpu_batch){c.mp, c.n, c.ta, c.tb, kap, want, s1, a1, NULL},
                                         &ref, NULL));
-            ASSERT_OK(tcgpu_march_batch(&(tcgpu_batch){c.mp, c.n, c.ta, c.tb, kap, got, s2, a2}, &o,
+            ASSERT_OK(tcgpu_march_batch(&(tcgpu_batch){c.mp, c.n, c.ta, c.tb, kap, got, s2, a2, NULL}, &o,
                                         NULL));
             double dp = 0;
             for (int64_t i = 0; i < c.n * d; ++i) {

@@ -80,8 +80,8 @@ static void compare_single(batch *b, const char *what, int method, const double 
     for (int s = 0; s < b->n; ++s)
         start_state(&b->m[s], xc + 2 * d * s);
     memcpy(xg, xc, (size_t)(2 * n) * sizeof(double));
-    tcgpu_batch bc = {b->mp, b->n, b->ta, b->tb, kappa, xc, NULL, NULL};
-    tcgpu_batch bg = {b->mp, b->n, b->ta, b->tb, kappa, xg, NULL, NULL};
+    tcgpu_batch bc = {b->mp, b->n, b->ta, b->tb, kappa, xc, NULL, NULL, NULL};
+    tcgpu_batch bg = {b->mp, b->n, b->ta, b->tb, kappa, xg, NULL, NULL, NULL};
     tcgpu_march_opts oc = {
         .backend = TCGPU_BACKEND_CPU, .method = (tcgpu_method)method, .precision = TCGPU_FP32};
     tcgpu_march_opts og = oc;
@@ -127,8 +127,8 @@ static double compare(batch *b, const char *what) {
         for (int s = 0; s < b->n; ++s)
             start_state(&b->m[s], xc + 2 * d * s);
         memcpy(xg, xc, (size_t)(b->n * d * 2) * sizeof(double));
-        tcgpu_batch bc = {b->mp, b->n, b->ta, b->tb, kappa, xc, steps_c, apps_c};
-        tcgpu_batch bg = {b->mp, b->n, b->ta, b->tb, kappa, xg, steps_g, apps_g};
+        tcgpu_batch bc = {b->mp, b->n, b->ta, b->tb, kappa, xc, steps_c, apps_c, NULL};
+        tcgpu_batch bg = {b->mp, b->n, b->ta, b->tb, kappa, xg, steps_g, apps_g, NULL};
         tcgpu_march_opts oc = {.backend = TCGPU_BACKEND_CPU, .method = (tcgpu_method)method};
         tcgpu_march_opts og = {.backend = TCGPU_BACKEND_CUDA, .method = (tcgpu_method)method};
         ASSERT_OK(tcgpu_march_batch(&bc, &oc, NULL));
@@ -292,13 +292,13 @@ Test(gpu, chunks_on_two_streams) {
            *xg = xcalloc((size_t)(2 * n), sizeof(double));
     for (int s = 0; s < b.n; ++s)
         start_state(&b.m[s], xc + 2 * d * s);
-    tcgpu_batch bc = {b.mp, b.n, b.ta, b.tb, b.kappa, xc, NULL, NULL};
+    tcgpu_batch bc = {b.mp, b.n, b.ta, b.tb, b.kappa, xc, NULL, NULL, NULL};
     tcgpu_march_opts oc = {.backend = TCGPU_BACKEND_CPU, .method = TCGPU_METHOD_MAGNUS4};
     ASSERT_OK(tcgpu_march_batch(&bc, &oc, NULL));
     for (int cp = TCGPU_COUPLING_CSR; cp <= TCGPU_COUPLING_ONTHEFLY; ++cp) {
         for (int s = 0; s < b.n; ++s)
             start_state(&b.m[s], xg + 2 * d * s);
-        tcgpu_batch bg = {b.mp, b.n, b.ta, b.tb, b.kappa, xg, NULL, NULL};
+        tcgpu_batch bg = {b.mp, b.n, b.ta, b.tb, b.kappa, xg, NULL, NULL, NULL};
         tcgpu_march_opts og = {.backend = TCGPU_BACKEND_CUDA,
                                .method = TCGPU_METHOD_MAGNUS4,
                                .coupling = (tcgpu_coupling)cp,
