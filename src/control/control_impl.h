@@ -60,9 +60,10 @@ void ctl_debug(const tcgpu_control *c, const char *fmt, ...)
 void ctl_end_runs(tcgpu_control *c);
 /* Whether the rung set at Tr fails without its third readout (c->far set); src/control_round.c. */
 int ctl_rung_far(tcgpu_control *c);
-/* The runs' grid level from a step estimate e of their state now (ctl_step_level), and the
+/* The runs' grid level from a step estimate e of their state now (ctl_step_level; lower: the
+ * estimate may also lower it), and the
  * next stop on the way to t where the states are compared for one (ctl_probe_time). */
-void ctl_step_level(tcgpu_control *c, double e);
+void ctl_step_level(tcgpu_control *c, double e, int lower);
 double ctl_probe_time(tcgpu_control *c, double t);
 /* Judges a completed (or cut short) rung set and sets the next phase. */
 void ctl_round(tcgpu_control *c);

@@ -49,7 +49,7 @@
 /* ... only where the |V| term is more than this share of the grid's squared rate (elsewhere a
  * level changes nothing), and the stretch before a readout is split into CTL_PROBES parts
  * whose states are compared (ctl_probe_time). */
-#define CTL_LEVEL_VSHARE 0.5
+#define CTL_LEVEL_VSHARE 0.9
 #define CTL_PROBES 4
 /* Step-halving attempts when the caller sets none. */
 #define CTL_DEFAULT_ATTEMPTS 8
