@@ -30,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "adiabatic.h"
 #include "backend.h"
 #include "control_impl.h"
 #include "propagate_internal.h"
@@ -239,13 +240,16 @@ tcgpu_status tcgpu_control_next(tcgpu_control *c, tcgpu_status served, tcgpu_con
             c->err_start = c->rep->err_window + c->s.missed;
             c->t0 = c->heff ? c->s.T0 : -c->s.T0;
             /* A sweep through the transition (not read by rank) is read out no earlier than a
-             * rung before its start time: over the cost matrix's tc and mlz sweeps Tr/T0 was 1.32
-             * to 31 (read by rank, where the start waits for the far ground state: 0.13-1), and
-             * the rungs below cost most (tc K = 1, N = 1e4, beta_c: T0 = 0.113, Tr = 0.38; the
-             * readouts at t = 0.026-0.03, where the eigenvectors spread over the whole chain,
-             * 4-5 s each against 0.8 s at t = 0.3). */
+             * rung before its start time, a chain (the tri readout) no earlier than its start
+             * time: over the cost matrix's tc and mlz sweeps Tr/T0 was 1.32 to 31, over its
+             * chains (tc K = 1, N = 100 and 1000, 0.1 to 10 beta_c) and N = 1e4 at beta_c 1.5
+             * to 3.4 (read by rank, where the start waits for the far ground state: 0.13-1),
+             * and the rungs below cost most: tc K = 1, N = 1e4, beta_c: T0 = 0.113, Tr = 0.38;
+             * the chain's readouts at t = 0.026-0.066, where its eigenvectors spread over most
+             * of it, took 3-5 s each against 0.8 s at t = 0.3. */
+            double below = adiabatic_tri_applies(c->m) ? 1 : CTL_LADDER_GROWTH;
             while (!c->heff && !c->s.by_rank && o->Tr <= 0 &&
-                   c->s.Tr * CTL_LADDER_GROWTH * CTL_LADDER_GROWTH <= c->s.T0 * (1 + 1e-12)) {
+                   c->s.Tr * CTL_LADDER_GROWTH * below <= c->s.T0 * (1 + 1e-12)) {
                 c->s.Tr *= CTL_LADDER_GROWTH;
                 ctl_debug(c, "readout ladder from Tr %g (T0 %g)", c->s.Tr, c->s.T0);
             }
