@@ -30,6 +30,12 @@ int ctl_rung_far(tcgpu_control *c) {
     return 0;
 }
 
+/* Levels for Magnus-4 runs with an automatic step only: RK4's |V| term is its stability limit
+ * (h |V| < 2.8), and a step the caller fixed stays fixed. */
+static int ctl_levels(const tcgpu_control *c) {
+    return c->o.kappa <= 0 && c->o.method == TCGPU_METHOD_MAGNUS4 && c->fine && c->coarse;
+}
+
 /* Steps set by the error. Where the couplings are large against the phase velocities of the
  * interaction picture (tc K = 1 at large N: |V| = 7.7e5 at N = 1e4 against beta t <= 3300),
  * the grid's |V| term sets the step, and it is conservative there: at N = 1e4, beta_c, tol 1e-4
@@ -42,12 +48,6 @@ int ctl_rung_far(tcgpu_control *c) {
  * run's on every stretch and Richardson's ratio 16 holds stretch by stretch, as across the
  * readouts' own replanning. A level that overshoots is caught by the step check like any
  * other step (halving: the runs start again at level 0). */
-/* Levels for Magnus-4 runs with an automatic step only: RK4's |V| term is its stability limit
- * (h |V| < 2.8), and a step the caller fixed stays fixed. */
-static int ctl_levels(const tcgpu_control *c) {
-    return c->o.kappa <= 0 && c->o.method == TCGPU_METHOD_MAGNUS4 && c->fine && c->coarse;
-}
-
 void ctl_step_level(tcgpu_control *c, double e, int lower) {
     if (!ctl_levels(c))
         return;
@@ -63,13 +63,11 @@ void ctl_step_level(tcgpu_control *c, double e, int lower) {
         tcgpu_sweep_set_vlevel(c->fine, level);
         tcgpu_sweep_set_vlevel(c->coarse, level);
     }
-    if (level > c->rep_level)
-        c->rep_level = level;
 }
 
 /* Between readouts the runs' states themselves are compared: their distance bounds the total
- * variation between any readouts of them, so a tenth of a readout's cost
- * (O(states)) checks the step on the first stretch (start to the first readout: 28 % of the
+ * variation between any readouts of them, so an O(states) sum, far below a readout's cost,
+ * checks the step on the first stretch (start to the first readout: 28 % of the
  * window at N = 1e4, beta_c), which is cut at 1/8, 1/4 and 1/2 of its length while a higher
  * level could still lengthen the steps. The distance only raises the level: it carries the
  * eigenphases' errors, which the populations do not (tc K = 1, N = 1e4, beta_c at level 4:
@@ -117,10 +115,10 @@ void ctl_round(tcgpu_control *c) {
         /* Rungs that cannot pass are not read: the next rung's estimate can pass only where the
          * residual falls from the bound to tol within the ladder's step, faster than
          * Tr^-CTL_FAR_DECAY, which no readout here did (the fastest seen: Tr^-8 per rung, tc
-         * K = 1, N = 1e4, beta_c). tc K = 1, N = 1e4, beta_c, tol 1e-4: bounds 0.53 at
-         * Tr = 0.033 and 0.17 at 0.075 skip the rungs at 0.05 and 0.11, whose four readouts
-         * of the 1e4-state chain at t ~ 0.04-0.1 cost ~2 s each. A skip breaks the history
-         * that the window extrapolation's decay test reads. */
+         * K = 1, N = 1e4, beta_c). tc K = 1, N = 1e4, beta_c, tol 1e-4: the bound 0.12 at
+         * Tr = 0.11 skips the rung at 0.17, whose two readouts of the 1e4-state chain at
+         * t = 0.13 and 0.15 cost 3.5 s. A skip breaks the history that the window
+         * extrapolation's decay test reads. */
         double f = c->far * pow(CTL_LADDER_GROWTH, -CTL_FAR_DECAY);
         for (int skip = 0; skip < CTL_FAR_SKIP && f > tol && c->grow + 2 < CTL_FAR_LAST_GROW;
              ++skip, f *= pow(CTL_LADDER_GROWTH, -CTL_FAR_DECAY)) {
