@@ -213,16 +213,6 @@ tcgpu_status tcgpu_control_next(tcgpu_control *c, tcgpu_status served, tcgpu_con
             if ((st = tcgpu_start_check_begin(c->dense, c->m, o->method, o->precision, c->s.T0,
                                               c->check_kappa, &c->check_sweep, &near)))
                 goto out;
-            /* Where the grid's |V| term rules (ctl_step_level's test), a check at half the
-             * runs' kappa and level 1 takes the fine run's own |V|-limited steps, whose error
-             * the runs' estimate carries: tc K = 1, N = 1e4, beta_c, tol 1e-4: leaks unchanged
-             * to three digits, the checks 7.7 -> 5.7 s. (Not elsewhere: tc K = 3, N = 10,
-             * beta = 1, tol 1e-6 read a leak of 2.1e-7 for 1.1e-7 and grew the window.) */
-            if (o->method == TCGPU_METHOD_MAGNUS4 && o->kappa <= 0 && !c->heff &&
-                c->check_kappa == c->s.kappa / 2 &&
-                tcgpu_sweep_vshare(c->check_sweep, tcgpu_sweep_time(c->check_sweep)) >
-                    CTL_LEVEL_VSHARE)
-                tcgpu_sweep_set_vlevel(c->check_sweep, 1);
             c->phase = CTL_START_READ;
             ask(req, TCGPU_CONTROL_ADVANCE, c->check_sweep, NULL, near, NULL, NULL);
             return TCGPU_OK;

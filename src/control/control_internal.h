@@ -38,7 +38,7 @@
 #define CTL_START_ROUNDS_HEFF 12
 #define CTL_START_HALVINGS 4
 #define CTL_STALL 4
-/* The start check's step: half the runs', at most this. */
+/* The start check's step at tol 1e-6, growing as tol^(1/4) (ctl_start_kappa). */
 #define CTL_START_KAPPA_MAX 0.25
 /* Steps set by the error (ctl_step_level): the runs' |V|-limited steps double (level + 1, at
  * most CTL_LEVEL_MAX) while the step estimate is below tol / CTL_STEP_SHARE / CTL_LEVEL_ROOM,

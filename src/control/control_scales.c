@@ -90,12 +90,13 @@ double ctl_default_kappa(double tol) {
     return fmin(k, KAPPA_MAX);
 }
 
-/* The start checks' step: half the runs', at most CTL_START_KAPPA_MAX at tol 1e-6 and, like
- * the runs' own, growing as tol^(1/4) (a check's step error adds to the leak it measures, so
- * the check is finer than the runs; tol 1e-4: kappa 0.5 where 0.25 was, tc K = 1, N = 1e4,
- * beta_c: the four checks' leaks unchanged to three digits, 13.8 -> ~8 s). */
+/* The start checks' step: 0.25 (tol/1e-6)^(1/4), half the runs' kappa wherever that follows
+ * the same law (tol <= 1.6e-5), at most the runs' kappa where theirs is capped at KAPPA_MAX (a
+ * check is one run: the cap, which keeps the coarse run's 2 kappa asymptotic, does not bind
+ * it). tol 1e-4: 0.79 where it was 0.25 (before 2026-12-06) and 0.5; tc K = 1, N = 1e4,
+ * beta_c: the leaks unchanged to three digits. */
 double ctl_start_kappa(double kappa, double tol) {
-    return fmin(kappa / 2, CTL_START_KAPPA_MAX * pow(tol / TOL_REF, 0.25));
+    return fmin(kappa, CTL_START_KAPPA_MAX * pow(tol / TOL_REF, 0.25));
 }
 
 /* Richardson in the window. Where the readout's residual falls smoothly like Tr^-2 (the
