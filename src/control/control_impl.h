@@ -42,7 +42,6 @@ struct tcgpu_control {
     tcgpu_sweep *fine, *coarse;
     int attempt, done, grow, q, have[3], xvalid;
     double step_env, far;
-    int rep_level;               /* the highest grid level the runs took (ctl_step_level) */
     double probe_from, probe_to; /* the stretch being probed (ctl_probe_time) */
     int probes;
     /* The window history of the last completed rounds: the plain estimates of the last two and
