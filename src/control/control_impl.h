@@ -66,5 +66,6 @@ void ctl_step_level(tcgpu_control *c, double e, int lower);
 double ctl_probe_time(tcgpu_control *c, double t);
 /* Judges a completed (or cut short) rung set and sets the next phase. */
 void ctl_round(tcgpu_control *c);
+double ctl_window_share(const tcgpu_control *c, double err_step);
 
 #endif

@@ -88,6 +88,18 @@ double ctl_probe_time(tcgpu_control *c, double t) {
     return c->probe_from + (t - c->probe_from) * ldexp(1, c->probes - CTL_PROBES);
 }
 
+/* The window's share of tol. The shares (start tol/4, steps tol/2, window tol/4) decide which
+ * error a round works on; once the start and the steps are measured, the window may have half
+ * of what they leave, so the estimate stays below (tol + start + steps) / 2 <= tol, the bound
+ * the fixed shares gave. Most sweeps' step error sits far below tol/2 (tc K = 2, N = 10,
+ * eps = 0.25, beta = 20.84, tol 1e-6: start 1.5e-7, steps 1.3e-7), and the window's steps grow
+ * like Tr^2 in the far field: that sweep's rung at Tr = 88.8 read a window error of 2.64e-7
+ * against tol/4 = 2.5e-7, and the next rung, Tr = 133, took 1.12e6 steps of its 1.63e6. */
+double ctl_window_share(const tcgpu_control *c, double err_step) {
+    double left = (c->tol - c->err_start - err_step) / 2;
+    return fmax(c->tol / CTL_WINDOW_SHARE, isfinite(left) ? left : 0);
+}
+
 /* The runs end; the next attempt (kappa halved) or the end. */
 static void end_attempt(tcgpu_control *c) {
     ctl_end_runs(c);
@@ -179,7 +191,7 @@ void ctl_round(tcgpu_control *c) {
     double ex_w = ctl_window_extrapolation(ex, c->have, d, c->xw, c->xlast, c->xvalid);
     ctl_debug(c, "window-extrapolated estimate %.2e", ex_w);
     int early = o->Tr <= 0 && c->s.Tr < c->s.Tr_floor;
-    double share = tol / CTL_WINDOW_SHARE;
+    double share = ctl_window_share(c, c->step_env);
     int use_x = !early && !(ew < share) && ex_w < share && unsure < share && o->Tr <= 0 &&
                 ctl_falls_like_tr2(ew, c->ew_last[0]) &&
                 ctl_falls_like_tr2(c->ew_last[0], c->ew_last[1]);
@@ -207,6 +219,7 @@ void ctl_round(tcgpu_control *c) {
             }
         } else { /* the plain readout's too: the pair's difference can cancel */
             rep->err_step = fmax(rep->err_step, step_x);
+            use_x = ex_w < ctl_window_share(c, rep->err_step);
         }
     }
     /* the round is complete: it becomes the window history */
