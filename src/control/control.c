@@ -259,6 +259,7 @@ tcgpu_status tcgpu_control_next(tcgpu_control *c, tcgpu_status served, tcgpu_con
             tcgpu_sweep_rank_labels(c->fine, c->s.by_rank);
             tcgpu_sweep_rank_labels(c->coarse, c->s.by_rank);
             c->grow = 0;
+            c->carry = 0;
             c->phase = CTL_GROW;
             continue;
         case CTL_GROW: /* a new rung set at Tr */
@@ -271,6 +272,13 @@ tcgpu_status tcgpu_control_next(tcgpu_control *c, tcgpu_status served, tcgpu_con
             memset(c->have, 0, sizeof c->have);
             c->far = 0;
             c->q = 0;
+            if (c->carry) { /* this round's Tr / CTL_RUNG_FAR is the last round's Tr */
+                memcpy(c->pf, c->pf + 2 * c->d, (size_t)c->d * sizeof *c->pf);
+                memcpy(c->pc, c->pc + 2 * c->d, (size_t)c->d * sizeof *c->pc);
+                c->have[0] = 1;
+                c->q = 1;
+                c->carry = 0;
+            }
             c->phase = CTL_RUNG;
             continue;
         case CTL_RUNG:

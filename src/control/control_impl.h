@@ -41,6 +41,7 @@ struct tcgpu_control {
     double err_start, t0;
     tcgpu_sweep *fine, *coarse;
     int attempt, done, grow, q, have[3], xvalid;
+    int carry; /* the next round starts with this round's readout at Tr (CTL_GROW) */
     double step_env, far;
     double probe_from, probe_to; /* the stretch being probed (ctl_probe_time) */
     int probes;

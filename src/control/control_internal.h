@@ -6,19 +6,21 @@
 #include "tcgpu/model.h"
 
 /* The readout ladder: each round reads the runs out at Tr / CTL_RUNG_FAR, Tr / CTL_RUNG_NEAR and
- * Tr, then grows Tr by CTL_LADDER_GROWTH. */
-#define CTL_RUNG_FAR 1.3
+ * Tr, then grows Tr by CTL_LADDER_GROWTH = CTL_RUNG_FAR, so that a completed round's readout at
+ * Tr is the next round's first (ctl_round: two new readouts a round). */
 #define CTL_RUNG_NEAR 1.13
-#define CTL_LADDER_GROWTH 1.5
-/* Rounds of one attempt; from CTL_FAR_LAST_GROW on every rung takes its third readout. */
-#define CTL_MAX_GROW 20
-#define CTL_FAR_LAST_GROW 18
+#define CTL_RUNG_FAR (CTL_RUNG_NEAR * CTL_RUNG_NEAR)
+#define CTL_LADDER_GROWTH CTL_RUNG_FAR
+/* Rounds of one attempt (Tr up to 1.2769^33 = 3200 times its first value); from
+ * CTL_FAR_LAST_GROW on every rung takes its third readout. */
+#define CTL_MAX_GROW 33
+#define CTL_FAR_LAST_GROW 31
 /* A rung whose first two readouts lie this many tol apart fails without its third. */
 #define CTL_FAR_TOL 10
 /* A rung whose bound, divided by CTL_LADDER_GROWTH^CTL_FAR_DECAY per rung, stays above tol is
  * skipped (at most CTL_FAR_SKIP in a row; ctl_round). */
 #define CTL_FAR_DECAY 12
-#define CTL_FAR_SKIP 2
+#define CTL_FAR_SKIP 3
 /* Richardson's denominator for a 4th-order method: error ratio 2^4 between kappa and 2 kappa. */
 #define CTL_RICHARDSON 15
 /* Fractions of tol each check must meet: step error < tol / CTL_STEP_SHARE, window error <

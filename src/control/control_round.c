@@ -107,10 +107,11 @@ static void end_attempt(tcgpu_control *c) {
     c->phase = CTL_ATTEMPT;
 }
 
-/* The next rung set, at a longer window. */
-static void grow(tcgpu_control *c) {
+/* The next rung set, at a longer window; carry: it starts with this round's readout at Tr. */
+static void grow(tcgpu_control *c, int carry) {
     c->s.Tr *= CTL_LADDER_GROWTH;
     c->grow++;
+    c->carry = carry;
     c->phase = CTL_GROW;
 }
 
@@ -139,7 +140,7 @@ void ctl_round(tcgpu_control *c) {
             c->ew_last[1] = c->ew_last[0] = 0;
             ctl_debug(c, "Tr %g skipped (ew >= %.2e)", c->s.Tr, f);
         }
-        grow(c);
+        grow(c, 0);
         return;
     }
     /* Norm lost by the steps is error too (it moves the readout's total by as much): an RK4
@@ -255,5 +256,5 @@ void ctl_round(tcgpu_control *c) {
         end_attempt(c);
         return;
     }
-    grow(c);
+    grow(c, c->have[2]);
 }

@@ -13,9 +13,10 @@
 #define KAPPA_REF 0.5
 #define TOL_REF 1e-6
 #define KAPPA_MAX 1.0
-/* One ladder round (Tr x 1.5) scales a Tr^-2 estimate by 1/2.25; accepted within these. */
-#define TR2_LOW 0.3
-#define TR2_HIGH 0.65
+/* One ladder round scales a Tr^-2 estimate by CTL_LADDER_GROWTH^-2; accepted where it fell
+ * like Tr^-p, 1.06 < p < 2.97. */
+#define TR2_LOW pow(CTL_LADDER_GROWTH, -2.97)
+#define TR2_HIGH pow(CTL_LADDER_GROWTH, -1.06)
 
 /* Time scales: the transition ~ g sqrt(N)/beta + 1/sqrt(beta) around the channel resonances
  * at t = e_k/beta, the redistribution between channels ~ g^2 N/(beta de) for K >= 2. */
