@@ -174,13 +174,16 @@ static int start_judge(tcgpu_control *c, double value) {
      * the next check passes only where the leak falls faster than T0^-CTL_FAR_DECAY (the
      * fastest seen: T0^-10, tc K = 1, N = 1e4, beta_c: 5.5e-2, 8.2e-4, 3.4e-5, 1.2e-6 at
      * T0 = 0.033 x 1.5^k). */
-    double f = c->e * pow(CTL_START_GROWTH, -CTL_FAR_DECAY);
-    for (int skip = 0; !c->heff && skip < CTL_FAR_SKIP && f > c->tol / CTL_START_SHARE &&
-                       c->start_round + 1 < CTL_START_ROUNDS;
-         ++skip, f *= pow(CTL_START_GROWTH, -CTL_FAR_DECAY)) {
+    int skips = c->heff ? 0
+                        : ctl_far_skips(c->e, CTL_START_GROWTH, c->tol / CTL_START_SHARE,
+                                        CTL_START_SKIP < CTL_START_ROUNDS - 1 - c->start_round
+                                            ? CTL_START_SKIP
+                                            : CTL_START_ROUNDS - 1 - c->start_round);
+    for (int k = 1; k <= skips; ++k) {
         c->s.T0 *= CTL_START_GROWTH;
         c->start_round++;
-        ctl_debug(c, "start check T0 %g skipped (err >= %.2e)", c->s.T0 / CTL_START_GROWTH, f);
+        ctl_debug(c, "start check T0 %g skipped (err >= %.2e)", c->s.T0 / CTL_START_GROWTH,
+                  c->e * pow(CTL_START_GROWTH, -CTL_FAR_DECAY * k));
     }
     c->check_kappa = c->kc;
     return 1;

@@ -67,6 +67,9 @@ void ctl_step_level(tcgpu_control *c, double e, int lower);
 double ctl_probe_time(tcgpu_control *c, double t);
 /* Judges a completed (or cut short) rung set and sets the next phase. */
 void ctl_round(tcgpu_control *c);
+/* The window's share of tol given the step estimate (ctl_round), and the checks a bound skips
+ * (ctl_round's rungs, start_judge's start checks). */
 double ctl_window_share(const tcgpu_control *c, double err_step);
+int ctl_far_skips(double bound, double growth, double limit, int room);
 
 #endif

@@ -21,6 +21,8 @@
  * skipped (at most CTL_FAR_SKIP in a row; ctl_round). */
 #define CTL_FAR_DECAY 12
 #define CTL_FAR_SKIP 3
+/* The same for start checks (start_judge; T0 grows by CTL_START_GROWTH). */
+#define CTL_START_SKIP 2
 /* Richardson's denominator for a 4th-order method: error ratio 2^4 between kappa and 2 kappa. */
 #define CTL_RICHARDSON 15
 /* Fractions of tol each check must meet: step error < tol / CTL_STEP_SHARE, window error <

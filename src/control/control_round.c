@@ -8,6 +8,8 @@
 
 static const double ratio[3] = {CTL_RUNG_FAR, CTL_RUNG_NEAR, 1.0};
 
+static int imin(int a, int b) { return a < b ? a : b; }
+
 /* ew >= TV(P(Tr/1.3), P(Tr/1.13)) / 2 / (1.3^2 - 1) whatever P(Tr) is. Where that TV is above
  * 10 tol (the step errors, each below tol/2, cannot make it; ew > 3.6 tol) the rung fails
  * without its third readout: tc K = 1, N = 3000, beta = 4000, tol 1e-4: four of six rungs,
@@ -100,6 +102,16 @@ double ctl_window_share(const tcgpu_control *c, double err_step) {
     return fmax(c->tol / CTL_WINDOW_SHARE, isfinite(left) ? left : 0);
 }
 
+/* How many of the next checks (rungs or start checks, each `growth` times the last) to skip
+ * after one that read an error bound `bound`: those whose bound, divided by
+ * growth^CTL_FAR_DECAY per check, stays above `limit`, at most `room`. */
+int ctl_far_skips(double bound, double growth, double limit, int room) {
+    int k = 0;
+    while (k < room && bound * pow(growth, -CTL_FAR_DECAY * (k + 1)) > limit)
+        ++k;
+    return k;
+}
+
 /* The runs end; the next attempt (kappa halved) or the end. */
 static void end_attempt(tcgpu_control *c) {
     ctl_end_runs(c);
@@ -132,13 +144,14 @@ void ctl_round(tcgpu_control *c) {
          * Tr = 0.11 skips the rung at 0.17, whose two readouts of the 1e4-state chain at
          * t = 0.13 and 0.15 cost 3.5 s. A skip breaks the history that the window
          * extrapolation's decay test reads. */
-        double f = c->far * pow(CTL_LADDER_GROWTH, -CTL_FAR_DECAY);
-        for (int skip = 0; skip < CTL_FAR_SKIP && f > tol && c->grow + 2 < CTL_FAR_LAST_GROW;
-             ++skip, f *= pow(CTL_LADDER_GROWTH, -CTL_FAR_DECAY)) {
+        int skips = ctl_far_skips(c->far, CTL_LADDER_GROWTH, tol,
+                                  imin(CTL_FAR_SKIP, CTL_FAR_LAST_GROW - 2 - c->grow));
+        for (int k = 1; k <= skips; ++k) {
             c->s.Tr *= CTL_LADDER_GROWTH;
             c->grow++;
             c->ew_last[1] = c->ew_last[0] = 0;
-            ctl_debug(c, "Tr %g skipped (ew >= %.2e)", c->s.Tr, f);
+            ctl_debug(c, "Tr %g skipped (ew >= %.2e)", c->s.Tr,
+                      c->far * pow(CTL_LADDER_GROWTH, -CTL_FAR_DECAY * k));
         }
         grow(c, 0);
         return;
