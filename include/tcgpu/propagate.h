@@ -23,7 +23,8 @@ typedef struct {
                             * the result's prob_check[i] is not NULL */
     double kappa;          /* phase advanced per step: h(t) = kappa / r(t), r the local rate */
     int superadiabatic;    /* dressing order of start and readout: 0 plain adiabatic, 1, 2 (2
-                            * where dH/dt is constant, else 1) */
+                            * where dH/dt is constant, else 1), 3 (the dense readout's third
+                            * order where dH/dt is constant; starts and chains take 2) */
     tcgpu_precision precision;
 } tcgpu_sweep_opts;
 

@@ -126,10 +126,87 @@ static double *second_order(const frame *f, const int64_t *gid) {
     return r;
 }
 
+/* Third-order admixtures, imaginary: b3_mk = i s3[k n + m]. One more iteration of the equation
+ * above, with the back-reaction of the followed state's own amplitude (b = c_m / c_k):
+ *   D b3 = i r' - i (P r)_mk + i h_mk sigma_k / D^2,  sigma_k = sum_j h_kj h_jk / (E_j - E_k)^3,
+ * D = E_m - E_k, r the second order. r' = dr/dt is taken from the second orders of the frames
+ * at t -+ dt (central difference; eigenvector signs aligned with the frame at t). NULL where a
+ * neighbouring frame's eigenvectors do not match those at t one to one (the order changed
+ * within dt) or out of memory: the second order then stands. */
+static double *third_order(const eig_device *dev, const tcgpu_model *m, double t, const frame *f,
+                           const int64_t *gid, const double *r) {
+    int64_t n = f->n;
+    size_t nn = (size_t)n * (size_t)n;
+    double dt = 1e-3 * fmax(fabs(t), 1e-3);
+    double *rp[2] = {NULL, NULL}, *s3 = NULL, *sigma = NULL;
+    int ok = 1;
+    for (int side = 0; side < 2 && ok; ++side) {
+        frame g;
+        if (frame_build(dev, m, t + (side ? dt : -dt), 1, &g)) {
+            ok = 0;
+            break;
+        }
+        double *sign = malloc((size_t)n * sizeof *sign);
+        ok = sign != NULL;
+        for (int64_t j = 0; ok && j < n; ++j) {
+            double o = 0;
+            for (int64_t i = 0; i < n; ++i)
+                o += g.u[j * n + i] * f->u[j * n + i];
+            if (fabs(o) < 0.9) /* a crossing or a tie group's free rotation within dt */
+                ok = 0;
+            sign[j] = o < 0 ? -1 : 1;
+        }
+        if (ok && (rp[side] = second_order(&g, gid)))
+            for (int64_t k = 0; k < n; ++k)
+                for (int64_t mm = 0; mm < n; ++mm)
+                    rp[side][k * n + mm] *= sign[k] * sign[mm];
+        ok = ok && rp[side];
+        free(sign);
+        frame_free(&g);
+    }
+    double *P = ok ? calloc(nn, sizeof *P) : NULL, *Pr = ok ? malloc(nn * sizeof *Pr) : NULL;
+    sigma = ok ? calloc((size_t)n, sizeof *sigma) : NULL;
+    s3 = ok ? malloc(nn * sizeof *s3) : NULL;
+    if (!P || !Pr || !sigma || !s3) {
+        free(s3);
+        s3 = NULL;
+        goto done;
+    }
+    const double *h = f->hdot;
+    for (int64_t j = 0; j < n; ++j)
+        for (int64_t i = 0; i < n; ++i) {
+            double gap = f->e[i] - f->e[j];
+            double g = i == j || gap == 0 || gid[i] == gid[j] ? 0 : 1.0 / gap;
+            P[j * n + i] = h[j * n + i] * g;
+            sigma[j] += h[j * n + i] * h[j * n + i] * g * g * g;
+        }
+    int ni = (int)n;
+    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, ni, ni, ni, 1.0, P, ni, r, ni, 0.0, Pr,
+                ni);
+    for (int64_t k = 0; k < n; ++k)
+        for (int64_t mm = 0; mm < n; ++mm) {
+            double d = f->e[mm] - f->e[k];
+            size_t mk = (size_t)k * (size_t)n + (size_t)mm;
+            if (mm == k || d == 0 || gid[mm] == gid[k]) {
+                s3[mk] = 0;
+                continue;
+            }
+            double rdot = (rp[1][mk] - rp[0][mk]) / (2 * dt);
+            s3[mk] = (rdot - Pr[mk] + h[mk] * sigma[k] / (d * d)) / d;
+        }
+done:
+    free(P);
+    free(Pr);
+    free(sigma);
+    free(rp[0]);
+    free(rp[1]);
+    return s3;
+}
+
 /* Overlap of psi with the dressed eigenstate k: c_k - i sum_m hdot_mk/(E_m - E_k)^2 c_m
  * (+ sum_m r_mk c_m at second order), normalized. c: eigenbasis amplitudes. */
 static tcgpu_cplx dressed_overlap(const frame *f, const tcgpu_cplx *c, const int64_t *gid,
-                                  const double *r2, int64_t k) {
+                                  const double *r2, const double *r3, int64_t k) {
     tcgpu_cplx s = c[k];
     double norm = 1;
     for (int64_t mm = 0; mm < f->n; ++mm) {
@@ -137,6 +214,8 @@ static tcgpu_cplx dressed_overlap(const frame *f, const tcgpu_cplx *c, const int
         if (mm == k || gap == 0 || gid[mm] == gid[k])
             continue;
         double a = -f->hdot[k * f->n + mm] / (gap * gap);
+        if (r3)
+            a += r3[k * f->n + mm];
         s.re += a * c[mm].im;
         s.im -= a * c[mm].re;
         norm += a * a;
@@ -241,7 +320,7 @@ tcgpu_status adiabatic_dense_readout_many(const eig_device *dev, const tcgpu_mod
     int64_t n = f.n, *label = malloc((size_t)n * sizeof *label);
     int64_t *grp = malloc((size_t)n * sizeof *grp), *gid = malloc((size_t)n * sizeof *gid);
     tcgpu_cplx *c = malloc((size_t)n * sizeof *c), *d = malloc((size_t)n * sizeof *d);
-    double *r2 = NULL;
+    double *r2 = NULL, *r3 = NULL;
     if (!label || !grp || !gid || !c || !d) {
         st = tcgpu_fail(TCGPU_ERUNTIME, "out of memory for the readout");
         goto done;
@@ -253,6 +332,7 @@ tcgpu_status adiabatic_dense_readout_many(const eig_device *dev, const tcgpu_mod
     for (int64_t j = 0; j < n; ++j)
         gid[j] = grp[label[j]];
     r2 = superadiabatic > 1 && !m->inverse_t && !m->w ? second_order(&f, gid) : NULL;
+    r3 = superadiabatic > 2 && r2 ? third_order(dev, m, t, &f, gid, r2) : NULL;
     for (int s = 0; s < count; ++s) {
         for (int64_t j = 0; j < n; ++j) { /* c = U^T psi */
             double re = 0, im = 0;
@@ -263,7 +343,7 @@ tcgpu_status adiabatic_dense_readout_many(const eig_device *dev, const tcgpu_mod
             c[j] = (tcgpu_cplx){re, im};
         }
         for (int64_t j = 0; j < n; ++j) {
-            d[j] = superadiabatic ? dressed_overlap(&f, c, gid, r2, j) : c[j];
+            d[j] = superadiabatic ? dressed_overlap(&f, c, gid, r2, r3, j) : c[j];
             prob[s][label[j]] = d[j].re * d[j].re + d[j].im * d[j].im;
         }
         adiabatic_read_ties_diabatic(&f, label, grp, d, prob[s]);
@@ -272,6 +352,7 @@ tcgpu_status adiabatic_dense_readout_many(const eig_device *dev, const tcgpu_mod
     }
 done:
     free(r2);
+    free(r3);
     free(label);
     free(grp);
     free(gid);
