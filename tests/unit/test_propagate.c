@@ -177,6 +177,38 @@ Test(sweep, second_order_dressing_beats_first_order) {
     tcgpu_model_free(&m);
 }
 
+/* The third order's likewise beats the second's: one run per window, read out at both orders
+ * (the start is the same second-order one). The exact engine is the reference. */
+Test(sweep, third_order_dressing_beats_second_order) {
+    static const double e2[2] = {-0.5, 0.5};
+    tcgpu_model m;
+    ASSERT_OK(tcgpu_model_tc(&m, 4, 2, 1.0, 7.937, e2));
+    double *p = calloc((size_t)m.dim, sizeof *p), *q = calloc((size_t)m.dim, sizeof *q);
+    double *ex = calloc((size_t)m.dim, sizeof *ex);
+    ASSERT_OK(tcgpu_exact_for_model(&m, e2, ex));
+    static const double Tr[] = {22.5687, 50.7796};
+    double third[2], second[2];
+    for (int i = 0; i < 2; ++i) {
+        tcgpu_sweep_opts o = {TCGPU_METHOD_MAGNUS4, -11.0877, Tr[i], {0, 0}, 0.1, 3, TCGPU_FP64};
+        tcgpu_sweep_result r = {p, {NULL, NULL}, 0, 0, 0}, s = {q, {NULL, NULL}, 0, 0, 0};
+        ASSERT_OK(tcgpu_sweep_run(&m, &o, &r));
+        o.superadiabatic = 2;
+        ASSERT_OK(tcgpu_sweep_run(&m, &o, &s));
+        third[i] = tcgpu_tv(p, ex, m.dim);
+        second[i] = tcgpu_tv(q, ex, m.dim);
+        cr_expect_lt(third[i], second[i] / 3, "Tr %g: third order %.3e vs second order %.3e", Tr[i],
+                     third[i], second[i]);
+    }
+    /* and falls faster with the window */
+    cr_expect_gt(third[0] / third[1], second[0] / second[1],
+                 "third %.3e -> %.3e, second %.3e -> %.3e", third[0], third[1], second[0],
+                 second[1]);
+    free(p);
+    free(q);
+    free(ex);
+    tcgpu_model_free(&m);
+}
+
 Test(sweep, effective_two_mode_model_follows_eq75) {
     tcgpu_model m;
     ASSERT_OK(tcgpu_model_heff(&m, 6, 1.0, 1.0, 1.0));
