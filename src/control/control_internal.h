@@ -55,9 +55,6 @@
  * whose states are compared (ctl_probe_time). */
 #define CTL_LEVEL_VSHARE 0.9
 #define CTL_PROBES 4
-/* The runs' dressing order (tcgpu_sweep_opts.superadiabatic): third order in the dense
- * readout (src/numerics/adiabatic.c, third_order), second in the chain readout and the start. */
-#define CTL_DRESSING 3
 /* Step-halving attempts when the caller sets none. */
 #define CTL_DEFAULT_ATTEMPTS 8
 #define CTL_DEFAULT_TOL 1e-6

@@ -258,15 +258,18 @@ tcgpu_status adiabatic_dense_start(const eig_device *dev, const tcgpu_model *m, 
         psi[i].re = f.u[k * n + i];
         psi[i].im = 0;
     }
-    int64_t *gid = superadiabatic > 1 && !m->inverse_t && !m->w ? malloc((size_t)n * 8) : NULL;
+    int64_t *gid = superadiabatic > 1 && !m->inverse_t && !m->w ? calloc((size_t)n, 8) : NULL;
     for (int64_t i = 0; gid && i < n; ++i)
         gid[i] = i;
     double *r2 = gid ? second_order(&f, gid) : NULL;
+    double *r3 = superadiabatic > 2 && r2 ? third_order(dev, m, t, &f, gid, r2) : NULL;
     for (int64_t mm = 0; superadiabatic && mm < n; ++mm) {
         double gap = f.e[mm] - f.e[k];
         if (mm == k || gap == 0)
             continue;
         double a = -f.hdot[k * n + mm] / (gap * gap); /* <m|Hdot|k> */
+        if (r3)
+            a += r3[k * n + mm];
         double r = r2 ? r2[k * n + mm] : 0;
         for (int64_t i = 0; i < n; ++i) {
             psi[i].im += a * f.u[mm * n + i];
@@ -275,6 +278,7 @@ tcgpu_status adiabatic_dense_start(const eig_device *dev, const tcgpu_model *m, 
     }
     free(gid);
     free(r2);
+    free(r3);
     for (int64_t i = 0; i < n; ++i)
         norm += psi[i].re * psi[i].re + psi[i].im * psi[i].im;
     for (int64_t i = 0; i < n; ++i) {

@@ -334,7 +334,8 @@ tcgpu_status tcgpu_start_check_begin(const eig_device *dense, const tcgpu_model 
     /* heff starts at t0 -> 0+: its "earlier" start lies closer to 0. */
     double far = m->inverse_t ? T0 / 10 : -1.3 * T0;
     *near = m->inverse_t ? T0 : -T0;
-    tcgpu_status st = tcgpu_sweep_begin_on(dense, m, method, precision, far, kappa, 2, s);
+    tcgpu_status st =
+        tcgpu_sweep_begin_on(dense, m, method, precision, far, kappa, TCGPU_CONTROL_DRESSING, s);
     /* The leak does not depend on which diabatic state each eigenstate is labelled with, and a
      * chain read by rank needs no dense eigen-decomposition before the last crossing. */
     if (!st && adiabatic_tri_applies(m))

@@ -20,6 +20,11 @@ double tcgpu_sweep_distance(tcgpu_sweep *a, tcgpu_sweep *b);
 /* The share of the grid's |V| term in its squared rate at t (at the sweep's level). */
 double tcgpu_sweep_vshare(const tcgpu_sweep *s, double t);
 
+/* The dressing order (tcgpu_sweep_opts.superadiabatic) of the accuracy control's runs and start
+ * checks: third order in the dense start and readout (src/numerics/adiabatic.c, third_order),
+ * second in the chain's. */
+#define TCGPU_CONTROL_DRESSING 3
+
 /* The start check (tcgpu_sweep_start_error) in three pieces: a sweep begun earlier than the
  * window's start, which is to be advanced to *near and read out, and the error its readout
  * pr (dim doubles) gives. */
