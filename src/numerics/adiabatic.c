@@ -137,7 +137,7 @@ static double *third_order(const eig_device *dev, const tcgpu_model *m, double t
                            const int64_t *gid, const double *r) {
     int64_t n = f->n;
     size_t nn = (size_t)n * (size_t)n;
-    double dt = 1e-3 * fmax(fabs(t), 1e-3);
+    double dt = 1e-5 * fmax(fabs(t), 1e-3);
     double *rp[2] = {NULL, NULL}, *s3 = NULL, *sigma = NULL;
     int ok = 1;
     for (int side = 0; side < 2 && ok; ++side) {

@@ -66,6 +66,7 @@ static void chain_free(chain *c) {
 static tcgpu_status chain_build(const tcgpu_model *m, double t, chain *c) {
     int64_t n = m->dim;
     c->n = n;
+    c->t = t;
     c->d = malloc((size_t)n * sizeof *c->d);
     c->e = calloc((size_t)n, sizeof *c->e); /* e[n - 1] stays 0: dstemr's workspace slot */
     c->b = malloc((size_t)n * sizeof *c->b);

@@ -18,6 +18,7 @@
  * sites grow together on a ladder). */
 typedef struct {
     int64_t n;
+    double t; /* the time of H(t) */
     double *d, *e, *b;
     int reversed, ladder; /* ladder: d rises strictly along the sites */
     double step;          /* mean level step along the sites */
@@ -41,14 +42,16 @@ typedef struct {
     lapack_int *ipiv;
     double *dl, *dd, *du, *du2;
     double *u, *x, *y1, *y2, *v;
+    double *uc, *y2p, *y2m; /* the third order's: the eigenvector at t, y2 at t + dt and t - dt */
 } scratch;
 
-/* One eigenpair on a stretch of the chain (sites ws .. ws + lw - 1). */
+/* One eigenpair on a stretch of the chain (sites ws .. ws + lw - 1), of H(t + dt). */
 typedef struct {
     const chain *c;
     int64_t ws, lw;
     double E, gap;
     const double *u;
+    double dt;
 } pair;
 
 /* What a chunk's eigenpairs are handed to: rank r (global), the pair, its admixtures. */

@@ -12,6 +12,7 @@ void tri_scratch_free(scratch *s) {
     free(s->d), free(s->e), free(s->w), free(s->ipiv);
     free(s->dl), free(s->dd), free(s->du), free(s->du2);
     free(s->u), free(s->x), free(s->y1), free(s->y2), free(s->v);
+    free(s->uc), free(s->y2p), free(s->y2m);
     memset(s, 0, sizeof *s);
 }
 
@@ -26,8 +27,9 @@ int tri_scratch_fit(scratch *s, int64_t lw) {
     s->dl = malloc(n * 8), s->dd = malloc(n * 8), s->du = malloc(n * 8), s->du2 = malloc(n * 8);
     s->u = malloc(n * 8), s->x = malloc(n * 8), s->y1 = malloc(n * 8), s->y2 = malloc(n * 8);
     s->v = malloc(n * 8);
+    s->uc = malloc(n * 8), s->y2p = malloc(n * 8), s->y2m = malloc(n * 8);
     return s->d && s->e && s->w && s->ipiv && s->dl && s->dd && s->du && s->du2 && s->u && s->x &&
-           s->y1 && s->y2 && s->v;
+           s->y1 && s->y2 && s->v && s->uc && s->y2p && s->y2m;
 }
 
 static void project_out(double *v, const double *u, int64_t n) {
@@ -75,6 +77,16 @@ static double cut_residual(const pair *q, const double *v) {
     return fmax(lo, hi);
 }
 
+/* u^T (H - E) u on q's stretch. */
+static double rayleigh_shift(const pair *q, const double *u) {
+    const double *d = q->c->d + q->ws, *e = q->c->e + q->ws, *b = q->c->b + q->ws;
+    double shifted = 0;
+    for (int64_t i = 0; i < q->lw; ++i)
+        shifted += u[i] * ((d[i] + q->dt * b[i] - q->E) * u[i] +
+                           (i + 1 < q->lw ? 2 * e[i] * u[i + 1] : 0));
+    return shifted;
+}
+
 /* The eigenvector of energy q->E on q's stretch by inverse iteration with the LU of
  * H - E - shift (each solve damps the other eigenvectors by gap/(shift + error of E), at least
  * ~1e10, so two leave at most 1e-20 of them), kept for the admixtures' solves. 0 where the
@@ -83,7 +95,7 @@ static int eigvec(scratch *s, pair *q) {
     int64_t lw = q->lw;
     double shift = q->E + SHIFT_REL * q->gap;
     for (int64_t i = 0; i < lw; ++i) {
-        s->dd[i] = q->c->d[q->ws + i] - shift;
+        s->dd[i] = q->c->d[q->ws + i] + q->dt * q->c->b[q->ws + i] - shift;
         if (i + 1 < lw)
             s->dl[i] = s->du[i] = q->c->e[q->ws + i];
     }
@@ -110,16 +122,13 @@ static int eigvec(scratch *s, pair *q) {
      * and within 1e-6 of the gap of E no other chain eigenvalue lies (a stretch beside the
      * eigenvector's home had passed the cut check with another eigenvalue: tc K = 1,
      * N = 1000, beta = 0.3 read the ground state's population as 0). */
-    const double *d = q->c->d + q->ws, *e = q->c->e + q->ws;
-    double shifted = 0; /* u^T (H - E) u */
-    for (int64_t i = 0; i < lw; ++i)
-        shifted += s->u[i] * ((d[i] - q->E) * s->u[i] + (i + 1 < lw ? 2 * e[i] * s->u[i + 1] : 0));
+    double shifted = rayleigh_shift(q, s->u);
     return fabs(shifted) <= 1e-6 * q->gap && cut_residual(q, s->u) <= RESIDUAL_REL * q->gap;
 }
 
 /* y1 (first order) and y2 (second order, if asked) into s->y1, s->y2, with eigvec's factors;
  * 0 where a solve failed or the admixtures reach the stretch's cut ends. */
-static int dress(scratch *s, const pair *q, int second) {
+static int dress12(scratch *s, const pair *q, int second) {
     int64_t lw = q->lw;
     const double *b = q->c->b + q->ws, *u = q->u;
     for (int64_t i = 0; i < lw; ++i)
@@ -144,6 +153,63 @@ static int dress(scratch *s, const pair *q, int second) {
     if (second)
         edge = fmax(edge, cut_residual(q, s->y2));
     return edge <= 1e3 * RESIDUAL_REL * q->gap;
+}
+
+/* y2 of H(t + dt) on q's stretch into out, its sign that of the eigenvector at t (s->uc): the
+ * eigenvalue moved by dt <k|B|k> (bk), then the Rayleigh quotient. 0 where it failed or
+ * the eigenvector at t + dt is not the one at t (overlap below 0.9). Clobbers s->u and the
+ * factors. */
+static int y2_at(scratch *s, const pair *q, double dt, double bk, double *out) {
+    pair p = *q;
+    p.dt = dt;
+    p.E = q->E + dt * bk;
+    /* E is off by O(dt^2), and the resolvents' relative error is E's over the gap, which the
+     * difference quotient divides by dt: the Rayleigh quotient of the first eigenvector, and
+     * the eigenpair again at it */
+    eigvec(s, &p);
+    p.E += rayleigh_shift(&p, s->u);
+    if (!eigvec(s, &p))
+        return 0;
+    double o = dot(s->u, s->uc, p.lw);
+    if (fabs(o) < 0.9 || !dress12(s, &p, 1))
+        return 0;
+    for (int64_t i = 0; i < p.lw; ++i)
+        out[i] = o < 0 ? -s->y2[i] : s->y2[i];
+    return 1;
+}
+
+/* The admixtures up to `order` (1, 2 or 3) into s->y1, s->y2, with eigvec's factors at q's
+ * eigenpair (eigvec has run). The third order, the dense readout's third_order (src/adiabatic.c)
+ * as an operator: y3 = R (Q dy2/dt + <x|y1> y1), the admixture i y3, i.e. y1 - y3 in place of
+ * y1; dy2/dt by central difference of y2 at t -+ dt, dt = 1e-3 |t| (the eigenpairs there by
+ * inverse iteration from E -+ dt b_k). Where that fails the second order stands. */
+static int dress(scratch *s, pair *q, int order) {
+    if (order < 3)
+        return dress12(s, q, order > 1);
+    int64_t lw = q->lw;
+    const double *b = q->c->b + q->ws;
+    double bk = 0;
+    for (int64_t i = 0; i < lw; ++i)
+        bk += b[i] * s->u[i] * s->u[i];
+    memcpy(s->uc, s->u, (size_t)lw * sizeof *s->uc);
+    double dt = 1e-5 * fmax(fabs(q->c->t), 1e-3);
+    int third = y2_at(s, q, dt, bk, s->y2p) && y2_at(s, q, -dt, bk, s->y2m);
+    /* back to t: the factors and eigenvector (the same inverse iteration gives the same u) */
+    if (!eigvec(s, q) || !dress12(s, q, 1))
+        return 0;
+    if (!third)
+        return 1;
+    double xy = dot(s->x, s->y1, lw);
+    for (int64_t i = 0; i < lw; ++i)
+        s->v[i] = (s->y2p[i] - s->y2m[i]) / (2 * dt);
+    project_out(s->v, s->u, lw);
+    for (int64_t i = 0; i < lw; ++i)
+        s->v[i] += xy * s->y1[i];
+    if (!resolve(s, q, s->v, s->v) || cut_residual(q, s->v) > 1e3 * RESIDUAL_REL * q->gap)
+        return 1;
+    for (int64_t i = 0; i < lw; ++i)
+        s->y1[i] -= s->v[i];
+    return 1;
 }
 
 /* The eigenvector of energy E lives where E lies in the rows' Gershgorin bands
@@ -205,8 +271,8 @@ int tri_one_pair(const chain *c, int64_t ws, int64_t we, double E, double gap, i
                 k->prob[r][k->label_of_rank[rank]] = 0;
             return 1;
         }
-        pair q = {c, a, b - a, E, gap, NULL};
-        if (eigvec(s, &q) && (!k->superadiabatic || dress(s, &q, k->superadiabatic > 1))) {
+        pair q = {c, a, b - a, E, gap, NULL, 0};
+        if (eigvec(s, &q) && (!k->superadiabatic || dress(s, &q, k->superadiabatic))) {
             emit(k, s, &q, rank);
             return 1;
         }

@@ -90,12 +90,16 @@ static double start_diff(const tcgpu_model *m, double t, int superadiabatic) {
     return worst;
 }
 
-/* Chain and dense readouts at t and starts at -t agree within 1e-12. */
+/* Chain and dense readouts at t and starts at -t agree within 1e-12; at the third order within
+ * 1e-8: both take dy2/dt by central differences at t -+ 1e-5 |t|, the dense code of the
+ * eigenbasis components, the chain's of the vector, whose truncation errors differ at O(dt^2)
+ * (tc K = 1, N = 60, t = 0.4, where the third order moves probabilities by 7.6e-2: 7.8e-10 at
+ * this dt, 1.7e-7 at 10 dt). */
 static void agree(const tcgpu_model *m, double t, int sa, const char *what) {
-    double dr = readout_diff(m, t, sa), ds = start_diff(m, -t, sa);
+    double dr = readout_diff(m, t, sa), ds = start_diff(m, -t, sa), tol = sa > 2 ? 1e-8 : 1e-12;
     cr_log_info("%s, dressing order %d: readout %.2e, start %.2e", what, sa, dr, ds);
-    cr_assert(dr < 1e-12, "%s, order %d: readouts differ by %g", what, sa, dr);
-    cr_assert(ds < 1e-12, "%s, order %d: starts differ by %g", what, sa, ds);
+    cr_assert(dr < tol, "%s, order %d: readouts differ by %g", what, sa, dr);
+    cr_assert(ds < tol, "%s, order %d: starts differ by %g", what, sa, ds);
 }
 
 Test(readout, tc_one_channel_chain_equals_dense) {
@@ -103,7 +107,7 @@ Test(readout, tc_one_channel_chain_equals_dense) {
     double e = 0.4;
     ASSERT_OK(tcgpu_model_tc(&m, 60, 1, 1.0, 30.0, &e));
     cr_assert(adiabatic_tri_applies(&m));
-    for (int sa = 0; sa <= 2; ++sa) /* past the crossing (t > -e/beta): tens of states wide */
+    for (int sa = 0; sa <= 3; ++sa) /* past the crossing (t > -e/beta): tens of states wide */
         agree(&m, 0.4, sa, "tc K = 1, N = 60");
     tcgpu_model_free(&m);
 }
@@ -116,6 +120,7 @@ Test(readout, strongly_coupled_chain_equals_dense) {
     double e = 0;
     ASSERT_OK(tcgpu_model_tc(&m, 400, 1, 1.0, 0.3, &e));
     agree(&m, 37.3, 2, "tc K = 1, N = 400, beta = 0.3");
+    agree(&m, 37.3, 3, "tc K = 1, N = 400, beta = 0.3");
     /* the ground state itself (rank 0 at t > 0: the state all pairs, n = N, as t -> +inf),
      * where the readout skips every eigenvector whose stretch holds no weight */
     tcgpu_cplx *g = malloc((size_t)m.dim * sizeof *g);
@@ -135,7 +140,7 @@ Test(readout, localized_ladder_windows_equal_dense) {
      * readout runs in windows of a few hundred states with Sturm-counted ranks */
     tcgpu_model m;
     chain_model(&m, 1500, 0);
-    for (int sa = 0; sa <= 2; sa += 2)
+    for (int sa = 0; sa <= 3; ++sa)
         agree(&m, 20, sa, "ladder, 1500 states");
     tcgpu_model_free(&m);
 }
@@ -146,13 +151,14 @@ Test(readout, shuffled_slopes_grow_windows_and_stay_exact) {
     tcgpu_model m;
     chain_model(&m, 700, 1);
     agree(&m, 20, 2, "shuffled chain, 700 states");
+    agree(&m, 20, 3, "shuffled chain, 700 states");
     tcgpu_model_free(&m);
 }
 
 Test(readout, lz_two_states) {
     tcgpu_model m;
     ASSERT_OK(tcgpu_model_lz(&m, 0.7, 1.3));
-    for (int sa = 0; sa <= 2; ++sa)
+    for (int sa = 0; sa <= 3; ++sa)
         agree(&m, 2.5, sa, "lz");
     tcgpu_model_free(&m);
 }
