@@ -255,9 +255,10 @@ tcgpu_status tcgpu_control_next(tcgpu_control *c, tcgpu_status served, tcgpu_con
             }
             c->step_env = 0;
             if ((st = tcgpu_sweep_begin_on(c->dense, c->m, o->method, o->precision, c->t0,
-                                           c->s.kappa, TCGPU_CONTROL_DRESSING, &c->fine)) ||
+                                           c->s.kappa, tcgpu_control_dressing(c->m), &c->fine)) ||
                 (st = tcgpu_sweep_begin_on(c->dense, c->m, o->method, o->precision, c->t0,
-                                           2 * c->s.kappa, TCGPU_CONTROL_DRESSING, &c->coarse)))
+                                           2 * c->s.kappa, tcgpu_control_dressing(c->m),
+                                           &c->coarse)))
                 goto out;
             tcgpu_sweep_rank_labels(c->fine, c->s.by_rank);
             tcgpu_sweep_rank_labels(c->coarse, c->s.by_rank);

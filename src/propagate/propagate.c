@@ -328,6 +328,8 @@ double tcgpu_maxabs(const double *p, const double *q, int64_t n) {
     return s;
 }
 
+int tcgpu_control_dressing(const tcgpu_model *m) { return adiabatic_tri_applies(m) ? 2 : 3; }
+
 tcgpu_status tcgpu_start_check_begin(const eig_device *dense, const tcgpu_model *m,
                                      tcgpu_method method, tcgpu_precision precision, double T0,
                                      double kappa, tcgpu_sweep **s, double *near) {
@@ -335,7 +337,7 @@ tcgpu_status tcgpu_start_check_begin(const eig_device *dense, const tcgpu_model 
     double far = m->inverse_t ? T0 / 10 : -1.3 * T0;
     *near = m->inverse_t ? T0 : -T0;
     tcgpu_status st =
-        tcgpu_sweep_begin_on(dense, m, method, precision, far, kappa, TCGPU_CONTROL_DRESSING, s);
+        tcgpu_sweep_begin_on(dense, m, method, precision, far, kappa, tcgpu_control_dressing(m), s);
     /* The leak does not depend on which diabatic state each eigenstate is labelled with, and a
      * chain read by rank needs no dense eigen-decomposition before the last crossing. */
     if (!st && adiabatic_tri_applies(m))
