@@ -171,19 +171,20 @@ static int start_judge(tcgpu_control *c, double value) {
     if (++c->start_round >= (o->T0 > 0 ? 1 : c->heff ? CTL_START_ROUNDS_HEFF : CTL_START_ROUNDS))
         return 0;
     /* A start that cannot pass is not checked: as for the readout ladder's rungs (ctl_round),
-     * the next check passes only where the leak falls faster than T0^-CTL_FAR_DECAY (the
+     * the next check passes only where the leak falls faster than T0^-ctl_far_decay (the
      * fastest seen: T0^-10, tc K = 1, N = 1e4, beta_c: 5.5e-2, 8.2e-4, 3.4e-5, 1.2e-6 at
      * T0 = 0.033 x 1.5^k). */
-    int skips = c->heff ? 0
-                        : ctl_far_skips(c->e, CTL_START_GROWTH, c->tol / CTL_START_SHARE,
-                                        CTL_START_SKIP < CTL_START_ROUNDS - 1 - c->start_round
-                                            ? CTL_START_SKIP
-                                            : CTL_START_ROUNDS - 1 - c->start_round);
+    int skips =
+        c->heff ? 0
+                : ctl_far_skips(c->e, CTL_START_GROWTH, ctl_far_decay(c), c->tol / CTL_START_SHARE,
+                                CTL_START_SKIP < CTL_START_ROUNDS - 1 - c->start_round
+                                    ? CTL_START_SKIP
+                                    : CTL_START_ROUNDS - 1 - c->start_round);
     for (int k = 1; k <= skips; ++k) {
         c->s.T0 *= CTL_START_GROWTH;
         c->start_round++;
         ctl_debug(c, "start check T0 %g skipped (err >= %.2e)", c->s.T0 / CTL_START_GROWTH,
-                  c->e * pow(CTL_START_GROWTH, -CTL_FAR_DECAY * k));
+                  c->e * pow(CTL_START_GROWTH, -ctl_far_decay(c) * k));
     }
     c->check_kappa = c->kc;
     return 1;

@@ -17,9 +17,13 @@
 #define CTL_FAR_LAST_GROW 31
 /* A rung whose first two readouts lie this many tol apart fails without its third. */
 #define CTL_FAR_TOL 10
-/* A rung whose bound, divided by CTL_LADDER_GROWTH^CTL_FAR_DECAY per rung, stays above tol is
- * skipped (at most CTL_FAR_SKIP in a row; ctl_round). */
-#define CTL_FAR_DECAY 12
+/* A rung whose bound, divided by CTL_LADDER_GROWTH^p per rung, stays above tol is skipped (at
+ * most CTL_FAR_SKIP in a row; ctl_round), p the fastest fall of a readout residual seen, with a
+ * margin: chains (the tri readout) fell like Tr^-8 ... Tr^-10 (tc K = 1, N = 1e4, beta_c), the
+ * dense models like Tr^-14 (tc K = 2, N = 20, eps = 0.5, beta = 1.3: 6.4e-5 at Tr = 22.6,
+ * 2.4e-7 at 33.9, where p = 12 had skipped the rung at 36.9 and read at 47.1). */
+#define CTL_FAR_DECAY_CHAIN 12
+#define CTL_FAR_DECAY 20
 #define CTL_FAR_SKIP 3
 /* The same for start checks (start_judge; T0 grows by CTL_START_GROWTH). */
 #define CTL_START_SKIP 2

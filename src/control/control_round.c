@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "adiabatic.h"
 #include "control_impl.h"
 #include "propagate_internal.h"
 
@@ -104,10 +105,14 @@ double ctl_window_share(const tcgpu_control *c, double err_step) {
 
 /* How many of the next checks (rungs or start checks, each `growth` times the last) to skip
  * after one that read an error bound `bound`: those whose bound, divided by
- * growth^CTL_FAR_DECAY per check, stays above `limit`, at most `room`. */
-int ctl_far_skips(double bound, double growth, double limit, int room) {
+ * growth^decay per check, stays above `limit`, at most `room`. */
+double ctl_far_decay(const tcgpu_control *c) {
+    return adiabatic_tri_applies(c->m) ? CTL_FAR_DECAY_CHAIN : CTL_FAR_DECAY;
+}
+
+int ctl_far_skips(double bound, double growth, double decay, double limit, int room) {
     int k = 0;
-    while (k < room && bound * pow(growth, -CTL_FAR_DECAY * (k + 1)) > limit)
+    while (k < room && bound * pow(growth, -decay * (k + 1)) > limit)
         ++k;
     return k;
 }
@@ -139,19 +144,20 @@ void ctl_round(tcgpu_control *c) {
         c->xvalid = 0;
         /* Rungs that cannot pass are not read: the next rung's estimate can pass only where the
          * residual falls from the bound to tol within the ladder's step, faster than
-         * Tr^-CTL_FAR_DECAY, which no readout here did (the fastest seen: Tr^-8 per rung, tc
+         * Tr^-ctl_far_decay, which no readout here did (the fastest seen: Tr^-8 per rung, tc
          * K = 1, N = 1e4, beta_c). tc K = 1, N = 1e4, beta_c, tol 1e-4: the bound 0.12 at
          * Tr = 0.11 skips the rung at 0.17, whose two readouts of the 1e4-state chain at
          * t = 0.13 and 0.15 cost 3.5 s. A skip breaks the history that the window
          * extrapolation's decay test reads. */
-        int skips = ctl_far_skips(c->far, CTL_LADDER_GROWTH, tol,
+        double decay = ctl_far_decay(c);
+        int skips = ctl_far_skips(c->far, CTL_LADDER_GROWTH, decay, tol,
                                   imin(CTL_FAR_SKIP, CTL_FAR_LAST_GROW - 2 - c->grow));
         for (int k = 1; k <= skips; ++k) {
             c->s.Tr *= CTL_LADDER_GROWTH;
             c->grow++;
             c->ew_last[1] = c->ew_last[0] = 0;
             ctl_debug(c, "Tr %g skipped (ew >= %.2e)", c->s.Tr,
-                      c->far * pow(CTL_LADDER_GROWTH, -CTL_FAR_DECAY * k));
+                      c->far * pow(CTL_LADDER_GROWTH, -decay * k));
         }
         grow(c, 0);
         return;
