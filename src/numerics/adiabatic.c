@@ -68,6 +68,13 @@ static tcgpu_status frame_build(const eig_device *dev, const tcgpu_model *m, dou
     return st;
 }
 
+/* 1 / (E_i - E_j) for a pair the dressing admixes (distinct states, not in one tie group), else
+ * 0. */
+static double pair_inverse_gap(const frame *f, const int64_t *gid, int64_t i, int64_t j) {
+    double gap = f->e[i] - f->e[j];
+    return i == j || gap == 0 || gid[i] == gid[j] ? 0 : 1.0 / gap;
+}
+
 /* Second-order admixtures r (real, n x n column-major: r[k n + m] of state m in dressed k).
  * Iterating i b' = (E_m - E_k) b - i A b - i A_mk, A_mk = <m|k'> = h_mk/(E_k - E_m), h = dH/dt
  * in the eigenbasis, once more than the first order b = -i h_mk/D^2 (D = E_m - E_k) gives
@@ -93,8 +100,7 @@ static double *second_order(const frame *f, const int64_t *gid) {
     }
     for (int64_t j = 0; j < n; ++j)
         for (int64_t i = 0; i < n; ++i) {
-            double gap = f->e[i] - f->e[j];
-            double g = i == j || gap == 0 || gid[i] == gid[j] ? 0 : 1.0 / gap;
+            double g = pair_inverse_gap(f, gid, i, j);
             P[j * n + i] = h[j * n + i] * g;
             R[j * n + i] = h[j * n + i] * g * g;
         }
@@ -113,7 +119,7 @@ static double *second_order(const frame *f, const int64_t *gid) {
         for (int64_t m = 0; m < n; ++m) {
             double d = f->e[m] - f->e[k];
             size_t mk = (size_t)k * (size_t)n + (size_t)m;
-            if (m == k || d == 0 || gid[m] == gid[k]) {
+            if (pair_inverse_gap(f, gid, m, k) == 0) {
                 r[mk] = 0;
                 continue;
             }
@@ -175,8 +181,7 @@ static double *third_order(const eig_device *dev, const tcgpu_model *m, double t
     const double *h = f->hdot;
     for (int64_t j = 0; j < n; ++j)
         for (int64_t i = 0; i < n; ++i) {
-            double gap = f->e[i] - f->e[j];
-            double g = i == j || gap == 0 || gid[i] == gid[j] ? 0 : 1.0 / gap;
+            double g = pair_inverse_gap(f, gid, i, j);
             P[j * n + i] = h[j * n + i] * g;
             sigma[j] += h[j * n + i] * h[j * n + i] * g * g * g;
         }
@@ -187,7 +192,7 @@ static double *third_order(const eig_device *dev, const tcgpu_model *m, double t
         for (int64_t mm = 0; mm < n; ++mm) {
             double d = f->e[mm] - f->e[k];
             size_t mk = (size_t)k * (size_t)n + (size_t)mm;
-            if (mm == k || d == 0 || gid[mm] == gid[k]) {
+            if (pair_inverse_gap(f, gid, mm, k) == 0) {
                 s3[mk] = 0;
                 continue;
             }
@@ -211,7 +216,7 @@ static tcgpu_cplx dressed_overlap(const frame *f, const tcgpu_cplx *c, const int
     double norm = 1;
     for (int64_t mm = 0; mm < f->n; ++mm) {
         double gap = f->e[mm] - f->e[k];
-        if (mm == k || gap == 0 || gid[mm] == gid[k])
+        if (pair_inverse_gap(f, gid, mm, k) == 0)
             continue;
         double a = -f->hdot[k * f->n + mm] / (gap * gap);
         if (r3)
