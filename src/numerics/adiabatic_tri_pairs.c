@@ -182,7 +182,8 @@ static int y2_at(scratch *s, const pair *q, double dt, double bk, double *out) {
  * eigenpair (eigvec has run). The third order, the dense readout's third_order (src/adiabatic.c)
  * as an operator: y3 = R (Q dy2/dt + <x|y1> y1), the admixture i y3, i.e. y1 - y3 in place of
  * y1; dy2/dt by central difference of y2 at t -+ dt, dt = 1e-3 |t| (the eigenpairs there by
- * inverse iteration from E -+ dt b_k). Where that fails the second order stands. */
+ * inverse iteration from E -+ dt b_k). Where that fails, or the third order's term exceeds
+ * the second's (the dense code's rule), the second order stands. */
 static int dress(scratch *s, pair *q, int order) {
     if (order < 3)
         return dress12(s, q, order > 1);
@@ -205,7 +206,8 @@ static int dress(scratch *s, pair *q, int order) {
     project_out(s->v, s->u, lw);
     for (int64_t i = 0; i < lw; ++i)
         s->v[i] += xy * s->y1[i];
-    if (!resolve(s, q, s->v, s->v) || cut_residual(q, s->v) > 1e3 * RESIDUAL_REL * q->gap)
+    if (!resolve(s, q, s->v, s->v) || cut_residual(q, s->v) > 1e3 * RESIDUAL_REL * q->gap ||
+        !(dot(s->v, s->v, lw) <= dot(s->y2, s->y2, lw))) /* the series stops at its least term */
         return 1;
     for (int64_t i = 0; i < lw; ++i)
         s->y1[i] -= s->v[i];
