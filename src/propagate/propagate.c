@@ -328,7 +328,9 @@ double tcgpu_maxabs(const double *p, const double *q, int64_t n) {
     return s;
 }
 
-int tcgpu_control_dressing(const tcgpu_model *m) { return adiabatic_tri_applies(m) ? 2 : 3; }
+int tcgpu_control_dressing(const tcgpu_model *m) {
+    return adiabatic_tri_applies(m) || m->dim > TCGPU_THIRD_ORDER_MAX ? 2 : 3;
+}
 
 tcgpu_status tcgpu_start_check_begin(const eig_device *dense, const tcgpu_model *m,
                                      tcgpu_method method, tcgpu_precision precision, double T0,

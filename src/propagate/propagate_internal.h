@@ -28,6 +28,11 @@ double tcgpu_sweep_vshare(const tcgpu_sweep *s, double t);
  * their resolvents, and the readouts of a chain are a fifth to a half of its sweep: that
  * sweep went 5.8 -> 8.5 s, N = 1000 at beta_c 1.4 -> 3.0 s. */
 int tcgpu_control_dressing(const tcgpu_model *m);
+/* ... and the dense third order only up to this dimension: its three frames per readout are
+ * measured up to tc K = 2, N = 40 (861 states); at N = 100 (5151 states) one frame takes
+ * 10-40 s here and the frames were already about half of a sweep at the second order, and a
+ * start check with the third order's three frames per dressing took 180-370 s. */
+#define TCGPU_THIRD_ORDER_MAX 2000
 
 /* The start check (tcgpu_sweep_start_error) in three pieces: a sweep begun earlier than the
  * window's start, which is to be advanced to *near and read out, and the error its readout
