@@ -95,16 +95,17 @@ def test_bad_arguments_raise_value_error_with_the_reason(kwargs, says):
 
 
 def test_ctrl_c_returns_the_finished_sweeps():
-    # 60 sweeps of ~0.2 s on one thread; SIGINT (what Ctrl-C sends) after 2 s.
-    timer = threading.Timer(2.0, os.kill, (os.getpid(), signal.SIGINT))
+    # 2000 sweeps of ~0.03 s on one thread (2026-12-06; 60 sweeps had become too few to be
+    # running after 2 s); SIGINT (what Ctrl-C sends) after 1 s.
+    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()
     t0 = time.monotonic()
     with pytest.warns(RuntimeWarning, match="interrupted"):
-        r = tcgpu.run(beta=np.full(60, 1.0), N=6, threads=1)
+        r = tcgpu.run(beta=np.full(2000, 1.0), N=6, threads=1)
     wall = time.monotonic() - t0
     timer.join()
     assert r.record["interrupted"] and not r.record["completed"]
-    assert 0 < len(r) < 60 and wall < 10, (len(r), wall)
+    assert 0 < len(r) < 2000 and wall < 10, (len(r), wall)
     assert np.array_equal(r.sweep, np.arange(len(r)))  # one thread: the first ones, in order
     assert (r.tv < 1e-6).all() and r.prob.shape == (len(r), 28)
     # The stop request does not outlive the run. (One thread again: with spare cores the dense
@@ -124,7 +125,7 @@ def test_other_threads_run_while_sweeps_compute():
     th = threading.Thread(target=count)
     th.start()
     t0 = time.monotonic()
-    tcgpu.run(beta=np.full(8, 1.0), N=6, threads=1)
+    tcgpu.run(beta=np.full(40, 1.0), N=6, threads=1)  # ~1 s (0.03 s a sweep, 2026-12-06)
     wall = time.monotonic() - t0
     stop.set()
     th.join()
