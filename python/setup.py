@@ -1,6 +1,7 @@
 """Copies the built libtcgpu.so into the package (the module is ctypes over it, nothing to
-compile here). Where from: $TCGPU_LIB, else ../build/libtcgpu.so (what scripts/bootstrap
-builds)."""
+compile here), with libtcgpu_cuda.so beside it where the build has CUDA (libtcgpu opens it
+from its own folder on first use of a GPU). Where from: $TCGPU_LIB, else ../build/libtcgpu.so
+(what scripts/bootstrap builds)."""
 import os
 import shutil
 from pathlib import Path
@@ -24,7 +25,11 @@ class BuildPy(build_py):
         super().run()
         target = Path(self.build_lib) / "tcgpu" / "libtcgpu.so"
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(library(), target)
+        lib = library()
+        shutil.copyfile(lib, target)
+        cuda = lib.with_name("libtcgpu_cuda.so")
+        if cuda.is_file():
+            shutil.copyfile(cuda, target.with_name(cuda.name))
 
 
 class BinaryDistribution(Distribution):

@@ -7,14 +7,6 @@
 
 #include "tcgpu/device.h"
 
-#ifndef TCGPU_CUDA_ARCHS
-#define TCGPU_CUDA_ARCHS ""
-#endif
-
-extern "C" int tcgpu_cuda_built(void) { return 1; }
-
-extern "C" const char *tcgpu_cuda_archs(void) { return TCGPU_CUDA_ARCHS; }
-
 extern "C" int tcgpu_cuda_devices(tcgpu_device_info *out, int max, char *why, size_t why_len) {
     int count = 0;
     cudaError_t err = cudaGetDeviceCount(&count);
