@@ -9,7 +9,7 @@ energies e = (-2 eps, +2 eps) = (-1, +1); sweep rates log-spaced over beta in [0
   2. tcgpu runs the remaining rates of the full set in the background (one core) while
   3. QuTiP 5 sesolve runs the subset on the other core: H(t) = B t + A in the |n1,n2> basis of
      dist.h5 /basis, the SAME window (-T0, Tr) tcgpu chose for that sweep, the SAME start and
-     readout (first-order superadiabatically dressed instantaneous eigenstates, labelled as in
+     readout (superadiabatically dressed (to --order, default 3) instantaneous eigenstates, labelled as in
      src/numerics/adiabatic.c). Tolerances atol = rtol = tol are scanned from loose to tight; the first
      (loosest) tol whose TV vs the exact engine is <= max(1e-6, tcgpu's TV) is the one reported.
      Each QuTiP solve runs in a child process with a wall-time cap (reported as capped).
@@ -92,7 +92,7 @@ def dressing(E, hdot):
     return W
 
 
-ORDER = [2]  # dressing order of start and readout (tcgpu >= 2cb5594: 2; before: 1)
+ORDER = [3]  # dressing order of start and readout (tcgpu >= 61219d6: 3; >= 2cb5594: 2; before: 1)
 
 
 def second_order(E, h):
@@ -110,6 +110,48 @@ def second_order(E, h):
     return r
 
 
+def third_order(b, a, V, t, E, U, h, r):
+    """src/numerics/adiabatic.c third_order: s3[m, k] (the admixture is i s3) from
+    D s3 = r' - (P r)_mk + h_mk sigma_k / D^2, sigma_k = sum_j h_kj^2 / (E_j - E_k)^3, r' by a
+    central difference of the second orders at t -+ dt (eigenvector signs aligned with t's); a
+    column whose third order exceeds its second keeps the second (zeros). None where an
+    eigenvector turns within dt (the second order then stands)."""
+    dt = 1e-5 * max(abs(t), 1e-3)
+    rp = []
+    for side in (-1, 1):
+        E2, U2, h2 = frame(b, a, V, t + side * dt)
+        o = (U2 * U).sum(axis=0)
+        if (np.abs(o) < 0.9).any():
+            return None
+        sign = np.where(o < 0, -1.0, 1.0)
+        rp.append(second_order(E2, h2) * np.outer(sign, sign))
+    gap = E[:, None] - E[None, :]
+    ok = gap != 0
+    np.fill_diagonal(ok, False)
+    G = np.where(ok, 1.0 / np.where(ok, gap, 1.0), 0.0)
+    P = h * G
+    sigma = (h * h * G ** 3).sum(axis=0)
+    rdot = (rp[1] - rp[0]) / (2 * dt)
+    s3 = (rdot - P @ r + h * sigma[None, :] * G ** 2) * G
+    s3[~ok] = 0.0
+    s3[:, (s3 ** 2).sum(axis=0) > (r ** 2).sum(axis=0)] = 0.0
+    return s3
+
+
+def dressing_terms(b, a, V, t, E, U, hdot):
+    """A[k, m], the imaginary admixture of m in dressed k (first order -W, plus the third), and
+    r[m, k], the real second order, as adiabatic_dense_start / dressed_overlap form them."""
+    A = -dressing(E, hdot)
+    r = np.zeros_like(A)
+    if ORDER[0] > 1:
+        r = second_order(E, hdot)
+        if ORDER[0] > 2:
+            s3 = third_order(b, a, V, t, E, U, hdot, r)
+            if s3 is not None:
+                A += s3.T
+    return A, r
+
+
 def start_rank(b, a, s):
     """src/numerics/adiabatic.c start_rank: descending slope, then ascending constant, then index."""
     r = 0
@@ -123,10 +165,8 @@ def dressed_start(b, a, V, t0, s):
     """|k~> = |k> - i sum_{m != k} <m|Hdot|k>/(E_m - E_k)^2 |m>, normalized (adiabatic_start)."""
     E, U, hdot = frame(b, a, V, t0)
     k = start_rank(b, a, s)
-    W = dressing(E, hdot)
-    psi = U[:, k].astype(complex) - 1j * (U @ W[k, :])
-    if ORDER[0] > 1:
-        psi += U @ second_order(E, hdot)[:, k]
+    A, r = dressing_terms(b, a, V, t0, E, U, hdot)
+    psi = U[:, k].astype(complex) + 1j * (U @ A[k, :]) + U @ r[:, k]
     return psi / np.linalg.norm(psi)
 
 
@@ -139,12 +179,22 @@ def last_crossing(b, a):
     return last
 
 
-def labels(b, a, E, U, t):
+TCGPU_TOL = [1e-6]  # the tcgpu sweeps' --tol (by_rank below depends on it)
+
+
+def by_rank(beta, K):
+    """src/control/control_scales.c: where the nonadiabatic weight K x/(1 - x), x = exp(-2 pi g^2
+    / beta), stays below tol/10, tcgpu labels eigenvectors by energy rank at any readout time."""
+    x = math.exp(-2 * math.pi * G * G / beta)
+    return K * x / (1 - x) < TCGPU_TOL[0] / 10
+
+
+def labels(b, a, E, U, t, rank=False):
     """src/numerics/adiabatic.c assign_labels: label[j] = diabatic state of eigenvector j (K = 2: no
     degenerate groups, so the tie resolution by overlap is never needed)."""
     n = len(b)
     label = np.empty(n, dtype=np.int64)
-    if t > last_crossing(b, a):
+    if rank or t > last_crossing(b, a):
         dia = sorted(range(n), key=lambda i: (b[i], a[i], i))
         vec = sorted(range(n), key=lambda j: (E[j], j))
         for r in range(n):
@@ -174,21 +224,17 @@ def labels(b, a, E, U, t):
     return label
 
 
-def dressed_readout(b, a, V, t, psi):
+def dressed_readout(b, a, V, t, psi, rank=False):
     """prob[label[k]] = |<k~|psi>|^2 with <k~|psi> = c_k + i sum_m W[k,m] c_m, normalized to first
     order (adiabatic_readout / dressed_overlap)."""
     E, U, hdot = frame(b, a, V, t)
-    W = dressing(E, hdot)
+    A, r = dressing_terms(b, a, V, t, E, U, hdot)
     c = U.T @ psi
-    norm = 1.0 + (W ** 2).sum(axis=1)
-    d = c + 1j * (W @ c)
-    if ORDER[0] > 1:
-        r = second_order(E, hdot)
-        d += r.T @ c
-        norm += (r ** 2).sum(axis=0)
+    norm = 1.0 + (A ** 2).sum(axis=1) + (r ** 2).sum(axis=0)
+    d = c - 1j * (A @ c) + r.T @ c
     d /= np.sqrt(norm)
     prob = np.empty(len(b))
-    prob[labels(b, a, E, U, t)] = np.abs(d) ** 2
+    prob[labels(b, a, E, U, t, rank)] = np.abs(d) ** 2
     return prob
 
 
@@ -213,8 +259,9 @@ def qutip_sweep(basis, N, beta, T0, Tr, tol, nsteps, levels=LEVELS):
     solve = time.perf_counter() - ws
     psi_m = res.states[1].full().ravel()
     psi = res.states[2].full().ravel()
-    prob = dressed_readout(b, a, V, Tr, psi)
-    prob_m = dressed_readout(b, a, V, Tr / 1.3, psi_m)
+    rank = by_rank(beta, np.asarray(basis).shape[1])
+    prob = dressed_readout(b, a, V, Tr, psi, rank)
+    prob_m = dressed_readout(b, a, V, Tr / 1.3, psi_m, rank)
     return prob, prob_m, time.perf_counter() - w0, time.process_time() - c0, solve, float(
         np.vdot(psi, psi).real)
 
@@ -418,9 +465,9 @@ def main():
     ap.add_argument("--budget-min", type=float, default=1e9,
                     help="no new QuTiP sweep starts after this many minutes of the run")
     ap.add_argument("--n40", type=str, default="", help="comma list of N=40 betas ('' = skip)")
-    ap.add_argument("--order", type=int, default=2, choices=(1, 2),
+    ap.add_argument("--order", type=int, default=3, choices=(1, 2, 3),
                     help="dressing order of start and readout; must match the tcgpu binary "
-                         "(2 since commit 2cb5594, 1 before)")
+                         "(3 since commit 61219d6 up to 2000 states, 2 since 2cb5594, 1 before)")
     ap.add_argument("--point", action="append", default=[], metavar="BETA:TOL",
                     help="instead of the bench: one tcgpu sweep and one QuTiP solve at atol = "
                          "rtol = TOL on tcgpu's window (no scan); repeatable; prints JSON")
@@ -430,6 +477,7 @@ def main():
     args = ap.parse_args()
 
     ORDER[0] = args.order
+    TCGPU_TOL[0] = args.tol
     if args.point:
         return points(args)
     t_start = time.time()
