@@ -192,6 +192,29 @@ static int start_judge(tcgpu_control *c, double value) {
 
 /* The next readout time of the rung set from c->q on, or a phase change: returns 1 with
  * c->q and *t set where a readout is due, 0 where the rung set is complete or cut short. */
+/* The fourth order of the dressing for the rest of the attempt's readouts, once the far field
+ * costs more than its two extra frames per readout: the two-channel window is set by the
+ * in-sector residual, which each order makes fall one power of Tr faster (docs/numerics.md).
+ * tc K = 2, N = 10, eps = 0.25, beta = 20.84 at a fixed window: TV 9.8e-7 -> 2.0e-7 at Tr = 22.6,
+ * 1.9e-7 -> 2.7e-8 at 32; the default job's 64 sweeps 3.71e6 -> 2.14e6 steps. From the start
+ * (start checks too) it lost where the window did not shrink: tc K = 2, N = 20 at beta <= 1.3
+ * (0.82-0.87 of the time) and N = 40 (861 states; 0.73-0.91); steps beyond ~dim^2 are what
+ * the frames are worth (N = 10: the sweeps past ~5e3 steps gained; N = 20, eps = 0.5: 4.6e4 steps
+ * 1.08x, 5.6e4 0.89x; eps = 0.1: 7.6e5 steps 1.37x, 1.8e6 1.99x). The round that switches
+ * compares its fourth-order readouts with a carried third-order one, whose larger residual only
+ * raises that round's window estimate. */
+static void ctl_dressing_up(tcgpu_control *c) {
+    if (!c->fine || tcgpu_sweep_dressing(c->fine) != 3)
+        return;
+    double d = (double)c->d;
+    if ((double)tcgpu_sweep_steps(c->fine) > TCGPU_FOURTH_ORDER_STEPS * d * d) {
+        ctl_debug(c, "Tr %g: fourth-order readouts from here (%lld steps)", c->s.Tr,
+                  (long long)tcgpu_sweep_steps(c->fine));
+        tcgpu_sweep_set_dressing(c->fine, 4);
+        tcgpu_sweep_set_dressing(c->coarse, 4);
+    }
+}
+
 static int next_rung(tcgpu_control *c, double *t) {
     static const double ratio[3] = {CTL_RUNG_FAR, CTL_RUNG_NEAR, 1.0};
     for (; c->q < 3; ++c->q) {
@@ -268,6 +291,7 @@ tcgpu_status tcgpu_control_next(tcgpu_control *c, tcgpu_status served, tcgpu_con
             c->phase = CTL_GROW;
             continue;
         case CTL_GROW: /* a new rung set at Tr */
+            ctl_dressing_up(c);
             if (c->grow >= CTL_MAX_GROW) {
                 ctl_end_runs(c);
                 c->attempt++;

@@ -132,9 +132,85 @@ static double *second_order(const frame *f, const int64_t *gid) {
     return r;
 }
 
+/* Flips the eigenvectors of g (and its dH/dt) to the signs of f's, a frame at a nearby time.
+ * 0 where they do not match one to one (a crossing or a tie group's free rotation in between). */
+static int frame_align(frame *g, const frame *f) {
+    int64_t n = f->n;
+    double *sign = malloc((size_t)n * sizeof *sign);
+    int ok = sign != NULL;
+    for (int64_t j = 0; ok && j < n; ++j) {
+        double o = 0;
+        for (int64_t i = 0; i < n; ++i)
+            o += g->u[j * n + i] * f->u[j * n + i];
+        ok = fabs(o) >= 0.9;
+        sign[j] = o < 0 ? -1 : 1;
+    }
+    for (int64_t k = 0; ok && k < n; ++k) {
+        for (int64_t i = 0; i < n; ++i)
+            g->u[k * n + i] *= sign[k];
+        for (int64_t m = 0; m < n; ++m)
+            g->hdot[k * n + m] *= sign[k] * sign[m];
+    }
+    free(sign);
+    return ok;
+}
+
+/* The third-order equation at frame f (before the series is cut at its least term):
+ *   D s3 = r' - (P r)_mk + h_mk sigma_k / D^2,  sigma_k = sum_j h_kj h_jk / (E_j - E_k)^3,
+ * P = h o G as in second_order, D = E_m - E_k; also returns P (n x n) and sigma (n) for the
+ * fourth order. NULL when out of memory. */
+static double *third_raw(const frame *f, const int64_t *gid, const double *r, const double *rdot,
+                         double *P, double *sigma) {
+    int64_t n = f->n;
+    size_t nn = (size_t)n * (size_t)n;
+    double *s3 = malloc(nn * sizeof *s3);
+    if (!s3)
+        return NULL;
+    const double *h = f->hdot;
+    memset(sigma, 0, (size_t)n * sizeof *sigma);
+    for (int64_t j = 0; j < n; ++j)
+        for (int64_t i = 0; i < n; ++i) {
+            double g = pair_inverse_gap(f, gid, i, j);
+            P[j * n + i] = h[j * n + i] * g;
+            sigma[j] += h[j * n + i] * h[j * n + i] * g * g * g;
+        }
+    int ni = (int)n;
+    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, ni, ni, ni, 1.0, P, ni, r, ni, 0.0, s3,
+                ni); /* P r, replaced element by element below */
+    for (int64_t k = 0; k < n; ++k)
+        for (int64_t mm = 0; mm < n; ++mm) {
+            double d = f->e[mm] - f->e[k];
+            size_t mk = (size_t)k * (size_t)n + (size_t)mm;
+            s3[mk] = pair_inverse_gap(f, gid, mm, k) == 0
+                         ? 0
+                         : (rdot[mk] - s3[mk] + h[mk] * sigma[k] / (d * d)) / d;
+        }
+    return s3;
+}
+
+/* The series is asymptotic: where a state's term of one order exceeds that of the order
+ * before (before the transition, where in-sector gaps are small: tc K = 2, N = 20, eps = 0.1,
+ * beta = 0.05 read a start leak of 1.7e-5 at T0 = 22.7 with the third order, 2.1e-7 without),
+ * it stops at the order before: `hi`'s column is zeroed (and `next`'s, if any). */
+static void cut_at_least_term(int64_t n, const double *lo, double *hi, double *next) {
+    for (int64_t k = 0; k < n; ++k) {
+        double a = 0, b = 0;
+        for (int64_t mm = 0; mm < n; ++mm) {
+            a += lo[k * n + mm] * lo[k * n + mm];
+            b += hi[k * n + mm] * hi[k * n + mm];
+        }
+        if (!(b <= a))
+            for (int64_t mm = 0; mm < n; ++mm) {
+                hi[k * n + mm] = 0;
+                if (next)
+                    next[k * n + mm] = 0;
+            }
+    }
+}
+
 /* Third-order admixtures, imaginary: b3_mk = i s3[k n + m]. One more iteration of the equation
  * above, with the back-reaction of the followed state's own amplitude (b = c_m / c_k):
- *   D b3 = i r' - i (P r)_mk + i h_mk sigma_k / D^2,  sigma_k = sum_j h_kj h_jk / (E_j - E_k)^3,
+ *   D b3 = i r' - i (P r)_mk + i h_mk sigma_k / D^2  (third_raw),
  * D = E_m - E_k, r the second order. r' = dr/dt is taken from the second orders of the frames
  * at t -+ dt (central difference; eigenvector signs aligned with the frame at t). NULL where a
  * neighbouring frame's eigenvectors do not match those at t one to one (the order changed
@@ -144,7 +220,7 @@ static double *third_order(const eig_device *dev, const tcgpu_model *m, double t
     int64_t n = f->n;
     size_t nn = (size_t)n * (size_t)n;
     double dt = 1e-5 * fmax(fabs(t), 1e-3);
-    double *rp[2] = {NULL, NULL}, *s3 = NULL, *sigma = NULL;
+    double *rp[2] = {NULL, NULL}, *s3 = NULL;
     int ok = 1;
     for (int side = 0; side < 2 && ok; ++side) {
         frame g;
@@ -152,74 +228,117 @@ static double *third_order(const eig_device *dev, const tcgpu_model *m, double t
             ok = 0;
             break;
         }
-        double *sign = malloc((size_t)n * sizeof *sign);
-        ok = sign != NULL;
-        for (int64_t j = 0; ok && j < n; ++j) {
-            double o = 0;
-            for (int64_t i = 0; i < n; ++i)
-                o += g.u[j * n + i] * f->u[j * n + i];
-            if (fabs(o) < 0.9) /* a crossing or a tie group's free rotation within dt */
-                ok = 0;
-            sign[j] = o < 0 ? -1 : 1;
-        }
-        if (ok && (rp[side] = second_order(&g, gid)))
-            for (int64_t k = 0; k < n; ++k)
-                for (int64_t mm = 0; mm < n; ++mm)
-                    rp[side][k * n + mm] *= sign[k] * sign[mm];
-        ok = ok && rp[side];
-        free(sign);
+        ok = frame_align(&g, f) && (rp[side] = second_order(&g, gid));
         frame_free(&g);
     }
-    double *P = ok ? calloc(nn, sizeof *P) : NULL, *Pr = ok ? malloc(nn * sizeof *Pr) : NULL;
-    sigma = ok ? calloc((size_t)n, sizeof *sigma) : NULL;
-    s3 = ok ? malloc(nn * sizeof *s3) : NULL;
-    if (!P || !Pr || !sigma || !s3) {
-        free(s3);
-        s3 = NULL;
-        goto done;
+    double *P = ok ? calloc(nn, sizeof *P) : NULL, *sigma = ok ? malloc((size_t)n * 8 + 8) : NULL;
+    if (P && sigma) {
+        for (size_t i = 0; i < nn; ++i)
+            rp[1][i] = (rp[1][i] - rp[0][i]) / (2 * dt);
+        if ((s3 = third_raw(f, gid, r, rp[1], P, sigma)))
+            cut_at_least_term(n, r, s3, NULL);
     }
-    const double *h = f->hdot;
-    for (int64_t j = 0; j < n; ++j)
-        for (int64_t i = 0; i < n; ++i) {
-            double g = pair_inverse_gap(f, gid, i, j);
-            P[j * n + i] = h[j * n + i] * g;
-            sigma[j] += h[j * n + i] * h[j * n + i] * g * g * g;
-        }
-    int ni = (int)n;
-    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, ni, ni, ni, 1.0, P, ni, r, ni, 0.0, Pr,
-                ni);
-    for (int64_t k = 0; k < n; ++k)
-        for (int64_t mm = 0; mm < n; ++mm) {
-            double d = f->e[mm] - f->e[k];
-            size_t mk = (size_t)k * (size_t)n + (size_t)mm;
-            if (pair_inverse_gap(f, gid, mm, k) == 0) {
-                s3[mk] = 0;
-                continue;
-            }
-            double rdot = (rp[1][mk] - rp[0][mk]) / (2 * dt);
-            s3[mk] = (rdot - Pr[mk] + h[mk] * sigma[k] / (d * d)) / d;
-        }
-    /* The series is asymptotic: where a state's third-order term exceeds its second (before
-     * the transition, where in-sector gaps are small: tc K = 2, N = 20, eps = 0.1, beta = 0.05
-     * read a start leak of 1.7e-5 at T0 = 22.7 with it, 2.1e-7 without), it stops at the
-     * second. */
-    for (int64_t k = 0; k < n; ++k) {
-        double n2 = 0, n3 = 0;
-        for (int64_t mm = 0; mm < n; ++mm) {
-            n2 += r[k * n + mm] * r[k * n + mm];
-            n3 += s3[k * n + mm] * s3[k * n + mm];
-        }
-        if (!(n3 <= n2))
-            for (int64_t mm = 0; mm < n; ++mm)
-                s3[k * n + mm] = 0;
-    }
-done:
     free(P);
-    free(Pr);
     free(sigma);
     free(rp[0]);
     free(rp[1]);
     return s3;
+}
+
+/* Fourth-order admixtures, real, and the third order they go with. The iteration once more:
+ *   D b4 = -s3' + (P s3)_mk - r_mk sigma_k + (h_mk / D^2) (P r)_kk
+ * (the back-reaction now pairs the first and second orders: b2_m sum_l A_kl b1_l + b1_m sum_l
+ * A_kl b2_l, A = -P). s3' is a central difference of the third orders at t -+ dl, each of which
+ * takes r' from the second orders at t + j dl, j = -2..2, all aligned with the frame at t; dl =
+ * 1e-3 |t| balances the stencil's dl^2 error against the eigenvectors' rounding divided by dl^2.
+ * *s3 receives the third order (which replaces third_order's). NULL (and *s3 NULL) where a
+ * frame does not match the one at t or out of memory: the caller falls back to the third order.
+ * Five frames instead of the third order's three. */
+static double *fourth_order(const eig_device *dev, const tcgpu_model *m, double t, const frame *f,
+                            const int64_t *gid, const double *r, double **s3out) {
+    int64_t n = f->n;
+    size_t nn = (size_t)n * (size_t)n;
+    double dl = 1e-3 * fmax(fabs(t), 1e-3);
+    frame g[5];
+    double *rr[5] = {NULL, NULL, (double *)r, NULL, NULL}, *s3[3] = {NULL, NULL, NULL};
+    double *P = calloc(nn, sizeof *P), *Pc = calloc(nn, sizeof *Pc), *rdot = malloc(nn * 8 + 8);
+    double *sigma = malloc((size_t)n * 8 + 8), *sc = malloc((size_t)n * 8 + 8);
+    double *b4 = NULL;
+    int built = 0, ok = P && Pc && rdot && sigma && sc;
+    g[2] = *f;
+    for (int j = 0; j < 5 && ok; ++j) {
+        if (j == 2)
+            continue;
+        if (frame_build(dev, m, t + (j - 2) * dl, 1, &g[j])) {
+            ok = 0;
+            break;
+        }
+        built |= 1 << j;
+        ok = frame_align(&g[j], f) && (rr[j] = second_order(&g[j], gid));
+    }
+    for (int j = 1; j <= 3 && ok; ++j) {
+        for (size_t i = 0; i < nn; ++i)
+            rdot[i] = (rr[j + 1][i] - rr[j - 1][i]) / (2 * dl);
+        ok = (s3[j - 1] = third_raw(&g[j], gid, rr[j], rdot, j == 2 ? Pc : P,
+                                    j == 2 ? sc : sigma)) != NULL;
+    }
+    if (ok && (b4 = malloc(nn * sizeof *b4))) {
+        int ni = (int)n;
+        const double *h = f->hdot;
+        /* P s3 into b4, the diagonal (P r)_kk into sigma (the side frames' sigma is spent) */
+        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, ni, ni, ni, 1.0, Pc, ni, s3[1], ni,
+                    0.0, b4, ni);
+        for (int64_t k = 0; k < n; ++k) {
+            double s = 0;
+            for (int64_t l = 0; l < n; ++l)
+                s += Pc[l * n + k] * r[k * n + l];
+            sigma[k] = s;
+        }
+        for (int64_t k = 0; k < n; ++k)
+            for (int64_t mm = 0; mm < n; ++mm) {
+                double d = f->e[mm] - f->e[k];
+                size_t mk = (size_t)k * (size_t)n + (size_t)mm;
+                double sdot = (s3[2][mk] - s3[0][mk]) / (2 * dl);
+                b4[mk] = pair_inverse_gap(f, gid, mm, k) == 0
+                             ? 0
+                             : (-sdot + b4[mk] - r[mk] * sc[k] + h[mk] * sigma[k] / (d * d)) / d;
+            }
+        cut_at_least_term(n, r, s3[1], b4);
+        cut_at_least_term(n, s3[1], b4, NULL);
+        *s3out = s3[1];
+        s3[1] = NULL;
+    }
+    for (int j = 0; j < 5; ++j)
+        if (built & (1 << j)) {
+            frame_free(&g[j]);
+            free(rr[j]);
+        }
+    for (int j = 0; j < 3; ++j)
+        free(s3[j]);
+    free(P);
+    free(Pc);
+    free(rdot);
+    free(sigma);
+    free(sc);
+    return b4;
+}
+
+/* The dressing above the first order for the start and the readouts: r2 (real; the fourth
+ * order added in) and r3 (imaginary part), NULL where not used. */
+static void higher_orders(const eig_device *dev, const tcgpu_model *m, double t, const frame *f,
+                          const int64_t *gid, int superadiabatic, double **r2, double **r3) {
+    *r2 = superadiabatic > 1 && !m->inverse_t && !m->w ? second_order(f, gid) : NULL;
+    *r3 = NULL;
+    if (!*r2 || superadiabatic < 3)
+        return;
+    double *r4 = superadiabatic > 3 ? fourth_order(dev, m, t, f, gid, *r2, r3) : NULL;
+    if (r4) {
+        for (size_t i = 0; i < (size_t)f->n * (size_t)f->n; ++i)
+            (*r2)[i] += r4[i];
+        free(r4);
+        return;
+    }
+    *r3 = third_order(dev, m, t, f, gid, *r2);
 }
 
 /* Overlap of psi with the dressed eigenstate k: c_k - i sum_m hdot_mk/(E_m - E_k)^2 c_m
@@ -280,8 +399,9 @@ tcgpu_status adiabatic_dense_start(const eig_device *dev, const tcgpu_model *m, 
     int64_t *gid = superadiabatic > 1 && !m->inverse_t && !m->w ? calloc((size_t)n, 8) : NULL;
     for (int64_t i = 0; gid && i < n; ++i)
         gid[i] = i;
-    double *r2 = gid ? second_order(&f, gid) : NULL;
-    double *r3 = superadiabatic > 2 && r2 ? third_order(dev, m, t, &f, gid, r2) : NULL;
+    double *r2 = NULL, *r3 = NULL;
+    if (gid)
+        higher_orders(dev, m, t, &f, gid, superadiabatic, &r2, &r3);
     for (int64_t mm = 0; superadiabatic && mm < n; ++mm) {
         double gap = f.e[mm] - f.e[k];
         if (mm == k || gap == 0)
@@ -354,8 +474,7 @@ tcgpu_status adiabatic_dense_readout_many(const eig_device *dev, const tcgpu_mod
         goto done;
     for (int64_t j = 0; j < n; ++j)
         gid[j] = grp[label[j]];
-    r2 = superadiabatic > 1 && !m->inverse_t && !m->w ? second_order(&f, gid) : NULL;
-    r3 = superadiabatic > 2 && r2 ? third_order(dev, m, t, &f, gid, r2) : NULL;
+    higher_orders(dev, m, t, &f, gid, superadiabatic, &r2, &r3);
     for (int s = 0; s < count; ++s) {
         for (int64_t j = 0; j < n; ++j) { /* c = U^T psi */
             double re = 0, im = 0;

@@ -105,6 +105,8 @@ const tcgpu_model *tcgpu_sweep_model(const tcgpu_sweep *s) { return s->m; }
 double tcgpu_sweep_kappa(const tcgpu_sweep *s) { return s->kappa; }
 int tcgpu_sweep_vlevel(const tcgpu_sweep *s) { return s->vlevel; }
 void tcgpu_sweep_set_vlevel(tcgpu_sweep *s, int level) { s->vlevel = level; }
+int tcgpu_sweep_dressing(const tcgpu_sweep *s) { return s->superadiabatic; }
+void tcgpu_sweep_set_dressing(tcgpu_sweep *s, int order) { s->superadiabatic = order; }
 
 double *tcgpu_sweep_resident(tcgpu_sweep *s, tcgpu_context *c) {
     if (!s->dev) {

@@ -13,6 +13,9 @@ double tcgpu_sweep_kappa(const tcgpu_sweep *s);
 /* The grid's |V| level of the sweep's next advances (tcgpu_grid_vrate; 0 when it begins). */
 int tcgpu_sweep_vlevel(const tcgpu_sweep *s);
 void tcgpu_sweep_set_vlevel(tcgpu_sweep *s, int level);
+/* The dressing order of the sweep's next readouts (tcgpu_sweep_opts.superadiabatic). */
+int tcgpu_sweep_dressing(const tcgpu_sweep *s);
+void tcgpu_sweep_set_dressing(tcgpu_sweep *s, int order);
 /* min over phi of |a - e^(i phi) b| of the two runs' normalized states, an upper bound of
  * sqrt(1 - |<a|b>|^2) and so of the total variation between any readouts of them: the step
  * check between readouts. */
@@ -33,6 +36,10 @@ int tcgpu_control_dressing(const tcgpu_model *m);
  * 10-40 s here and the frames were already about half of a sweep at the second order, and a
  * start check with the third order's three frames per dressing took 180-370 s. */
 #define TCGPU_THIRD_ORDER_MAX 2000
+/* The runs' readouts go on at the fourth order (src/numerics/adiabatic.c, two more frames per
+ * readout) once the fine run's steps exceed TCGPU_FOURTH_ORDER_STEPS dim^2 (ctl_dressing_up):
+ * it shortens the far field's window where the march, not the frames, is the cost. */
+#define TCGPU_FOURTH_ORDER_STEPS 2
 
 /* The start check (tcgpu_sweep_start_error) in three pieces: a sweep begun earlier than the
  * window's start, which is to be advanced to *near and read out, and the error its readout

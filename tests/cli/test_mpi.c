@@ -288,12 +288,14 @@ Test(mpi_run, more_ranks_than_sweeps_gets_one_line_and_exit_2) {
     cr_expect_eq(sh("rm -rf %s", dir), 0);
 }
 
-/* Needs no MPI: the lock guards every run's folder. The live run: one slow sweep (beta = 10,
- * eps = 0.1), tried while its lock file exists, then interrupted (it stops within milliseconds). */
+/* Needs no MPI: the lock guards every run's folder. The live run: 64 sweeps (eps = 0.1, each
+ * 0.1-1 s on one thread; one sweep alone could end before both tries had run, and did once
+ * beside other jobs), tried while its lock file exists, then interrupted (it stops within
+ * milliseconds). */
 Test(run_lock, a_folder_a_live_run_writes_is_refused_with_exit_2) {
     char dir[] = "/tmp/tcgpu_lock_XXXXXX";
     cr_assert_not_null(mkdtemp(dir));
-    cr_assert_eq(sh("cd %s && (OMP_NUM_THREADS=1 %s run --N 10 --beta 10 --eps 0.1 --out res "
+    cr_assert_eq(sh("cd %s && (OMP_NUM_THREADS=1 %s run --N 10 --beta 1:10:64 --eps 0.1 --out res "
                     ">out 2>err & p=$!; n=0; while [ ! -e res/.tcgpu-run.lock ] && [ $n -lt 600 "
                     "]; do sleep 0.02; n=$((n+1)); done; %s run --resume res >r.out 2>r.err; echo "
                     "$? >r.status; %s run --N 3 --out res >n.out 2>n.err; echo $? >n.status; kill "

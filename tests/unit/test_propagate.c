@@ -197,6 +197,20 @@ Test(sweep, third_order_dressing_beats_second_order) {
                  second[1]);
 }
 
+/* The fourth order's likewise beats the third's, and falls faster still (kappa 0.05). */
+Test(sweep, fourth_order_dressing_beats_third_order) {
+    double fourth[2], third[2];
+    for (int i = 0; i < 2; ++i) {
+        fourth[i] = dressed_tv(4, 0.05, dressing_Tr[i]);
+        third[i] = dressed_tv(3, 0.05, dressing_Tr[i]);
+        cr_expect_lt(fourth[i], third[i] / 2, "Tr %g: fourth order %.3e vs third order %.3e",
+                     dressing_Tr[i], fourth[i], third[i]);
+    }
+    cr_expect_gt(fourth[0] / fourth[1], third[0] / third[1],
+                 "fourth %.3e -> %.3e, third %.3e -> %.3e", fourth[0], fourth[1], third[0],
+                 third[1]);
+}
+
 Test(sweep, effective_two_mode_model_follows_eq75) {
     tcgpu_model m;
     ASSERT_OK(tcgpu_model_heff(&m, 6, 1.0, 1.0, 1.0));
