@@ -192,26 +192,28 @@ static int start_judge(tcgpu_control *c, double value) {
 
 /* The next readout time of the rung set from c->q on, or a phase change: returns 1 with
  * c->q and *t set where a readout is due, 0 where the rung set is complete or cut short. */
-/* The fourth order of the dressing for the rest of the attempt's readouts, once the far field
- * costs more than its two extra frames per readout: the two-channel window is set by the
- * in-sector residual, which each order makes fall one power of Tr faster (docs/numerics.md).
- * tc K = 2, N = 10, eps = 0.25, beta = 20.84 at a fixed window: TV 9.8e-7 -> 2.0e-7 at Tr = 22.6,
- * 1.9e-7 -> 2.7e-8 at 32; the default job's 64 sweeps 3.71e6 -> 2.14e6 steps. From the start
- * (start checks too) it lost where the window did not shrink: tc K = 2, N = 20 at beta <= 1.3
- * (0.82-0.87 of the time) and N = 40 (861 states; 0.73-0.91); steps beyond ~dim^2 are what
- * the frames are worth (N = 10: the sweeps past ~5e3 steps gained; N = 20, eps = 0.5: 4.6e4 steps
- * 1.08x, 5.6e4 0.89x; eps = 0.1: 7.6e5 steps 1.37x, 1.8e6 1.99x). The round that switches
- * compares its fourth-order readouts with a carried third-order one, whose larger residual only
+/* A higher order of the dressing for the rest of the attempt's readouts, once the far field
+ * costs more than its extra frames: the two-channel window is set by the in-sector residual,
+ * which each order makes fall one power of Tr faster (docs/numerics.md). tc K = 2, N = 10,
+ * eps = 0.25, beta = 20.84 at fixed windows Tr = 22.6 and 32: TV 9.8e-7 and 1.9e-7 at order 3,
+ * 2.0e-7 and 2.7e-8 at 4, 5.3e-8 and 5.2e-9 at 5, 1.5e-8 and 1.1e-9 at 6. From the start (start
+ * checks too) order 4 lost where the window did not shrink: tc K = 2, N = 20 at beta <= 1.3
+ * (0.82-0.87 of the time) and N = 40 (861 states; 0.73-0.91); steps beyond ~dim^2 per five
+ * frames are what the frames are worth (N = 10: the sweeps past ~5e3 steps gained; N = 20,
+ * eps = 0.5: 4.6e4 steps 1.08x, 5.6e4 0.89x; eps = 0.1: 7.6e5 steps 1.37x, 1.8e6 1.99x). The
+ * default job (N = 10) at orders 4, 5, 6: 2.27e6, 1.72e6, 1.55e6 steps. The round that
+ * switches compares its readouts with a carried third-order one, whose larger residual only
  * raises that round's window estimate. */
 static void ctl_dressing_up(tcgpu_control *c) {
     if (!c->fine || tcgpu_sweep_dressing(c->fine) != 3)
         return;
     double d = (double)c->d;
-    if ((double)tcgpu_sweep_steps(c->fine) > TCGPU_FOURTH_ORDER_STEPS * d * d) {
-        ctl_debug(c, "Tr %g: fourth-order readouts from here (%lld steps)", c->s.Tr,
+    int order = c->d <= TCGPU_FAR_DRESSING_6_MAX ? 6 : 4;
+    if ((double)tcgpu_sweep_steps(c->fine) > TCGPU_FAR_DRESSING_STEPS * d * d) {
+        ctl_debug(c, "Tr %g: order %d readouts from here (%lld steps)", c->s.Tr, order,
                   (long long)tcgpu_sweep_steps(c->fine));
-        tcgpu_sweep_set_dressing(c->fine, 4);
-        tcgpu_sweep_set_dressing(c->coarse, 4);
+        tcgpu_sweep_set_dressing(c->fine, order);
+        tcgpu_sweep_set_dressing(c->coarse, order);
     }
 }
 

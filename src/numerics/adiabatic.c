@@ -245,82 +245,114 @@ static double *third_order(const eig_device *dev, const tcgpu_model *m, double t
     return s3;
 }
 
-/* Fourth-order admixtures, real, and the third order they go with. The iteration once more:
- *   D b4 = -s3' + (P s3)_mk - r_mk sigma_k + (h_mk / D^2) (P r)_kk
- * (the back-reaction now pairs the first and second orders: b2_m sum_l A_kl b1_l + b1_m sum_l
- * A_kl b2_l, A = -P). s3' is a central difference of the third orders at t -+ dl, each of which
- * takes r' from the second orders at t + j dl, j = -2..2, all aligned with the frame at t; dl =
- * 1e-3 |t| balances the stencil's dl^2 error against the eigenvectors' rounding divided by dl^2.
- * *s3 receives the third order (which replaces third_order's). NULL (and *s3 NULL) where a
- * frame does not match the one at t or out of memory: the caller falls back to the third order.
- * Five frames instead of the third order's three. */
-static double *fourth_order(const eig_device *dev, const tcgpu_model *m, double t, const frame *f,
-                            const int64_t *gid, const double *r, double **s3out) {
+/* Orders 3..K (K >= 4) of the dressing at once. Writing b_j = i^j c_j (c_j real; c_1 = -h o G^2,
+ * c_2 = -r), the admixture equation gives, order by order,
+ *   D c_j+1 = c_j' - (P c_j)_mk + sum_{p=1}^{j-1} c_p,mk (P c_j-p)_kk,
+ * D = E_m - E_k, P = h o G: the back-reaction pairs every two lower orders (for j = 2 this is
+ * third_raw's equation, sigma_k = (P c_1)_kk). c_j' is a central difference over the frames at
+ * t + i dl, |i| <= K - 2, all aligned with the frame at t, the second orders closed-form at
+ * each; dl = 1e-3 |t| balances the stencil's dl^2 error against the eigenvectors' rounding over
+ * dl^(K-2). Each state's series is cut at its least term. Returns 0 and adds the real orders
+ * (c_4 - c_6 + ...) into r, the imaginary ones into *s3 (-c_3 + c_5 - ...); -1 (nothing
+ * changed) where a frame does not match the one at t or out of memory. 2K - 3 frames. */
+static int dressing_series(const eig_device *dev, const tcgpu_model *m, double t, const frame *f,
+                           const int64_t *gid, double *r, int K, double **s3) {
+    enum { KMAX = 8, PTS = 2 * KMAX - 3 };
     int64_t n = f->n;
     size_t nn = (size_t)n * (size_t)n;
+    int half = K - 2, ni = (int)n;
     double dl = 1e-3 * fmax(fabs(t), 1e-3);
-    frame g[5];
-    double *rr[5] = {NULL, NULL, (double *)r, NULL, NULL}, *s3[3] = {NULL, NULL, NULL};
-    double *P = calloc(nn, sizeof *P), *Pc = calloc(nn, sizeof *Pc), *rdot = malloc(nn * 8 + 8);
-    double *sigma = malloc((size_t)n * 8 + 8), *sc = malloc((size_t)n * 8 + 8);
-    double *b4 = NULL;
-    int built = 0, ok = P && Pc && rdot && sigma && sc;
-    g[2] = *f;
-    for (int j = 0; j < 5 && ok; ++j) {
-        if (j == 2)
-            continue;
-        if (frame_build(dev, m, t + (j - 2) * dl, 1, &g[j])) {
+    frame g[PTS];
+    double *c[KMAX + 1][PTS], *P[PTS], *work = malloc(nn * sizeof *work), *diag = malloc(8 * n + 8);
+    memset(c, 0, sizeof c);
+    memset(P, 0, sizeof P);
+    int built = 0, ok = K >= 4 && K <= KMAX && work && diag;
+#define AT(i) ((i) + half)
+    for (int i = -half; i <= half && ok; ++i) {
+        if (i == 0)
+            g[AT(0)] = *f;
+        else if (frame_build(dev, m, t + i * dl, 1, &g[AT(i)])) {
             ok = 0;
             break;
+        } else {
+            built |= 1 << AT(i);
+            ok = frame_align(&g[AT(i)], f);
         }
-        built |= 1 << j;
-        ok = frame_align(&g[j], f) && (rr[j] = second_order(&g[j], gid));
-    }
-    for (int j = 1; j <= 3 && ok; ++j) {
-        for (size_t i = 0; i < nn; ++i)
-            rdot[i] = (rr[j + 1][i] - rr[j - 1][i]) / (2 * dl);
-        ok = (s3[j - 1] = third_raw(&g[j], gid, rr[j], rdot, j == 2 ? Pc : P,
-                                    j == 2 ? sc : sigma)) != NULL;
-    }
-    if (ok && (b4 = malloc(nn * sizeof *b4))) {
-        int ni = (int)n;
-        const double *h = f->hdot;
-        /* P s3 into b4, the diagonal (P r)_kk into sigma (the side frames' sigma is spent) */
-        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, ni, ni, ni, 1.0, Pc, ni, s3[1], ni,
-                    0.0, b4, ni);
-        for (int64_t k = 0; k < n; ++k) {
-            double s = 0;
-            for (int64_t l = 0; l < n; ++l)
-                s += Pc[l * n + k] * r[k * n + l];
-            sigma[k] = s;
+        ok = ok && (c[2][AT(i)] = i == 0 ? malloc(nn * sizeof(double)) : second_order(&g[AT(i)], gid));
+        for (size_t e = 0; ok && e < nn; ++e)
+            c[2][AT(i)][e] = -(i == 0 ? r[e] : c[2][AT(i)][e]);
+        if (ok && abs(i) <= K - 3) { /* P and c_1 where a higher order is formed */
+            const frame *h = &g[AT(i)];
+            ok = (P[AT(i)] = malloc(nn * sizeof(double))) && (c[1][AT(i)] = malloc(nn * 8));
+            for (int64_t k = 0; ok && k < n; ++k)
+                for (int64_t mm = 0; mm < n; ++mm) {
+                    double gi = pair_inverse_gap(h, gid, mm, k);
+                    P[AT(i)][k * n + mm] = h->hdot[k * n + mm] * gi;
+                    c[1][AT(i)][k * n + mm] = -h->hdot[k * n + mm] * gi * gi;
+                }
         }
-        for (int64_t k = 0; k < n; ++k)
-            for (int64_t mm = 0; mm < n; ++mm) {
-                double d = f->e[mm] - f->e[k];
-                size_t mk = (size_t)k * (size_t)n + (size_t)mm;
-                double sdot = (s3[2][mk] - s3[0][mk]) / (2 * dl);
-                b4[mk] = pair_inverse_gap(f, gid, mm, k) == 0
-                             ? 0
-                             : (-sdot + b4[mk] - r[mk] * sc[k] + h[mk] * sigma[k] / (d * d)) / d;
+    }
+    for (int j = 2; j < K && ok; ++j)
+        for (int i = -(K - j - 1); i <= K - j - 1 && ok; ++i) {
+            const frame *h = &g[AT(i)];
+            double *cj = c[j][AT(i)], *out = malloc(nn * sizeof *out);
+            if (!(ok = out != NULL))
+                break;
+            c[j + 1][AT(i)] = out;
+            cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, ni, ni, ni, 1.0, P[AT(i)], ni,
+                        cj, ni, 0.0, work, ni);
+            for (size_t e = 0; e < nn; ++e)
+                out[e] = (c[j][AT(i + 1)][e] - c[j][AT(i - 1)][e]) / (2 * dl) - work[e];
+            for (int q = 1; q < j; ++q) { /* back-reaction: c_(j-q) with (P c_q)_kk */
+                for (int64_t k = 0; k < n; ++k) {
+                    double d = 0;
+                    for (int64_t l = 0; l < n; ++l)
+                        d += P[AT(i)][l * n + k] * c[q][AT(i)][k * n + l];
+                    diag[k] = d;
+                }
+                for (int64_t k = 0; k < n; ++k)
+                    for (int64_t mm = 0; mm < n; ++mm)
+                        out[k * n + mm] += c[j - q][AT(i)][k * n + mm] * diag[k];
             }
-        cut_at_least_term(n, r, s3[1], b4);
-        cut_at_least_term(n, s3[1], b4, NULL);
-        *s3out = s3[1];
-        s3[1] = NULL;
-    }
-    for (int j = 0; j < 5; ++j)
-        if (built & (1 << j)) {
-            frame_free(&g[j]);
-            free(rr[j]);
+            for (int64_t k = 0; k < n; ++k)
+                for (int64_t mm = 0; mm < n; ++mm)
+                    out[k * n + mm] *= pair_inverse_gap(h, gid, mm, k);
         }
-    for (int j = 0; j < 3; ++j)
-        free(s3[j]);
-    free(P);
-    free(Pc);
-    free(rdot);
-    free(sigma);
-    free(sc);
-    return b4;
+    double *im = ok ? calloc(nn, sizeof *im) : NULL;
+    if ((ok = im != NULL)) {
+        for (int64_t k = 0; k < n; ++k) {
+            int top = K; /* the last order kept: before the first that outgrows its predecessor */
+            for (int j = 3; j <= K && top == K; ++j) {
+                double a = 0, b = 0;
+                for (int64_t mm = 0; mm < n; ++mm) {
+                    a += c[j - 1][AT(0)][k * n + mm] * c[j - 1][AT(0)][k * n + mm];
+                    b += c[j][AT(0)][k * n + mm] * c[j][AT(0)][k * n + mm];
+                }
+                if (!(b <= a))
+                    top = j - 1;
+            }
+            for (int j = 3; j <= top; ++j) /* i^j c_j: real for even j, imaginary for odd */
+                for (int64_t mm = 0; mm < n; ++mm) {
+                    double v = (j % 4 == 0 || j % 4 == 1 ? 1 : -1) * c[j][AT(0)][k * n + mm];
+                    if (j % 2)
+                        im[k * n + mm] += v;
+                    else
+                        r[k * n + mm] += v;
+                }
+        }
+        *s3 = im;
+    }
+#undef AT
+    for (int i = 0; i < PTS; ++i) {
+        if (built & (1 << i))
+            frame_free(&g[i]);
+        free(P[i]);
+        for (int j = 1; j <= KMAX; ++j)
+            free(c[j][i]);
+    }
+    free(work);
+    free(diag);
+    return ok ? 0 : -1;
 }
 
 /* The dressing above the first order for the start and the readouts: r2 (real; the fourth
@@ -331,13 +363,8 @@ static void higher_orders(const eig_device *dev, const tcgpu_model *m, double t,
     *r3 = NULL;
     if (!*r2 || superadiabatic < 3)
         return;
-    double *r4 = superadiabatic > 3 ? fourth_order(dev, m, t, f, gid, *r2, r3) : NULL;
-    if (r4) {
-        for (size_t i = 0; i < (size_t)f->n * (size_t)f->n; ++i)
-            (*r2)[i] += r4[i];
-        free(r4);
+    if (superadiabatic > 3 && !dressing_series(dev, m, t, f, gid, *r2, superadiabatic, r3))
         return;
-    }
     *r3 = third_order(dev, m, t, f, gid, *r2);
 }
 

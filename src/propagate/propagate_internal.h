@@ -36,10 +36,13 @@ int tcgpu_control_dressing(const tcgpu_model *m);
  * 10-40 s here and the frames were already about half of a sweep at the second order, and a
  * start check with the third order's three frames per dressing took 180-370 s. */
 #define TCGPU_THIRD_ORDER_MAX 2000
-/* The runs' readouts go on at the fourth order (src/numerics/adiabatic.c, two more frames per
- * readout) once the fine run's steps exceed TCGPU_FOURTH_ORDER_STEPS dim^2 (ctl_dressing_up):
- * it shortens the far field's window where the march, not the frames, is the cost. */
-#define TCGPU_FOURTH_ORDER_STEPS 2
+/* The runs' readouts go on at a higher order (src/numerics/adiabatic.c, dressing_series: 2K - 3
+ * frames per readout for order K) once the fine run's steps exceed TCGPU_FAR_DRESSING_STEPS
+ * dim^2 times the frames over five (ctl_dressing_up): it shortens the far field's window where
+ * the march, not the frames, is the cost. Order 6 up to TCGPU_FAR_DRESSING_6_MAX states (its
+ * nine frames and their orders hold ~60 dim^2 doubles), order 4 above. */
+#define TCGPU_FAR_DRESSING_STEPS 1
+#define TCGPU_FAR_DRESSING_6_MAX 500
 
 /* The start check (tcgpu_sweep_start_error) in three pieces: a sweep begun earlier than the
  * window's start, which is to be advanced to *near and read out, and the error its readout

@@ -16,10 +16,11 @@
 #define TCGPU_MPIRUN ""
 #endif
 
-/* 24 sweeps of 6 states (N = 5, two channels) whose costs differ 54x in coupling applications
- * (beta = 0.7: 2.0e4, beta = 100: 1.1e6; deterministic, unlike seconds); about 2 s on one core.
- * The costly sweeps come last, so a signal sent once row 2 is out lands mid-grid. */
-#define GRID "run --N 5 --tol 1e-5 --beta 0.05:100:24:log"
+/* 24 sweeps of 45 states (N = 8, two channels) whose costs differ >= 10x in coupling
+ * applications (deterministic, unlike seconds); about 3 s on one core (N = 5 at tol 1e-5 had
+ * become 0.6 s, and a kill once row 2 was out could land after the last sweep: no line of
+ * ours). The costly sweeps come last, so a signal sent once row 2 is out lands mid-grid. */
+#define GRID "run --N 8 --tol 1e-6 --beta 0.05:100:24:log"
 #define NSWEEP 24
 
 /* OpenMPI as root (CI) and in containers that forbid its cross-process memory copies. */

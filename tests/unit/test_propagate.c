@@ -211,6 +211,17 @@ Test(sweep, fourth_order_dressing_beats_third_order) {
                  third[1]);
 }
 
+/* dressing_series's orders 5 and 6 (src/numerics/adiabatic.c) likewise: each below the one
+ * before at the shorter window, where the step error (kappa 0.05) stays below them. */
+Test(sweep, sixth_order_dressing_beats_fourth_order) {
+    double tv[3];
+    for (int k = 0; k < 3; ++k)
+        tv[k] = dressed_tv(4 + k, 0.05, dressing_Tr[0]);
+    cr_log_info("Tr %g: orders 4, 5, 6: %.3e %.3e %.3e", dressing_Tr[0], tv[0], tv[1], tv[2]);
+    cr_expect_lt(tv[1], tv[0] / 1.5, "order 5 %.3e vs order 4 %.3e", tv[1], tv[0]);
+    cr_expect_lt(tv[2], tv[1] / 1.5, "order 6 %.3e vs order 5 %.3e", tv[2], tv[1]);
+}
+
 Test(sweep, effective_two_mode_model_follows_eq75) {
     tcgpu_model m;
     ASSERT_OK(tcgpu_model_heff(&m, 6, 1.0, 1.0, 1.0));
