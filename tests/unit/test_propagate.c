@@ -182,34 +182,23 @@ Test(sweep, second_order_dressing_beats_first_order) {
     }
 }
 
-/* The third order's likewise beats the second's, and falls faster with the window (kappa 0.1:
- * the step error stays below both). */
-Test(sweep, third_order_dressing_beats_second_order) {
-    double third[2], second[2];
+/* Order `hi` beats order hi - 1 by `factor` at both windows and falls faster with the window
+ * (step kappa: the step error stays below both). */
+static void expect_order_beats(int hi, double kappa, double factor) {
+    double a[2], b[2];
     for (int i = 0; i < 2; ++i) {
-        third[i] = dressed_tv(3, 0.1, dressing_Tr[i]);
-        second[i] = dressed_tv(2, 0.1, dressing_Tr[i]);
-        cr_expect_lt(third[i], second[i] / 3, "Tr %g: third order %.3e vs second order %.3e",
-                     dressing_Tr[i], third[i], second[i]);
+        a[i] = dressed_tv(hi, kappa, dressing_Tr[i]);
+        b[i] = dressed_tv(hi - 1, kappa, dressing_Tr[i]);
+        cr_expect_lt(a[i], b[i] / factor, "Tr %g: order %d %.3e vs order %d %.3e", dressing_Tr[i],
+                     hi, a[i], hi - 1, b[i]);
     }
-    cr_expect_gt(third[0] / third[1], second[0] / second[1],
-                 "third %.3e -> %.3e, second %.3e -> %.3e", third[0], third[1], second[0],
-                 second[1]);
+    cr_expect_gt(a[0] / a[1], b[0] / b[1], "order %d %.3e -> %.3e, order %d %.3e -> %.3e", hi,
+                 a[0], a[1], hi - 1, b[0], b[1]);
 }
 
-/* The fourth order's likewise beats the third's, and falls faster still (kappa 0.05). */
-Test(sweep, fourth_order_dressing_beats_third_order) {
-    double fourth[2], third[2];
-    for (int i = 0; i < 2; ++i) {
-        fourth[i] = dressed_tv(4, 0.05, dressing_Tr[i]);
-        third[i] = dressed_tv(3, 0.05, dressing_Tr[i]);
-        cr_expect_lt(fourth[i], third[i] / 2, "Tr %g: fourth order %.3e vs third order %.3e",
-                     dressing_Tr[i], fourth[i], third[i]);
-    }
-    cr_expect_gt(fourth[0] / fourth[1], third[0] / third[1],
-                 "fourth %.3e -> %.3e, third %.3e -> %.3e", fourth[0], fourth[1], third[0],
-                 third[1]);
-}
+Test(sweep, third_order_dressing_beats_second_order) { expect_order_beats(3, 0.1, 3); }
+
+Test(sweep, fourth_order_dressing_beats_third_order) { expect_order_beats(4, 0.05, 2); }
 
 /* dressing_series's orders 5 and 6 (src/numerics/adiabatic.c) likewise: each below the one
  * before at the shorter window, where the step error (kappa 0.05) stays below them. */
