@@ -424,15 +424,16 @@ Test(cli_run, run_json_records_parameters_timings_and_completion) {
 }
 
 /* Ctrl-C mid-run: the finished sweep is kept in complete tables, the record says so, exit 130.
- * One thread, so that sweep 0 (fast) finishes before sweep 1 (eps = 0.1, beta = 10: minutes)
- * is interrupted; the signal goes once sweep 0's row is on stdout. */
+ * One thread, so that sweep 0 (about a second) finishes before sweep 1 (N = 20, eps = 0.1,
+ * beta = 11.4: about 6 s; N = 10, beta = 10 had come down to 2 s) is interrupted; the signal
+ * goes once sweep 0's row is on stdout. */
 Test(cli_run, sigint_keeps_finished_sweeps_and_exits_130) {
     char dir[] = "/tmp/tcgpu_intr_XXXXXX", cmd[2048], path[600];
     static char buf[65536];
     cr_assert_not_null(mkdtemp(dir));
     snprintf(
         cmd, sizeof cmd,
-        "cd %s && (OMP_NUM_THREADS=1 %s run --N 10 --beta 0.3,10 --eps 0.1 --dist-csv --out res "
+        "cd %s && (OMP_NUM_THREADS=1 %s run --N 20 --beta 0.3,11.4 --eps 0.1 --dist-csv --out res "
         ">out 2>err & p=$!; n=0; while ! grep -qs '^ *0 ' out && [ $n -lt 600 ]; do "
         "sleep 0.1; n=$((n+1)); done; sleep 0.5; kill -INT $p; wait $p; echo $? >status)",
         dir, TCGPU_BIN);
@@ -444,7 +445,7 @@ Test(cli_run, sigint_keeps_finished_sweeps_and_exits_130) {
     slurp_in(dir, "res/summary.csv", buf, sizeof buf);
     cr_expect_eq(count_lines(buf), 2, "header and sweep 0: %s", buf);
     slurp_in(dir, "res/dist.csv", buf, sizeof buf);
-    cr_expect_eq(count_lines(buf), 1 + 66, "sweep 0's distribution over C(12, 2) states");
+    cr_expect_eq(count_lines(buf), 1 + 231, "sweep 0's distribution over C(22, 2) states");
     cJSON *j = read_json(dir);
     cr_expect_null(j, "run.json belongs in res/");
     cJSON_Delete(j);
@@ -733,13 +734,14 @@ static void drop_seconds(char *csv) {
 }
 
 /* --resume after Ctrl-C: the sweep finished before the signal is kept (not redone), the rest is
- * computed, and every table equals an uninterrupted run's. Sweep 0 takes under a second, sweep 1
- * about ten (N = 4, beta = 1 became too fast with the second-order readout: the signal missed
- * it), so the signal sent 0.3 s after sweep 0's row lands inside sweep 1. */
+ * computed, and every table equals an uninterrupted run's. Sweep 0 takes 0.1 s, sweep 1 about
+ * 2.5 (N = 4, beta = 1 became too fast with the second-order readout, N = 10, beta = 3 with the
+ * sixth: 0.3 s, and the signal missed it), so the signal sent 0.3 s after sweep 0's row lands
+ * inside sweep 1. */
 Test(cli_run, resume_finishes_an_interrupted_run_like_an_uninterrupted_one) {
     char dir[] = "/tmp/tcgpu_resume_XXXXXX", cmd[2048], path[600];
     static char a[65536], b[65536];
-    const char *job = "run --N 10 --beta 0.3,3 --eps 0.1 --dist-csv";
+    const char *job = "run --N 10 --beta 0.3,30 --eps 0.1 --dist-csv";
     cr_assert_not_null(mkdtemp(dir));
     snprintf(cmd, sizeof cmd,
              "cd %s && OMP_NUM_THREADS=1 %s %s --out ref >/dev/null 2>&1 && "
@@ -794,7 +796,7 @@ Test(cli_run, resume_finishes_an_interrupted_run_like_an_uninterrupted_one) {
     cJSON *t = cJSON_GetObjectItem(j, "timings");
     cr_expect_eq(cJSON_GetObjectItem(t, "sweeps_done")->valueint, 2);
     cr_expect_eq(cJSON_GetObjectItem(t, "sweeps_restored")->valueint, 1);
-    cr_expect_not_null(strstr(cJSON_GetObjectItem(j, "command")->valuestring, "--beta 0.3,3"),
+    cr_expect_not_null(strstr(cJSON_GetObjectItem(j, "command")->valuestring, "--beta 0.3,30"),
                        "the record names the run's own options, not --resume");
     cJSON_Delete(j);
     cr_expect_eq(entries(path), 6,

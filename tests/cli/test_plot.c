@@ -147,7 +147,7 @@ Test(plot, an_interrupted_runs_folder_is_drawn) {
     fresh(dir);
     /* As tests/cli/test_cli.c: stop a two-sweep run after its first sweep is written. */
     snprintf(cmd, sizeof cmd,
-             "cd %s && (OMP_NUM_THREADS=1 %s run --N 10 --beta 0.3,10 --eps 0.1 --no-plot "
+             "cd %s && (OMP_NUM_THREADS=1 %s run --N 20 --beta 0.3,11.4 --eps 0.1 --no-plot "
              "--out res >out 2>err & p=$!; n=0; while ! grep -qs '^ *0 ' out && [ $n -lt 600 ]; "
              "do sleep 0.1; n=$((n+1)); done; sleep 0.5; kill -INT $p; wait $p; echo $? >status)",
              dir, TCGPU_BIN);
