@@ -157,8 +157,8 @@ static int frame_align(frame *g, const frame *f) {
 
 /* The third-order equation at frame f (before the series is cut at its least term):
  *   D s3 = r' - (P r)_mk + h_mk sigma_k / D^2,  sigma_k = sum_j h_kj h_jk / (E_j - E_k)^3,
- * P = h o G as in second_order, D = E_m - E_k; also returns P (n x n) and sigma (n) for the
- * fourth order. NULL when out of memory. */
+ * P = h o G as in second_order, D = E_m - E_k; P (n x n) and sigma (n) are the caller's
+ * scratch. NULL when out of memory. */
 static double *third_raw(const frame *f, const int64_t *gid, const double *r, const double *rdot,
                          double *P, double *sigma) {
     int64_t n = f->n;
@@ -191,8 +191,9 @@ static double *third_raw(const frame *f, const int64_t *gid, const double *r, co
 /* The series is asymptotic: where a state's term of one order exceeds that of the order
  * before (before the transition, where in-sector gaps are small: tc K = 2, N = 20, eps = 0.1,
  * beta = 0.05 read a start leak of 1.7e-5 at T0 = 22.7 with the third order, 2.1e-7 without),
- * it stops at the order before: `hi`'s column is zeroed (and `next`'s, if any). */
-static void cut_at_least_term(int64_t n, const double *lo, double *hi, double *next) {
+ * it stops at the order before: `hi`'s column is zeroed (dressing_series cuts its orders
+ * likewise). */
+static void cut_at_least_term(int64_t n, const double *lo, double *hi) {
     for (int64_t k = 0; k < n; ++k) {
         double a = 0, b = 0;
         for (int64_t mm = 0; mm < n; ++mm) {
@@ -200,11 +201,8 @@ static void cut_at_least_term(int64_t n, const double *lo, double *hi, double *n
             b += hi[k * n + mm] * hi[k * n + mm];
         }
         if (!(b <= a))
-            for (int64_t mm = 0; mm < n; ++mm) {
+            for (int64_t mm = 0; mm < n; ++mm)
                 hi[k * n + mm] = 0;
-                if (next)
-                    next[k * n + mm] = 0;
-            }
     }
 }
 
@@ -231,12 +229,13 @@ static double *third_order(const eig_device *dev, const tcgpu_model *m, double t
         ok = frame_align(&g, f) && (rp[side] = second_order(&g, gid));
         frame_free(&g);
     }
-    double *P = ok ? calloc(nn, sizeof *P) : NULL, *sigma = ok ? malloc((size_t)n * 8 + 8) : NULL;
+    double *P = ok ? calloc(nn, sizeof *P) : NULL;
+    double *sigma = ok ? malloc((size_t)n * sizeof *sigma + 1) : NULL;
     if (P && sigma) {
         for (size_t i = 0; i < nn; ++i)
             rp[1][i] = (rp[1][i] - rp[0][i]) / (2 * dt);
         if ((s3 = third_raw(f, gid, r, rp[1], P, sigma)))
-            cut_at_least_term(n, r, s3, NULL);
+            cut_at_least_term(n, r, s3);
     }
     free(P);
     free(sigma);
@@ -263,7 +262,8 @@ static int dressing_series(const eig_device *dev, const tcgpu_model *m, double t
     int half = K - 2, ni = (int)n;
     double dl = 1e-3 * fmax(fabs(t), 1e-3);
     frame g[PTS];
-    double *c[KMAX + 1][PTS], *P[PTS], *work = malloc(nn * sizeof *work), *diag = malloc(8 * n + 8);
+    double *c[KMAX + 1][PTS], *P[PTS], *work = malloc(nn * sizeof *work);
+    double *diag = malloc((size_t)n * sizeof *diag + 1);
     memset(c, 0, sizeof c);
     memset(P, 0, sizeof P);
     int built = 0, ok = K >= 4 && K <= KMAX && work && diag;
@@ -278,12 +278,14 @@ static int dressing_series(const eig_device *dev, const tcgpu_model *m, double t
             built |= 1 << AT(i);
             ok = frame_align(&g[AT(i)], f);
         }
-        ok = ok && (c[2][AT(i)] = i == 0 ? malloc(nn * sizeof(double)) : second_order(&g[AT(i)], gid));
+        ok = ok &&
+             (c[2][AT(i)] = i == 0 ? malloc(nn * sizeof(double)) : second_order(&g[AT(i)], gid));
         for (size_t e = 0; ok && e < nn; ++e)
             c[2][AT(i)][e] = -(i == 0 ? r[e] : c[2][AT(i)][e]);
         if (ok && abs(i) <= K - 3) { /* P and c_1 where a higher order is formed */
             const frame *h = &g[AT(i)];
-            ok = (P[AT(i)] = malloc(nn * sizeof(double))) && (c[1][AT(i)] = malloc(nn * 8));
+            ok = (P[AT(i)] = malloc(nn * sizeof(double))) &&
+                 (c[1][AT(i)] = malloc(nn * sizeof(double)));
             for (int64_t k = 0; ok && k < n; ++k)
                 for (int64_t mm = 0; mm < n; ++mm) {
                     double gi = pair_inverse_gap(h, gid, mm, k);

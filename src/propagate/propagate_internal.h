@@ -38,8 +38,9 @@ int tcgpu_control_dressing(const tcgpu_model *m);
 #define TCGPU_THIRD_ORDER_MAX 2000
 /* The runs' readouts go on at a higher order (src/numerics/adiabatic.c, dressing_series: 2K - 3
  * frames per readout for order K) once the fine run's steps exceed TCGPU_FAR_DRESSING_STEPS
- * dim^2 times the frames over five (ctl_dressing_up): it shortens the far field's window where
- * the march, not the frames, is the cost. Order 6 up to TCGPU_FAR_DRESSING_6_MAX states (its
+ * dim^2 (ctl_dressing_up; scaling it by the frames over five made the default job 9.2 s where
+ * this takes 6.6): it shortens the far field's window where the march, not the frames, is the
+ * cost. Order 6 up to TCGPU_FAR_DRESSING_6_MAX states (its
  * nine frames and their orders hold ~60 dim^2 doubles), order 4 above. */
 #define TCGPU_FAR_DRESSING_STEPS 1
 #define TCGPU_FAR_DRESSING_6_MAX 500
