@@ -12,10 +12,11 @@
  *    window extrapolation's P_kappa and P_2kappa too where that is returned; the largest of
  *    the rounds since the runs started is reported (each readout's stop adds an error to the
  *    coarse run that is not 16 times the fine run's, so the later rounds can read low);
- *  - readout window: the residual falls like Tr^-2 (or faster), so the error at Tr is about
- *    TV(P(Tr/r), P(Tr)) / (r^2 - 1); the residual oscillates with Tr, so two earlier readouts
- *    (r = 1.3 and 1.13) are compared and the larger estimate kept; heff accepts no window
- *    before Tr = 2 g^2/(beta eps), where its residual has risen and fallen (ctl_default_scales);
+ *  - readout window: the residual falls like Tr^-p (p = 2 or faster: ctl_window_power), so
+ *    the error at Tr is about TV(P(Tr/r), P(Tr)) / (r^p - 1); the residual oscillates with
+ *    Tr, so two earlier readouts (r = 1.3 and 1.13) are compared and the larger estimate kept;
+ *    heff accepts no window before Tr = 2 g^2/(beta eps), where its residual has risen and
+ *    fallen (ctl_default_scales);
  *  - start window: sqrt(L), L the leakage out of the dressed ground state at -T0 of a state
  *    propagated there from a dressed start at -1.3 T0.
  *

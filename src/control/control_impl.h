@@ -70,6 +70,7 @@ void ctl_round(tcgpu_control *c);
 /* The window's share of tol given the step estimate (ctl_round), and the checks a bound skips
  * (ctl_round's rungs, start_judge's start checks). */
 double ctl_window_share(const tcgpu_control *c, double err_step);
+double ctl_window_power(const tcgpu_control *c);
 int ctl_far_skips(double bound, double growth, double decay, double limit, int room);
 double ctl_far_decay(const tcgpu_control *c);
 

@@ -34,6 +34,7 @@
  * since its start check reads low near t = 0). */
 #define CTL_STEP_SHARE 2
 #define CTL_WINDOW_SHARE 4
+#define CTL_WINDOW_POWER_HIGH 4 /* ctl_window_power */
 #define CTL_START_SHARE 4
 #define CTL_START_SHARE_HEFF 40
 /* Start checks: the MLZ models grow T0 by CTL_START_GROWTH up to CTL_START_ROUNDS times; heff

@@ -103,6 +103,18 @@ double ctl_window_share(const tcgpu_control *c, double err_step) {
     return fmax(c->tol / CTL_WINDOW_SHARE, isfinite(left) ? left : 0);
 }
 
+/* The power of Tr the window estimate assumes for the readout's residual: TV(P(Tr/r), P(Tr))
+ * is (r^p - 1) times the residual at Tr where that falls like Tr^-p. Tr^-2 (the second-order
+ * dressing's next term) up to the third order; the readouts of orders 4-6 fall like Tr^-5.8
+ * and Tr^-7.5 (tc K = 2, N = 10, eps = 0.25, beta = 20.84, fixed windows Tr = 22.6 and 32:
+ * 2.0e-7 -> 2.7e-8 and 1.5e-8 -> 1.1e-9), and Tr^-2 overstated their residual 5-7 times, so
+ * the ladder went on a rung or two past the window needed (tc K = 2, N = 10, beta = 88.6: ew
+ * 5.0e-7 at Tr = 13.6 against a share of 4.4e-7, 1.6 times the steps to Tr = 17.4 for a TV of
+ * 6e-8). Tr^-4 there keeps a factor ~2 over the decay measured, for the oscillation. */
+double ctl_window_power(const tcgpu_control *c) {
+    return c->fine && tcgpu_sweep_dressing(c->fine) >= 4 ? CTL_WINDOW_POWER_HIGH : 2;
+}
+
 /* How many of the next checks (rungs or start checks, each `growth` times the last) to skip
  * after one that read an error bound `bound`: those whose bound, divided by
  * growth^decay per check, stays above `limit`, at most `room`. */
@@ -201,9 +213,10 @@ void ctl_round(tcgpu_control *c) {
     for (int64_t i = 0; i < 3 * d; ++i)
         ex[i] = pf[i] + (pf[i] - pc[i]) / CTL_RICHARDSON;
     double unsure = tcgpu_sweep_unsure(c->fine), ew = unsure; /* labels in doubt */
+    double pw = ctl_window_power(c);
     for (int q = 0; q < 2; ++q)
         if (c->have[q])
-            ew = fmax(ew, tcgpu_tv(ex + q * d, ex + 2 * d, d) / (ratio[q] * ratio[q] - 1));
+            ew = fmax(ew, tcgpu_tv(ex + q * d, ex + 2 * d, d) / (pow(ratio[q], pw) - 1));
     ctl_debug(c, "T0 %g Tr %g kappa %g steps %lld err_step %.2e (largest %.2e) ew %.2e", c->s.T0,
               c->s.Tr, c->s.kappa,
               (long long)(rep->steps + tcgpu_sweep_steps(c->fine) + tcgpu_sweep_steps(c->coarse)),
