@@ -39,10 +39,14 @@ int tcgpu_control_dressing(const tcgpu_model *m);
 /* The runs' readouts go on at a higher order (src/numerics/adiabatic.c, dressing_series: 2K - 3
  * frames per readout for order K) once the fine run's steps exceed TCGPU_FAR_DRESSING_STEPS
  * dim^2 (ctl_dressing_up; scaling it by the frames over five made the default job 9.2 s where
- * this takes 6.6): it shortens the far field's window where the march, not the frames, is the
- * cost. Order 6 up to TCGPU_FAR_DRESSING_6_MAX states (its
+ * dim^2 took 6.6): it shortens the far field's window where the march, not the frames, is the
+ * cost. dim^2 / 4 since the window estimate of these orders assumes their faster decay
+ * (ctl_window_power), against dim^2, one thread, same run: default job 1.08e6 -> 1.00e6 steps;
+ * tc K = 2, N = 20, eps = 0.1, beta = 11.4: 1.93e5 -> 1.25e5 steps; eps = 0.5, beta = 100:
+ * 5.6e4 -> 3.6e4 steps, 1.09x CPU; eps = 0.5, beta = 11.4: steps unchanged, 0.96x CPU (the
+ * frames). Order 6 up to TCGPU_FAR_DRESSING_6_MAX states (its
  * nine frames and their orders hold ~60 dim^2 doubles), order 4 above. */
-#define TCGPU_FAR_DRESSING_STEPS 1
+#define TCGPU_FAR_DRESSING_STEPS 0.25
 #define TCGPU_FAR_DRESSING_6_MAX 500
 
 /* The start check (tcgpu_sweep_start_error) in three pieces: a sweep begun earlier than the
