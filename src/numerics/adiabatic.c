@@ -206,19 +206,101 @@ static void cut_at_least_term(int64_t n, const double *lo, double *hi) {
     }
 }
 
-/* Third-order admixtures, imaginary: b3_mk = i s3[k n + m]. One more iteration of the equation
- * above, with the back-reaction of the followed state's own amplitude (b = c_m / c_k):
- *   D b3 = i r' - i (P r)_mk + i h_mk sigma_k / D^2  (third_raw),
- * D = E_m - E_k, r the second order. r' = dr/dt is taken from the second orders of the frames
- * at t -+ dt (central difference; eigenvector signs aligned with the frame at t). NULL where a
- * neighbouring frame's eigenvectors do not match those at t one to one (the order changed
- * within dt) or out of memory: the second order then stands. */
-static double *third_order(const eig_device *dev, const tcgpu_model *m, double t, const frame *f,
-                           const int64_t *gid, const double *r) {
+/* dr/dt of the second order (second_order's r) in closed form. H'' = 0 for the models
+ * dressed above the first order, so with U' = -U P (the first-order eigenvector motion, P =
+ * h o G) and E_k' = h_kk everything r is made of moves with products of n x n matrices:
+ *   h' = P h - h P = Ph + (Ph)^T,   h'' = S1 + S1^T, S1 = P' h + P h',
+ *   G' = -Delta o G o G (Delta_mk = h_mm - h_kk),   P' = h' o G + h o G',
+ *   R' = h' o G o G + 2 h o G o G',   (P R)' = P' R + P R',
+ * and r = G o X, X = G o G o h' - 2 h o Delta o G^3 - P R, gives r' = G' o X + G o X'. Four
+ * products (two of inner size 2n) against the two more frames (eigen-decomposition, dH/dt
+ * sandwich and second order each) that a central difference needs; the two agree to the
+ * difference's dt^2 (adiabatic_rdot_check, tests/unit/test_propagate.c). NULL when out of
+ * memory. */
+static double *second_order_rate(const frame *f, const int64_t *gid) {
     int64_t n = f->n;
     size_t nn = (size_t)n * (size_t)n;
-    double dt = 1e-5 * fmax(fabs(t), 1e-3);
-    double *rp[2] = {NULL, NULL}, *s3 = NULL;
+    int ni = (int)n;
+    const double *h = f->hdot;
+    /* PP = [P' | P] (n x 2n), B = [R; R'] then [h'; h] (2n x n), column-major */
+    double *PP = calloc(2 * nn + 1, sizeof *PP), *B = malloc((2 * nn + 1) * sizeof *B);
+    double *R = malloc((nn + 1) * sizeof *R), *hd = malloc((nn + 1) * sizeof *hd);
+    double *PR = malloc((nn + 1) * sizeof *PR), *S = malloc((nn + 1) * sizeof *S);
+    double *out = malloc((nn + 1) * sizeof *out);
+    if (!PP || !B || !R || !hd || !PR || !S || !out) {
+        free(out);
+        out = NULL;
+        goto done;
+    }
+    double *P = PP + nn;
+    for (int64_t k = 0; k < n; ++k)
+        for (int64_t m = 0; m < n; ++m) {
+            double g = pair_inverse_gap(f, gid, m, k);
+            P[k * n + m] = h[k * n + m] * g;
+            R[k * n + m] = h[k * n + m] * g * g;
+        }
+    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, ni, ni, ni, 1.0, P, ni, h, ni, 0.0, S,
+                ni);
+    for (int64_t k = 0; k < n; ++k)
+        for (int64_t m = 0; m < n; ++m)
+            hd[k * n + m] = S[k * n + m] + S[m * n + k];
+    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, ni, ni, ni, 1.0, P, ni, R, ni, 0.0, PR,
+                ni);
+    for (int64_t k = 0; k < n; ++k)
+        for (int64_t m = 0; m < n; ++m) {
+            size_t mk = (size_t)k * (size_t)n + (size_t)m;
+            double g = pair_inverse_gap(f, gid, m, k), dl = h[m * n + m] - h[k * n + k];
+            double gd = -dl * g * g;
+            PP[mk] = hd[mk] * g + h[mk] * gd;
+            B[(size_t)k * 2 * n + m] = R[mk];
+            B[(size_t)k * 2 * n + n + m] = hd[mk] * g * g + 2 * h[mk] * g * gd;
+        }
+    /* (P R)' = P' R + P R' */
+    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, ni, ni, 2 * ni, 1.0, PP, ni, B, 2 * ni,
+                0.0, out, ni);
+    for (int64_t k = 0; k < n; ++k)
+        for (int64_t m = 0; m < n; ++m) {
+            B[(size_t)k * 2 * n + m] = h[k * n + m];
+            B[(size_t)k * 2 * n + n + m] = hd[k * n + m];
+        }
+    /* S1 = P' h + P h' */
+    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, ni, ni, 2 * ni, 1.0, PP, ni, B, 2 * ni,
+                0.0, S, ni);
+    for (int64_t k = 0; k < n; ++k)
+        for (int64_t m = 0; m < n; ++m) {
+            size_t mk = (size_t)k * (size_t)n + (size_t)m;
+            double g = pair_inverse_gap(f, gid, m, k);
+            if (g == 0) {
+                out[mk] = 0;
+                continue;
+            }
+            double dl = h[m * n + m] - h[k * n + k], dld = hd[m * n + m] - hd[k * n + k];
+            double gd = -dl * g * g, g2 = g * g, g3 = g2 * g;
+            double hdd = S[mk] + S[m * n + k];
+            double x = g2 * hd[mk] - 2 * h[mk] * dl * g3 - PR[mk];
+            double xd = 2 * g * gd * hd[mk] + g2 * hdd -
+                        2 * (hd[mk] * dl * g3 + h[mk] * dld * g3 + 3 * h[mk] * dl * g2 * gd) -
+                        out[mk];
+            out[mk] = gd * x + g * xd;
+        }
+done:
+    free(PP);
+    free(B);
+    free(R);
+    free(hd);
+    free(PR);
+    free(S);
+    return out;
+}
+
+/* dr/dt as the central difference of the second orders of the frames at t -+ dt (eigenvector
+ * signs aligned with the frame at t). NULL where a neighbouring frame's eigenvectors do not
+ * match those at t one to one, or out of memory. The third order took r' so (dt = 1e-5 |t|)
+ * until second_order_rate replaced it; adiabatic_rdot_check compares the two. */
+static double *second_order_differenced(const eig_device *dev, const tcgpu_model *m, double t,
+                                        const frame *f, const int64_t *gid, double dt) {
+    size_t nn = (size_t)f->n * (size_t)f->n;
+    double *rp[2] = {NULL, NULL};
     int ok = 1;
     for (int side = 0; side < 2 && ok; ++side) {
         frame g;
@@ -229,19 +311,67 @@ static double *third_order(const eig_device *dev, const tcgpu_model *m, double t
         ok = frame_align(&g, f) && (rp[side] = second_order(&g, gid));
         frame_free(&g);
     }
-    double *P = ok ? calloc(nn, sizeof *P) : NULL;
-    double *sigma = ok ? malloc((size_t)n * sizeof *sigma + 1) : NULL;
-    if (P && sigma) {
+    if (ok)
         for (size_t i = 0; i < nn; ++i)
             rp[1][i] = (rp[1][i] - rp[0][i]) / (2 * dt);
-        if ((s3 = third_raw(f, gid, r, rp[1], P, sigma)))
-            cut_at_least_term(n, r, s3);
+    free(rp[0]);
+    if (!ok) {
+        free(rp[1]);
+        return NULL;
     }
+    return rp[1];
+}
+
+/* Third-order admixtures, imaginary: b3_mk = i s3[k n + m]. One more iteration of the equation
+ * above, with the back-reaction of the followed state's own amplitude (b = c_m / c_k):
+ *   D b3 = i r' - i (P r)_mk + i h_mk sigma_k / D^2  (third_raw),
+ * D = E_m - E_k, r the second order, r' in closed form (second_order_rate; tc K = 2, N = 40,
+ * eps = 0.5: the central difference's two more frames were ~40 % of a readout's flops). NULL
+ * out of memory: the second order then stands. */
+static double *third_order(const frame *f, const int64_t *gid, const double *r) {
+    int64_t n = f->n;
+    size_t nn = (size_t)n * (size_t)n;
+    double *rdot = second_order_rate(f, gid), *s3 = NULL;
+    double *P = rdot ? calloc(nn + 1, sizeof *P) : NULL;
+    double *sigma = rdot ? malloc((size_t)n * sizeof *sigma + 1) : NULL;
+    if (P && sigma && (s3 = third_raw(f, gid, r, rdot, P, sigma)))
+        cut_at_least_term(n, r, s3);
     free(P);
     free(sigma);
-    free(rp[0]);
-    free(rp[1]);
+    free(rdot);
     return s3;
+}
+
+/* The central differences at dt and 2 dt, dt = 1e-3 |t|, combined as (4 D(dt) - D(2 dt)) / 3:
+ * truncation ~dt^4 |r^(5)| and rounding ~1e-16 |r| / dt, both far below the ~dt^2 of one
+ * difference (1e-5 of the rate in the tests' cases at 1e-3, rounding-bound below 1e-4). */
+tcgpu_status adiabatic_rdot_check(const eig_device *dev, const tcgpu_model *m, double t,
+                                  double *max_diff, double *max_rate) {
+    frame f;
+    tcgpu_status st = frame_build(dev, m, t, 1, &f);
+    if (st)
+        return st;
+    int64_t n = f.n, *gid = malloc((size_t)n * sizeof *gid + 1);
+    for (int64_t i = 0; gid && i < n; ++i)
+        gid[i] = i;
+    double dt = 1e-3 * fmax(fabs(t), 1e-3);
+    double *a = gid ? second_order_rate(&f, gid) : NULL;
+    double *b1 = gid ? second_order_differenced(dev, m, t, &f, gid, dt) : NULL;
+    double *b2 = gid ? second_order_differenced(dev, m, t, &f, gid, 2 * dt) : NULL;
+    if (!a || !b1 || !b2)
+        st = tcgpu_fail(TCGPU_ERUNTIME, "rdot check: out of memory or frames not aligned");
+    *max_diff = *max_rate = 0;
+    for (size_t i = 0; !st && i < (size_t)n * (size_t)n; ++i) {
+        double b = (4 * b1[i] - b2[i]) / 3;
+        *max_diff = fmax(*max_diff, fabs(a[i] - b));
+        *max_rate = fmax(*max_rate, fabs(b));
+    }
+    free(a);
+    free(b1);
+    free(b2);
+    free(gid);
+    frame_free(&f);
+    return st;
 }
 
 /* Orders 3..K (K >= 4) of the dressing at once. Writing b_j = i^j c_j (c_j real; c_1 = -h o G^2,
@@ -367,7 +497,7 @@ static void higher_orders(const eig_device *dev, const tcgpu_model *m, double t,
         return;
     if (superadiabatic > 3 && !dressing_series(dev, m, t, f, gid, *r2, superadiabatic, r3))
         return;
-    *r3 = third_order(dev, m, t, f, gid, *r2);
+    *r3 = third_order(f, gid, *r2);
 }
 
 /* Overlap of psi with the dressed eigenstate k: c_k - i sum_m hdot_mk/(E_m - E_k)^2 c_m

@@ -47,6 +47,12 @@ tcgpu_status adiabatic_tri_readout(const tcgpu_model *m, double t, int superadia
                                    const int64_t *label_of_rank, int count,
                                    const tcgpu_cplx *const *psi, double *const *prob);
 
+/* Test hook: the closed-form dr/dt of the second-order dressing against central differences of
+ * the second orders at t -+ dt and t -+ 2 dt, dt = 1e-3 |t|, Richardson-combined (dense frame of
+ * H(t), every pair admixed): the largest difference of an element and the largest element. */
+tcgpu_status adiabatic_rdot_check(const eig_device *dev, const tcgpu_model *m, double t,
+                                  double *max_diff, double *max_rate);
+
 /* The largest dimension the dense eigen-decomposition is used for: two channels up to N = 108.
  * At 5151 states (N = 100) one dsyevd takes ~10 s on 2 cores and a frame with its dH/dt holds
  * four dim^2 doubles (0.85 GB); a controlled sweep reads out 6-10 times (docs/numerics.md). */
