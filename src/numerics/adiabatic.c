@@ -75,26 +75,40 @@ static double pair_inverse_gap(const frame *f, const int64_t *gid, int64_t i, in
     return i == j || gap == 0 || gid[i] == gid[j] ? 0 : 1.0 / gap;
 }
 
+/* a b^T + b a^T (both n x n, column-major) into c, full: one symmetric rank-2k update, half the
+ * flops of the product it stands for. */
+static void sym2k(int n, const double *a, const double *b, int k, double *c) {
+    cblas_dsyr2k(CblasColMajor, CblasLower, CblasNoTrans, n, k, 1.0, a, n, b, n, 0.0, c, n);
+    for (int64_t j = 0; j < n; ++j) /* the upper triangle from the lower */
+        for (int64_t i = 0; i < j; ++i)
+            c[j * n + i] = c[i * n + j];
+}
+
+static double *second_rate(const frame *f, const int64_t *gid, const double *P, const double *R,
+                           const double *hd, const double *PR);
+
 /* Second-order admixtures r (real, n x n column-major: r[k n + m] of state m in dressed k).
  * Iterating i b' = (E_m - E_k) b - i A b - i A_mk, A_mk = <m|k'> = h_mk/(E_k - E_m), h = dH/dt
  * in the eigenbasis, once more than the first order b = -i h_mk/D^2 (D = E_m - E_k) gives
  *   r = [h'_mk / D^2 - 2 h_mk (h_mm - h_kk) / D^3 - sum_j h_mj h_jk / ((E_m - E_j)(E_j - E_k)^2)] /
  * D with h'_mk = d<m|dH/dt|k>/dt = sum_j h_mj h_jk (1/(E_m - E_j) + 1/(E_k - E_j)) when H'' = 0. As
- * matrices, with P = h o G, G_ij = 1/(E_i - E_j), and R = h o G o G: h' = P h - h P and the sum is
- * -(P R)_mk; three products, O(n^3) like the eigen-decomposition. Pairs in one tie group (gid) are
- * left out as in the first order. NULL when out of memory (first order then). */
-static double *second_order(const frame *f, const int64_t *gid) {
+ * matrices, with P = h o G, G_ij = 1/(E_i - E_j), and R = h o G o G: h' = P h - h P = P h + h P^T
+ * (h symmetric, P antisymmetric: one rank-2k update) and the sum is -(P R)_mk; O(n^3) like the
+ * eigen-decomposition. Pairs in one tie group (gid) are left out as in the first order. With
+ * rdot, also dr/dt (second_rate) from the same products. NULL when out of memory (first order
+ * then). */
+static double *second_order_and_rate(const frame *f, const int64_t *gid, double **rdot) {
     int64_t n = f->n;
     size_t nn = (size_t)n * (size_t)n;
-    double *P = calloc(nn, sizeof *P), *R = calloc(nn, sizeof *R); /* calloc: n may be 0 */
-    double *PH = malloc(nn * sizeof *PH), *HP = malloc(nn * sizeof *HP);
-    double *r = malloc(nn * sizeof *r);
+    double *P = calloc(nn + 1, sizeof *P), *R = calloc(nn + 1, sizeof *R);
+    double *hd = malloc((nn + 1) * sizeof *hd), *r = malloc((nn + 1) * sizeof *r);
     const double *h = f->hdot;
-    if (!P || !R || !PH || !HP || !r) {
+    if (rdot)
+        *rdot = NULL;
+    if (!P || !R || !hd || !r) {
         free(P);
         free(R);
-        free(PH);
-        free(HP);
+        free(hd);
         free(r);
         return NULL;
     }
@@ -105,16 +119,11 @@ static double *second_order(const frame *f, const int64_t *gid) {
             R[j * n + i] = h[j * n + i] * g * g;
         }
     int ni = (int)n;
-    /* h is symmetric and P antisymmetric (P_ij = h_ij/(E_i - E_j), its gap negated exactly), so
-     * hP = -(Ph)^T: one product fewer of three (tc K = 1, N = 1000: dgemm was 59 % of a sweep). */
-    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, ni, ni, ni, 1.0, P, ni, h, ni, 0.0, PH,
-                ni);
-    for (int64_t k = 0; k < n; ++k)
-        for (int64_t m = 0; m < n; ++m)
-            HP[k * n + m] = -PH[m * n + k];
+    sym2k(ni, P, h, ni, hd);
     cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, ni, ni, ni, 1.0, P, ni, R, ni, 0.0, r,
                 ni); /* P R, replaced element by element below */
-    free(R);
+    if (rdot)
+        *rdot = second_rate(f, gid, P, R, hd, r);
     for (int64_t k = 0; k < n; ++k)
         for (int64_t m = 0; m < n; ++m) {
             double d = f->e[m] - f->e[k];
@@ -124,12 +133,16 @@ static double *second_order(const frame *f, const int64_t *gid) {
                 continue;
             }
             double hmk = h[mk], dh = h[m * n + m] - h[k * n + k];
-            r[mk] = ((PH[mk] - HP[mk]) / (d * d) - 2 * hmk * dh / (d * d * d) - r[mk]) / d;
+            r[mk] = (hd[mk] / (d * d) - 2 * hmk * dh / (d * d * d) - r[mk]) / d;
         }
     free(P);
-    free(PH);
-    free(HP);
+    free(R);
+    free(hd);
     return r;
+}
+
+static double *second_order(const frame *f, const int64_t *gid) {
+    return second_order_and_rate(f, gid, NULL);
 }
 
 /* Flips the eigenvectors of g (and its dH/dt) to the signs of f's, a frame at a nearby time.
@@ -206,66 +219,46 @@ static void cut_at_least_term(int64_t n, const double *lo, double *hi) {
     }
 }
 
-/* dr/dt of the second order (second_order's r) in closed form. H'' = 0 for the models
- * dressed above the first order, so with U' = -U P (the first-order eigenvector motion, P =
- * h o G) and E_k' = h_kk everything r is made of moves with products of n x n matrices:
- *   h' = P h - h P = Ph + (Ph)^T,   h'' = S1 + S1^T, S1 = P' h + P h',
- *   G' = -Delta o G o G (Delta_mk = h_mm - h_kk),   P' = h' o G + h o G',
- *   R' = h' o G o G + 2 h o G o G',   (P R)' = P' R + P R',
- * and r = G o X, X = G o G o h' - 2 h o Delta o G^3 - P R, gives r' = G' o X + G o X'. Four
- * products (two of inner size 2n) against the two more frames (eigen-decomposition, dH/dt
- * sandwich and second order each) that a central difference needs; the two agree to the
- * difference's dt^2 (adiabatic_rdot_check, tests/unit/test_propagate.c). NULL when out of
- * memory. */
-static double *second_order_rate(const frame *f, const int64_t *gid) {
+/* dr/dt of the second order in closed form, from second_order_and_rate's P, R, h' and P R.
+ * H'' = 0 for the models dressed above the first order, so with U' = -U P (the first-order
+ * eigenvector motion) and E_k' = h_kk everything r is made of moves with products of n x n
+ * matrices:
+ *   h'' = S + S^T, S = P' h + P h',   G' = -Delta o G o G (Delta_mk = h_mm - h_kk),
+ *   P' = h' o G + h o G',   R' = h' o G o G + 2 h o G o G',   (P R)' = P' R + P R',
+ * and r = G o X, X = G o G o h' - 2 h o Delta o G^3 - P R, gives r' = G' o X + G o X'. One
+ * rank-2k update and one product of inner size 2n against the two more frames
+ * (eigen-decomposition, dH/dt sandwich and second order each) that a central difference needs;
+ * the two agree to the difference's own error (adiabatic_rdot_check, tests/unit/test_readout.c).
+ * NULL when out of memory. */
+static double *second_rate(const frame *f, const int64_t *gid, const double *P, const double *R,
+                           const double *hd, const double *PR) {
     int64_t n = f->n;
     size_t nn = (size_t)n * (size_t)n;
     int ni = (int)n;
     const double *h = f->hdot;
-    /* PP = [P' | P] (n x 2n), B = [R; R'] then [h'; h] (2n x n), column-major */
-    double *PP = calloc(2 * nn + 1, sizeof *PP), *B = malloc((2 * nn + 1) * sizeof *B);
-    double *R = malloc((nn + 1) * sizeof *R), *hd = malloc((nn + 1) * sizeof *hd);
-    double *PR = malloc((nn + 1) * sizeof *PR), *S = malloc((nn + 1) * sizeof *S);
-    double *out = malloc((nn + 1) * sizeof *out);
-    if (!PP || !B || !R || !hd || !PR || !S || !out) {
+    /* A = [P' | P] (n x 2n), B = [R; R'] (2n x n), then [h | h'] (n x 2n) */
+    double *A = malloc((2 * nn + 1) * sizeof *A), *B = malloc((2 * nn + 1) * sizeof *B);
+    double *S = malloc((nn + 1) * sizeof *S), *out = malloc((nn + 1) * sizeof *out);
+    if (!A || !B || !S || !out) {
         free(out);
         out = NULL;
         goto done;
     }
-    double *P = PP + nn;
-    for (int64_t k = 0; k < n; ++k)
-        for (int64_t m = 0; m < n; ++m) {
-            double g = pair_inverse_gap(f, gid, m, k);
-            P[k * n + m] = h[k * n + m] * g;
-            R[k * n + m] = h[k * n + m] * g * g;
-        }
-    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, ni, ni, ni, 1.0, P, ni, h, ni, 0.0, S,
-                ni);
-    for (int64_t k = 0; k < n; ++k)
-        for (int64_t m = 0; m < n; ++m)
-            hd[k * n + m] = S[k * n + m] + S[m * n + k];
-    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, ni, ni, ni, 1.0, P, ni, R, ni, 0.0, PR,
-                ni);
+    memcpy(A + nn, P, nn * sizeof *A);
     for (int64_t k = 0; k < n; ++k)
         for (int64_t m = 0; m < n; ++m) {
             size_t mk = (size_t)k * (size_t)n + (size_t)m;
             double g = pair_inverse_gap(f, gid, m, k), dl = h[m * n + m] - h[k * n + k];
             double gd = -dl * g * g;
-            PP[mk] = hd[mk] * g + h[mk] * gd;
+            A[mk] = hd[mk] * g + h[mk] * gd;
             B[(size_t)k * 2 * n + m] = R[mk];
             B[(size_t)k * 2 * n + n + m] = hd[mk] * g * g + 2 * h[mk] * g * gd;
         }
-    /* (P R)' = P' R + P R' */
-    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, ni, ni, 2 * ni, 1.0, PP, ni, B, 2 * ni,
-                0.0, out, ni);
-    for (int64_t k = 0; k < n; ++k)
-        for (int64_t m = 0; m < n; ++m) {
-            B[(size_t)k * 2 * n + m] = h[k * n + m];
-            B[(size_t)k * 2 * n + n + m] = hd[k * n + m];
-        }
-    /* S1 = P' h + P h' */
-    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, ni, ni, 2 * ni, 1.0, PP, ni, B, 2 * ni,
-                0.0, S, ni);
+    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, ni, ni, 2 * ni, 1.0, A, ni, B, 2 * ni,
+                0.0, out, ni); /* (P R)' */
+    memcpy(B, h, nn * sizeof *B);
+    memcpy(B + nn, hd, nn * sizeof *B);
+    sym2k(ni, A, B, 2 * ni, S); /* h'' = [P' P][h h']^T + [h h'][P' P]^T */
     for (int64_t k = 0; k < n; ++k)
         for (int64_t m = 0; m < n; ++m) {
             size_t mk = (size_t)k * (size_t)n + (size_t)m;
@@ -276,19 +269,15 @@ static double *second_order_rate(const frame *f, const int64_t *gid) {
             }
             double dl = h[m * n + m] - h[k * n + k], dld = hd[m * n + m] - hd[k * n + k];
             double gd = -dl * g * g, g2 = g * g, g3 = g2 * g;
-            double hdd = S[mk] + S[m * n + k];
             double x = g2 * hd[mk] - 2 * h[mk] * dl * g3 - PR[mk];
-            double xd = 2 * g * gd * hd[mk] + g2 * hdd -
+            double xd = 2 * g * gd * hd[mk] + g2 * S[mk] -
                         2 * (hd[mk] * dl * g3 + h[mk] * dld * g3 + 3 * h[mk] * dl * g2 * gd) -
                         out[mk];
             out[mk] = gd * x + g * xd;
         }
 done:
-    free(PP);
+    free(A);
     free(B);
-    free(R);
-    free(hd);
-    free(PR);
     free(S);
     return out;
 }
@@ -325,20 +314,19 @@ static double *second_order_differenced(const eig_device *dev, const tcgpu_model
 /* Third-order admixtures, imaginary: b3_mk = i s3[k n + m]. One more iteration of the equation
  * above, with the back-reaction of the followed state's own amplitude (b = c_m / c_k):
  *   D b3 = i r' - i (P r)_mk + i h_mk sigma_k / D^2  (third_raw),
- * D = E_m - E_k, r the second order, r' in closed form (second_order_rate; tc K = 2, N = 40,
- * eps = 0.5: the central difference's two more frames were ~40 % of a readout's flops). NULL
- * out of memory: the second order then stands. */
-static double *third_order(const frame *f, const int64_t *gid, const double *r) {
+ * D = E_m - E_k, r the second order, r' in closed form (second_rate; tc K = 2, N = 40,
+ * eps = 0.5, beta = 0.3: 7.4 -> 5.4 s against the central difference of two more frames).
+ * NULL out of memory: the second order then stands. */
+static double *third_order(const frame *f, const int64_t *gid, const double *r,
+                           const double *rdot) {
     int64_t n = f->n;
     size_t nn = (size_t)n * (size_t)n;
-    double *rdot = second_order_rate(f, gid), *s3 = NULL;
-    double *P = rdot ? calloc(nn + 1, sizeof *P) : NULL;
+    double *s3 = NULL, *P = rdot ? calloc(nn + 1, sizeof *P) : NULL;
     double *sigma = rdot ? malloc((size_t)n * sizeof *sigma + 1) : NULL;
     if (P && sigma && (s3 = third_raw(f, gid, r, rdot, P, sigma)))
         cut_at_least_term(n, r, s3);
     free(P);
     free(sigma);
-    free(rdot);
     return s3;
 }
 
@@ -355,7 +343,8 @@ tcgpu_status adiabatic_rdot_check(const eig_device *dev, const tcgpu_model *m, d
     for (int64_t i = 0; gid && i < n; ++i)
         gid[i] = i;
     double dt = 1e-3 * fmax(fabs(t), 1e-3);
-    double *a = gid ? second_order_rate(&f, gid) : NULL;
+    double *a = NULL, *r = gid ? second_order_and_rate(&f, gid, &a) : NULL;
+    free(r);
     double *b1 = gid ? second_order_differenced(dev, m, t, &f, gid, dt) : NULL;
     double *b2 = gid ? second_order_differenced(dev, m, t, &f, gid, 2 * dt) : NULL;
     if (!a || !b1 || !b2)
@@ -491,13 +480,20 @@ static int dressing_series(const eig_device *dev, const tcgpu_model *m, double t
  * order added in) and r3 (imaginary part), NULL where not used. */
 static void higher_orders(const eig_device *dev, const tcgpu_model *m, double t, const frame *f,
                           const int64_t *gid, int superadiabatic, double **r2, double **r3) {
-    *r2 = superadiabatic > 1 && !m->inverse_t && !m->w ? second_order(f, gid) : NULL;
+    double *rdot = NULL;
+    int dressed = superadiabatic > 1 && !m->inverse_t && !m->w;
+    *r2 = dressed ? second_order_and_rate(f, gid, superadiabatic == 3 ? &rdot : NULL) : NULL;
     *r3 = NULL;
     if (!*r2 || superadiabatic < 3)
         return;
     if (superadiabatic > 3 && !dressing_series(dev, m, t, f, gid, *r2, superadiabatic, r3))
         return;
-    *r3 = third_order(f, gid, *r2);
+    if (!rdot) { /* the series failed: the third order, its r' from r's products again */
+        double *again = second_order_and_rate(f, gid, &rdot);
+        free(again);
+    }
+    *r3 = third_order(f, gid, *r2, rdot);
+    free(rdot);
 }
 
 /* Overlap of psi with the dressed eigenstate k: c_k - i sum_m hdot_mk/(E_m - E_k)^2 c_m
