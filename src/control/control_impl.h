@@ -71,6 +71,7 @@ void ctl_round(tcgpu_control *c);
  * (ctl_round's rungs, start_judge's start checks). */
 double ctl_window_share(const tcgpu_control *c, double err_step);
 double ctl_window_power(const tcgpu_control *c);
+double ctl_kappa_cut(double err, double budget);
 int ctl_far_skips(double bound, double growth, double decay, double limit, int room);
 double ctl_far_decay(const tcgpu_control *c);
 

@@ -35,6 +35,7 @@
 #define CTL_STEP_SHARE 2
 #define CTL_WINDOW_SHARE 4
 #define CTL_WINDOW_POWER_HIGH 4 /* ctl_window_power */
+#define CTL_KAPPA_CUT_MAX 0.75  /* ctl_kappa_cut */
 #define CTL_START_SHARE 4
 #define CTL_START_SHARE_HEFF 40
 /* Start checks: the MLZ models grow T0 by CTL_START_GROWTH up to CTL_START_ROUNDS times; heff

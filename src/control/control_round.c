@@ -115,6 +115,18 @@ double ctl_window_power(const tcgpu_control *c) {
     return c->fine && tcgpu_sweep_dressing(c->fine) >= 4 ? CTL_WINDOW_POWER_HIGH : 2;
 }
 
+/* The factor on kappa after a step check that read err against its budget: the step error of
+ * the fourth-order methods goes like kappa^4, so a cut to a quarter of the budget is
+ * (budget / (4 err))^(1/4), at most 0.75 and at least 0.5 (the halving it replaces: the
+ * control's attempts, --max-halvings, still reach kappa / 2^attempts). A quarter, not a half:
+ * the error grows with the window after the check (tc K = 2, N = 20, eps = 0.5, beta = 11.4:
+ * 1.23e-6 at kappa 0.5, Tr = 2.9; a cut to half the budget, kappa 0.336, read 5.6e-7 at
+ * Tr = 12.5 against 5e-7 and cost an attempt more than the halving). */
+double ctl_kappa_cut(double err, double budget) {
+    double cut = pow(budget / (4 * err), 0.25);
+    return isfinite(cut) ? fmin(CTL_KAPPA_CUT_MAX, fmax(0.5, cut)) : 0.5;
+}
+
 /* How many of the next checks (rungs or start checks, each `growth` times the last) to skip
  * after one that read an error bound `bound`: those whose bound, divided by
  * growth^decay per check, stays above `limit`, at most `room`. */
@@ -190,7 +202,8 @@ void ctl_round(tcgpu_control *c) {
     int may_halve = o->kappa <= 0 && c->attempt + 1 < c->rounds && !roundoff;
     if (!(rep->err_step < tol / CTL_STEP_SHARE) && may_halve) {
         ctl_debug(c, "Tr %g kappa %g err_step %.2e: halving", c->s.Tr, c->s.kappa, rep->err_step);
-        c->s.kappa /= 2; /* start again, keeping the window reached */
+        c->s.kappa *= ctl_kappa_cut(
+            rep->err_step, tol / CTL_STEP_SHARE); /* start again, keeping the window reached */
         end_attempt(c);
         return;
     }
@@ -246,7 +259,9 @@ void ctl_round(tcgpu_control *c) {
             use_x = 0;
             if (may_halve) {
                 ctl_debug(c, "Tr %g kappa %g: halving for the extrapolation", c->s.Tr, c->s.kappa);
-                c->s.kappa /= 2; /* this round is read again at the halved kappa */
+                c->s.kappa *= ctl_kappa_cut(
+                    step_x,
+                    tol / CTL_STEP_SHARE); /* this round is read again at the smaller kappa */
                 end_attempt(c);
                 return;
             }
