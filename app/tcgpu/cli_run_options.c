@@ -26,8 +26,8 @@ const cli_option run_options[] = {
     {"T", 1, "window (-T, T) instead of the automatic one (heff: (T/1e4, T))"},
     {"dt", 1, "step parameter: phase advanced per step (default automatic)"},
     {"max-halvings", 1,
-     "attempts of the accuracy control, each halving the step (default 8: kappa down to 1/128 of "
-     "its start)"},
+     "attempts of the accuracy control, each cutting the step by 0.5-0.75 as the miss asks "
+     "(default 8: kappa down to 1/128 of its start at most)"},
     {"out", 1, "output folder (default: a new folder tcgpu-run-DATE-TIME)"},
     {"dist-csv", 0, "also write the distributions as DIR/dist.csv (they are always in dist.h5)"},
     {"no-plot", 0, "do not draw DIR/plot.png (tcgpu plot DIR draws it later)"},
@@ -283,7 +283,8 @@ int run_resume_options(cli_parsed *a, const char *dir, run_resume *rs) {
     int rc = run_resume_load(CMD, dir, rs);
     if (!rc && rs->completed)
         fprintf(stderr, "tcgpu run: the run in %s completed; nothing to resume\n", dir);
-    if (!rc && !rs->completed && (rc = cli_parse(CMD, run_options, rs->argc, rs->argv, a)) == CLI_OK &&
+    if (!rc && !rs->completed &&
+        (rc = cli_parse(CMD, run_options, rs->argc, rs->argv, a)) == CLI_OK &&
         cli_get(a, "resume")) {
         cli_error(CMD, "--resume: %s/run.json names --resume itself; expected a run's options",
                   dir);
