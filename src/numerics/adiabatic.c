@@ -669,6 +669,8 @@ tcgpu_status adiabatic_start(const eig_device *dev, const tcgpu_model *m, double
         if (lab)
             return adiabatic_tri_start(m, t, superadiabatic, start_rank(m), psi);
     }
+    if (superadiabatic <= 2 && adiabatic_sparse_applies(m))
+        return adiabatic_sparse_start(m, t, superadiabatic, psi);
     return adiabatic_dense_start(dev, m, t, superadiabatic, psi);
 }
 

@@ -47,6 +47,17 @@ tcgpu_status adiabatic_tri_readout(const tcgpu_model *m, double t, int superadia
                                    const int64_t *label_of_rank, int count,
                                    const tcgpu_cplx *const *psi, double *const *prob);
 
+/* Large models that are not chains (tc with two or more channels past TCGPU_THIRD_ORDER_MAX
+ * states, start state of rank 0): the start (dressing orders 0-2) and its check's leak without a
+ * dense eigen-decomposition (src/numerics/adiabatic_sparse.c: Lanczos and conjugate-gradient
+ * resolvents on the sparse H(t)). adiabatic_start chooses it by itself. leak[s]: the weight of
+ * psi[s] outside the dressed ground state at t. */
+int adiabatic_sparse_applies(const tcgpu_model *m);
+tcgpu_status adiabatic_sparse_start(const tcgpu_model *m, double t, int superadiabatic,
+                                    tcgpu_cplx *psi);
+tcgpu_status adiabatic_sparse_leak(const tcgpu_model *m, double t, int superadiabatic, int count,
+                                   const tcgpu_cplx *const *psi, double *leak);
+
 /* Test hook: the closed-form dr/dt of the second-order dressing against central differences of
  * the second orders at t -+ dt and t -+ 2 dt, dt = 1e-3 |t|, Richardson-combined (dense frame of
  * H(t), every pair admixed): the largest difference of an element and the largest element. */

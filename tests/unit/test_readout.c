@@ -196,3 +196,77 @@ Test(readout, second_order_rate_equals_central_difference) {
         tcgpu_model_free(&m);
     }
 }
+
+/* The sparse start of large non-chain models (src/numerics/adiabatic_sparse.c: Lanczos and
+ * conjugate-gradient resolvents) against the dense start (src/numerics/adiabatic.c: the same
+ * dressing as sums over all eigenstates), called directly on models small enough for both: tc
+ * K = 2 and 3 before the transition, dressing orders 0-2; and the leak of a state out of the
+ * dressed ground state against 1 - |<dense start|psi>|^2. */
+Test(readout, sparse_start_equals_dense) {
+    static const struct {
+        int K;
+        int64_t N;
+        double beta, t;
+    } cases[] = {{2, 20, 1.0, -30.0}, {2, 12, 10.0, -2.0}, {3, 6, 3.0, -8.0}};
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; ++c) {
+        tcgpu_model m;
+        double e[3] = {-1, 0.3, 1.1};
+        ASSERT_OK(tcgpu_model_tc(&m, cases[c].N, cases[c].K, 1.0, cases[c].beta, e));
+        int64_t n = m.dim;
+        tcgpu_cplx *a = malloc((size_t)n * sizeof *a), *b = malloc((size_t)n * sizeof *b);
+        tcgpu_cplx *psi = malloc((size_t)n * sizeof *psi);
+        for (int order = 0; order <= 2; ++order) {
+            ASSERT_OK(adiabatic_dense_start(NULL, &m, cases[c].t, order, a));
+            ASSERT_OK(adiabatic_sparse_start(&m, cases[c].t, order, b));
+            double re = 0, im = 0; /* <a|b>: unit modulus up to the eigenvector's sign */
+            for (int64_t i = 0; i < n; ++i) {
+                re += a[i].re * b[i].re + a[i].im * b[i].im;
+                im += a[i].re * b[i].im - a[i].im * b[i].re;
+            }
+            double ab = sqrt(re * re + im * im), cr = re / ab, ci = -im / ab, dist = 0;
+            for (int64_t i = 0; i < n; ++i) { /* |a - c b|, c = conj(<a|b>) / |<a|b>| */
+                double dr = a[i].re - (cr * b[i].re - ci * b[i].im);
+                double di = a[i].im - (cr * b[i].im + ci * b[i].re);
+                dist += dr * dr + di * di;
+            }
+            dist = sqrt(dist);
+            cr_log_info("K %d N %lld t %g order %d: |dense - sparse| = %.2e", cases[c].K,
+                        (long long)cases[c].N, cases[c].t, order, dist);
+            cr_expect_lt(dist, 1e-10, "K %d N %lld order %d: %.3e", cases[c].K,
+                         (long long)cases[c].N, order, dist);
+            if (order == 0)
+                memcpy(psi, b, (size_t)n * sizeof *psi);
+        }
+        double dressed = 0; /* the dressing is there to be compared: order 2 against order 0 */
+        for (int64_t i = 0; i < n; ++i)
+            dressed += (psi[i].re - b[i].re) * (psi[i].re - b[i].re) +
+                       (psi[i].im - b[i].im) * (psi[i].im - b[i].im);
+        cr_log_info("K %d N %lld: |order 2 - order 0| = %.2e", cases[c].K, (long long)cases[c].N,
+                    sqrt(dressed));
+        cr_expect_gt(sqrt(dressed), 1e-6);
+        some_state(n, psi, 7u);
+        for (int64_t i = 0; i < n; ++i) { /* mostly the start state, some of everything else */
+            psi[i].re = 0.999 * a[i].re + 0.03 * psi[i].re;
+            psi[i].im = 0.999 * a[i].im + 0.03 * psi[i].im;
+        }
+        double norm = 0, re = 0, im = 0;
+        for (int64_t i = 0; i < n; ++i)
+            norm += psi[i].re * psi[i].re + psi[i].im * psi[i].im;
+        for (int64_t i = 0; i < n; ++i) {
+            psi[i].re /= sqrt(norm);
+            psi[i].im /= sqrt(norm);
+            re += a[i].re * psi[i].re + a[i].im * psi[i].im;
+            im += a[i].re * psi[i].im - a[i].im * psi[i].re;
+        }
+        const tcgpu_cplx *pp[1] = {psi};
+        double leak;
+        ASSERT_OK(adiabatic_sparse_leak(&m, cases[c].t, 2, 1, pp, &leak));
+        double want = 1 - (re * re + im * im);
+        cr_expect_lt(fabs(leak - want), 1e-10 * want + 1e-15, "K %d N %lld: leak %.6e, want %.6e",
+                     cases[c].K, (long long)cases[c].N, leak, want);
+        free(a);
+        free(b);
+        free(psi);
+        tcgpu_model_free(&m);
+    }
+}
