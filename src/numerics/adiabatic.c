@@ -285,7 +285,7 @@ done:
 /* dr/dt as the central difference of the second orders of the frames at t -+ dt (eigenvector
  * signs aligned with the frame at t). NULL where a neighbouring frame's eigenvectors do not
  * match those at t one to one, or out of memory. The third order took r' so (dt = 1e-5 |t|)
- * until second_order_rate replaced it; adiabatic_rdot_check compares the two. */
+ * until second_rate replaced it; adiabatic_rdot_check compares the two. */
 static double *second_order_differenced(const eig_device *dev, const tcgpu_model *m, double t,
                                         const frame *f, const int64_t *gid, double dt) {
     size_t nn = (size_t)f->n * (size_t)f->n;
@@ -528,7 +528,7 @@ static tcgpu_cplx dressed_overlap(const frame *f, const tcgpu_cplx *c, const int
 /* The eigenvector that the start state becomes as t -> -inf: diabatic energies b t + a order
  * by descending slope, then ascending constant; eigenvalues keep that rank before the first
  * crossing. (heff starts at t -> 0+ in the ground state of its coupling: rank 0.) */
-static int64_t start_rank(const tcgpu_model *m) {
+int64_t adiabatic_start_rank(const tcgpu_model *m) {
     if (m->kind == TCGPU_MODEL_HEFF)
         return 0;
     int64_t r = 0, s = m->start;
@@ -545,7 +545,7 @@ tcgpu_status adiabatic_dense_start(const eig_device *dev, const tcgpu_model *m, 
     tcgpu_status st = frame_build(dev, m, t, superadiabatic, &f);
     if (st)
         return st;
-    int64_t n = f.n, k = start_rank(m);
+    int64_t n = f.n, k = adiabatic_start_rank(m);
     double norm = 0;
     for (int64_t i = 0; i < n; ++i) { /* |k> + i sum_m a_m |m> */
         psi[i].re = f.u[k * n + i];
@@ -667,7 +667,7 @@ tcgpu_status adiabatic_start(const eig_device *dev, const tcgpu_model *m, double
         free(dia);
         free(lab);
         if (lab)
-            return adiabatic_tri_start(m, t, superadiabatic, start_rank(m), psi);
+            return adiabatic_tri_start(m, t, superadiabatic, adiabatic_start_rank(m), psi);
     }
     if (superadiabatic <= 2 && adiabatic_sparse_applies(m))
         return adiabatic_sparse_start(m, t, superadiabatic, psi);

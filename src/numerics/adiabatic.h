@@ -53,6 +53,8 @@ tcgpu_status adiabatic_tri_readout(const tcgpu_model *m, double t, int superadia
  * resolvents on the sparse H(t)). adiabatic_start chooses it by itself. leak[s]: the weight of
  * psi[s] outside the dressed ground state at t. */
 int adiabatic_sparse_applies(const tcgpu_model *m);
+/* The energy rank of the eigenvector the start state becomes as t -> -inf (heff: 0). */
+int64_t adiabatic_start_rank(const tcgpu_model *m);
 tcgpu_status adiabatic_sparse_start(const tcgpu_model *m, double t, int superadiabatic,
                                     tcgpu_cplx *psi);
 tcgpu_status adiabatic_sparse_leak(const tcgpu_model *m, double t, int superadiabatic, int count,

@@ -1,7 +1,7 @@
 /* The start of large models that are not chains (tc with two or more channels past
  * TCGPU_THIRD_ORDER_MAX states) without a dense eigen-decomposition: the start state becomes
- * the ground state of H(t) as t -> -inf (start_rank 0), and the start and its check need that
- * one dressed eigenvector only.
+ * the ground state of H(t) as t -> -inf (adiabatic_start_rank 0), and the start and its check need
+ * that one dressed eigenvector only.
  *
  * Eigenpair. Lanczos on the sparse H(t) = diag(b t + a) + V from the diabatic start state, with
  * full reorthogonalization (the lowest Ritz pair of the tridiagonal from LAPACK's dstev),
@@ -21,6 +21,7 @@
 
 #include "adiabatic.h"
 #include "propagate_internal.h"
+#include "vec.h"
 
 #define LANCZOS_MAX 400 /* Lanczos vectors per restart */
 #define LANCZOS_RESTARTS 20
@@ -44,28 +45,9 @@ static void apply(const sparse_h *h, const double *x, double *y) {
     }
 }
 
-static double dot(const double *a, const double *b, int64_t n) {
-    double s = 0;
-    for (int64_t i = 0; i < n; ++i)
-        s += a[i] * b[i];
-    return s;
-}
-
-static void project_out(double *v, const double *u, int64_t n) {
-    double c = dot(u, v, n);
-    for (int64_t i = 0; i < n; ++i)
-        v[i] -= c * u[i];
-}
-
 int adiabatic_sparse_applies(const tcgpu_model *m) {
-    if (m->inverse_t || m->w || m->dim <= TCGPU_THIRD_ORDER_MAX || adiabatic_tri_applies(m))
-        return 0;
-    for (int64_t i = 0; i < m->dim; ++i) /* the start state has the largest slope: rank 0 */
-        if (m->b[i] > m->b[m->start] ||
-            (m->b[i] == m->b[m->start] &&
-             (m->a[i] < m->a[m->start] || (m->a[i] == m->a[m->start] && i < m->start))))
-            return 0;
-    return 1;
+    return !m->inverse_t && !m->w && m->dim > TCGPU_THIRD_ORDER_MAX && !adiabatic_tri_applies(m) &&
+           adiabatic_start_rank(m) == 0;
 }
 
 /* The lowest eigenpair into u (unit), *E. 0 where Lanczos did not converge. */

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "adiabatic.h"
+#include "vec.h"
 
 #define RESIDUAL_REL 1e-13 /* eigenpair residual on the cut ends, relative to its gap */
 #define SHIFT_REL 1e-14    /* resolvent shift, relative to the gap */
@@ -66,13 +67,6 @@ typedef struct {
     /* start */
     tcgpu_cplx *start;
 } sink;
-
-static inline double dot(const double *a, const double *b, int64_t n) {
-    double s = 0;
-    for (int64_t i = 0; i < n; ++i)
-        s += a[i] * b[i];
-    return s;
-}
 
 void tri_scratch_free(scratch *s);
 int tri_scratch_fit(scratch *s, int64_t lw);

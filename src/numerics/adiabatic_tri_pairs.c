@@ -32,12 +32,6 @@ int tri_scratch_fit(scratch *s, int64_t lw) {
            s->y1 && s->y2 && s->v && s->uc && s->y2p && s->y2m;
 }
 
-static void project_out(double *v, const double *u, int64_t n) {
-    double a = dot(u, v, n);
-    for (int64_t i = 0; i < n; ++i)
-        v[i] -= a * u[i];
-}
-
 /* v = (H - E - shift)^-1 v with dgttrf's factors (dgtts2's steps for one right-hand side, but
  * multiplying by the stored inverse pivots: the division was on the back substitution's
  * critical path, and the solves are most of a readout). */
