@@ -191,8 +191,6 @@ static int start_judge(tcgpu_control *c, double value) {
     return 1;
 }
 
-/* The next readout time of the rung set from c->q on, or a phase change: returns 1 with
- * c->q and *t set where a readout is due, 0 where the rung set is complete or cut short. */
 /* A higher order of the dressing for the rest of the attempt's readouts, once the far field
  * costs more than its extra frames: the two-channel window is set by the in-sector residual,
  * which each order makes fall one power of Tr faster (docs/numerics.md). tc K = 2, N = 10,
@@ -202,7 +200,9 @@ static int start_judge(tcgpu_control *c, double value) {
  * (0.82-0.87 of the time) and N = 40 (861 states; 0.73-0.91); steps beyond ~dim^2 per five
  * frames are what the frames are worth (N = 10: the sweeps past ~5e3 steps gained; N = 20,
  * eps = 0.5: 4.6e4 steps 1.08x, 5.6e4 0.89x; eps = 0.1: 7.6e5 steps 1.37x, 1.8e6 1.99x). The
- * default job (N = 10) at orders 4, 5, 6: 2.27e6, 1.72e6, 1.55e6 steps. The round that
+ * default job (N = 10) at orders 4, 5, 6: 2.27e6, 1.72e6, 1.55e6 steps (the threshold is
+ * dim^2 / 4 since the window estimate assumes these orders' decay: TCGPU_FAR_DRESSING_STEPS).
+ * The round that
  * switches compares its readouts with a carried third-order one, whose larger residual only
  * raises that round's window estimate. */
 static void ctl_dressing_up(tcgpu_control *c) {
@@ -218,6 +218,8 @@ static void ctl_dressing_up(tcgpu_control *c) {
     }
 }
 
+/* The next readout time of the rung set from c->q on, or a phase change: returns 1 with
+ * c->q and *t set where a readout is due, 0 where the rung set is complete or cut short. */
 static int next_rung(tcgpu_control *c, double *t) {
     static const double ratio[3] = {CTL_RUNG_FAR, CTL_RUNG_NEAR, 1.0};
     for (; c->q < 3; ++c->q) {

@@ -201,9 +201,10 @@ void ctl_round(tcgpu_control *c) {
     int roundoff = o->precision == TCGPU_FP32 && rep->norm_error / 2 >= tol / CTL_WINDOW_SHARE;
     int may_halve = o->kappa <= 0 && c->attempt + 1 < c->rounds && !roundoff;
     if (!(rep->err_step < tol / CTL_STEP_SHARE) && may_halve) {
-        ctl_debug(c, "Tr %g kappa %g err_step %.2e: halving", c->s.Tr, c->s.kappa, rep->err_step);
-        c->s.kappa *= ctl_kappa_cut(
-            rep->err_step, tol / CTL_STEP_SHARE); /* start again, keeping the window reached */
+        double cut = ctl_kappa_cut(rep->err_step, tol / CTL_STEP_SHARE);
+        ctl_debug(c, "Tr %g kappa %g err_step %.2e: kappa cut by %.3g", c->s.Tr, c->s.kappa,
+                  rep->err_step, cut);
+        c->s.kappa *= cut; /* start again, keeping the window reached */
         end_attempt(c);
         return;
     }
@@ -258,10 +259,10 @@ void ctl_round(tcgpu_control *c) {
         if (!(step_x < tol / CTL_STEP_SHARE)) {
             use_x = 0;
             if (may_halve) {
-                ctl_debug(c, "Tr %g kappa %g: halving for the extrapolation", c->s.Tr, c->s.kappa);
-                c->s.kappa *= ctl_kappa_cut(
-                    step_x,
-                    tol / CTL_STEP_SHARE); /* this round is read again at the smaller kappa */
+                double cut = ctl_kappa_cut(step_x, tol / CTL_STEP_SHARE);
+                ctl_debug(c, "Tr %g kappa %g: kappa cut by %.3g for the extrapolation", c->s.Tr,
+                          c->s.kappa, cut);
+                c->s.kappa *= cut; /* this round is read again at the smaller kappa */
                 end_attempt(c);
                 return;
             }

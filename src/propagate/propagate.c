@@ -362,7 +362,7 @@ tcgpu_status tcgpu_start_check_begin(const eig_device *dense, const tcgpu_model 
         tcgpu_sweep_rank_labels(*s, 1);
     /* One dressed eigenvector is all a check needs where the start was sparse (dim > 2000:
      * tc K = 2, N = 100, two dense frames per check took 120 s). */
-    if (!st && tcgpu_control_dressing(m) <= 2 && adiabatic_sparse_applies(m))
+    if (!st && (*s)->superadiabatic <= 2 && adiabatic_sparse_applies(m))
         (*s)->leak_only = 1;
     return st;
 }
