@@ -31,8 +31,8 @@
 
 typedef struct {
     const tcgpu_model *m;
-    double t, *d; /* the diagonal b t + a */
-    double norm;  /* a bound on |H|: the largest Gershgorin row */
+    double *d;   /* the diagonal b t + a at the frame's t */
+    double norm; /* a bound on |H|: the largest Gershgorin row */
 } sparse_h;
 
 static void apply(const sparse_h *h, const double *x, double *y) {
@@ -156,7 +156,7 @@ static int resolve(const sparse_h *h, const double *u, double E, const double *i
 static tcgpu_status dressed_ground(const tcgpu_model *m, double t, int superadiabatic, double *u,
                                    double *y1, double *y2) {
     int64_t n = m->dim;
-    sparse_h h = {m, t, malloc((size_t)n * sizeof(double)), 0};
+    sparse_h h = {m, malloc((size_t)n * sizeof(double)), 0};
     double *x = malloc((size_t)n * sizeof *x), *v = malloc((size_t)n * sizeof *v);
     double *r = malloc((size_t)n * sizeof *r), *p = malloc((size_t)n * sizeof *p);
     double *ap = malloc((size_t)n * sizeof *ap);
