@@ -163,7 +163,7 @@ Test(readout, lz_two_states) {
     tcgpu_model_free(&m);
 }
 
-/* The third order's dr/dt in closed form (second_order_rate: products of h, G and P from the
+/* The third order's dr/dt in closed form (second_rate: products of h, G and P from the
  * eigenvector motion U' = -U P) against differences of the second orders of frames at nearby
  * times, which need nothing but the second-order formula (adiabatic_rdot_check: central
  * differences at 1e-3 |t| and twice that, Richardson-combined): tc with two and three
