@@ -46,6 +46,9 @@ typedef struct {
     /* Host only, with a band of tc K <= 2 or heff: root[s] = sqrt(N - s + 1), s = 0 .. N + 1,
      * for the blocked application (step_body.h); NULL elsewhere (and always on the device). */
     const double *root;
+    /* Host only, tc K = 1 with root: link[i] = g i root[i] (rows i - 1, i; link[0] = link[dim]
+     * = 0) for tcgpu_chain_series; NULL elsewhere. */
+    const double *link;
 } tcgpu_csr;
 
 typedef struct {
@@ -124,6 +127,22 @@ TCGPU_HD static inline double tcgpu_cf4_radius(int half, double fa, double fb, d
     double r = vbound * (fabs(ca) * fa + fabs(cb) * fb) + 1e-300;
     return r > rho ? rho : r;
 }
+
+#ifndef __CUDA_ARCH__
+#ifdef __cplusplus
+extern "C" {
+#endif
+/* Host only (src/step/chain.c): the Chebyshev series of exp(-i h M) x for tc K = 1, M = w V_low
+ * + conj(w) V_up with V's links `link` (tcgpu_csr.link), Y = scale V (scale = |w| / rho), the
+ * Bessel coefficients J_0..J_n (n >= 1) of h rho; t0, t1, t2: dim complex each, scratch. The
+ * same series as tcgpu_expmv's, in another order of rounding. d >= 3. */
+void tcgpu_chain_series(int64_t d, const double *link, double wre, double wim, double scale,
+                        const double *J, int n, tcgpu_cplx *x, tcgpu_cplx *t0, tcgpu_cplx *t1,
+                        tcgpu_cplx *t2);
+#ifdef __cplusplus
+}
+#endif
+#endif
 
 #define TCGPU_BODY "step_body.h"
 #include "instantiate.h"

@@ -17,7 +17,7 @@ static void weights(double t, tcgpu_cplx *z) {
 }
 
 static void integrate(int method, int steps, tcgpu_cplx *x) {
-    tcgpu_csr A = {2, rp, col, val, cls, {0, 0, 0, 0}, NULL};
+    tcgpu_csr A = {2, rp, col, val, cls, {0, 0, 0, 0}, NULL, NULL};
     tcgpu_cplx z1[1], z2[1], z3[1], w[1], t0[2], t1[2], t2[2];
     double J[512], a = -4, h = 8.0 / steps;
     x[0] = (tcgpu_cplx){1, 0};
@@ -64,7 +64,7 @@ Test(step, magnus4_is_unitary_to_round_off) {
 
 Test(step, chebyshev_exponential_matches_the_2x2_rotation) {
     /* exp(-i h [[0, v], [v, 0]]) (1, 0) = (cos hv, -i sin hv), for h v from tiny to 40. */
-    tcgpu_csr A = {2, rp, col, val, cls, {0, 0, 0, 0}, NULL};
+    tcgpu_csr A = {2, rp, col, val, cls, {0, 0, 0, 0}, NULL, NULL};
     tcgpu_cplx z[1] = {{1, 0}}, x[2], t0[2], t1[2], t2[2];
     double J[600];
     for (double h = 1e-6; h < 60; h *= 3) {
@@ -75,6 +75,57 @@ Test(step, chebyshev_exponential_matches_the_2x2_rotation) {
                           fabs(x[1].im + sin(0.7 * h)),
                       1e-13, "h = %g", h);
     }
+}
+
+/* One channel's series (src/step/chain.c: the state rotated by the links' common phase, real
+ * arithmetic, blocks of rows and terms) against the generic complex series on the model's CSR,
+ * for exponents from a few terms to a few hundred (several passes of 16 terms, odd and even
+ * counts), weights of several moduli and phases, and a chain of a few blocks. */
+Test(step, chain_series_is_the_generic_series) {
+    const int64_t N = 700, d = N + 1;
+    const double g = 0.8, e[1] = {0};
+    tcgpu_model m;
+    ASSERT_OK(tcgpu_model_tc(&m, N, 1, g, 1.0, e));
+    double *link = xcalloc((size_t)d + 1, sizeof *link), bound = 0;
+    /* the links by the formula, not by the code's arrays */
+    for (int64_t i = 1; i <= N; ++i)
+        link[i] = g * (double)i * sqrt((double)(N - i + 1)); /* <i|V|i - 1>, PHYSICS.md */
+    for (int64_t i = 0; i < d; ++i)
+        bound = fmax(bound, link[i] + link[i + 1]);
+    tcgpu_csr A = {d, m.row_ptr, m.col, m.val, m.cls, {0, 0, 0, 0}, NULL, NULL};
+    tcgpu_csr C = A;
+    C.link = link;
+    tcgpu_cplx *x = xcalloc((size_t)d, sizeof *x), *y = xcalloc((size_t)d, sizeof *y);
+    tcgpu_cplx *t = xcalloc(3 * (size_t)d, sizeof *t);
+    double *J = xcalloc(2001, sizeof *J);
+    const double mod[] = {1.0, 0.37, 0.5}, arg[] = {0.3, -2.9, 1.7};
+    const double tau[] = {0.4, 3.0, 17.0, 33.0, 250.0};
+    for (int w = 0; w < 3; ++w)
+        for (int q = 0; q < 5; ++q) {
+            tcgpu_cplx z[1] = {{mod[w] * cos(arg[w]), mod[w] * sin(arg[w])}};
+            double norm = 0;
+            for (int64_t i = 0; i < d; ++i) {
+                x[i] = (tcgpu_cplx){cos(0.37 * (double)i) * exp(-1e-5 * (double)(i * i)),
+                                    sin(1.3 * (double)i + 0.2) * exp(-2e-5 * (double)(i * i))};
+                norm += x[i].re * x[i].re + x[i].im * x[i].im;
+            }
+            for (int64_t i = 0; i < d; ++i)
+                x[i].re /= sqrt(norm), x[i].im /= sqrt(norm), y[i] = x[i];
+            double rho = mod[w] * bound, h = tau[q] / rho;
+            int n1 = tcgpu_expmv(&A, z, rho, h, x, t, t + d, t + 2 * d, J, 2000);
+            int n2 = tcgpu_expmv(&C, z, rho, h, y, t, t + d, t + 2 * d, J, 2000);
+            cr_assert(n1 > 0 && n1 == n2, "terms %d and %d", n1, n2);
+            double diff = 0, ny = 0;
+            for (int64_t i = 0; i < d; ++i) {
+                diff = fmax(diff, hypot(x[i].re - y[i].re, x[i].im - y[i].im));
+                ny += y[i].re * y[i].re + y[i].im * y[i].im;
+            }
+            cr_expect_leq(diff, 1e-13, "|w| %g, arg %g, tau %g (%d terms): max diff %.2e",
+                          mod[w], arg[w], tau[q], n1, diff);
+            cr_expect_leq(fabs(ny - 1), 1e-13, "tau %g: norm - 1 = %.2e", tau[q], ny - 1);
+        }
+    free(link), free(x), free(y), free(t), free(J);
+    tcgpu_model_free(&m);
 }
 
 Test(step, bessel_values) {

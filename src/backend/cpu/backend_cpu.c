@@ -29,11 +29,23 @@ static tcgpu_band blocked_band(const tcgpu_model *m, tcgpu_coupling c, double **
         !((m->kind == TCGPU_MODEL_TC && m->K <= 2) || m->kind == TCGPU_MODEL_HEFF))
         return none;
     tcgpu_band b = tcgpu_band_of(m);
-    if (b.kind == TCGPU_BAND_NONE || !(*root = malloc(((size_t)b.N + 2) * sizeof **root)))
+    if (b.kind == TCGPU_BAND_NONE || !(*root = malloc(2 * ((size_t)b.N + 2) * sizeof **root)))
         return none;
     for (int64_t s = 0; s <= b.N + 1; ++s)
         (*root)[s] = sqrt((double)(b.N - s + 1));
     return b;
+}
+
+/* One channel's links for tcgpu_chain_series (N + 2 doubles after the roots): the blocked
+ * application's values (step_body.h). */
+static const double *chain_links(const tcgpu_model *m, tcgpu_band b, const double *root) {
+    if (!root || b.kind != TCGPU_BAND_TC || b.K != 1 || m->dim < 3)
+        return NULL;
+    double *link = (double *)root + b.N + 2;
+    link[0] = link[b.N + 1] = 0;
+    for (int64_t i = 1; i <= b.N; ++i)
+        link[i] = b.c * (double)i * root[i];
+    return link;
 }
 
 int tcgpu_work_alloc(const tcgpu_model *m, int nmax, tcgpu_coupling c, tcgpu_work *wk) {
@@ -45,10 +57,12 @@ int tcgpu_work_alloc(const tcgpu_model *m, int nmax, tcgpu_coupling c, tcgpu_wor
         free(J);
         return -1;
     }
-    tcgpu_csr A = {m->dim, m->row_ptr, m->col, m->val, m->cls, {TCGPU_BAND_NONE, 0, 0, 0}, NULL};
+    tcgpu_csr A = {m->dim, m->row_ptr, m->col, m->val, m->cls, {TCGPU_BAND_NONE, 0, 0, 0},
+                   NULL, NULL};
     double *root;
     A.band = blocked_band(m, c, &root);
     A.root = root;
+    A.link = chain_links(m, A.band, root);
     if (!root && tcgpu_coupling_on_the_fly(c))
         A.band = tcgpu_band_of(m);
     tcgpu_work_set(wk, A, grid_of(m), buf, (int64_t)nc, buf + 4 * nc, J, nmax);
