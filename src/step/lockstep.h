@@ -82,7 +82,7 @@ TCGPU_HD static inline int tcgpu_ls_half(const tcgpu_ls *p, int64_t s, int half)
     tcgpu_cplx *w = tcgpu_ls_weights(p, TCGPU_LS_MIX, s);
     for (int c = 0; c < p->nclass; ++c)
         w[c] = tcgpu_cf4_mix(ca, cb, za[c], zb[c]);
-    double rho = tcgpu_cf4_radius(half, p->fa[s], p->fb[s], p->vbound[s]);
+    double rho = tcgpu_cf4_rho(half, p->nclass, za, zb, p->fa[s], p->fb[s], p->vbound[s]);
     int n = tcgpu_bessel_j(p->h[s] * rho, p->nmax, p->J + s * (p->nmax + 1));
     if (n >= p->nmax) {
         p->apps[s] = -1;

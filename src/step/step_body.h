@@ -266,6 +266,22 @@ TCGPU_HD static inline TCGPU_C TCGPU_FN(tcgpu_cf4_mix)(double ca, double cb, TCG
     return w;
 }
 
+/* The spectral radius bound of Magnus-4 half `half`'s exponent: Gershgorin on its own mixed
+ * weights, max_c |ca za_c + cb zb_c| vbound, where it is below tcgpu_cf4_radius's
+ * |ca| fa + |cb| fb (each |z_c| is f): up to 13 % fewer terms where the nodes' phases are close
+ * (|a1 + a2| = 1/2 against |a1| + |a2| = 0.577). Every thread computes it from za, zb. */
+TCGPU_HD static inline double TCGPU_FN(tcgpu_cf4_rho)(int half, int nclass, const TCGPU_C *za,
+                                                      const TCGPU_C *zb, double fa, double fb,
+                                                      double vbound) {
+    double ca, cb, wmax = 0;
+    tcgpu_cf4_half(half, &ca, &cb);
+    for (int c = 0; c < nclass; ++c)
+        wmax = fmax(wmax, hypot(ca * (double)za[c].re + cb * (double)zb[c].re,
+                                ca * (double)za[c].im + cb * (double)zb[c].im));
+    double r = wmax * vbound + 1e-300, rho = tcgpu_cf4_radius(half, fa, fb, vbound);
+    return r < rho ? r : rho;
+}
+
 /* Commutator-free Magnus-4 (Blanes-Moan): Gauss nodes t + (1/2 -+ sqrt3/6) h with weights
  * za, zb; x <- exp(-i h (a2 Ma + a1 Mb)) then exp(-i h (a1 Ma + a2 Mb)), a1,2 = 1/4 -+ sqrt3/6
  * (the exponent applied first leans on the earlier node). w: scratch class weights (nclass).
@@ -281,8 +297,8 @@ TCGPU_HD static inline int TCGPU_FN(tcgpu_cf4_step)(const TCGPU_CSR *A, int ncla
         tcgpu_cf4_half(half, &ca, &cb);
         TCGPU_SYNC(); /* w may still be read by the previous exponential */
         TCGPU_FOR(c, nclass) w[c] = TCGPU_FN(tcgpu_cf4_mix)(ca, cb, za[c], zb[c]);
-        int n = TCGPU_FN(tcgpu_expmv)(A, w, tcgpu_cf4_radius(half, fa, fb, vbound), h, x, t0, t1,
-                                      t2, J, nmax);
+        double rho = TCGPU_FN(tcgpu_cf4_rho)(half, nclass, za, zb, fa, fb, vbound);
+        int n = TCGPU_FN(tcgpu_expmv)(A, w, rho, h, x, t0, t1, t2, J, nmax);
         if (n < 0)
             return -1;
         total += n;
