@@ -110,9 +110,14 @@ double ctl_window_share(const tcgpu_control *c, double err_step) {
  * 2.0e-7 -> 2.7e-8 and 1.5e-8 -> 1.1e-9), and Tr^-2 overstated their residual 5-7 times, so
  * the ladder went on a rung or two past the window needed (tc K = 2, N = 10, beta = 88.6: ew
  * 5.0e-7 at Tr = 13.6 against a share of 4.4e-7, 1.6 times the steps to Tr = 17.4 for a TV of
- * 6e-8). Tr^-4 there keeps a factor ~2 over the decay measured, for the oscillation. */
+ * 6e-8). Tr^-4 there keeps a factor ~2 over the decay measured, for the oscillation. Chains
+ * (one channel, second order) too: their readouts' differences fall like Tr^-8.8 (tc K = 1,
+ * N = 10^4, beta_c: 8.6e-5 -> 1.0e-5 from Tr = 0.301 to 0.384) and Tr^-8.6 (N = 10^5: bounds
+ * 2.4e-3 -> 7.6e-5 from 0.146 to 0.218), and Tr^-2 took one rung more than the window needed. */
 double ctl_window_power(const tcgpu_control *c) {
-    return c->fine && tcgpu_sweep_dressing(c->fine) >= 4 ? CTL_WINDOW_POWER_HIGH : 2;
+    return c->fine && (tcgpu_sweep_dressing(c->fine) >= 4 || adiabatic_tri_applies(c->m))
+               ? CTL_WINDOW_POWER_HIGH
+               : 2;
 }
 
 /* The factor on kappa after a step check that read err against its budget: the step error of
