@@ -37,6 +37,19 @@ typedef struct {
     float re, im;
 } tcgpu_cplxf;
 
+/* Host only (src/step/real_series.c): tc with one or two channels, whose exponents are real
+ * up to a diagonal phase. Row i = (a, b) (K = 1: a = i) links to (a - 1, b) with la[i], to
+ * (a + 1, b) with ua[i], to (a, b - 1) with lb[i], to (a, b + 1) with ub[i] (0 where the link
+ * does not exist; K = 1: la[i] = link (i - 1, i), la[dim] = 0, the rest NULL). soa (K = 2): the
+ * series' six real vectors, each dim + 2 (N + 2) doubles with zero ends, so that every
+ * neighbour's index is in range; one per work space. */
+typedef struct tcgpu_real {
+    int K;
+    int64_t N, dim;
+    const double *la, *ua, *lb, *ub;
+    double *soa;
+} tcgpu_real;
+
 typedef struct {
     int64_t dim;
     const int64_t *row_ptr, *col;
@@ -46,9 +59,9 @@ typedef struct {
     /* Host only, with a band of tc K <= 2 or heff: root[s] = sqrt(N - s + 1), s = 0 .. N + 1,
      * for the blocked application (step_body.h); NULL elsewhere (and always on the device). */
     const double *root;
-    /* Host only, tc K = 1 with root: link[i] = g i root[i] (rows i - 1, i; link[0] = link[dim]
-     * = 0) for tcgpu_chain_series; NULL elsewhere. */
-    const double *link;
+    /* Host only, tc K = 1 and 2 with root: the real couplings of tcgpu_real_series; NULL
+     * elsewhere (and on the device). */
+    const struct tcgpu_real *real;
 } tcgpu_csr;
 
 typedef struct {
@@ -132,13 +145,11 @@ TCGPU_HD static inline double tcgpu_cf4_radius(int half, double fa, double fb, d
 #ifdef __cplusplus
 extern "C" {
 #endif
-/* Host only (src/step/chain.c): the Chebyshev series of exp(-i h M) x for tc K = 1, M = w V_low
- * + conj(w) V_up with V's links `link` (tcgpu_csr.link), Y = scale V (scale = |w| / rho), the
- * Bessel coefficients J_0..J_n (n >= 1) of h rho; t0, t1, t2: dim complex each, scratch. The
- * same series as tcgpu_expmv's, in another order of rounding. d >= 3. */
-void tcgpu_chain_series(int64_t d, const double *link, double wre, double wim, double scale,
-                        const double *J, int n, tcgpu_cplx *x, tcgpu_cplx *t0, tcgpu_cplx *t1,
-                        tcgpu_cplx *t2);
+/* The Chebyshev series of exp(-i h M) x (tcgpu_expmv's, rounded in another order): w the class
+ * weights (K of them), rho the bound of M's spectrum, J_0..J_n (n >= 1) the Bessel
+ * coefficients of h rho; t0, t1, t2 (dim complex each): scratch for K = 1. dim >= 3. */
+void tcgpu_real_series(const tcgpu_real *R, const tcgpu_cplx *w, double rho, const double *J,
+                       int n, tcgpu_cplx *x, tcgpu_cplx *t0, tcgpu_cplx *t1, tcgpu_cplx *t2);
 #ifdef __cplusplus
 }
 #endif

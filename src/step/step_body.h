@@ -178,13 +178,12 @@ TCGPU_HD static inline int TCGPU_FN(tcgpu_expmv)(const TCGPU_CSR *A, const TCGPU
                                                  TCGPU_C *t2, double *J, int nmax) {
     int64_t d = A->dim;
 #if defined(TCGPU_CHAIN_HOST) && !defined(__CUDA_ARCH__)
-    if (A->link && d >= 3) { /* one channel: the same series in real arithmetic (chain.c) */
+    if (A->real && d >= 3) { /* the same series in real arithmetic (real_series.c) */
         int nc = tcgpu_bessel_j(h * rho, nmax, J);
         if (nc >= nmax)
             return -1;
         if (nc > 0)
-            tcgpu_chain_series(d, A->link, z[0].re, z[0].im, hypot(z[0].re, z[0].im) / rho, J,
-                               nc, x, t0, t1, t2);
+            tcgpu_real_series(A->real, z, rho, J, nc, x, t0, t1, t2);
         return nc;
     }
 #endif

@@ -93,8 +93,9 @@ Test(step, chain_series_is_the_generic_series) {
     for (int64_t i = 0; i < d; ++i)
         bound = fmax(bound, link[i] + link[i + 1]);
     tcgpu_csr A = {d, m.row_ptr, m.col, m.val, m.cls, {0, 0, 0, 0}, NULL, NULL};
+    tcgpu_real R = {1, N, d, link, NULL, NULL, NULL, NULL};
     tcgpu_csr C = A;
-    C.link = link;
+    C.real = &R;
     tcgpu_cplx *x = xcalloc((size_t)d, sizeof *x), *y = xcalloc((size_t)d, sizeof *y);
     tcgpu_cplx *t = xcalloc(3 * (size_t)d, sizeof *t);
     double *J = xcalloc(2001, sizeof *J);
@@ -125,6 +126,61 @@ Test(step, chain_series_is_the_generic_series) {
             cr_expect_leq(fabs(ny - 1), 1e-13, "tau %g: norm - 1 = %.2e", tau[q], ny - 1);
         }
     free(link), free(x), free(y), free(t), free(J);
+    tcgpu_model_free(&m);
+}
+
+/* Two channels' series (src/step/real_series.c: the state rotated by both channels' phases,
+ * real arithmetic, zero-padded neighbours) against the generic complex series on the model's
+ * CSR: two weights of different moduli and phases, a few to a few hundred terms. */
+Test(step, pair_series_is_the_generic_series) {
+    const int64_t N = 14, d = (N + 1) * (N + 2) / 2, pad = N + 2;
+    const double g = 0.9, e[2] = {-0.3, 0.4};
+    tcgpu_model m;
+    ASSERT_OK(tcgpu_model_tc(&m, N, 2, g, 1.0, e));
+    cr_assert_eq(m.dim, d);
+    double *l = xcalloc(4 * (size_t)d + 6 * (size_t)(d + 2 * pad), sizeof *l);
+    double *la = l, *ua = l + d, *lb = l + 2 * d, *ub = l + 3 * d, vb = 0;
+    /* <n1, n2|V|n1 - 1, n2> = g n1 sqrt(N - n1 - n2 + 1) (PHYSICS.md), rows in basis order */
+    for (int64_t n1 = 0, i = 0; n1 <= N; ++n1)
+        for (int64_t n2 = 0; n2 <= N - n1; ++n2, ++i) {
+            double lo = sqrt((double)(N - n1 - n2 + 1)), hi = sqrt((double)(N - n1 - n2));
+            la[i] = g * (double)n1 * lo, lb[i] = g * (double)n2 * lo;
+            ua[i] = g * (double)(n1 + 1) * hi, ub[i] = g * (double)(n2 + 1) * hi;
+            vb = fmax(vb, la[i] + lb[i] + ua[i] + ub[i]);
+        }
+    tcgpu_real R = {2, N, d, la, ua, lb, ub, l + 4 * d};
+    tcgpu_csr A = {d, m.row_ptr, m.col, m.val, m.cls, {0, 0, 0, 0}, NULL, NULL};
+    tcgpu_csr C = A;
+    C.real = &R;
+    tcgpu_cplx *x = xcalloc((size_t)d, sizeof *x), *y = xcalloc((size_t)d, sizeof *y);
+    tcgpu_cplx *t = xcalloc(3 * (size_t)d, sizeof *t);
+    double *J = xcalloc(2001, sizeof *J);
+    const tcgpu_cplx z[2][2] = {{{0.31, -0.12}, {-0.2, 0.45}}, {{0.5, 0}, {0, -0.05}}};
+    const double tau[] = {0.3, 2.0, 9.0, 120.0};
+    for (int w = 0; w < 2; ++w)
+        for (int q = 0; q < 4; ++q) {
+            double norm = 0;
+            for (int64_t i = 0; i < d; ++i) {
+                x[i] = (tcgpu_cplx){cos(0.7 * (double)i), sin(2.1 * (double)i + 0.4)};
+                norm += x[i].re * x[i].re + x[i].im * x[i].im;
+            }
+            for (int64_t i = 0; i < d; ++i)
+                x[i].re /= sqrt(norm), x[i].im /= sqrt(norm), y[i] = x[i];
+            double rho = vb * fmax(hypot(z[w][0].re, z[w][0].im), hypot(z[w][1].re, z[w][1].im));
+            double h = tau[q] / rho;
+            int n1 = tcgpu_expmv(&A, z[w], rho, h, x, t, t + d, t + 2 * d, J, 2000);
+            int n2 = tcgpu_expmv(&C, z[w], rho, h, y, t, t + d, t + 2 * d, J, 2000);
+            cr_assert(n1 > 0 && n1 == n2, "terms %d and %d", n1, n2);
+            double diff = 0, ny = 0;
+            for (int64_t i = 0; i < d; ++i) {
+                diff = fmax(diff, hypot(x[i].re - y[i].re, x[i].im - y[i].im));
+                ny += y[i].re * y[i].re + y[i].im * y[i].im;
+            }
+            cr_expect_leq(diff, 1e-13, "weights %d, tau %g (%d terms): max diff %.2e", w, tau[q],
+                          n1, diff);
+            cr_expect_leq(fabs(ny - 1), 1e-13, "tau %g: norm - 1 = %.2e", tau[q], ny - 1);
+        }
+    free(l), free(x), free(y), free(t), free(J);
     tcgpu_model_free(&m);
 }
 

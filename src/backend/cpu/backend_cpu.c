@@ -29,23 +29,44 @@ static tcgpu_band blocked_band(const tcgpu_model *m, tcgpu_coupling c, double **
         !((m->kind == TCGPU_MODEL_TC && m->K <= 2) || m->kind == TCGPU_MODEL_HEFF))
         return none;
     tcgpu_band b = tcgpu_band_of(m);
-    if (b.kind == TCGPU_BAND_NONE || !(*root = malloc(2 * ((size_t)b.N + 2) * sizeof **root)))
+    if (b.kind == TCGPU_BAND_NONE || !(*root = malloc(((size_t)b.N + 2) * sizeof **root)))
         return none;
     for (int64_t s = 0; s <= b.N + 1; ++s)
         (*root)[s] = sqrt((double)(b.N - s + 1));
     return b;
 }
 
-/* One channel's links for tcgpu_chain_series (N + 2 doubles after the roots): the blocked
- * application's values (step_body.h). */
-static const double *chain_links(const tcgpu_model *m, tcgpu_band b, const double *root) {
-    if (!root || b.kind != TCGPU_BAND_TC || b.K != 1 || m->dim < 3)
+/* The real couplings of tc with one or two channels for tcgpu_real_series (step.h), the
+ * blocked application's values (step_body.h), in one block with its scratch (the caller frees
+ * it); NULL where they do not apply or memory is short (the generic series runs). */
+static const tcgpu_real *real_couplings(const tcgpu_model *m, tcgpu_band b, const double *root) {
+    if (!root || b.kind != TCGPU_BAND_TC || b.K > 2 || m->dim < 3)
         return NULL;
-    double *link = (double *)root + b.N + 2;
-    link[0] = link[b.N + 1] = 0;
-    for (int64_t i = 1; i <= b.N; ++i)
-        link[i] = b.c * (double)i * root[i];
-    return link;
+    size_t d = (size_t)m->dim, pad = (size_t)b.N + 2;
+    size_t links = b.K == 1 ? d + 1 : 4 * d, soa = b.K == 1 ? 0 : 6 * (d + 2 * pad);
+    tcgpu_real *R = calloc(1, sizeof *R + (links + soa) * sizeof(double));
+    if (!R)
+        return NULL;
+    double *la = (double *)(R + 1), c = b.c;
+    *R = (tcgpu_real){b.K, b.N, m->dim, la, NULL, NULL, NULL, NULL};
+    if (b.K == 1) {
+        for (int64_t i = 1; i <= b.N; ++i)
+            la[i] = c * (double)i * root[i];
+        return R;
+    }
+    double *ua = la + d, *lb = ua + d, *ub = lb + d;
+    R->ua = ua, R->lb = lb, R->ub = ub, R->soa = ub + d;
+    for (int64_t a = 0, i = 0; a <= b.N; ++a)
+        for (int64_t n2 = 0; n2 <= b.N - a; ++n2, ++i) {
+            int64_t s = a + n2;
+            la[i] = c * (double)a * root[s];
+            lb[i] = c * (double)n2 * root[s];
+            if (s < b.N) {
+                ua[i] = c * (double)(a + 1) * root[s + 1];
+                ub[i] = c * (double)(n2 + 1) * root[s + 1];
+            }
+        }
+    return R;
 }
 
 int tcgpu_work_alloc(const tcgpu_model *m, int nmax, tcgpu_coupling c, tcgpu_work *wk) {
@@ -62,7 +83,7 @@ int tcgpu_work_alloc(const tcgpu_model *m, int nmax, tcgpu_coupling c, tcgpu_wor
     double *root;
     A.band = blocked_band(m, c, &root);
     A.root = root;
-    A.link = chain_links(m, A.band, root);
+    A.real = real_couplings(m, A.band, root);
     if (!root && tcgpu_coupling_on_the_fly(c))
         A.band = tcgpu_band_of(m);
     tcgpu_work_set(wk, A, grid_of(m), buf, (int64_t)nc, buf + 4 * nc, J, nmax);
@@ -73,6 +94,7 @@ void tcgpu_work_free(tcgpu_work *wk) {
     free(wk->z1); /* the start of the one buffer */
     free(wk->J);
     free((void *)wk->A.root);
+    free((void *)wk->A.real);
 }
 
 int tcgpu_work_alloc_f(const tcgpu_model *m, int nmax, tcgpu_coupling c, tcgpu_work_f *wk) {

@@ -1,0 +1,246 @@
+/* The Chebyshev series of tc with one or two channels in real arithmetic (step.h:
+ * tcgpu_real_series), host only.
+ *
+ * Why kernels of their own: each channel's couplings carry one phase class, so a Magnus
+ * exponent is M = sum_k (w_k L_k + conj(w_k) L_k^T) = D (sum_k r_k S_k) D^+ with S_k = L_k + L_k^T
+ * the real couplings of channel k, w_k = r_k e^{i theta_k} and D = diag(e^{i sum_k theta_k n_k}).
+ * The series is then real arithmetic on the rotated state's real and imaginary parts (SoA):
+ * per row and term two multiply-adds per link, where the generic application (step_body.h)
+ * multiplies complex weights per link and makes a second pass for the recurrence and two
+ * copies. One channel (a chain) computes a block of rows and TCGPU_CHAIN_LEVELS terms at a
+ * time, skewed by a row per term (term q of a block covers rows [a - q, a + B - q)), so a
+ * block's vectors stay in the first-level cache for all its terms. tc K = 1, N = 10^4 and 10^5,
+ * one thread: ~5 ns per row and term for the generic series, ~1 ns here (docs/numerics.md). */
+#include <math.h>
+#include <stdint.h>
+
+#include "step.h"
+
+#define TCGPU_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+
+#define TCGPU_CHAIN_LEVELS 16 /* terms per pass over a block */
+#define TCGPU_CHAIN_BLOCK 256 /* rows per block: 6 vectors and the links, ~14 KB */
+
+/* Term k of rows [lo, hi) (no edge row): T_k = s (L_i T_{k-1, i-1} + L_{i+1} T_{k-1, i+1}) -
+ * T_{k-2, i}, written over T_{k-2} (dr, di), and added to the sum with the coefficient c
+ * (odd = 0: real c; odd = 1: i c). */
+static inline __attribute__((always_inline)) void
+chain_term(int64_t lo, int64_t hi, double s, const double *restrict L, const double *restrict nr,
+           const double *restrict ni, double *restrict dr, double *restrict di,
+           double *restrict xr, double *restrict xi, double c, int odd) {
+    if (!odd) {
+        for (int64_t i = lo; i < hi; ++i) {
+            double tr = s * (L[i] * nr[i - 1] + L[i + 1] * nr[i + 1]) - dr[i];
+            double ti = s * (L[i] * ni[i - 1] + L[i + 1] * ni[i + 1]) - di[i];
+            dr[i] = tr, di[i] = ti;
+            xr[i] += c * tr, xi[i] += c * ti;
+        }
+    } else {
+        for (int64_t i = lo; i < hi; ++i) {
+            double tr = s * (L[i] * nr[i - 1] + L[i + 1] * nr[i + 1]) - dr[i];
+            double ti = s * (L[i] * ni[i - 1] + L[i + 1] * ni[i + 1]) - di[i];
+            dr[i] = tr, di[i] = ti;
+            xr[i] -= c * ti, xi[i] += c * tr;
+        }
+    }
+}
+
+/* The same for an edge row i (its missing neighbour's link is 0; d >= 2). */
+static inline void chain_edge(int64_t i, int64_t d, double s, const double *L, const double *nr,
+                              const double *ni, double *dr, double *di, double *xr, double *xi,
+                              double c, int odd) {
+    double ar = 0, ai = 0;
+    if (i > 0)
+        ar += L[i] * nr[i - 1], ai += L[i] * ni[i - 1];
+    if (i + 1 < d)
+        ar += L[i + 1] * nr[i + 1], ai += L[i + 1] * ni[i + 1];
+    double tr = s * ar - dr[i], ti = s * ai - di[i];
+    dr[i] = tr, di[i] = ti;
+    if (!odd)
+        xr[i] += c * tr, xi[i] += c * ti;
+    else
+        xr[i] -= c * ti, xi[i] += c * tr;
+}
+
+/* The coefficient 2 (-i)^k J_k as (c, odd): k even: real 2 J_k (-1)^(k/2); k odd: i c. */
+static double chain_coef(int k, double Jk, int *odd) {
+    *odd = k % 2;
+    return (k % 4 == 0 || k % 4 == 3) ? 2 * Jk : -2 * Jk;
+}
+
+/* The rotation by e^{i sign (phi + theta j)}, j = 0 .. d - 1, between the AoS state and the SoA
+ * parts: the phases by products from a sincos every 64 rows (64 roundings at most, ~1e-14).
+ * to_soa: x -> (ar, ai) (sign -1); else (ar, ai) -> x (sign +1). */
+static void rotate(int64_t d, double phi, double theta, int to_soa, tcgpu_cplx *x, double *ar,
+                   double *ai) {
+    double sign = to_soa ? -1 : 1, sr = cos(theta), si = sign * sin(theta);
+    for (int64_t j0 = 0; j0 < d; j0 += 64) {
+        double pr = cos(phi + theta * (double)j0), pi = sign * sin(phi + theta * (double)j0);
+        int64_t e = j0 + 64 < d ? j0 + 64 : d;
+        for (int64_t j = j0; j < e; ++j) {
+            if (to_soa) {
+                double xr = x[j].re, xi = x[j].im;
+                ar[j] = pr * xr - pi * xi;
+                ai[j] = pr * xi + pi * xr;
+            } else {
+                x[j].re = pr * ar[j] - pi * ai[j];
+                x[j].im = pr * ai[j] + pi * ar[j];
+            }
+            double q = pr * sr - pi * si;
+            pi = pr * si + pi * sr;
+            pr = q;
+        }
+    }
+}
+
+/* One channel, Y = scale V (scale = |w| / rho). */
+TCGPU_CLONES static void chain_series(int64_t d, const double *link, double wre, double wim,
+                                      double scale, const double *J, int n, tcgpu_cplx *x,
+                                      tcgpu_cplx *t0, tcgpu_cplx *t1, tcgpu_cplx *t2) {
+    double theta = atan2(wim, wre);
+    double *pr = (double *)t0, *pi = pr + d, *qr = (double *)t1, *qi = qr + d;
+    double *xr = (double *)t2, *xi = xr + d;
+    rotate(d, 0, theta, 1, x, pr, pi);
+    /* T_1 = Y T_0 (Y = scale V), the sum J_0 T_0 + 2 (-i) J_1 T_1 */
+    for (int64_t i = 0; i < d; ++i) {
+        double ar = 0, ai = 0;
+        if (i > 0)
+            ar += link[i] * pr[i - 1], ai += link[i] * pi[i - 1];
+        if (i + 1 < d)
+            ar += link[i + 1] * pr[i + 1], ai += link[i + 1] * pi[i + 1];
+        qr[i] = scale * ar, qi[i] = scale * ai;
+        xr[i] = J[0] * pr[i] + 2 * J[1] * qi[i];
+        xi[i] = J[0] * pi[i] - 2 * J[1] * qr[i];
+    }
+    double s = 2 * scale;
+    for (int k0 = 2; k0 <= n; k0 += TCGPU_CHAIN_LEVELS) {
+        int levels = n - k0 + 1 < TCGPU_CHAIN_LEVELS ? n - k0 + 1 : TCGPU_CHAIN_LEVELS;
+        double c[TCGPU_CHAIN_LEVELS];
+        int odd[TCGPU_CHAIN_LEVELS];
+        for (int q = 0; q < levels; ++q)
+            c[q] = chain_coef(k0 + q, J[k0 + q], &odd[q]);
+        for (int64_t a = 0; a < d + levels; a += TCGPU_CHAIN_BLOCK) {
+            for (int q = 0; q < levels; ++q) {
+                /* even q: T over p (neighbours q); odd q: over q (neighbours p) */
+                double *dr = q % 2 ? qr : pr, *di = q % 2 ? qi : pi;
+                const double *nr = q % 2 ? pr : qr, *ni = q % 2 ? pi : qi;
+                int64_t lo = a - q, hi = a + TCGPU_CHAIN_BLOCK - q;
+                lo = lo < 0 ? 0 : lo;
+                hi = hi > d ? d : hi;
+                if (lo >= hi)
+                    continue;
+                if (lo == 0)
+                    chain_edge(0, d, s, link, nr, ni, dr, di, xr, xi, c[q], odd[q]), lo = 1;
+                int last = hi == d;
+                if (last)
+                    --hi;
+                if (lo < hi)
+                    chain_term(lo, hi, s, link, nr, ni, dr, di, xr, xi, c[q], odd[q]);
+                if (last && d - 1 >= lo)
+                    chain_edge(d - 1, d, s, link, nr, ni, dr, di, xr, xi, c[q], odd[q]);
+            }
+        }
+        if (levels % 2) { /* the last term is in p: it becomes T_{k-1} of the next pass */
+            double *tr = pr, *ti = pi;
+            pr = qr, pi = qi, qr = tr, qi = ti;
+        }
+    }
+    rotate(d, 0, theta, 0, x, xr, xi);
+}
+
+/* rotate's for two channels, e^{i sign (th1 n1 + th2 n2)}: the blocks' and the rows' phases
+ * by products from a sincos every 64 blocks and every 64 rows of a block (most blocks are
+ * short: a sincos per block was a tenth of tc K = 2, N = 20). */
+static void rotate_pair(int64_t N, double th1, double th2, int to_soa, tcgpu_cplx *x, double *ar,
+                        double *ai) {
+    double sign = to_soa ? -1 : 1, e1r = cos(th1), e1i = sign * sin(th1), e2r = cos(th2),
+           e2i = sign * sin(th2), br = 1, bi = 0;
+    for (int64_t a = 0, j = 0; a <= N; ++a) {
+        if (a % 64 == 0)
+            br = cos(th1 * (double)a), bi = sign * sin(th1 * (double)a);
+        double pr = br, pi = bi;
+        for (int64_t b = 0; b <= N - a; ++b, ++j) {
+            if (b % 64 == 0 && b > 0) {
+                double ph = th1 * (double)a + th2 * (double)b;
+                pr = cos(ph), pi = sign * sin(ph);
+            }
+            if (to_soa) {
+                double xr = x[j].re, xi = x[j].im;
+                ar[j] = pr * xr - pi * xi;
+                ai[j] = pr * xi + pi * xr;
+            } else {
+                x[j].re = pr * ar[j] - pi * ai[j];
+                x[j].im = pr * ai[j] + pi * ar[j];
+            }
+            double q = pr * e2r - pi * e2i;
+            pi = pr * e2i + pi * e2r;
+            pr = q;
+        }
+        double q = br * e1r - bi * e1i;
+        bi = br * e1i + bi * e1r;
+        br = q;
+    }
+}
+
+/* Row i's term of two channels (block a: its lower and upper n1 neighbours at i - dn, i + up):
+ * s1 (la T_{i - dn} + ua T_{i + up}) + s2 (lb T_{i - 1} + ub T_{i + 1}). */
+#define PAIR_Y(T, i)                                                                               \
+    (s1 * (la[i] * (T)[(i) - dn] + ua[i] * (T)[(i) + up]) +                                        \
+     s2 * (lb[i] * (T)[(i) - 1] + ub[i] * (T)[(i) + 1]))
+
+/* Two channels: rows in blocks of fixed n1 = a (n2 = 0 .. N - a), every neighbour in range
+ * through the zero ends of the SoA vectors. */
+TCGPU_CLONES static void pair_series(const tcgpu_real *R, const tcgpu_cplx *w, double rho,
+                                     const double *J, int n, tcgpu_cplx *x) {
+    const int64_t N = R->N, d = R->dim, pad = N + 2, stride = d + 2 * pad;
+    const double *restrict la = R->la, *restrict ua = R->ua, *restrict lb = R->lb,
+                           *restrict ub = R->ub;
+    double *pr = R->soa + pad, *pi = pr + stride, *qr = pi + stride, *qi = qr + stride;
+    double *restrict xr = qi + stride, *restrict xi = xr + stride;
+    double th1 = atan2(w[0].im, w[0].re), th2 = atan2(w[1].im, w[1].re);
+    double s1 = hypot(w[0].re, w[0].im) / rho, s2 = hypot(w[1].re, w[1].im) / rho;
+    rotate_pair(N, th1, th2, 1, x, pr, pi);
+    for (int64_t a = 0, i0 = 0; a <= N; i0 += N - a + 1, ++a) {
+        const int64_t dn = N - a + 2, up = N - a + 1;
+        for (int64_t i = i0; i < i0 + N - a + 1; ++i) {
+            qr[i] = PAIR_Y(pr, i), qi[i] = PAIR_Y(pi, i);
+            xr[i] = J[0] * pr[i] + 2 * J[1] * qi[i];
+            xi[i] = J[0] * pi[i] - 2 * J[1] * qr[i];
+        }
+    }
+    s1 *= 2, s2 *= 2;
+    for (int k = 2; k <= n; ++k) {
+        int odd;
+        double c = chain_coef(k, J[k], &odd);
+        const double *restrict nr = qr, *restrict ni = qi;
+        double *restrict dr = pr, *restrict di = pi;
+        for (int64_t a = 0, i0 = 0; a <= N; i0 += N - a + 1, ++a) {
+            const int64_t dn = N - a + 2, up = N - a + 1, e = i0 + N - a + 1;
+            if (!odd)
+                for (int64_t i = i0; i < e; ++i) {
+                    double tr = PAIR_Y(nr, i) - dr[i], ti = PAIR_Y(ni, i) - di[i];
+                    dr[i] = tr, di[i] = ti;
+                    xr[i] += c * tr, xi[i] += c * ti;
+                }
+            else
+                for (int64_t i = i0; i < e; ++i) {
+                    double tr = PAIR_Y(nr, i) - dr[i], ti = PAIR_Y(ni, i) - di[i];
+                    dr[i] = tr, di[i] = ti;
+                    xr[i] -= c * ti, xi[i] += c * tr;
+                }
+        }
+        double *t = pr;
+        pr = qr, qr = t, t = pi, pi = qi, qi = t;
+    }
+    rotate_pair(N, th1, th2, 0, x, xr, xi);
+}
+#undef PAIR_Y
+
+void tcgpu_real_series(const tcgpu_real *R, const tcgpu_cplx *w, double rho, const double *J,
+                       int n, tcgpu_cplx *x, tcgpu_cplx *t0, tcgpu_cplx *t1, tcgpu_cplx *t2) {
+    if (R->K == 1)
+        chain_series(R->dim, R->la, w[0].re, w[0].im, hypot(w[0].re, w[0].im) / rho, J, n, x, t0,
+                     t1, t2);
+    else
+        pair_series(R, w, rho, J, n, x);
+}
