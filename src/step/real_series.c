@@ -148,15 +148,26 @@ TCGPU_CLONES static void chain_series(int64_t d, const double *link, double wre,
     rotate(d, 0, theta, 0, x, xr, xi);
 }
 
-/* rotate's for two channels, e^{i sign (th1 n1 + th2 n2)}: the blocks' and the rows' phases
- * by products from a sincos every 64 blocks and every 64 rows of a block (most blocks are
- * short: a sincos per block was a tenth of tc K = 2, N = 20). */
-static void rotate_pair(int64_t N, double th1, double th2, int to_soa, tcgpu_cplx *x, double *ar,
+/* The unit phasor of w (1 where w = 0) and, where needed, its angle. */
+static void phasor(tcgpu_cplx w, double *er, double *ei) {
+    double r = hypot(w.re, w.im);
+    *er = r > 0 ? w.re / r : 1;
+    *ei = r > 0 ? w.im / r : 0;
+}
+
+/* rotate's for two channels, e^{i sign (th1 n1 + th2 n2)}, th_k = arg w_k: the blocks' and the
+ * rows' phases by products of the unit phasors, from a sincos every 64 blocks and every 64 rows
+ * of a block (most blocks are short: a sincos per block, and the angles' atan2, were a tenth
+ * of tc K = 2, N = 20). */
+static void rotate_pair(int64_t N, const tcgpu_cplx *w, int to_soa, tcgpu_cplx *x, double *ar,
                         double *ai) {
-    double sign = to_soa ? -1 : 1, e1r = cos(th1), e1i = sign * sin(th1), e2r = cos(th2),
-           e2i = sign * sin(th2), br = 1, bi = 0;
+    double sign = to_soa ? -1 : 1, e1r, e1i, e2r, e2i, br = 1, bi = 0;
+    phasor(w[0], &e1r, &e1i);
+    phasor(w[1], &e2r, &e2i);
+    e1i *= sign, e2i *= sign;
+    double th1 = N >= 64 ? atan2(w[0].im, w[0].re) : 0, th2 = N >= 64 ? atan2(w[1].im, w[1].re) : 0;
     for (int64_t a = 0, j = 0; a <= N; ++a) {
-        if (a % 64 == 0)
+        if (a % 64 == 0 && a > 0)
             br = cos(th1 * (double)a), bi = sign * sin(th1 * (double)a);
         double pr = br, pi = bi;
         for (int64_t b = 0; b <= N - a; ++b, ++j) {
@@ -197,9 +208,8 @@ TCGPU_CLONES static void pair_series(const tcgpu_real *R, const tcgpu_cplx *w, d
                            *restrict ub = R->ub;
     double *pr = R->soa + pad, *pi = pr + stride, *qr = pi + stride, *qi = qr + stride;
     double *restrict xr = qi + stride, *restrict xi = xr + stride;
-    double th1 = atan2(w[0].im, w[0].re), th2 = atan2(w[1].im, w[1].re);
     double s1 = hypot(w[0].re, w[0].im) / rho, s2 = hypot(w[1].re, w[1].im) / rho;
-    rotate_pair(N, th1, th2, 1, x, pr, pi);
+    rotate_pair(N, w, 1, x, pr, pi);
     for (int64_t a = 0, i0 = 0; a <= N; i0 += N - a + 1, ++a) {
         const int64_t dn = N - a + 2, up = N - a + 1;
         for (int64_t i = i0; i < i0 + N - a + 1; ++i) {
@@ -232,7 +242,7 @@ TCGPU_CLONES static void pair_series(const tcgpu_real *R, const tcgpu_cplx *w, d
         double *t = pr;
         pr = qr, qr = t, t = pi, pi = qi, qi = t;
     }
-    rotate_pair(N, th1, th2, 0, x, xr, xi);
+    rotate_pair(N, w, 0, x, xr, xi);
 }
 #undef PAIR_Y
 

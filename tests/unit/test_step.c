@@ -132,8 +132,8 @@ Test(step, chain_series_is_the_generic_series) {
 /* Two channels' series (src/step/real_series.c: the state rotated by both channels' phases,
  * real arithmetic, zero-padded neighbours) against the generic complex series on the model's
  * CSR: two weights of different moduli and phases, a few to a few hundred terms. */
-Test(step, pair_series_is_the_generic_series) {
-    const int64_t N = 14, d = (N + 1) * (N + 2) / 2, pad = N + 2;
+static void pair_series_case(int64_t N) {
+    const int64_t d = (N + 1) * (N + 2) / 2, pad = N + 2;
     const double g = 0.9, e[2] = {-0.3, 0.4};
     tcgpu_model m;
     ASSERT_OK(tcgpu_model_tc(&m, N, 2, g, 1.0, e));
@@ -176,12 +176,18 @@ Test(step, pair_series_is_the_generic_series) {
                 diff = fmax(diff, hypot(x[i].re - y[i].re, x[i].im - y[i].im));
                 ny += y[i].re * y[i].re + y[i].im * y[i].im;
             }
-            cr_expect_leq(diff, 1e-13, "weights %d, tau %g (%d terms): max diff %.2e", w, tau[q],
-                          n1, diff);
+            cr_expect_leq(diff, 1e-13, "N %lld, weights %d, tau %g (%d terms): max diff %.2e",
+                          (long long)N, w, tau[q], n1, diff);
             cr_expect_leq(fabs(ny - 1), 1e-13, "tau %g: norm - 1 = %.2e", tau[q], ny - 1);
         }
     free(l), free(x), free(y), free(t), free(J);
     tcgpu_model_free(&m);
+}
+
+/* N = 70: blocks and rows past 64, where the phases restart from a sincos. */
+Test(step, pair_series_is_the_generic_series) {
+    pair_series_case(14);
+    pair_series_case(70);
 }
 
 Test(step, bessel_values) {
