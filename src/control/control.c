@@ -262,14 +262,16 @@ tcgpu_status tcgpu_control_next(tcgpu_control *c, tcgpu_status served, tcgpu_con
             c->err_start = c->rep->err_window + c->s.missed;
             c->t0 = c->heff ? c->s.T0 : -c->s.T0;
             /* A sweep through the transition (not read by rank) is read out no earlier than a
-             * rung before its start time, a chain (the tri readout) no earlier than its start
-             * time: over the cost matrix's tc and mlz sweeps Tr/T0 was 1.32 to 31, over its
-             * chains (tc K = 1, N = 100 and 1000, 0.1 to 10 beta_c) and N = 1e4 at beta_c 1.5
-             * to 3.4 (read by rank, where the start waits for the far ground state: 0.13-1),
-             * and the rungs below cost most: tc K = 1, N = 1e4, beta_c: T0 = 0.113, Tr = 0.38;
-             * the chain's readouts at t = 0.026-0.066, where its eigenvectors spread over most
-             * of it, took 3-5 s each against 0.8 s at t = 0.3. */
-            double below = adiabatic_tri_applies(c->m) ? 1 : CTL_LADDER_GROWTH;
+             * rung before its start time, a chain (the tri readout) from the rung at or below
+             * 1.5 times it (CTL_CHAIN_FIRST_RUNG): over the cost matrix's tc and mlz sweeps
+             * Tr/T0 was 1.32 to 31, over its chains (tc K = 1, N = 100 and 1000, 0.1 to 10
+             * beta_c) and N = 1e4 and 1e5 at beta_c 1.5 to 7.6 (read by rank, where the start
+             * waits for the far ground state: 0.13-1), and a chain's early readouts cost most:
+             * where its eigenvectors spread over most of it, each window is the whole chain
+             * (tc K = 1, N = 1e4, beta_c: T0 = 0.113; the rung at 0.089 failed after readouts
+             * at 0.069 and 0.078 that took 8 of the sweep's 31 s, against ~1 s at t = 0.3). */
+            double below = adiabatic_tri_applies(c->m) ? 1 / CTL_CHAIN_FIRST_RUNG
+                                                       : CTL_LADDER_GROWTH;
             while (!c->heff && !c->s.by_rank && o->Tr <= 0 &&
                    c->s.Tr * CTL_LADDER_GROWTH * below <= c->s.T0 * (1 + 1e-12)) {
                 c->s.Tr *= CTL_LADDER_GROWTH;

@@ -11,6 +11,7 @@
 #define CTL_RUNG_NEAR 1.13
 #define CTL_RUNG_FAR (CTL_RUNG_NEAR * CTL_RUNG_NEAR)
 #define CTL_LADDER_GROWTH CTL_RUNG_FAR
+#define CTL_CHAIN_FIRST_RUNG 1.5 /* a chain's first rung: at or below this times T0 */
 /* Rounds of one attempt (Tr up to 1.2769^33 = 3200 times its first value); from
  * CTL_FAR_LAST_GROW on every rung takes its third readout. */
 #define CTL_MAX_GROW 33
