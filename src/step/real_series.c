@@ -63,44 +63,78 @@ static inline void chain_edge(int64_t i, int64_t d, double s, const double *L, c
 }
 
 /* The coefficient 2 (-i)^k J_k as (c, odd): k even: real 2 J_k (-1)^(k/2); k odd: i c. */
-static double chain_coef(int k, double Jk, int *odd) {
+static double series_coef(int k, double Jk, int *odd) {
     *odd = k % 2;
     return (k % 4 == 0 || k % 4 == 3) ? 2 * Jk : -2 * Jk;
 }
 
-/* The rotation by e^{i sign (phi + theta j)}, j = 0 .. d - 1, between the AoS state and the SoA
- * parts: the phases by products from a sincos every 64 rows (64 roundings at most, ~1e-14).
- * to_soa: x -> (ar, ai) (sign -1); else (ar, ai) -> x (sign +1). */
-static void rotate(int64_t d, double phi, double theta, int to_soa, tcgpu_cplx *x, double *ar,
-                   double *ai) {
-    double sign = to_soa ? -1 : 1, sr = cos(theta), si = sign * sin(theta);
-    for (int64_t j0 = 0; j0 < d; j0 += 64) {
-        double pr = cos(phi + theta * (double)j0), pi = sign * sin(phi + theta * (double)j0);
-        int64_t e = j0 + 64 < d ? j0 + 64 : d;
-        for (int64_t j = j0; j < e; ++j) {
-            if (to_soa) {
-                double xr = x[j].re, xi = x[j].im;
-                ar[j] = pr * xr - pi * xi;
-                ai[j] = pr * xi + pi * xr;
-            } else {
-                x[j].re = pr * ar[j] - pi * ai[j];
-                x[j].im = pr * ai[j] + pi * ar[j];
-            }
-            double q = pr * sr - pi * si;
-            pi = pr * si + pi * sr;
-            pr = q;
+/* The unit phasor of w (1 where w = 0). */
+static void phasor(tcgpu_cplx w, double *er, double *ei) {
+    double r = hypot(w.re, w.im);
+    *er = r > 0 ? w.re / r : 1;
+    *ei = r > 0 ? w.im / r : 0;
+}
+
+/* Rows j = 0 .. n - 1 of a run rotated by e^{i sign (phi + theta j)}, between the AoS state and
+ * the SoA parts (to_soa: x -> (ar, ai), sign -1; else back, sign +1): the phase starts at
+ * (pr, pi) = e^{i sign phi} and moves by the unit phasor (er, ei) = e^{i sign theta} per row,
+ * from a sincos every 64 rows (64 roundings at most, ~1e-14). */
+static void rotate_run(int64_t n, double phi, double theta, double pr, double pi, double er,
+                       double ei, int to_soa, tcgpu_cplx *x, double *ar, double *ai) {
+    double sign = to_soa ? -1 : 1;
+    for (int64_t j = 0; j < n; ++j) {
+        if (j % 64 == 0 && j > 0)
+            pr = cos(phi + theta * (double)j), pi = sign * sin(phi + theta * (double)j);
+        if (to_soa) {
+            double xr = x[j].re, xi = x[j].im;
+            ar[j] = pr * xr - pi * xi;
+            ai[j] = pr * xi + pi * xr;
+        } else {
+            x[j].re = pr * ar[j] - pi * ai[j];
+            x[j].im = pr * ai[j] + pi * ar[j];
         }
+        double q = pr * er - pi * ei;
+        pi = pr * ei + pi * er;
+        pr = q;
     }
 }
 
-/* One channel, Y = scale V (scale = |w| / rho). */
-TCGPU_CLONES static void chain_series(int64_t d, const double *link, double wre, double wim,
-                                      double scale, const double *J, int n, tcgpu_cplx *x,
+/* The rotation D^(-+1) of K channels' state (K = 1: one run; K = 2: a run per block of fixed
+ * n1 = a, whose phase e^{i sign th1 a} moves by the first weight's phasor, from a sincos every
+ * 64 blocks). Angles are taken only where a sincos needs them (a sincos per block and the
+ * atan2 were a tenth of tc K = 2, N = 20). */
+static void rotate(int K, int64_t N, const tcgpu_cplx *w, int to_soa, tcgpu_cplx *x, double *ar,
+                   double *ai) {
+    double sign = to_soa ? -1 : 1, e1r, e1i, e2r, e2i;
+    phasor(w[0], &e1r, &e1i);
+    e1i *= sign;
+    double th1 = N >= 64 ? atan2(w[0].im, w[0].re) : 0;
+    if (K == 1) {
+        rotate_run(N + 1, 0, th1, 1, 0, e1r, e1i, to_soa, x, ar, ai);
+        return;
+    }
+    phasor(w[1], &e2r, &e2i);
+    e2i *= sign;
+    double th2 = N >= 64 ? atan2(w[1].im, w[1].re) : 0, br = 1, bi = 0;
+    for (int64_t a = 0, j = 0; a <= N; j += N - a + 1, ++a) {
+        if (a % 64 == 0 && a > 0)
+            br = cos(th1 * (double)a), bi = sign * sin(th1 * (double)a);
+        rotate_run(N - a + 1, th1 * (double)a, th2, br, bi, e2r, e2i, to_soa, x + j, ar + j,
+                   ai + j);
+        double q = br * e1r - bi * e1i;
+        bi = br * e1i + bi * e1r;
+        br = q;
+    }
+}
+
+/* One channel (d = N + 1 rows, links `link`), Y = (|w| / rho) V. */
+TCGPU_CLONES static void chain_series(int64_t d, const double *link, const tcgpu_cplx *w,
+                                      double rho, const double *J, int n, tcgpu_cplx *x,
                                       tcgpu_cplx *t0, tcgpu_cplx *t1, tcgpu_cplx *t2) {
-    double theta = atan2(wim, wre);
+    double scale = hypot(w[0].re, w[0].im) / rho;
     double *pr = (double *)t0, *pi = pr + d, *qr = (double *)t1, *qi = qr + d;
     double *xr = (double *)t2, *xi = xr + d;
-    rotate(d, 0, theta, 1, x, pr, pi);
+    rotate(1, d - 1, w, 1, x, pr, pi);
     /* T_1 = Y T_0 (Y = scale V), the sum J_0 T_0 + 2 (-i) J_1 T_1 */
     for (int64_t i = 0; i < d; ++i) {
         double ar = 0, ai = 0;
@@ -118,7 +152,7 @@ TCGPU_CLONES static void chain_series(int64_t d, const double *link, double wre,
         double c[TCGPU_CHAIN_LEVELS];
         int odd[TCGPU_CHAIN_LEVELS];
         for (int q = 0; q < levels; ++q)
-            c[q] = chain_coef(k0 + q, J[k0 + q], &odd[q]);
+            c[q] = series_coef(k0 + q, J[k0 + q], &odd[q]);
         for (int64_t a = 0; a < d + levels; a += TCGPU_CHAIN_BLOCK) {
             for (int q = 0; q < levels; ++q) {
                 /* even q: T over p (neighbours q); odd q: over q (neighbours p) */
@@ -145,52 +179,7 @@ TCGPU_CLONES static void chain_series(int64_t d, const double *link, double wre,
             pr = qr, pi = qi, qr = tr, qi = ti;
         }
     }
-    rotate(d, 0, theta, 0, x, xr, xi);
-}
-
-/* The unit phasor of w (1 where w = 0) and, where needed, its angle. */
-static void phasor(tcgpu_cplx w, double *er, double *ei) {
-    double r = hypot(w.re, w.im);
-    *er = r > 0 ? w.re / r : 1;
-    *ei = r > 0 ? w.im / r : 0;
-}
-
-/* rotate's for two channels, e^{i sign (th1 n1 + th2 n2)}, th_k = arg w_k: the blocks' and the
- * rows' phases by products of the unit phasors, from a sincos every 64 blocks and every 64 rows
- * of a block (most blocks are short: a sincos per block, and the angles' atan2, were a tenth
- * of tc K = 2, N = 20). */
-static void rotate_pair(int64_t N, const tcgpu_cplx *w, int to_soa, tcgpu_cplx *x, double *ar,
-                        double *ai) {
-    double sign = to_soa ? -1 : 1, e1r, e1i, e2r, e2i, br = 1, bi = 0;
-    phasor(w[0], &e1r, &e1i);
-    phasor(w[1], &e2r, &e2i);
-    e1i *= sign, e2i *= sign;
-    double th1 = N >= 64 ? atan2(w[0].im, w[0].re) : 0, th2 = N >= 64 ? atan2(w[1].im, w[1].re) : 0;
-    for (int64_t a = 0, j = 0; a <= N; ++a) {
-        if (a % 64 == 0 && a > 0)
-            br = cos(th1 * (double)a), bi = sign * sin(th1 * (double)a);
-        double pr = br, pi = bi;
-        for (int64_t b = 0; b <= N - a; ++b, ++j) {
-            if (b % 64 == 0 && b > 0) {
-                double ph = th1 * (double)a + th2 * (double)b;
-                pr = cos(ph), pi = sign * sin(ph);
-            }
-            if (to_soa) {
-                double xr = x[j].re, xi = x[j].im;
-                ar[j] = pr * xr - pi * xi;
-                ai[j] = pr * xi + pi * xr;
-            } else {
-                x[j].re = pr * ar[j] - pi * ai[j];
-                x[j].im = pr * ai[j] + pi * ar[j];
-            }
-            double q = pr * e2r - pi * e2i;
-            pi = pr * e2i + pi * e2r;
-            pr = q;
-        }
-        double q = br * e1r - bi * e1i;
-        bi = br * e1i + bi * e1r;
-        br = q;
-    }
+    rotate(1, d - 1, w, 0, x, xr, xi);
 }
 
 /* Row i's term of two channels (block a: its lower and upper n1 neighbours at i - dn, i + up):
@@ -209,7 +198,7 @@ TCGPU_CLONES static void pair_series(const tcgpu_real *R, const tcgpu_cplx *w, d
     double *pr = R->soa + pad, *pi = pr + stride, *qr = pi + stride, *qi = qr + stride;
     double *restrict xr = qi + stride, *restrict xi = xr + stride;
     double s1 = hypot(w[0].re, w[0].im) / rho, s2 = hypot(w[1].re, w[1].im) / rho;
-    rotate_pair(N, w, 1, x, pr, pi);
+    rotate(2, N, w, 1, x, pr, pi);
     for (int64_t a = 0, i0 = 0; a <= N; i0 += N - a + 1, ++a) {
         const int64_t dn = N - a + 2, up = N - a + 1;
         for (int64_t i = i0; i < i0 + N - a + 1; ++i) {
@@ -221,7 +210,7 @@ TCGPU_CLONES static void pair_series(const tcgpu_real *R, const tcgpu_cplx *w, d
     s1 *= 2, s2 *= 2;
     for (int k = 2; k <= n; ++k) {
         int odd;
-        double c = chain_coef(k, J[k], &odd);
+        double c = series_coef(k, J[k], &odd);
         const double *restrict nr = qr, *restrict ni = qi;
         double *restrict dr = pr, *restrict di = pi;
         for (int64_t a = 0, i0 = 0; a <= N; i0 += N - a + 1, ++a) {
@@ -242,15 +231,14 @@ TCGPU_CLONES static void pair_series(const tcgpu_real *R, const tcgpu_cplx *w, d
         double *t = pr;
         pr = qr, qr = t, t = pi, pi = qi, qi = t;
     }
-    rotate_pair(N, w, 0, x, xr, xi);
+    rotate(2, N, w, 0, x, xr, xi);
 }
 #undef PAIR_Y
 
 void tcgpu_real_series(const tcgpu_real *R, const tcgpu_cplx *w, double rho, const double *J,
                        int n, tcgpu_cplx *x, tcgpu_cplx *t0, tcgpu_cplx *t1, tcgpu_cplx *t2) {
     if (R->K == 1)
-        chain_series(R->dim, R->la, w[0].re, w[0].im, hypot(w[0].re, w[0].im) / rho, J, n, x, t0,
-                     t1, t2);
+        chain_series(R->dim, R->la, w, rho, J, n, x, t0, t1, t2);
     else
         pair_series(R, w, rho, J, n, x);
 }
