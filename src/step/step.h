@@ -47,6 +47,7 @@ typedef struct tcgpu_real {
     int K;
     int64_t N, dim;
     const double *la, *ua, *lb, *ub;
+    const int32_t *dn; /* K = 2: N - n1 + 2, the offset of row (n1 - 1, n2) (and of (n1 + 1, n2): - 1) */
     double *soa;
 } tcgpu_real;
 

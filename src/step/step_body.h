@@ -274,10 +274,12 @@ TCGPU_HD static inline double TCGPU_FN(tcgpu_cf4_rho)(int half, int nclass, cons
                                                       double vbound) {
     double ca, cb, wmax = 0;
     tcgpu_cf4_half(half, &ca, &cb);
-    for (int c = 0; c < nclass; ++c)
-        wmax = fmax(wmax, hypot(ca * (double)za[c].re + cb * (double)zb[c].re,
-                                ca * (double)za[c].im + cb * (double)zb[c].im));
-    double r = wmax * vbound + 1e-300, rho = tcgpu_cf4_radius(half, fa, fb, vbound);
+    for (int c = 0; c < nclass; ++c) {
+        double re = ca * (double)za[c].re + cb * (double)zb[c].re,
+               im = ca * (double)za[c].im + cb * (double)zb[c].im;
+        wmax = fmax(wmax, re * re + im * im); /* weights O(f): no hypot needed */
+    }
+    double r = sqrt(wmax) * vbound + 1e-300, rho = tcgpu_cf4_radius(half, fa, fb, vbound);
     return r < rho ? r : rho;
 }
 

@@ -93,7 +93,7 @@ Test(step, chain_series_is_the_generic_series) {
     for (int64_t i = 0; i < d; ++i)
         bound = fmax(bound, link[i] + link[i + 1]);
     tcgpu_csr A = {d, m.row_ptr, m.col, m.val, m.cls, {0, 0, 0, 0}, NULL, NULL};
-    tcgpu_real R = {1, N, d, link, NULL, NULL, NULL, NULL};
+    tcgpu_real R = {1, N, d, link, NULL, NULL, NULL, NULL, NULL};
     tcgpu_csr C = A;
     C.real = &R;
     tcgpu_cplx *x = xcalloc((size_t)d, sizeof *x), *y = xcalloc((size_t)d, sizeof *y);
@@ -140,15 +140,17 @@ static void pair_series_case(int64_t N) {
     cr_assert_eq(m.dim, d);
     double *l = xcalloc(4 * (size_t)d + 6 * (size_t)(d + 2 * pad), sizeof *l);
     double *la = l, *ua = l + d, *lb = l + 2 * d, *ub = l + 3 * d, vb = 0;
+    int32_t *dn = xcalloc((size_t)d, sizeof *dn);
     /* <n1, n2|V|n1 - 1, n2> = g n1 sqrt(N - n1 - n2 + 1) (PHYSICS.md), rows in basis order */
     for (int64_t n1 = 0, i = 0; n1 <= N; ++n1)
         for (int64_t n2 = 0; n2 <= N - n1; ++n2, ++i) {
             double lo = sqrt((double)(N - n1 - n2 + 1)), hi = sqrt((double)(N - n1 - n2));
+            dn[i] = (int32_t)(N - n1 + 2); /* rows of (n1 - 1, n2) and (n1, n2) apart */
             la[i] = g * (double)n1 * lo, lb[i] = g * (double)n2 * lo;
             ua[i] = g * (double)(n1 + 1) * hi, ub[i] = g * (double)(n2 + 1) * hi;
             vb = fmax(vb, la[i] + lb[i] + ua[i] + ub[i]);
         }
-    tcgpu_real R = {2, N, d, la, ua, lb, ub, l + 4 * d};
+    tcgpu_real R = {2, N, d, la, ua, lb, ub, dn, l + 4 * d};
     tcgpu_csr A = {d, m.row_ptr, m.col, m.val, m.cls, {0, 0, 0, 0}, NULL, NULL};
     tcgpu_csr C = A;
     C.real = &R;
@@ -180,7 +182,7 @@ static void pair_series_case(int64_t N) {
                           (long long)N, w, tau[q], n1, diff);
             cr_expect_leq(fabs(ny - 1), 1e-13, "tau %g: norm - 1 = %.2e", tau[q], ny - 1);
         }
-    free(l), free(x), free(y), free(t), free(J);
+    free(l), free(dn), free(x), free(y), free(t), free(J);
     tcgpu_model_free(&m);
 }
 
