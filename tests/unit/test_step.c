@@ -1,5 +1,7 @@
 /* The shared step functions (src/step/step.h), driven directly: order of convergence, the
  * Chebyshev exponential, unitarity. The CUDA kernels call the same functions. */
+#include <stdio.h>
+
 #include "grid.h"
 #include "ref_quad.h"
 #include "test_common.h"
@@ -77,7 +79,30 @@ Test(step, chebyshev_exponential_matches_the_2x2_rotation) {
     }
 }
 
-/* One channel's series (src/step/chain.c: the state rotated by the links' common phase, real
+/* Both series of exp(-i h M) x from the normalized x (copied to y): the generic one through A,
+ * the real-arithmetic one through C; the same terms, the results within 1e-13, the norm kept. */
+static void series_agree(const tcgpu_csr *A, const tcgpu_csr *C, const tcgpu_cplx *z, double rho,
+                         double tau, tcgpu_cplx *x, tcgpu_cplx *y, tcgpu_cplx *t, double *J,
+                         const char *what) {
+    int64_t d = A->dim;
+    double norm = 0;
+    for (int64_t i = 0; i < d; ++i)
+        norm += x[i].re * x[i].re + x[i].im * x[i].im;
+    for (int64_t i = 0; i < d; ++i)
+        x[i].re /= sqrt(norm), x[i].im /= sqrt(norm), y[i] = x[i];
+    int n1 = tcgpu_expmv(A, z, rho, tau / rho, x, t, t + d, t + 2 * d, J, 2000);
+    int n2 = tcgpu_expmv(C, z, rho, tau / rho, y, t, t + d, t + 2 * d, J, 2000);
+    cr_assert(n1 > 0 && n1 == n2, "%s: terms %d and %d", what, n1, n2);
+    double diff = 0, ny = 0;
+    for (int64_t i = 0; i < d; ++i) {
+        diff = fmax(diff, hypot(x[i].re - y[i].re, x[i].im - y[i].im));
+        ny += y[i].re * y[i].re + y[i].im * y[i].im;
+    }
+    cr_expect_leq(diff, 1e-13, "%s, tau %g (%d terms): max diff %.2e", what, tau, n1, diff);
+    cr_expect_leq(fabs(ny - 1), 1e-13, "%s, tau %g: norm - 1 = %.2e", what, tau, ny - 1);
+}
+
+/* One channel's series (src/step/real_series.c: the state rotated by the links' common phase, real
  * arithmetic, blocks of rows and terms) against the generic complex series on the model's CSR,
  * for exponents from a few terms to a few hundred (several passes of 16 terms, odd and even
  * counts), weights of several moduli and phases, and a chain of a few blocks. */
@@ -104,26 +129,12 @@ Test(step, chain_series_is_the_generic_series) {
     for (int w = 0; w < 3; ++w)
         for (int q = 0; q < 5; ++q) {
             tcgpu_cplx z[1] = {{mod[w] * cos(arg[w]), mod[w] * sin(arg[w])}};
-            double norm = 0;
-            for (int64_t i = 0; i < d; ++i) {
+            for (int64_t i = 0; i < d; ++i)
                 x[i] = (tcgpu_cplx){cos(0.37 * (double)i) * exp(-1e-5 * (double)(i * i)),
                                     sin(1.3 * (double)i + 0.2) * exp(-2e-5 * (double)(i * i))};
-                norm += x[i].re * x[i].re + x[i].im * x[i].im;
-            }
-            for (int64_t i = 0; i < d; ++i)
-                x[i].re /= sqrt(norm), x[i].im /= sqrt(norm), y[i] = x[i];
-            double rho = mod[w] * bound, h = tau[q] / rho;
-            int n1 = tcgpu_expmv(&A, z, rho, h, x, t, t + d, t + 2 * d, J, 2000);
-            int n2 = tcgpu_expmv(&C, z, rho, h, y, t, t + d, t + 2 * d, J, 2000);
-            cr_assert(n1 > 0 && n1 == n2, "terms %d and %d", n1, n2);
-            double diff = 0, ny = 0;
-            for (int64_t i = 0; i < d; ++i) {
-                diff = fmax(diff, hypot(x[i].re - y[i].re, x[i].im - y[i].im));
-                ny += y[i].re * y[i].re + y[i].im * y[i].im;
-            }
-            cr_expect_leq(diff, 1e-13, "|w| %g, arg %g, tau %g (%d terms): max diff %.2e",
-                          mod[w], arg[w], tau[q], n1, diff);
-            cr_expect_leq(fabs(ny - 1), 1e-13, "tau %g: norm - 1 = %.2e", tau[q], ny - 1);
+            char what[64];
+            snprintf(what, sizeof what, "|w| %g, arg %g", mod[w], arg[w]);
+            series_agree(&A, &C, z, mod[w] * bound, tau[q], x, y, t, J, what);
         }
     free(link), free(x), free(y), free(t), free(J);
     tcgpu_model_free(&m);
@@ -161,26 +172,12 @@ static void pair_series_case(int64_t N) {
     const double tau[] = {0.3, 2.0, 9.0, 120.0};
     for (int w = 0; w < 2; ++w)
         for (int q = 0; q < 4; ++q) {
-            double norm = 0;
-            for (int64_t i = 0; i < d; ++i) {
-                x[i] = (tcgpu_cplx){cos(0.7 * (double)i), sin(2.1 * (double)i + 0.4)};
-                norm += x[i].re * x[i].re + x[i].im * x[i].im;
-            }
             for (int64_t i = 0; i < d; ++i)
-                x[i].re /= sqrt(norm), x[i].im /= sqrt(norm), y[i] = x[i];
+                x[i] = (tcgpu_cplx){cos(0.7 * (double)i), sin(2.1 * (double)i + 0.4)};
             double rho = vb * fmax(hypot(z[w][0].re, z[w][0].im), hypot(z[w][1].re, z[w][1].im));
-            double h = tau[q] / rho;
-            int n1 = tcgpu_expmv(&A, z[w], rho, h, x, t, t + d, t + 2 * d, J, 2000);
-            int n2 = tcgpu_expmv(&C, z[w], rho, h, y, t, t + d, t + 2 * d, J, 2000);
-            cr_assert(n1 > 0 && n1 == n2, "terms %d and %d", n1, n2);
-            double diff = 0, ny = 0;
-            for (int64_t i = 0; i < d; ++i) {
-                diff = fmax(diff, hypot(x[i].re - y[i].re, x[i].im - y[i].im));
-                ny += y[i].re * y[i].re + y[i].im * y[i].im;
-            }
-            cr_expect_leq(diff, 1e-13, "N %lld, weights %d, tau %g (%d terms): max diff %.2e",
-                          (long long)N, w, tau[q], n1, diff);
-            cr_expect_leq(fabs(ny - 1), 1e-13, "tau %g: norm - 1 = %.2e", tau[q], ny - 1);
+            char what[64];
+            snprintf(what, sizeof what, "N %lld, weights %d", (long long)N, w);
+            series_agree(&A, &C, z[w], rho, tau[q], x, y, t, J, what);
         }
     free(l), free(dn), free(x), free(y), free(t), free(J);
     tcgpu_model_free(&m);
