@@ -26,6 +26,6 @@ set xrange [*:*] reverse
 set xlabel '1/ln N (N grows to the right)'
 set ylabel 'mu (eq 55)'
 set key bottom left
-plot 'scaling_large_curves.csv' using ($1>=50?$5:1/0):6 with lines lw 2 title 'eq 40 (exact)', 'scaling_large.csv' using (1/log($1)):11:12 with yerrorbars pt 7 ps 1.3 lc rgb 'black' title 'simulation (± se)', 1 with lines dt 2 lc rgb 'gray' title 'mu = 1', 1.0205842 + -0.35280636*x with lines dt 3 lw 2 title sprintf('fit: mu_{inf} = %.3f', 1.0205842)
+plot 'scaling_large_curves.csv' using ($1>=50?$5:1/0):6 with lines lw 2 title 'eq 40 (exact)', 'scaling_large.csv' using (1/log($1)):11:12 with yerrorbars pt 7 ps 1.3 lc rgb 'black' title 'simulation (± se)', 1 with lines dt 2 lc rgb 'gray' title 'mu = 1', 1.020602 + -0.35295469*x with lines dt 3 lw 2 title sprintf('fit: mu_{inf} = %.3f', 1.020602)
 unset multiplot
 
