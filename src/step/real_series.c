@@ -16,7 +16,13 @@
 
 #include "step.h"
 
+/* An AVX2/FMA clone beside the baseline one, chosen at load time (GCC on x86-64 with ifunc);
+ * elsewhere the baseline build alone. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #define TCGPU_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define TCGPU_CLONES
+#endif
 
 #define TCGPU_CHAIN_LEVELS 16 /* terms per pass over a block */
 #define TCGPU_CHAIN_BLOCK 256 /* rows per block: 6 vectors and the links, ~14 KB */
