@@ -4,9 +4,9 @@
 #define TCGPU_C tcgpu_cplx
 #define TCGPU_CSR tcgpu_csr
 #define TCGPU_FN(name) name
-#define TCGPU_CHAIN_HOST /* the fp64 pass: tc K = 1 may take tcgpu_chain_series */
+#define TCGPU_REAL_HOST /* the fp64 pass: tc K <= 2 may take tcgpu_real_series */
 #include TCGPU_BODY
-#undef TCGPU_CHAIN_HOST
+#undef TCGPU_REAL_HOST
 #undef TCGPU_R
 #undef TCGPU_C
 #undef TCGPU_CSR

@@ -199,11 +199,32 @@ TCGPU_CLONES static void chain_series(int64_t d, const double *link, const tcgpu
  * each reading its block's n1 offset (R->dn): the blocks' loops of 1 to N + 1 rows were
  * mostly their own overhead there (tc K = 2, N = 10: 66 rows, ~7 terms per exponential). */
 #define PAIR_FLAT_N 48
+
+/* Term k on rows [from, to), row i's n1 offset DN: T_k over T_{k-2} (dr, di) and into the sum
+ * with the coefficient c (odd: i c); the parity is tested outside the loops. */
+#define PAIR_TERMS(from, to, DN)                                                                   \
+    do {                                                                                           \
+        if (!odd)                                                                                  \
+            for (int64_t i = (from); i < (to); ++i) {                                              \
+                const int64_t dn = (DN), up = dn - 1;                                              \
+                double tr = PAIR_Y(nr, i) - dr[i], ti = PAIR_Y(ni, i) - di[i];                     \
+                dr[i] = tr, di[i] = ti;                                                            \
+                xr[i] += c * tr, xi[i] += c * ti;                                                  \
+            }                                                                                      \
+        else                                                                                       \
+            for (int64_t i = (from); i < (to); ++i) {                                              \
+                const int64_t dn = (DN), up = dn - 1;                                              \
+                double tr = PAIR_Y(nr, i) - dr[i], ti = PAIR_Y(ni, i) - di[i];                     \
+                dr[i] = tr, di[i] = ti;                                                            \
+                xr[i] -= c * ti, xi[i] += c * tr;                                                  \
+            }                                                                                      \
+    } while (0)
 TCGPU_CLONES static void pair_series(const tcgpu_real *R, const tcgpu_cplx *w, double rho,
                                      const double *J, int n, tcgpu_cplx *x) {
     const int64_t N = R->N, d = R->dim, pad = N + 2, stride = d + 2 * pad;
     const double *restrict la = R->la, *restrict ua = R->ua, *restrict lb = R->lb,
                            *restrict ub = R->ub;
+    const int32_t *restrict off = R->dn;
     double *pr = R->soa + pad, *pi = pr + stride, *qr = pi + stride, *qi = qr + stride;
     double *restrict xr = qi + stride, *restrict xi = xr + stride;
     double s1 = sqrt(w[0].re * w[0].re + w[0].im * w[0].im) / rho,
@@ -223,43 +244,17 @@ TCGPU_CLONES static void pair_series(const tcgpu_real *R, const tcgpu_cplx *w, d
         double c = series_coef(k, J[k], &odd);
         const double *restrict nr = qr, *restrict ni = qi;
         double *restrict dr = pr, *restrict di = pi;
-        if (N < PAIR_FLAT_N) {
-            const int32_t *restrict off = R->dn;
-            if (!odd)
-                for (int64_t i = 0; i < d; ++i) {
-                    const int64_t dn = off[i], up = dn - 1;
-                    double tr = PAIR_Y(nr, i) - dr[i], ti = PAIR_Y(ni, i) - di[i];
-                    dr[i] = tr, di[i] = ti;
-                    xr[i] += c * tr, xi[i] += c * ti;
-                }
-            else
-                for (int64_t i = 0; i < d; ++i) {
-                    const int64_t dn = off[i], up = dn - 1;
-                    double tr = PAIR_Y(nr, i) - dr[i], ti = PAIR_Y(ni, i) - di[i];
-                    dr[i] = tr, di[i] = ti;
-                    xr[i] -= c * ti, xi[i] += c * tr;
-                }
-        }
-        for (int64_t a = 0, i0 = 0; N >= PAIR_FLAT_N && a <= N; i0 += N - a + 1, ++a) {
-            const int64_t dn = N - a + 2, up = N - a + 1, e = i0 + N - a + 1;
-            if (!odd)
-                for (int64_t i = i0; i < e; ++i) {
-                    double tr = PAIR_Y(nr, i) - dr[i], ti = PAIR_Y(ni, i) - di[i];
-                    dr[i] = tr, di[i] = ti;
-                    xr[i] += c * tr, xi[i] += c * ti;
-                }
-            else
-                for (int64_t i = i0; i < e; ++i) {
-                    double tr = PAIR_Y(nr, i) - dr[i], ti = PAIR_Y(ni, i) - di[i];
-                    dr[i] = tr, di[i] = ti;
-                    xr[i] -= c * ti, xi[i] += c * tr;
-                }
-        }
+        if (N < PAIR_FLAT_N)
+            PAIR_TERMS(0, d, off[i]);
+        else
+            for (int64_t a = 0, i0 = 0; a <= N; i0 += N - a + 1, ++a)
+                PAIR_TERMS(i0, i0 + N - a + 1, N - a + 2);
         double *t = pr;
         pr = qr, qr = t, t = pi, pi = qi, qi = t;
     }
     rotate(2, N, w, 0, x, xr, xi);
 }
+#undef PAIR_TERMS
 #undef PAIR_Y
 
 void tcgpu_real_series(const tcgpu_real *R, const tcgpu_cplx *w, double rho, const double *J,

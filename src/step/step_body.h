@@ -177,16 +177,6 @@ TCGPU_HD static inline int TCGPU_FN(tcgpu_expmv)(const TCGPU_CSR *A, const TCGPU
                                                  double h, TCGPU_C *x, TCGPU_C *t0, TCGPU_C *t1,
                                                  TCGPU_C *t2, double *J, int nmax) {
     int64_t d = A->dim;
-#if defined(TCGPU_CHAIN_HOST) && !defined(__CUDA_ARCH__)
-    if (A->real && d >= 3) { /* the same series in real arithmetic (real_series.c) */
-        int nc = tcgpu_bessel_j(h * rho, nmax, J);
-        if (nc >= nmax)
-            return -1;
-        if (nc > 0)
-            tcgpu_real_series(A->real, z, rho, J, nc, x, t0, t1, t2);
-        return nc;
-    }
-#endif
     double tau = h * rho;
 #ifdef __CUDA_ARCH__
     __shared__ int n_shared;
@@ -202,6 +192,12 @@ TCGPU_HD static inline int TCGPU_FN(tcgpu_expmv)(const TCGPU_CSR *A, const TCGPU
         return -1;
     if (n == 0)
         return 0;
+#if defined(TCGPU_REAL_HOST) && !defined(__CUDA_ARCH__)
+    if (A->real && d >= 3) { /* the same series in real arithmetic (real_series.c) */
+        tcgpu_real_series(A->real, z, rho, J, n, x, t0, t1, t2);
+        return n;
+    }
+#endif
     TCGPU_R inv = (TCGPU_R)(1.0 / rho), j0 = (TCGPU_R)J[0], j1 = (TCGPU_R)J[1];
     /* acc = J0 x + 2 sum (-i)^k J_k T_k x, with T_k on X = M / rho. */
     TCGPU_FN(tcgpu_apply)(A, z, x, t1);

@@ -36,8 +36,8 @@ static tcgpu_band blocked_band(const tcgpu_model *m, tcgpu_coupling c, double **
     return b;
 }
 
-/* The real couplings of tc with one or two channels for tcgpu_real_series (step.h), the
- * blocked application's values (step_body.h), in one block with its scratch (the caller frees
+/* The real couplings of tc with one or two channels for tcgpu_real_series (step.h), from the
+ * builders' link formula (banded.h, tcgpu_tc_link) and roots, in one block with its scratch (the caller frees
  * it); NULL where they do not apply or memory is short (the generic series runs). */
 static const tcgpu_real *real_couplings(const tcgpu_model *m, tcgpu_band b, const double *root) {
     if (!root || b.kind != TCGPU_BAND_TC || b.K > 2 || m->dim < 3)
@@ -52,7 +52,7 @@ static const tcgpu_real *real_couplings(const tcgpu_model *m, tcgpu_band b, cons
     *R = (tcgpu_real){b.K, b.N, m->dim, la, NULL, NULL, NULL, NULL, NULL};
     if (b.K == 1) {
         for (int64_t i = 1; i <= b.N; ++i)
-            la[i] = c * (double)i * root[i];
+            la[i] = tcgpu_tc_link(c, i, root[i]);
         return R;
     }
     double *ua = la + d, *lb = ua + d, *ub = lb + d;
@@ -62,11 +62,11 @@ static const tcgpu_real *real_couplings(const tcgpu_model *m, tcgpu_band b, cons
         for (int64_t n2 = 0; n2 <= b.N - a; ++n2, ++i) {
             int64_t s = a + n2;
             dn[i] = (int32_t)(b.N - a + 2);
-            la[i] = c * (double)a * root[s];
-            lb[i] = c * (double)n2 * root[s];
+            la[i] = tcgpu_tc_link(c, a, root[s]);
+            lb[i] = tcgpu_tc_link(c, n2, root[s]);
             if (s < b.N) {
-                ua[i] = c * (double)(a + 1) * root[s + 1];
-                ub[i] = c * (double)(n2 + 1) * root[s + 1];
+                ua[i] = tcgpu_tc_link(c, a + 1, root[s + 1]);
+                ub[i] = tcgpu_tc_link(c, n2 + 1, root[s + 1]);
             }
         }
     return R;
