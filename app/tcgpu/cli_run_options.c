@@ -239,7 +239,11 @@ int run_check_resources(const run_job *j, const char *dir) {
                                               : 0; /* mlz: known once the file is read */
     /* one channel (and lz) is a chain: its start and readout need no dense eigenbasis */
     int chain = (!strcmp(j->model, "tc") && j->K == 1) || !strcmp(j->model, "lz");
-    if (dim > TCGPU_DENSE_MAX && !chain) {
+    /* two or more channels past the dense limit: the sparse start and the window readout
+     * (src/numerics/adiabatic_window.c), frames of at most TCGPU_WINDOW_FRAME states (below
+     * it a window that large is read whole: the dense frames' memory) */
+    int window = !strcmp(j->model, "tc") && j->K >= 2 && dim > TCGPU_DENSE_MAX;
+    if (dim > TCGPU_DENSE_MAX && !chain && !window) {
         cli_error(CMD,
                   "%lld states (N = %lld, %d channels): the readout of this version "
                   "diagonalizes densely and stops at %d states (one channel has no such limit); "
@@ -256,6 +260,9 @@ int run_check_resources(const run_job *j, const char *dir) {
         threads = fmin((double)j->batch, total);
     /* dense: four dim x dim frames per thread; chain: a dozen dim-vectors (src/adiabatic_tri.c) */
     double d = (double)dim, frames = chain ? 16 * d * 8 : 4 * d * d * 8;
+    if (window) /* a window's frames, and the sparse start's Lanczos vectors */
+        frames = 4 * fmin(d, TCGPU_WINDOW_FRAME) * fmin(d, TCGPU_WINDOW_FRAME) * 8 +
+                 TCGPU_LANCZOS_VECTORS * d * 8;
     double mem = threads * (frames + 40 * d * 16);
     double disk = total * (d * 16 + 400 + (j->dist_csv ? d * 40 : 0));
     char what[128];

@@ -75,7 +75,10 @@ tcgpu_status tcgpu_scan_shape(const tcgpu_scan_spec *s, int64_t *dim, int *nk) {
     int64_t d = is(s, "tc") ? tcgpu_basis_dim(s->N, K) : is(s, "heff") ? s->N + 1 : K + 1;
     /* no dense readout: src/numerics/adiabatic_tri.c */
     int chain = (is(s, "tc") && K == 1) || is(s, "lz");
-    if (d < 0 || (d > TCGPU_DENSE_MAX && !chain))
+    /* two or more channels: the sparse start and the window readout past
+     * TCGPU_THIRD_ORDER_MAX states (src/numerics/adiabatic_window.c) */
+    int window = is(s, "tc") && K >= 2;
+    if (d < 0 || (d > TCGPU_DENSE_MAX && !chain && !window))
         return tcgpu_fail(TCGPU_EINVAL,
                           "N = %lld with %d channels: more than %d states, where the readout "
                           "(dense) stops for two or more channels; expected a smaller N",

@@ -611,6 +611,15 @@ tcgpu_status adiabatic_dense_readout_many(const eig_device *dev, const tcgpu_mod
                                           int superadiabatic, int by_rank, int count,
                                           const tcgpu_cplx *const *psi, double *const *prob,
                                           double *const *unsure) {
+    int settled = by_rank || t > adiabatic_last_crossing(m); /* every diabatic crossing is past */
+    return adiabatic_dense_readout_labelled(dev, m, t, superadiabatic, settled, count, psi, prob,
+                                            unsure);
+}
+
+tcgpu_status adiabatic_dense_readout_labelled(const eig_device *dev, const tcgpu_model *m,
+                                              double t, int superadiabatic, int settled,
+                                              int count, const tcgpu_cplx *const *psi,
+                                              double *const *prob, double *const *unsure) {
     frame f;
     tcgpu_status st = frame_build(dev, m, t, superadiabatic, &f);
     if (st)
@@ -623,7 +632,6 @@ tcgpu_status adiabatic_dense_readout_many(const eig_device *dev, const tcgpu_mod
         st = tcgpu_fail(TCGPU_ERUNTIME, "out of memory for the readout");
         goto done;
     }
-    int settled = by_rank || t > adiabatic_last_crossing(m); /* every diabatic crossing is past */
     if ((st = adiabatic_assign_labels(m, &f, settled, label)) ||
         (st = adiabatic_tie_groups(m, grp)))
         goto done;
@@ -694,6 +702,9 @@ tcgpu_status adiabatic_readout_many(const eig_device *dev, const tcgpu_model *m,
             return st;
         }
     }
+    if (adiabatic_window_applies(m))
+        return adiabatic_window_readout(dev, m, t, superadiabatic, by_rank, count, psi, prob,
+                                        unsure);
     return adiabatic_dense_readout_many(dev, m, t, superadiabatic, by_rank, count, psi, prob,
                                         unsure);
 }

@@ -60,6 +60,20 @@ tcgpu_status adiabatic_sparse_start(const tcgpu_model *m, double t, int superadi
 tcgpu_status adiabatic_sparse_leak(const tcgpu_model *m, double t, int superadiabatic, int count,
                                    const tcgpu_cplx *const *psi, double *leak);
 
+/* Large models that are not chains (as adiabatic_sparse_applies): the dense readout on a window
+ * of the basis around where the states live (src/numerics/adiabatic_window.c), so that its
+ * frames hold the window's states, not the model's. adiabatic_readout_many chooses it by
+ * itself. */
+int adiabatic_window_applies(const tcgpu_model *m);
+tcgpu_status adiabatic_window_readout(const eig_device *dev, const tcgpu_model *m, double t,
+                                      int superadiabatic, int by_rank, int count,
+                                      const tcgpu_cplx *const *psi, double *const *prob,
+                                      double *const *unsure);
+
+/* Test hook: the number of states of the window that adiabatic_window_readout would read. */
+int64_t adiabatic_window_states(const tcgpu_model *m, int by_rank, int count,
+                                const tcgpu_cplx *const *psi);
+
 /* Test hook: the closed-form dr/dt of the second-order dressing against central differences of
  * the second orders at t -+ dt and t -+ 2 dt, dt = 1e-3 |t|, Richardson-combined (dense frame of
  * H(t), every pair admixed): the largest difference of an element and the largest element. */
@@ -70,5 +84,9 @@ tcgpu_status adiabatic_rdot_check(const eig_device *dev, const tcgpu_model *m, d
  * At 5151 states (N = 100) one dsyevd takes ~10 s on 2 cores and a frame with its dH/dt holds
  * four dim^2 doubles (0.85 GB); a controlled sweep reads out 6-10 times (docs/numerics.md). */
 #define TCGPU_DENSE_MAX 6000
+/* The largest window the window readout reads densely (one frame ~10 s at 3000 states, one
+ * thread), and the Lanczos vectors of the sparse start. */
+#define TCGPU_WINDOW_FRAME 3000
+#define TCGPU_LANCZOS_VECTORS 400
 
 #endif

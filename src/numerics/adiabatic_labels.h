@@ -34,4 +34,11 @@ double adiabatic_last_crossing(const tcgpu_model *m);
 /* label_of_rank[r], the state of energy rank r as t -> +inf; NULL on ties or short memory. */
 int64_t *adiabatic_untied_labels(const slope_key *dia, int64_t n);
 
+/* The dense readout (adiabatic_dense_readout_many) with its labelling chosen by the caller:
+ * settled, by energy rank; else by slope group (the window readout's sub-models). */
+tcgpu_status adiabatic_dense_readout_labelled(const eig_device *dev, const tcgpu_model *m,
+                                              double t, int superadiabatic, int settled,
+                                              int count, const tcgpu_cplx *const *psi,
+                                              double *const *prob, double *const *unsure);
+
 #endif

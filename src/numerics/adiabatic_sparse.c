@@ -23,7 +23,7 @@
 #include "propagate_internal.h"
 #include "vec.h"
 
-#define LANCZOS_MAX 400 /* Lanczos vectors per restart */
+#define LANCZOS_MAX TCGPU_LANCZOS_VECTORS /* Lanczos vectors per restart */
 #define LANCZOS_RESTARTS 20
 #define LANCZOS_TOL 1e-13 /* residual over |H|'s bound */
 #define CG_TOL 1e-14      /* residual over the right-hand side */

@@ -105,9 +105,35 @@ static void rotate_run(int64_t n, double phi, double theta, double pr, double pi
     }
 }
 
-/* The rotation D^(-+1) of K channels' state (K = 1: one run; K = 2: a run per block of fixed
- * n1 = a, whose phase e^{i sign th1 a} moves by the first weight's phasor, from a sincos every
- * 64 blocks). Angles are taken only where a sincos needs them (a sincos per block and the
+/* Two channels in the square (N < TCGPU_PAIR_SQUARE_N): row (a, b) turns by u_a v_b, u and v
+ * the powers of the two phasors (at most 47 roundings each), so that the rows of a block are
+ * independent products, not one recurrence. */
+static void rotate_square(int64_t N, double e1r, double e1i, double e2r, double e2i, int to_soa,
+                          tcgpu_cplx *x, double *ar, double *ai) {
+    double vr[TCGPU_PAIR_SQUARE_N], vi[TCGPU_PAIR_SQUARE_N], ur = 1, ui = 0;
+    vr[0] = 1, vi[0] = 0;
+    for (int64_t b = 1; b <= N; ++b)
+        vr[b] = vr[b - 1] * e2r - vi[b - 1] * e2i, vi[b] = vr[b - 1] * e2i + vi[b - 1] * e2r;
+    for (int64_t a = 0, j = 0; a <= N; j += N - a + 1, ++a) {
+        tcgpu_cplx *y = x + j;
+        double *restrict yr = ar + a * (N + 1), *restrict yi = ai + a * (N + 1);
+        for (int64_t b = 0; b <= N - a; ++b) {
+            double pr = ur * vr[b] - ui * vi[b], pi = ur * vi[b] + ui * vr[b];
+            if (to_soa) {
+                double xr = y[b].re, xi = y[b].im;
+                yr[b] = pr * xr - pi * xi, yi[b] = pr * xi + pi * xr;
+            } else {
+                y[b].re = pr * yr[b] - pi * yi[b], y[b].im = pr * yi[b] + pi * yr[b];
+            }
+        }
+        double q = ur * e1r - ui * e1i;
+        ui = ur * e1i + ui * e1r, ur = q;
+    }
+}
+
+/* The rotation D^(-+1) of K channels' state (K = 1: one run; K = 2 in the square:
+ * rotate_square; else a run per block of fixed n1 = a, whose phase e^{i sign th1 a} moves by
+ * the first weight's phasor, from a sincos every 64 blocks). Angles are taken only where a sincos needs them (a sincos per block and the
  * atan2 were a tenth of tc K = 2, N = 20). */
 static void rotate(int K, int64_t N, const tcgpu_cplx *w, int to_soa, tcgpu_cplx *x, double *ar,
                    double *ai) {
@@ -121,12 +147,17 @@ static void rotate(int K, int64_t N, const tcgpu_cplx *w, int to_soa, tcgpu_cplx
     }
     phasor(w[1], &e2r, &e2i);
     e2i *= sign;
+    if (N < TCGPU_PAIR_SQUARE_N) {
+        rotate_square(N, e1r, e1i, e2r, e2i, to_soa, x, ar, ai);
+        return;
+    }
     double th2 = N >= 64 ? atan2(w[1].im, w[1].re) : 0, br = 1, bi = 0;
     for (int64_t a = 0, j = 0; a <= N; j += N - a + 1, ++a) {
         if (a % 64 == 0 && a > 0)
             br = cos(th1 * (double)a), bi = sign * sin(th1 * (double)a);
-        rotate_run(N - a + 1, th1 * (double)a, th2, br, bi, e2r, e2i, to_soa, x + j, ar + j,
-                   ai + j);
+        int64_t r = tcgpu_real_row(N, a);
+        rotate_run(N - a + 1, th1 * (double)a, th2, br, bi, e2r, e2i, to_soa, x + j, ar + r,
+                   ai + r);
         double q = br * e1r - bi * e1i;
         bi = br * e1i + bi * e1r;
         br = q;
@@ -195,43 +226,47 @@ TCGPU_CLONES static void chain_series(int64_t d, const double *link, const tcgpu
      s2 * (lb[i] * (T)[(i) - 1] + ub[i] * (T)[(i) + 1]))
 
 /* Two channels: rows in blocks of fixed n1 = a (n2 = 0 .. N - a), every neighbour in range
- * through the zero ends of the SoA vectors. Below PAIR_FLAT_N one loop runs over all rows,
- * each reading its block's n1 offset (R->dn): the blocks' loops of 1 to N + 1 rows were
- * mostly their own overhead there (tc K = 2, N = 10: 66 rows, ~7 terms per exponential). */
-#define PAIR_FLAT_N 48
+ * through the zero ends of the SoA vectors. Below TCGPU_PAIR_SQUARE_N the rows are a square
+ * (step.h), so one loop with fixed neighbour offsets runs over all of them: the blocks' loops
+ * of 1 to N + 1 rows were mostly their own overhead there (tc K = 2, N = 10: 66 rows, ~7 terms
+ * per exponential), and a loop reading each row's block offset did not vectorize. */
 
-/* Term k on rows [from, to), row i's n1 offset DN: T_k over T_{k-2} (dr, di) and into the sum
- * with the coefficient c (odd: i c); the parity is tested outside the loops. */
-#define PAIR_TERMS(from, to, DN)                                                                   \
-    do {                                                                                           \
-        if (!odd)                                                                                  \
-            for (int64_t i = (from); i < (to); ++i) {                                              \
-                const int64_t dn = (DN), up = dn - 1;                                              \
-                double tr = PAIR_Y(nr, i) - dr[i], ti = PAIR_Y(ni, i) - di[i];                     \
-                dr[i] = tr, di[i] = ti;                                                            \
-                xr[i] += c * tr, xi[i] += c * ti;                                                  \
-            }                                                                                      \
-        else                                                                                       \
-            for (int64_t i = (from); i < (to); ++i) {                                              \
-                const int64_t dn = (DN), up = dn - 1;                                              \
-                double tr = PAIR_Y(nr, i) - dr[i], ti = PAIR_Y(ni, i) - di[i];                     \
-                dr[i] = tr, di[i] = ti;                                                            \
-                xr[i] -= c * ti, xi[i] += c * tr;                                                  \
-            }                                                                                      \
-    } while (0)
+/* Term k on rows [lo, hi), n1 neighbours at i - dn and i + up: T_k over T_{k-2} (dr, di) and
+ * into the sum with the coefficient c (odd: i c); a function of its own with restrict
+ * arguments, so that the loops vectorize (as a macro inside pair_series they did not). */
+static inline __attribute__((always_inline)) void
+pair_term(int64_t lo, int64_t hi, int64_t dn, int64_t up, double s1, double s2,
+          const double *restrict la, const double *restrict ua, const double *restrict lb,
+          const double *restrict ub, const double *restrict nr, const double *restrict ni,
+          double *restrict dr, double *restrict di, double *restrict xr, double *restrict xi,
+          double c, int odd) {
+    if (!odd)
+        for (int64_t i = lo; i < hi; ++i) {
+            double tr = PAIR_Y(nr, i) - dr[i], ti = PAIR_Y(ni, i) - di[i];
+            dr[i] = tr, di[i] = ti;
+            xr[i] += c * tr, xi[i] += c * ti;
+        }
+    else
+        for (int64_t i = lo; i < hi; ++i) {
+            double tr = PAIR_Y(nr, i) - dr[i], ti = PAIR_Y(ni, i) - di[i];
+            dr[i] = tr, di[i] = ti;
+            xr[i] -= c * ti, xi[i] += c * tr;
+        }
+}
 TCGPU_CLONES static void pair_series(const tcgpu_real *R, const tcgpu_cplx *w, double rho,
                                      const double *J, int n, tcgpu_cplx *x) {
-    const int64_t N = R->N, d = R->dim, pad = N + 2, stride = d + 2 * pad;
+    const int64_t N = R->N, rows = tcgpu_real_rows(N), pad = N + 2, stride = rows + 2 * pad;
+    const int square = N < TCGPU_PAIR_SQUARE_N;
     const double *restrict la = R->la, *restrict ua = R->ua, *restrict lb = R->lb,
                            *restrict ub = R->ub;
-    const int32_t *restrict off = R->dn;
     double *pr = R->soa + pad, *pi = pr + stride, *qr = pi + stride, *qi = qr + stride;
     double *restrict xr = qi + stride, *restrict xi = xr + stride;
     double s1 = sqrt(w[0].re * w[0].re + w[0].im * w[0].im) / rho,
            s2 = sqrt(w[1].re * w[1].re + w[1].im * w[1].im) / rho;
     rotate(2, N, w, 1, x, pr, pi);
-    for (int64_t a = 0, i0 = 0; a <= N; i0 += N - a + 1, ++a) {
-        const int64_t dn = N - a + 2, up = N - a + 1;
+    for (int64_t a = 0; a <= N; ++a) {
+        const int64_t i0 = tcgpu_real_row(N, a), dn = square ? N + 1 : N - a + 2,
+                      up = square ? N + 1 : N - a + 1;
         for (int64_t i = i0; i < i0 + N - a + 1; ++i) {
             qr[i] = PAIR_Y(pr, i), qi[i] = PAIR_Y(pi, i);
             xr[i] = J[0] * pr[i] + 2 * J[1] * qi[i];
@@ -242,19 +277,18 @@ TCGPU_CLONES static void pair_series(const tcgpu_real *R, const tcgpu_cplx *w, d
     for (int k = 2; k <= n; ++k) {
         int odd;
         double c = series_coef(k, J[k], &odd);
-        const double *restrict nr = qr, *restrict ni = qi;
-        double *restrict dr = pr, *restrict di = pi;
-        if (N < PAIR_FLAT_N)
-            PAIR_TERMS(0, d, off[i]);
+        if (square)
+            pair_term(0, rows, N + 1, N + 1, s1, s2, la, ua, lb, ub, qr, qi, pr, pi, xr, xi, c,
+                      odd);
         else
             for (int64_t a = 0, i0 = 0; a <= N; i0 += N - a + 1, ++a)
-                PAIR_TERMS(i0, i0 + N - a + 1, N - a + 2);
+                pair_term(i0, i0 + N - a + 1, N - a + 2, N - a + 1, s1, s2, la, ua, lb, ub, qr,
+                          qi, pr, pi, xr, xi, c, odd);
         double *t = pr;
         pr = qr, qr = t, t = pi, pi = qi, qi = t;
     }
     rotate(2, N, w, 0, x, xr, xi);
 }
-#undef PAIR_TERMS
 #undef PAIR_Y
 
 void tcgpu_real_series(const tcgpu_real *R, const tcgpu_cplx *w, double rho, const double *J,

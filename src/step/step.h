@@ -40,16 +40,28 @@ typedef struct {
 /* Host only (src/step/real_series.c): tc with one or two channels, whose exponents are real
  * up to a diagonal phase. Row i = (a, b) (K = 1: a = i) links to (a - 1, b) with la[i], to
  * (a + 1, b) with ua[i], to (a, b - 1) with lb[i], to (a, b + 1) with ub[i] (0 where the link
- * does not exist; K = 1: la[i] = link (i - 1, i), la[dim] = 0, the rest NULL). soa (K = 2): the
- * series' six real vectors, each dim + 2 (N + 2) doubles with zero ends, so that every
- * neighbour's index is in range; one per work space. */
+ * does not exist; K = 1: la[i] = link (i - 1, i), la[dim] = 0, the rest NULL). K = 2 rows are
+ * at tcgpu_real_row: below TCGPU_PAIR_SQUARE_N a square of (N + 1)^2 rows whose rows past
+ * a + b = N have no links and stay 0, so that every row's neighbours lie at the same offsets
+ * (N + 1 and 1) and the term loop vectorizes; from it on, the basis order. soa (K = 2): the
+ * series' six real vectors, each tcgpu_real_rows + 2 (N + 2) doubles with zero ends, so that
+ * every neighbour's index is in range; one per work space. */
+#define TCGPU_PAIR_SQUARE_N 48
 typedef struct tcgpu_real {
     int K;
     int64_t N, dim;
     const double *la, *ua, *lb, *ub;
-    const int32_t *dn; /* K = 2: N - n1 + 2, the offset of row (n1 - 1, n2) (and of (n1 + 1, n2): - 1) */
     double *soa;
 } tcgpu_real;
+
+static inline int64_t tcgpu_real_rows(int64_t N) {
+    return N < TCGPU_PAIR_SQUARE_N ? (N + 1) * (N + 1) : (N + 1) * (N + 2) / 2;
+}
+
+/* The first row of n1 = a (its n2 = 0 .. N - a follow). */
+static inline int64_t tcgpu_real_row(int64_t N, int64_t a) {
+    return N < TCGPU_PAIR_SQUARE_N ? a * (N + 1) : a * (N + 1) - a * (a - 1) / 2;
+}
 
 typedef struct {
     int64_t dim;

@@ -2,6 +2,7 @@
  * dressing) against the dense eigen-decomposition's (src/numerics/adiabatic.c: the admixtures as
  * sums over all eigenstates), which derive the same first- and second-order dressing another way.
  */
+#include <lapacke.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -269,4 +270,83 @@ Test(readout, sparse_start_equals_dense) {
         free(psi);
         tcgpu_model_free(&m);
     }
+}
+
+/* The window readout of large non-chain models (src/numerics/adiabatic_window.c: the dense
+ * readout of the sub-model where the states live), called directly on tc K = 2, N = 30 (496
+ * states) past the last crossing (t = 100, beta = 1; the lines of sectors n and n + 1 last
+ * cross at (2n + 1)/beta = 61): a state made of a few of H(t)'s lowest eigenvectors (LAPACK's
+ * dsyev on H(t) built here from the model's arrays) must read |c_k|^2 on the diabatic state of
+ * final rank k (ascending slope, then constant, sorted here) with no dressing, by rank and by
+ * slope group alike, from a window much smaller than the model; and with the second-order
+ * dressing as the whole model's dense readout does. */
+static const tcgpu_model *final_model;
+static int by_final(const void *x, const void *y) {
+    const tcgpu_model *m = final_model;
+    int64_t i = *(const int64_t *)x, j = *(const int64_t *)y;
+    if (m->b[i] != m->b[j])
+        return m->b[i] < m->b[j] ? -1 : 1;
+    return (m->a[i] > m->a[j]) - (m->a[i] < m->a[j]);
+}
+
+Test(readout, window_equals_dense_and_eigenvector_weights) {
+    tcgpu_model m;
+    const double e[2] = {-1, 1}, t = 150;
+    ASSERT_OK(tcgpu_model_tc(&m, 50, 2, 1.0, 1.0, e));
+    const int64_t n = m.dim;
+    double *h = calloc((size_t)(n * n), sizeof *h), *ev = malloc((size_t)n * sizeof *ev);
+    for (int64_t i = 0; i < n; ++i) {
+        h[i * n + i] = m.b[i] * t + m.a[i];
+        for (int64_t q = m.row_ptr[i]; q < m.row_ptr[i + 1]; ++q)
+            h[i * n + m.col[q]] = m.val[q];
+    }
+    cr_assert_eq(LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)n, h, (lapack_int)n, ev),
+                 0);
+    int64_t *fin = malloc((size_t)n * sizeof *fin);
+    for (int64_t i = 0; i < n; ++i)
+        fin[i] = i;
+    final_model = &m;
+    qsort(fin, (size_t)n, sizeof *fin, by_final);
+    const int rank[] = {0, 1, 2, 5, 9};
+    const double c[][2] = {{0.6, 0.1}, {-0.3, 0.45}, {0.2, -0.2}, {0.05, 0.3}, {-0.25, -0.1}};
+    tcgpu_cplx *psi = calloc((size_t)n, sizeof *psi);
+    double *want = calloc((size_t)n, sizeof *want), *got = malloc((size_t)n * sizeof *got);
+    double *dense = malloc((size_t)n * sizeof *dense), norm = 0;
+    for (int k = 0; k < 5; ++k)
+        norm += c[k][0] * c[k][0] + c[k][1] * c[k][1];
+    for (int k = 0; k < 5; ++k) {
+        for (int64_t i = 0; i < n; ++i) { /* column rank[k] of the row-major eigenvectors */
+            psi[i].re += c[k][0] / sqrt(norm) * h[i * n + rank[k]];
+            psi[i].im += c[k][1] / sqrt(norm) * h[i * n + rank[k]];
+        }
+        want[fin[rank[k]]] = (c[k][0] * c[k][0] + c[k][1] * c[k][1]) / norm;
+    }
+    const tcgpu_cplx *pp[1] = {psi};
+    double *gp[1] = {got}, *dp[1] = {dense};
+    for (int by_rank = 0; by_rank <= 1; ++by_rank) {
+        int64_t nw = adiabatic_window_states(&m, by_rank, 1, pp);
+        double un = 1, *up[1] = {&un}, worst = 0;
+        ASSERT_OK(adiabatic_window_readout(NULL, &m, t, 0, by_rank, 1, pp, gp, up));
+        for (int64_t i = 0; i < n; ++i)
+            worst = fmax(worst, fabs(got[i] - want[i]));
+        cr_log_info("by rank %d: window of %lld of %lld states, max |P - |c_k|^2| = %.2e, "
+                    "unsure %.1e",
+                    by_rank, (long long)nw, (long long)n, worst, un);
+        cr_expect_lt(2 * nw, n, "by rank %d: window of %lld states", by_rank, (long long)nw);
+        cr_expect_lt(worst, 1e-10, "by rank %d: %.3e", by_rank, worst);
+        cr_expect_lt(un, 1e-12, "by rank %d: unsure %.3e", by_rank, un);
+        ASSERT_OK(adiabatic_window_readout(NULL, &m, t, 2, by_rank, 1, pp, gp, up));
+        ASSERT_OK(adiabatic_dense_readout_many(NULL, &m, t, 2, by_rank, 1, pp, dp, NULL));
+        worst = 0;
+        double moved = 0;
+        for (int64_t i = 0; i < n; ++i) {
+            worst = fmax(worst, fabs(got[i] - dense[i]));
+            moved = fmax(moved, fabs(dense[i] - want[i]));
+        }
+        cr_log_info("by rank %d, order 2: window - dense %.2e (the dressing moves %.2e)", by_rank,
+                    worst, moved);
+        cr_expect_lt(worst, 1e-10, "by rank %d, order 2: %.3e", by_rank, worst);
+    }
+    free(h), free(ev), free(fin), free(psi), free(want), free(got), free(dense);
+    tcgpu_model_free(&m);
 }

@@ -118,7 +118,7 @@ Test(step, chain_series_is_the_generic_series) {
     for (int64_t i = 0; i < d; ++i)
         bound = fmax(bound, link[i] + link[i + 1]);
     tcgpu_csr A = {d, m.row_ptr, m.col, m.val, m.cls, {0, 0, 0, 0}, NULL, NULL};
-    tcgpu_real R = {1, N, d, link, NULL, NULL, NULL, NULL, NULL};
+    tcgpu_real R = {1, N, d, link, NULL, NULL, NULL, NULL};
     tcgpu_csr C = A;
     C.real = &R;
     tcgpu_cplx *x = xcalloc((size_t)d, sizeof *x), *y = xcalloc((size_t)d, sizeof *y);
@@ -149,19 +149,20 @@ static void pair_series_case(int64_t N) {
     tcgpu_model m;
     ASSERT_OK(tcgpu_model_tc(&m, N, 2, g, 1.0, e));
     cr_assert_eq(m.dim, d);
-    double *l = xcalloc(4 * (size_t)d + 6 * (size_t)(d + 2 * pad), sizeof *l);
-    double *la = l, *ua = l + d, *lb = l + 2 * d, *ub = l + 3 * d, vb = 0;
-    int32_t *dn = xcalloc((size_t)d, sizeof *dn);
-    /* <n1, n2|V|n1 - 1, n2> = g n1 sqrt(N - n1 - n2 + 1) (PHYSICS.md), rows in basis order */
-    for (int64_t n1 = 0, i = 0; n1 <= N; ++n1)
-        for (int64_t n2 = 0; n2 <= N - n1; ++n2, ++i) {
+    /* the layout's rows: N = 14 the square, N = 70 the basis order (step.h) */
+    const int64_t rows = tcgpu_real_rows(N);
+    cr_assert_eq(rows, N < TCGPU_PAIR_SQUARE_N ? (N + 1) * (N + 1) : d);
+    double *l = xcalloc(4 * (size_t)rows + 6 * (size_t)(rows + 2 * pad), sizeof *l);
+    double *la = l, *ua = l + rows, *lb = l + 2 * rows, *ub = l + 3 * rows, vb = 0;
+    /* <n1, n2|V|n1 - 1, n2> = g n1 sqrt(N - n1 - n2 + 1) (PHYSICS.md) */
+    for (int64_t n1 = 0; n1 <= N; ++n1)
+        for (int64_t n2 = 0, i = tcgpu_real_row(N, n1); n2 <= N - n1; ++n2, ++i) {
             double lo = sqrt((double)(N - n1 - n2 + 1)), hi = sqrt((double)(N - n1 - n2));
-            dn[i] = (int32_t)(N - n1 + 2); /* rows of (n1 - 1, n2) and (n1, n2) apart */
             la[i] = g * (double)n1 * lo, lb[i] = g * (double)n2 * lo;
             ua[i] = g * (double)(n1 + 1) * hi, ub[i] = g * (double)(n2 + 1) * hi;
             vb = fmax(vb, la[i] + lb[i] + ua[i] + ub[i]);
         }
-    tcgpu_real R = {2, N, d, la, ua, lb, ub, dn, l + 4 * d};
+    tcgpu_real R = {2, N, d, la, ua, lb, ub, l + 4 * rows};
     tcgpu_csr A = {d, m.row_ptr, m.col, m.val, m.cls, {0, 0, 0, 0}, NULL, NULL};
     tcgpu_csr C = A;
     C.real = &R;
@@ -179,11 +180,12 @@ static void pair_series_case(int64_t N) {
             snprintf(what, sizeof what, "N %lld, weights %d", (long long)N, w);
             series_agree(&A, &C, z[w], rho, tau[q], x, y, t, J, what);
         }
-    free(l), free(dn), free(x), free(y), free(t), free(J);
+    free(l), free(x), free(y), free(t), free(J);
     tcgpu_model_free(&m);
 }
 
-/* N = 70: blocks and rows past 64, where the phases restart from a sincos. */
+/* N = 14: the square; N = 70: blocks in the basis order, and rows past 64, where the phases
+ * restart from a sincos. */
 Test(step, pair_series_is_the_generic_series) {
     pair_series_case(14);
     pair_series_case(70);

@@ -43,25 +43,23 @@ static const tcgpu_real *real_couplings(const tcgpu_model *m, tcgpu_band b, cons
     if (!root || b.kind != TCGPU_BAND_TC || b.K > 2 || m->dim < 3)
         return NULL;
     size_t d = (size_t)m->dim, pad = (size_t)b.N + 2;
-    size_t links = b.K == 1 ? d + 1 : 4 * d, soa = b.K == 1 ? 0 : 6 * (d + 2 * pad);
-    size_t offs = b.K == 1 ? 0 : (d + 1) / 2; /* int32 pairs per double */
-    tcgpu_real *R = calloc(1, sizeof *R + (links + soa + offs) * sizeof(double));
+    size_t rows = b.K == 1 ? d + 1 : (size_t)tcgpu_real_rows(b.N);
+    size_t links = b.K == 1 ? rows : 4 * rows, soa = b.K == 1 ? 0 : 6 * (rows + 2 * pad);
+    tcgpu_real *R = calloc(1, sizeof *R + (links + soa) * sizeof(double));
     if (!R)
         return NULL;
     double *la = (double *)(R + 1), c = b.c;
-    *R = (tcgpu_real){b.K, b.N, m->dim, la, NULL, NULL, NULL, NULL, NULL};
+    *R = (tcgpu_real){b.K, b.N, m->dim, la, NULL, NULL, NULL, NULL};
     if (b.K == 1) {
         for (int64_t i = 1; i <= b.N; ++i)
             la[i] = tcgpu_tc_link(c, i, root[i]);
         return R;
     }
-    double *ua = la + d, *lb = ua + d, *ub = lb + d;
-    int32_t *dn = (int32_t *)(ub + d + soa);
-    R->ua = ua, R->lb = lb, R->ub = ub, R->soa = ub + d, R->dn = dn;
-    for (int64_t a = 0, i = 0; a <= b.N; ++a)
-        for (int64_t n2 = 0; n2 <= b.N - a; ++n2, ++i) {
+    double *ua = la + rows, *lb = ua + rows, *ub = lb + rows;
+    R->ua = ua, R->lb = lb, R->ub = ub, R->soa = ub + rows;
+    for (int64_t a = 0; a <= b.N; ++a)
+        for (int64_t n2 = 0, i = tcgpu_real_row(b.N, a); n2 <= b.N - a; ++n2, ++i) {
             int64_t s = a + n2;
-            dn[i] = (int32_t)(b.N - a + 2);
             la[i] = tcgpu_tc_link(c, a, root[s]);
             lb[i] = tcgpu_tc_link(c, n2, root[s]);
             if (s < b.N) {

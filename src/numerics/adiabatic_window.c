@@ -1,0 +1,247 @@
+/* The readout of large models that are not chains (tc with two or more channels past
+ * TCGPU_THIRD_ORDER_MAX states) on a window of the basis: the dense readout (adiabatic.c) of
+ * the sub-model that keeps only the states where the states read live.
+ *
+ * Why it holds. Past the transition the eigenvectors that carry the population are localized:
+ * the slope groups (tc: sectors of fixed n = sum n_k) lie beta t apart and the couplings reach
+ * only neighbouring groups. The states read then live on a small part of the basis (tc K = 2,
+ * eps = 0.5, beta = 10: 179 of the 20301 final states of N = 200 hold more than 1e-7, all in
+ * the 14 sectors next to n = N; beta = 1: 4). The window is that core (every state but the
+ * least weighted, whose weights sum to WINDOW_DROP), WINDOW_MARGIN coupling steps around it,
+ * and what the labels need:
+ *   - read by rank (by_rank): the lowest states of the final order up to the window's last, so
+ *     that the window's energy ranks are the model's;
+ *   - else: in each slope group the states of lower final energy than the window's last in
+ *     it, so that the slope-group labels (adiabatic_labels.c), which rank each group's
+ *     eigenvectors within it, count the same states as the whole model's would.
+ * The labels are then those of the sub-model's own dense readout; an eigenvector localized
+ * inside the window is one of the whole model's to the window's cut weight, and goes on to the
+ * same diabatic state. Where the labels of the sub-model are in doubt the readout says so
+ * (unsure), plus the weight left outside the window.
+ *
+ * A window past TCGPU_WINDOW_FRAME states (or half the model) is read whole where the dense readout
+ * allows it; past that, the readout reports its states as unsure (the control then reads at a
+ * later time), or fails where the caller takes no unsure weight. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adiabatic.h"
+#include "adiabatic_labels.h"
+#include "propagate_internal.h"
+
+#define WINDOW_DROP 1e-13 /* the weight left out of the core (per state read, at most) */
+#define WINDOW_MARGIN 3   /* coupling steps around the core */
+
+int adiabatic_window_applies(const tcgpu_model *m) {
+    return !m->inverse_t && !m->w && m->dim > TCGPU_THIRD_ORDER_MAX && !adiabatic_tri_applies(m);
+}
+
+static int ascending(const void *x, const void *y) {
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* in[i] = 1 for the window's states; the count. -1: out of memory. */
+static int64_t window_of(const tcgpu_model *m, int by_rank, int count,
+                         const tcgpu_cplx *const *psi, char *in) {
+    int64_t n = m->dim, nw = -1;
+    double *w = malloc((size_t)n * sizeof *w), *srt = malloc((size_t)n * sizeof *srt);
+    char *grown = malloc((size_t)n);
+    slope_key *dia = adiabatic_final_order(m);
+    if (!w || !srt || !grown || !dia)
+        goto done;
+    for (int64_t i = 0; i < n; ++i) {
+        double x = 0;
+        for (int s = 0; s < count; ++s)
+            x = fmax(x, psi[s][i].re * psi[s][i].re + psi[s][i].im * psi[s][i].im);
+        w[i] = srt[i] = x;
+    }
+    qsort(srt, (size_t)n, sizeof *srt, ascending);
+    double left = 0, theta = INFINITY;
+    for (int64_t k = 0; k < n; ++k) {
+        if (left + srt[k] > WINDOW_DROP) {
+            theta = srt[k];
+            break;
+        }
+        left += srt[k];
+    }
+    for (int64_t i = 0; i < n; ++i)
+        in[i] = w[i] >= theta;
+    for (int layer = 0; layer < WINDOW_MARGIN; ++layer) {
+        memcpy(grown, in, (size_t)n);
+        for (int64_t i = 0; i < n; ++i)
+            if (in[i])
+                for (int64_t e = m->row_ptr[i]; e < m->row_ptr[i + 1]; ++e)
+                    grown[m->col[e]] = 1;
+        memcpy(in, grown, (size_t)n);
+    }
+    if (by_rank) { /* the lowest ranks up to the window's last */
+        int64_t last = -1;
+        for (int64_t r = 0; r < n; ++r)
+            if (in[dia[r].idx])
+                last = r;
+        for (int64_t r = 0; r <= last; ++r)
+            in[dia[r].idx] = 1;
+    } else { /* in each slope group, its lowest states up to the window's last in it */
+        for (int64_t g0 = 0, g1; g0 < n; g0 = g1) {
+            int64_t last = -1;
+            for (g1 = g0; g1 < n && dia[g1].b == dia[g0].b; ++g1)
+                if (in[dia[g1].idx])
+                    last = g1;
+            for (int64_t r = g0; r <= last; ++r)
+                in[dia[r].idx] = 1;
+        }
+    }
+    nw = 0;
+    for (int64_t i = 0; i < n; ++i)
+        nw += in[i];
+done:
+    free(w);
+    free(srt);
+    free(grown);
+    free(dia);
+    return nw;
+}
+
+/* The sub-model on the window's states idx[0 .. nw - 1] (ascending): diagonal, couplings
+ * between window states, labels; pos[i] = window index of model state i, or -1. */
+static int sub_model(const tcgpu_model *m, const int64_t *idx, int64_t nw, const int64_t *pos,
+                     tcgpu_model *s) {
+    *s = *m;
+    s->dim = nw;
+    s->w = NULL;
+    s->start = pos[m->start] >= 0 ? pos[m->start] : 0;
+    int64_t nnz = 0;
+    for (int64_t j = 0; j < nw; ++j)
+        for (int64_t e = m->row_ptr[idx[j]]; e < m->row_ptr[idx[j] + 1]; ++e)
+            nnz += pos[m->col[e]] >= 0;
+    s->b = malloc((size_t)nw * sizeof *s->b);
+    s->a = malloc((size_t)nw * sizeof *s->a);
+    s->row_ptr = malloc((size_t)(nw + 1) * sizeof *s->row_ptr);
+    s->col = malloc((size_t)(nnz > 0 ? nnz : 1) * sizeof *s->col);
+    s->val = malloc((size_t)(nnz > 0 ? nnz : 1) * sizeof *s->val);
+    s->cls = m->cls ? malloc((size_t)(nnz > 0 ? nnz : 1) * sizeof *s->cls) : NULL;
+    s->labels = m->labels ? malloc((size_t)nw * (size_t)m->K * sizeof *s->labels) : NULL;
+    if (!s->b || !s->a || !s->row_ptr || !s->col || !s->val || (m->cls && !s->cls) ||
+        (m->labels && !s->labels))
+        return -1;
+    s->row_ptr[0] = 0;
+    for (int64_t j = 0, q = 0; j < nw; ++j) {
+        int64_t i = idx[j];
+        s->b[j] = m->b[i], s->a[j] = m->a[i];
+        if (s->labels)
+            memcpy(s->labels + j * m->K, m->labels + i * m->K, (size_t)m->K * sizeof *s->labels);
+        for (int64_t e = m->row_ptr[i]; e < m->row_ptr[i + 1]; ++e)
+            if (pos[m->col[e]] >= 0) {
+                s->col[q] = pos[m->col[e]];
+                s->val[q] = m->val[e];
+                if (s->cls)
+                    s->cls[q] = m->cls[e];
+                ++q;
+            }
+        s->row_ptr[j + 1] = q;
+    }
+    return 0;
+}
+
+static void sub_model_free(tcgpu_model *s) {
+    free(s->b);
+    free(s->a);
+    free(s->row_ptr);
+    free(s->col);
+    free(s->val);
+    free(s->cls);
+    free(s->labels);
+}
+
+int64_t adiabatic_window_states(const tcgpu_model *m, int by_rank, int count,
+                                const tcgpu_cplx *const *psi) {
+    char *in = malloc((size_t)m->dim);
+    int64_t nw = in ? window_of(m, by_rank, count, psi, in) : -1;
+    free(in);
+    return nw;
+}
+
+tcgpu_status adiabatic_window_readout(const eig_device *dev, const tcgpu_model *m, double t,
+                                      int superadiabatic, int by_rank, int count,
+                                      const tcgpu_cplx *const *psi, double *const *prob,
+                                      double *const *unsure) {
+    int64_t n = m->dim;
+    char *in = malloc((size_t)n);
+    int64_t nw = in ? window_of(m, by_rank, count, psi, in) : -1;
+    if (nw < 0) {
+        free(in);
+        return tcgpu_fail(TCGPU_ERUNTIME, "out of memory for the readout's window");
+    }
+    if (nw > TCGPU_WINDOW_FRAME || 2 * nw > n) {
+        free(in);
+        if (n <= TCGPU_DENSE_MAX)
+            return adiabatic_dense_readout_many(dev, m, t, superadiabatic, by_rank, count, psi,
+                                                prob, unsure);
+        for (int s = 0; s < count; ++s)
+            if (!unsure || !unsure[s])
+                return tcgpu_fail(TCGPU_EINVAL,
+                                  "readout at t = %g: the states spread over %lld of %lld "
+                                  "basis states, more than the %d a dense window reads",
+                                  t, (long long)nw, (long long)n, TCGPU_WINDOW_FRAME);
+        /* not readable here: the diabatic weights, all of them in doubt */
+        for (int s = 0; s < count; ++s) {
+            for (int64_t i = 0; i < n; ++i)
+                prob[s][i] = psi[s][i].re * psi[s][i].re + psi[s][i].im * psi[s][i].im;
+            *unsure[s] = 1;
+        }
+        return TCGPU_OK;
+    }
+    tcgpu_status st = TCGPU_OK;
+    int64_t *idx = malloc((size_t)nw * sizeof *idx), *pos = malloc((size_t)n * sizeof *pos);
+    tcgpu_cplx *ps = malloc((size_t)count * (size_t)nw * sizeof *ps);
+    double *pr = malloc((size_t)count * (size_t)nw * sizeof *pr);
+    const tcgpu_cplx **pp = malloc((size_t)count * sizeof *pp);
+    double **qq = malloc((size_t)count * sizeof *qq);
+    tcgpu_model s = {0};
+    if (!idx || !pos || !ps || !pr || !pp || !qq) {
+        st = tcgpu_fail(TCGPU_ERUNTIME, "out of memory for the readout's window");
+        goto done;
+    }
+    for (int64_t i = 0, j = 0; i < n; ++i) {
+        pos[i] = in[i] ? j : -1;
+        if (in[i])
+            idx[j++] = i;
+    }
+    if (sub_model(m, idx, nw, pos, &s)) {
+        st = tcgpu_fail(TCGPU_ERUNTIME, "out of memory for the readout's window");
+        goto done;
+    }
+    for (int c = 0; c < count; ++c) {
+        tcgpu_cplx *x = ps + (size_t)c * (size_t)nw;
+        for (int64_t j = 0; j < nw; ++j)
+            x[j] = psi[c][idx[j]];
+        pp[c] = x;
+        qq[c] = pr + (size_t)c * (size_t)nw;
+    }
+    st = adiabatic_dense_readout_labelled(dev, &s, t, superadiabatic, by_rank, count, pp, qq,
+                                          unsure);
+    for (int c = 0; !st && c < count; ++c) {
+        double out = 0;
+        for (int64_t i = 0; i < n; ++i) {
+            prob[c][i] = 0;
+            if (!in[i])
+                out += psi[c][i].re * psi[c][i].re + psi[c][i].im * psi[c][i].im;
+        }
+        for (int64_t j = 0; j < nw; ++j)
+            prob[c][idx[j]] = qq[c][j];
+        if (unsure && unsure[c])
+            *unsure[c] += out;
+    }
+done:
+    sub_model_free(&s);
+    free(in);
+    free(idx);
+    free(pos);
+    free(ps);
+    free(pr);
+    free(pp);
+    free(qq);
+    return st;
+}
