@@ -12,6 +12,7 @@
  * block's vectors stay in the first-level cache for all its terms. tc K = 1, N = 10^4 and 10^5,
  * one thread: ~5 ns per row and term for the generic series, ~1 ns here (docs/numerics.md). */
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "step.h"
@@ -164,14 +165,33 @@ static void rotate(int K, int64_t N, const tcgpu_cplx *w, int to_soa, tcgpu_cplx
     }
 }
 
-/* One channel (d = N + 1 rows, links `link`), Y = (|w| / rho) V. */
-TCGPU_CLONES static void chain_series(int64_t d, const double *link, const tcgpu_cplx *w,
-                                      double rho, const double *J, int n, tcgpu_cplx *x,
-                                      tcgpu_cplx *t0, tcgpu_cplx *t1, tcgpu_cplx *t2) {
-    double scale = sqrt(w[0].re * w[0].re + w[0].im * w[0].im) / rho;
+/* Rows turned by the phasors ph (row i: ph[2 i] + i ph[2 i + 1]; to_soa: by their conjugates). */
+static void rotate_rows(int64_t d, const double *ph, int to_soa, tcgpu_cplx *x, double *ar,
+                        double *ai) {
+    double sign = to_soa ? -1 : 1;
+    for (int64_t i = 0; i < d; ++i) {
+        double pr = ph[2 * i], pi = sign * ph[2 * i + 1];
+        if (to_soa) {
+            double xr = x[i].re, xi = x[i].im;
+            ar[i] = pr * xr - pi * xi, ai[i] = pr * xi + pi * xr;
+        } else {
+            x[i].re = pr * ar[i] - pi * ai[i], x[i].im = pr * ai[i] + pi * ar[i];
+        }
+    }
+}
+
+/* A chain (d rows, links `link`), Y = scale V: tc's one channel (one phase, that of w[0]), or
+ * the rows' own phasors ph (heff, whose links each carry their own phase; ph NULL: the one). */
+TCGPU_CLONES static void chain_series(int64_t d, const double *link, double scale,
+                                      const double *ph, const tcgpu_cplx *w, const double *J,
+                                      int n, tcgpu_cplx *x, tcgpu_cplx *t0, tcgpu_cplx *t1,
+                                      tcgpu_cplx *t2) {
     double *pr = (double *)t0, *pi = pr + d, *qr = (double *)t1, *qi = qr + d;
     double *xr = (double *)t2, *xi = xr + d;
-    rotate(1, d - 1, w, 1, x, pr, pi);
+    if (ph)
+        rotate_rows(d, ph, 1, x, pr, pi);
+    else
+        rotate(1, d - 1, w, 1, x, pr, pi);
     /* T_1 = Y T_0 (Y = scale V), the sum J_0 T_0 + 2 (-i) J_1 T_1 */
     for (int64_t i = 0; i < d; ++i) {
         double ar = 0, ai = 0;
@@ -216,7 +236,30 @@ TCGPU_CLONES static void chain_series(int64_t d, const double *link, const tcgpu
             pr = qr, pi = qi, qr = tr, qi = ti;
         }
     }
-    rotate(1, d - 1, w, 0, x, xr, xi);
+    if (ph)
+        rotate_rows(d, ph, 0, x, xr, xi);
+    else
+        rotate(1, d - 1, w, 0, x, xr, xi);
+}
+
+/* heff: link i (rows i - 1, i) has class i - 1 and so its own weight w[i - 1] = r e^{i theta}:
+ * M = D (sum r_i V_i) D^+ with D's phase the running sum of the thetas. Its scaled links and
+ * phasors go into R's scratch for each exponential. */
+static void heff_series(const tcgpu_real *R, const tcgpu_cplx *w, double rho, const double *J,
+                        int n, tcgpu_cplx *x, tcgpu_cplx *t0, tcgpu_cplx *t1, tcgpu_cplx *t2) {
+    int64_t d = R->dim;
+    double *lk = R->soa, *ph = lk + d + 1, pr = 1, pi = 0;
+    lk[0] = lk[d] = 0;
+    ph[0] = 1, ph[1] = 0;
+    for (int64_t i = 1; i < d; ++i) {
+        tcgpu_cplx z = w[i - 1];
+        double r = sqrt(z.re * z.re + z.im * z.im), er = r > 0 ? z.re / r : 1,
+               ei = r > 0 ? z.im / r : 0, q = pr * er - pi * ei;
+        pi = pr * ei + pi * er, pr = q;
+        lk[i] = R->la[i] * r;
+        ph[2 * i] = pr, ph[2 * i + 1] = pi;
+    }
+    chain_series(d, lk, 1 / rho, ph, w, J, n, x, t0, t1, t2);
 }
 
 /* Row i's term of two channels (block a: its lower and upper n1 neighbours at i - dn, i + up):
@@ -291,10 +334,94 @@ TCGPU_CLONES static void pair_series(const tcgpu_real *R, const tcgpu_cplx *w, d
 }
 #undef PAIR_Y
 
+/* K >= 3: M = D (sum_k r_k S_k) D^+ with D = diag(prod_k u_k^{n_k}), u_k the unit phasor of
+ * w_k, applied row by row from the CSR (columns and values gathered; the channels' moduli
+ * folded into the values once per exponential). The phasors' powers come from products, a
+ * sincos every 64 (as rotate_run). */
+static void multi_phases(const tcgpu_real *R, const tcgpu_cplx *w, double *pw, double *ph) {
+    const int K = R->K;
+    const int64_t N = R->N, d = R->dim;
+    for (int k = 0; k < K; ++k) {
+        double *p = pw + 2 * k * (N + 1), er, ei, th = atan2(w[k].im, w[k].re);
+        phasor(w[k], &er, &ei);
+        p[0] = 1, p[1] = 0;
+        for (int64_t q = 1; q <= N; ++q) {
+            if (q % 64 == 0)
+                p[2 * q] = cos(th * (double)q), p[2 * q + 1] = sin(th * (double)q);
+            else
+                p[2 * q] = p[2 * q - 2] * er - p[2 * q - 1] * ei,
+                      p[2 * q + 1] = p[2 * q - 2] * ei + p[2 * q - 1] * er;
+        }
+    }
+    for (int64_t i = 0; i < d; ++i) {
+        double pr = 1, pi = 0;
+        for (int k = 0; k < K; ++k) {
+            const double *p = pw + 2 * (k * (N + 1) + R->lab[i * K + k]);
+            double q = pr * p[0] - pi * p[1];
+            pi = pr * p[1] + pi * p[0], pr = q;
+        }
+        ph[2 * i] = pr, ph[2 * i + 1] = pi;
+    }
+}
+
+/* y = S x (real S: the scaled values sv) on the SoA parts, rows [0, d). */
+static inline __attribute__((always_inline)) void
+csr_apply_row(int64_t i, const int64_t *restrict rp, const int32_t *restrict col,
+              const double *restrict sv, const double *restrict xr, const double *restrict xi,
+              double *yr, double *yi) {
+    double ar = 0, ai = 0;
+    for (int64_t e = rp[i]; e < rp[i + 1]; ++e)
+        ar += sv[e] * xr[col[e]], ai += sv[e] * xi[col[e]];
+    *yr = ar, *yi = ai;
+}
+
+TCGPU_CLONES static void multi_series(const tcgpu_real *R, const tcgpu_cplx *w, double rho,
+                                      const double *J, int n, tcgpu_cplx *x) {
+    const int64_t d = R->dim, N = R->N, *restrict rp = R->row_ptr, nnz = rp[d];
+    const int32_t *restrict col = R->col;
+    double *pr = R->soa, *pi = pr + d, *qr = pi + d, *qi = qr + d;
+    double *restrict xr = qi + d, *restrict xi = xr + d, *ph = xi + d, *sv = ph + 2 * d;
+    double *pw = sv + nnz, s[TCGPU_MAX_REAL_K];
+    for (int k = 0; k < R->K; ++k)
+        s[k] = sqrt(w[k].re * w[k].re + w[k].im * w[k].im) / rho;
+    for (int64_t e = 0; e < nnz; ++e)
+        sv[e] = s[R->ch[e]] * R->val[e];
+    multi_phases(R, w, pw, ph);
+    (void)N;
+    rotate_rows(d, ph, 1, x, pr, pi);
+    for (int64_t i = 0; i < d; ++i) {
+        csr_apply_row(i, rp, col, sv, pr, pi, &qr[i], &qi[i]);
+        xr[i] = J[0] * pr[i] + 2 * J[1] * qi[i];
+        xi[i] = J[0] * pi[i] - 2 * J[1] * qr[i];
+    }
+    for (int k = 2; k <= n; ++k) {
+        int odd;
+        double c = series_coef(k, J[k], &odd);
+        for (int64_t i = 0; i < d; ++i) {
+            double yr, yi;
+            csr_apply_row(i, rp, col, sv, qr, qi, &yr, &yi);
+            double tr = 2 * yr - pr[i], ti = 2 * yi - pi[i];
+            pr[i] = tr, pi[i] = ti;
+            if (!odd)
+                xr[i] += c * tr, xi[i] += c * ti;
+            else
+                xr[i] -= c * ti, xi[i] += c * tr;
+        }
+        double *t = pr;
+        pr = qr, qr = t, t = pi, pi = qi, qi = t;
+    }
+    rotate_rows(d, ph, 0, x, xr, xi);
+}
+
 void tcgpu_real_series(const tcgpu_real *R, const tcgpu_cplx *w, double rho, const double *J,
                        int n, tcgpu_cplx *x, tcgpu_cplx *t0, tcgpu_cplx *t1, tcgpu_cplx *t2) {
-    if (R->K == 1)
-        chain_series(R->dim, R->la, w, rho, J, n, x, t0, t1, t2);
-    else
+    if (R->K == 1 && R->heff)
+        heff_series(R, w, rho, J, n, x, t0, t1, t2);
+    else if (R->K == 1)
+        chain_series(R->dim, R->la, sqrt(w[0].re * w[0].re + w[0].im * w[0].im) / rho, NULL, w,
+                     J, n, x, t0, t1, t2);
+    else if (R->K == 2)
         pair_series(R, w, rho, J, n, x);
+    else
+        multi_series(R, w, rho, J, n, x);
 }

@@ -47,11 +47,21 @@ typedef struct {
  * series' six real vectors, each tcgpu_real_rows + 2 (N + 2) doubles with zero ends, so that
  * every neighbour's index is in range; one per work space. */
 #define TCGPU_PAIR_SQUARE_N 48
+#define TCGPU_MAX_REAL_K 16 /* channels of the K >= 3 real series */
 typedef struct tcgpu_real {
-    int K;
+    int K, heff; /* heff: a chain whose links each carry their own phase; soa its 3 dim + 1
+                  * doubles of scratch (scaled links, phasors) */
     int64_t N, dim;
     const double *la, *ua, *lb, *ub;
     double *soa;
+    /* K >= 3 (la .. ub NULL): the model's couplings (CSR, both triangles, columns as int32),
+     * each entry's channel ch, and the rows' occupations lab (dim x K); soa then holds
+     * 8 dim + nnz + 2 K (N + 1) doubles of scratch. */
+    const int64_t *row_ptr;
+    const int32_t *col;
+    const double *val;
+    const unsigned char *ch;
+    const int32_t *lab;
 } tcgpu_real;
 
 static inline int64_t tcgpu_real_rows(int64_t N) {

@@ -118,7 +118,7 @@ Test(step, chain_series_is_the_generic_series) {
     for (int64_t i = 0; i < d; ++i)
         bound = fmax(bound, link[i] + link[i + 1]);
     tcgpu_csr A = {d, m.row_ptr, m.col, m.val, m.cls, {0, 0, 0, 0}, NULL, NULL};
-    tcgpu_real R = {1, N, d, link, NULL, NULL, NULL, NULL};
+    tcgpu_real R = {.K = 1, .N = N, .dim = d, .la = link};
     tcgpu_csr C = A;
     C.real = &R;
     tcgpu_cplx *x = xcalloc((size_t)d, sizeof *x), *y = xcalloc((size_t)d, sizeof *y);
@@ -138,6 +138,108 @@ Test(step, chain_series_is_the_generic_series) {
         }
     free(link), free(x), free(y), free(t), free(J);
     tcgpu_model_free(&m);
+}
+
+/* heff's series (src/step/real_series.c: a chain whose links each carry their own phase class,
+ * the state turned by the running sum of the weights' phases) against the generic complex
+ * series on the model's CSR: weights of different moduli and phases on every link. */
+Test(step, heff_series_is_the_generic_series) {
+    const int64_t N = 300, d = N + 1;
+    const double g = 1.3, beta = 0.7, c = g * g / beta;
+    tcgpu_model m;
+    ASSERT_OK(tcgpu_model_heff(&m, N, g, beta, 0.5));
+    cr_assert_eq(m.dim, d);
+    cr_assert_eq(m.nclass, N);
+    double *link = xcalloc((size_t)d + 1, sizeof *link), *soa = xcalloc(3 * (size_t)d + 1, 8);
+    /* <n1 - 1, n2 + 1|H|n1, n2> = -(g^2/beta) n1 (n2 + 1) (times 1/t; banded.h's reference,
+     * eq 72-73), link i between rows i - 1 and i, n2 = N - i */
+    for (int64_t i = 1; i <= N; ++i)
+        link[i] = -c * (double)i * (double)(N - i + 1);
+    tcgpu_cplx *z = xcalloc((size_t)N, sizeof *z);
+    double vb = 0;
+    for (int64_t k = 0; k < N; ++k) {
+        double r = 0.2 + 0.8 * fabs(sin(0.37 * (double)k)), th = 2.9 * cos(1.7 * (double)k + 0.3);
+        z[k] = (tcgpu_cplx){r * cos(th), r * sin(th)};
+    }
+    for (int64_t i = 0; i < d; ++i) {
+        double lo = i > 0 ? fabs(link[i]) * hypot(z[i - 1].re, z[i - 1].im) : 0;
+        double hi = i + 1 < d ? fabs(link[i + 1]) * hypot(z[i].re, z[i].im) : 0;
+        vb = fmax(vb, lo + hi);
+    }
+    tcgpu_csr A = {d, m.row_ptr, m.col, m.val, m.cls, {0, 0, 0, 0}, NULL, NULL};
+    tcgpu_real R = {.K = 1, .heff = 1, .N = N, .dim = d, .la = link, .soa = soa};
+    tcgpu_csr C = A;
+    C.real = &R;
+    tcgpu_cplx *x = xcalloc((size_t)d, sizeof *x), *y = xcalloc((size_t)d, sizeof *y);
+    tcgpu_cplx *t = xcalloc(3 * (size_t)d, sizeof *t);
+    double *J = xcalloc(2001, sizeof *J);
+    const double tau[] = {0.5, 4.0, 21.0, 180.0};
+    for (int q = 0; q < 4; ++q) {
+        for (int64_t i = 0; i < d; ++i)
+            x[i] = (tcgpu_cplx){cos(0.53 * (double)i), sin(1.9 * (double)i + 0.1)};
+        series_agree(&A, &C, z, vb, tau[q], x, y, t, J, "heff");
+    }
+    free(link), free(soa), free(z), free(x), free(y), free(t), free(J);
+    tcgpu_model_free(&m);
+}
+
+/* Three and four channels' series (src/step/real_series.c: the CSR's couplings in real
+ * arithmetic, the state turned by prod_k u_k^{n_k}) against the generic complex series on the
+ * same CSR: weights of different moduli and phases per channel. The real series' inputs are
+ * the model's CSR, its occupations, and each entry's channel read off the occupations here. */
+static void multi_series_case(int K, int64_t N) {
+    const double e[4] = {-1, 0.3, 1.1, 2.0};
+    tcgpu_model m;
+    ASSERT_OK(tcgpu_model_tc(&m, N, K, 0.8, 1.0, e));
+    int64_t d = m.dim, nnz = m.row_ptr[d];
+    int32_t *c32 = xcalloc((size_t)nnz, sizeof *col);
+    unsigned char *ch = xcalloc((size_t)nnz, 1);
+    for (int64_t i = 0; i < d; ++i)
+        for (int64_t q = m.row_ptr[i]; q < m.row_ptr[i + 1]; ++q) {
+            int64_t j = m.col[q];
+            c32[q] = (int32_t)j;
+            for (int k = 0; k < K; ++k)
+                if (m.labels[i * K + k] != m.labels[j * K + k])
+                    ch[q] = (unsigned char)k;
+        }
+    double *soa = xcalloc(8 * (size_t)d + (size_t)nnz + 2 * (size_t)K * (size_t)(N + 1), 8);
+    tcgpu_real R = {.K = K, .N = N, .dim = d, .soa = soa, .row_ptr = m.row_ptr, .col = c32,
+                    .val = m.val, .ch = ch, .lab = m.labels};
+    tcgpu_cplx z[4];
+    for (int k = 0; k < K; ++k) {
+        double r = 0.3 + 0.25 * k, th = 2.6 - 1.7 * k;
+        z[k] = (tcgpu_cplx){r * cos(th), r * sin(th)};
+    }
+    double vb = 0;
+    for (int64_t i = 0; i < d; ++i) {
+        double row = 0;
+        for (int64_t q = m.row_ptr[i]; q < m.row_ptr[i + 1]; ++q)
+            row += fabs(m.val[q]) * hypot(z[ch[q]].re, z[ch[q]].im);
+        vb = fmax(vb, row);
+    }
+    tcgpu_csr A = {d, m.row_ptr, m.col, m.val, m.cls, {0, 0, 0, 0}, NULL, NULL};
+    tcgpu_csr C = A;
+    C.real = &R;
+    tcgpu_cplx *x = xcalloc((size_t)d, sizeof *x), *y = xcalloc((size_t)d, sizeof *y);
+    tcgpu_cplx *t = xcalloc(3 * (size_t)d, sizeof *t);
+    double *J = xcalloc(2001, sizeof *J);
+    const double tau[] = {0.4, 3.0, 25.0, 160.0};
+    for (int q = 0; q < 4; ++q) {
+        for (int64_t i = 0; i < d; ++i)
+            x[i] = (tcgpu_cplx){cos(0.61 * (double)i), sin(1.7 * (double)i + 0.3)};
+        char what[64];
+        snprintf(what, sizeof what, "K %d N %lld", K, (long long)N);
+        series_agree(&A, &C, z, vb, tau[q], x, y, t, J, what);
+    }
+    free(c32), free(ch), free(soa), free(x), free(y), free(t), free(J);
+    tcgpu_model_free(&m);
+}
+
+/* N = 70 for K = 3: powers past 64, where the phasors restart from a sincos. */
+Test(step, multi_channel_series_is_the_generic_series) {
+    multi_series_case(3, 8);
+    multi_series_case(3, 70);
+    multi_series_case(4, 6);
 }
 
 /* Two channels' series (src/step/real_series.c: the state rotated by both channels' phases,
@@ -162,7 +264,7 @@ static void pair_series_case(int64_t N) {
             ua[i] = g * (double)(n1 + 1) * hi, ub[i] = g * (double)(n2 + 1) * hi;
             vb = fmax(vb, la[i] + lb[i] + ua[i] + ub[i]);
         }
-    tcgpu_real R = {2, N, d, la, ua, lb, ub, l + 4 * rows};
+    tcgpu_real R = {.K = 2, .N = N, .dim = d, .la = la, .ua = ua, .lb = lb, .ub = ub, .soa = l + 4 * rows};
     tcgpu_csr A = {d, m.row_ptr, m.col, m.val, m.cls, {0, 0, 0, 0}, NULL, NULL};
     tcgpu_csr C = A;
     C.real = &R;

@@ -3,6 +3,7 @@
  * (src/propagate.c) does: a sweep batched here ends bit for bit where it ends alone. Also the
  * work spaces both use. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -40,16 +41,28 @@ static tcgpu_band blocked_band(const tcgpu_model *m, tcgpu_coupling c, double **
  * builders' link formula (banded.h, tcgpu_tc_link) and roots, in one block with its scratch (the caller frees
  * it); NULL where they do not apply or memory is short (the generic series runs). */
 static const tcgpu_real *real_couplings(const tcgpu_model *m, tcgpu_band b, const double *root) {
-    if (!root || b.kind != TCGPU_BAND_TC || b.K > 2 || m->dim < 3)
+    if (!root || m->dim < 3)
         return NULL;
     size_t d = (size_t)m->dim, pad = (size_t)b.N + 2;
+    if (b.kind == TCGPU_BAND_HEFF) { /* links i - 1, i; scratch for scaled links and phasors */
+        tcgpu_real *R = calloc(1, sizeof *R + (d + 1 + 3 * d + 1) * sizeof(double));
+        if (!R)
+            return NULL;
+        double *la = (double *)(R + 1);
+        *R = (tcgpu_real){.K = 1, .heff = 1, .N = b.N, .dim = m->dim, .la = la, .soa = la + d + 1};
+        for (int64_t i = 1; i <= b.N; ++i)
+            la[i] = tcgpu_heff_link(b.c, i, b.N);
+        return R;
+    }
+    if (b.kind != TCGPU_BAND_TC || b.K > 2)
+        return NULL;
     size_t rows = b.K == 1 ? d + 1 : (size_t)tcgpu_real_rows(b.N);
     size_t links = b.K == 1 ? rows : 4 * rows, soa = b.K == 1 ? 0 : 6 * (rows + 2 * pad);
     tcgpu_real *R = calloc(1, sizeof *R + (links + soa) * sizeof(double));
     if (!R)
         return NULL;
     double *la = (double *)(R + 1), c = b.c;
-    *R = (tcgpu_real){b.K, b.N, m->dim, la, NULL, NULL, NULL, NULL};
+    *R = (tcgpu_real){.K = b.K, .N = b.N, .dim = m->dim, .la = la};
     if (b.K == 1) {
         for (int64_t i = 1; i <= b.N; ++i)
             la[i] = tcgpu_tc_link(c, i, root[i]);
@@ -70,6 +83,41 @@ static const tcgpu_real *real_couplings(const tcgpu_model *m, tcgpu_band b, cons
     return R;
 }
 
+/* tc with three or more channels: the model's CSR with int32 columns, each entry's channel
+ * (its phase class, checked against the occupations: row i > j has one pair more in that
+ * channel and no other change), in one block with the scratch; NULL where that does not hold
+ * or memory is short (the generic series runs). */
+static const tcgpu_real *real_multi(const tcgpu_model *m) {
+    int K = m->K;
+    int64_t d = m->dim, nnz = d > 0 ? m->row_ptr[d] : 0;
+    if (m->kind != TCGPU_MODEL_TC || K < 3 || K > TCGPU_MAX_REAL_K || m->nclass != K ||
+        !m->labels || m->inverse_t || d < 3 || d > INT32_MAX)
+        return NULL;
+    for (int64_t i = 0; i < d; ++i)
+        for (int64_t e = m->row_ptr[i]; e < m->row_ptr[i + 1]; ++e) {
+            int64_t j = m->col[e], hi = i > j ? i : j, lo = i > j ? j : i;
+            int c = abs(m->cls[e]) - 1;
+            if (c < 0 || c >= K || (m->cls[e] > 0) != (i > j))
+                return NULL;
+            for (int k = 0; k < K; ++k)
+                if (m->labels[hi * K + k] - m->labels[lo * K + k] != (k == c))
+                    return NULL;
+        }
+    size_t scratch = 8 * (size_t)d + (size_t)nnz + 2 * (size_t)K * ((size_t)m->N + 1);
+    size_t bytes = sizeof(tcgpu_real) + scratch * sizeof(double) + (size_t)nnz * 5;
+    tcgpu_real *R = calloc(1, bytes);
+    if (!R)
+        return NULL;
+    double *soa = (double *)(R + 1);
+    int32_t *col = (int32_t *)(soa + scratch);
+    unsigned char *ch = (unsigned char *)(col + nnz);
+    for (int64_t e = 0; e < nnz; ++e)
+        col[e] = (int32_t)m->col[e], ch[e] = (unsigned char)(abs(m->cls[e]) - 1);
+    *R = (tcgpu_real){.K = K, .N = m->N, .dim = d, .soa = soa, .row_ptr = m->row_ptr,
+                      .col = col, .val = m->val, .ch = ch, .lab = m->labels};
+    return R;
+}
+
 int tcgpu_work_alloc(const tcgpu_model *m, int nmax, tcgpu_coupling c, tcgpu_work *wk) {
     size_t nc = (size_t)(m->nclass > 0 ? m->nclass : 1), d = (size_t)m->dim;
     tcgpu_cplx *buf = malloc((4 * nc + 3 * d) * sizeof *buf);
@@ -85,6 +133,8 @@ int tcgpu_work_alloc(const tcgpu_model *m, int nmax, tcgpu_coupling c, tcgpu_wor
     A.band = blocked_band(m, c, &root);
     A.root = root;
     A.real = real_couplings(m, A.band, root);
+    if (!A.real && c == TCGPU_COUPLING_AUTO)
+        A.real = real_multi(m);
     if (!root && tcgpu_coupling_on_the_fly(c))
         A.band = tcgpu_band_of(m);
     tcgpu_work_set(wk, A, grid_of(m), buf, (int64_t)nc, buf + 4 * nc, J, nmax);
