@@ -245,10 +245,9 @@ int run_check_resources(const run_job *j, const char *dir) {
     int window = !strcmp(j->model, "tc") && j->K >= 2 && dim > TCGPU_DENSE_MAX;
     if (dim > TCGPU_DENSE_MAX && !chain && !window) {
         cli_error(CMD,
-                  "%lld states (N = %lld, %d channels): the readout of this version "
-                  "diagonalizes densely and stops at %d states (one channel has no such limit); "
-                  "ask for a smaller N",
-                  (long long)dim, (long long)j->N, j->K, TCGPU_DENSE_MAX);
+                  "%lld states (%s, N = %lld): the readout of this model diagonalizes "
+                  "densely and stops at %d states (tc has no such limit); ask for a smaller N",
+                  (long long)dim, j->model, (long long)j->N, TCGPU_DENSE_MAX);
         return CLI_BADINPUT;
     }
     double total = j->zip ? (double)j->nb : (double)j->nb * (double)j->ng * (double)j->ne;

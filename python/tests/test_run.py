@@ -85,7 +85,7 @@ def test_zip_grid_and_small_models():
     (dict(method="euler"), "method: 'euler'; expected 'magnus4' or 'rk4'"),
     (dict(grid="zip", beta=[1, 2], g=[1, 2, 3]), "equal length"),
     (dict(levels=[1.0, 1.0]), "are equal"),
-    (dict(N=200), "more than 6000 states"),
+    (dict(model="heff", N=7000), "more than 6000 states"),
     (dict(beta=[]), "beta: no values"),
     (dict(threads=-1), "threads: -1; expected >= 1"),
 ])

@@ -80,9 +80,9 @@ tcgpu_status tcgpu_scan_shape(const tcgpu_scan_spec *s, int64_t *dim, int *nk) {
     int window = is(s, "tc") && K >= 2;
     if (d < 0 || (d > TCGPU_DENSE_MAX && !chain && !window))
         return tcgpu_fail(TCGPU_EINVAL,
-                          "N = %lld with %d channels: more than %d states, where the readout "
-                          "(dense) stops for two or more channels; expected a smaller N",
-                          (long long)s->N, K, TCGPU_DENSE_MAX);
+                          "N = %lld: more than %d states, where the readout of this model "
+                          "(dense) stops (tc has no such limit); expected a smaller N",
+                          (long long)s->N, TCGPU_DENSE_MAX);
     *dim = d;
     *nk = is(s, "tc") || is(s, "heff") ? K : (int)d - 1;
     return TCGPU_OK;

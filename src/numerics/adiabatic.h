@@ -60,7 +60,7 @@ tcgpu_status adiabatic_sparse_start(const tcgpu_model *m, double t, int superadi
 tcgpu_status adiabatic_sparse_leak(const tcgpu_model *m, double t, int superadiabatic, int count,
                                    const tcgpu_cplx *const *psi, double *leak);
 
-/* Large models that are not chains (as adiabatic_sparse_applies): the dense readout on a window
+/* Models that are not chains past TCGPU_WINDOW_MIN states: the dense readout on a window
  * of the basis around where the states live (src/numerics/adiabatic_window.c), so that its
  * frames hold the window's states, not the model's. adiabatic_readout_many chooses it by
  * itself. */
@@ -87,6 +87,10 @@ tcgpu_status adiabatic_rdot_check(const eig_device *dev, const tcgpu_model *m, d
 /* The largest window the window readout reads densely (one frame ~10 s at 3000 states, one
  * thread), and the Lanczos vectors of the sparse start. */
 #define TCGPU_WINDOW_FRAME 3000
+/* The window readout from this many states on: tc K = 2, N = 40 (861 states), eps = 0.5,
+ * tol 1e-6, one thread: beta = 3 12.2 -> 7.5 s, beta = 30 22.3 -> 19.5 s, beta = 0.3 the
+ * same (its window is more than half the model: read whole); N = 20 (231 states): 0-20 %. */
+#define TCGPU_WINDOW_MIN 400
 #define TCGPU_LANCZOS_VECTORS 400
 
 #endif

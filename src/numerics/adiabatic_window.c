@@ -1,5 +1,5 @@
-/* The readout of large models that are not chains (tc with two or more channels past
- * TCGPU_THIRD_ORDER_MAX states) on a window of the basis: the dense readout (adiabatic.c) of
+/* The readout of models that are not chains past TCGPU_WINDOW_MIN states (tc with two or more
+ * channels from N = 28) on a window of the basis: the dense readout (adiabatic.c) of
  * the sub-model that keeps only the states where the states read live.
  *
  * Why it holds. Past the transition the eigenvectors that carry the population are localized:
@@ -28,13 +28,12 @@
 
 #include "adiabatic.h"
 #include "adiabatic_labels.h"
-#include "propagate_internal.h"
 
 #define WINDOW_DROP 1e-13 /* the weight left out of the core (per state read, at most) */
 #define WINDOW_MARGIN 3   /* coupling steps around the core */
 
 int adiabatic_window_applies(const tcgpu_model *m) {
-    return !m->inverse_t && !m->w && m->dim > TCGPU_THIRD_ORDER_MAX && !adiabatic_tri_applies(m);
+    return !m->inverse_t && !m->w && m->dim > TCGPU_WINDOW_MIN && !adiabatic_tri_applies(m);
 }
 
 static int ascending(const void *x, const void *y) {

@@ -550,10 +550,17 @@ Test(cli_run, oversize_runs_are_refused_up_front_with_the_amount) {
     r = run("TCGPU_DISK_LIMIT=1e5", args);
     cr_expect_eq(r->status, 2);
     cr_expect(r->err_lines == 1 && strstr(r->err, "GiB of disk"), "%s", r->err);
-    snprintf(args, sizeof args, "run --N 110 --channels 2 --out %s/c", dir);
+    /* heff (not a chain: 1/t couplings) is still read densely; two channels have the window
+     * readout past 6000 states, and their memory (the sparse start's Lanczos vectors, a
+     * window's frames) is what bounds them */
+    snprintf(args, sizeof args, "run --model heff --N 7000 --out %s/c", dir);
     r = run(NULL, args);
     cr_expect_eq(r->status, 2);
-    cr_expect(r->err_lines == 1 && strstr(r->err, "6216 states"), "%s", r->err);
+    cr_expect(r->err_lines == 1 && strstr(r->err, "7001 states"), "%s", r->err);
+    snprintf(args, sizeof args, "run --N 1000 --channels 2 --beta 10 --out %s/d", dir);
+    r = run("TCGPU_MEMORY_LIMIT=1e9", args);
+    cr_expect_eq(r->status, 2);
+    cr_expect(r->err_lines == 1 && strstr(r->err, "GiB of memory"), "%s", r->err);
     cr_expect_eq(entries(dir), 0, "a refused run creates no folder");
     snprintf(args, sizeof args, "rm -rf %s", dir);
     cr_expect_eq(system(args), 0);
