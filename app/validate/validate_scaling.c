@@ -240,8 +240,8 @@ int vcheck_scaling_two(vctx *c) {
            "b = -1/2. Both are the first terms of x/(1 - x) = Gamma - 1/2 + 1/(12 Gamma) - ...; "
            "the tolerances are the bias the next term puts into a line fitted over this range "
            "(a: 1/(12 Gamma_min^2) = %.3g, b: 1/(12 Gamma_min) + Gamma_max/(12 Gamma_min^2) = "
-           "%.3g) plus 3 standard errors. The dense readout limits K = 2 to N <= 108 (6000 "
-           "states); --N2 raises N.",
+           "%.3g) plus 3 standard errors. --N2 raises N (up to 300: the window "
+           "readout reads the states where they live, not all N^2/2).",
            V_TOL, gmin, gmax, ta, tb);
     vsweep s[5];
     memset(s, 0, sizeof s);

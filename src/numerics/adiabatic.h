@@ -80,7 +80,9 @@ int64_t adiabatic_window_states(const tcgpu_model *m, int by_rank, int count,
 tcgpu_status adiabatic_rdot_check(const eig_device *dev, const tcgpu_model *m, double t,
                                   double *max_diff, double *max_rate);
 
-/* The largest dimension the dense eigen-decomposition is used for: two channels up to N = 108.
+/* The largest dimension the dense eigen-decomposition is used for (heff, mlz files; tc with two
+ * or more channels reads a window of the basis past TCGPU_WINDOW_MIN states, and at most
+ * TCGPU_WINDOW_FRAME of them densely).
  * At 5151 states (N = 100) one dsyevd takes ~10 s on 2 cores and a frame with its dH/dt holds
  * four dim^2 doubles (0.85 GB); a controlled sweep reads out 6-10 times (docs/numerics.md). */
 #define TCGPU_DENSE_MAX 6000
