@@ -102,6 +102,25 @@ static void series_agree(const tcgpu_csr *A, const tcgpu_csr *C, const tcgpu_cpl
     cr_expect_leq(fabs(ny - 1), 1e-13, "%s, tau %g: norm - 1 = %.2e", what, tau, ny - 1);
 }
 
+/* series_agree for the model m's CSR against its real series R, at each of the nt values of
+ * tau = h rho, from the state cos(0.61 i) + i sin(1.7 i + 0.3). */
+static void real_vs_generic(const tcgpu_model *m, const tcgpu_real *R, const tcgpu_cplx *z,
+                            double rho, const double *tau, int nt, const char *what) {
+    int64_t d = m->dim;
+    tcgpu_csr A = {d, m->row_ptr, m->col, m->val, m->cls, {0, 0, 0, 0}, NULL, NULL};
+    tcgpu_csr C = A;
+    C.real = R;
+    tcgpu_cplx *x = xcalloc((size_t)d, sizeof *x), *y = xcalloc((size_t)d, sizeof *y);
+    tcgpu_cplx *t = xcalloc(3 * (size_t)d, sizeof *t);
+    double *J = xcalloc(2001, sizeof *J);
+    for (int q = 0; q < nt; ++q) {
+        for (int64_t i = 0; i < d; ++i)
+            x[i] = (tcgpu_cplx){cos(0.61 * (double)i), sin(1.7 * (double)i + 0.3)};
+        series_agree(&A, &C, z, rho, tau[q], x, y, t, J, what);
+    }
+    free(x), free(y), free(t), free(J);
+}
+
 /* One channel's series (src/step/real_series.c: the state rotated by the links' common phase, real
  * arithmetic, blocks of rows and terms) against the generic complex series on the model's CSR,
  * for exponents from a few terms to a few hundred (several passes of 16 terms, odd and even
@@ -117,26 +136,16 @@ Test(step, chain_series_is_the_generic_series) {
         link[i] = g * (double)i * sqrt((double)(N - i + 1)); /* <i|V|i - 1>, PHYSICS.md */
     for (int64_t i = 0; i < d; ++i)
         bound = fmax(bound, link[i] + link[i + 1]);
-    tcgpu_csr A = {d, m.row_ptr, m.col, m.val, m.cls, {0, 0, 0, 0}, NULL, NULL};
     tcgpu_real R = {.K = 1, .N = N, .dim = d, .la = link};
-    tcgpu_csr C = A;
-    C.real = &R;
-    tcgpu_cplx *x = xcalloc((size_t)d, sizeof *x), *y = xcalloc((size_t)d, sizeof *y);
-    tcgpu_cplx *t = xcalloc(3 * (size_t)d, sizeof *t);
-    double *J = xcalloc(2001, sizeof *J);
     const double mod[] = {1.0, 0.37, 0.5}, arg[] = {0.3, -2.9, 1.7};
     const double tau[] = {0.4, 3.0, 17.0, 33.0, 250.0};
-    for (int w = 0; w < 3; ++w)
-        for (int q = 0; q < 5; ++q) {
-            tcgpu_cplx z[1] = {{mod[w] * cos(arg[w]), mod[w] * sin(arg[w])}};
-            for (int64_t i = 0; i < d; ++i)
-                x[i] = (tcgpu_cplx){cos(0.37 * (double)i) * exp(-1e-5 * (double)(i * i)),
-                                    sin(1.3 * (double)i + 0.2) * exp(-2e-5 * (double)(i * i))};
-            char what[64];
-            snprintf(what, sizeof what, "|w| %g, arg %g", mod[w], arg[w]);
-            series_agree(&A, &C, z, mod[w] * bound, tau[q], x, y, t, J, what);
-        }
-    free(link), free(x), free(y), free(t), free(J);
+    for (int w = 0; w < 3; ++w) {
+        tcgpu_cplx z[1] = {{mod[w] * cos(arg[w]), mod[w] * sin(arg[w])}};
+        char what[64];
+        snprintf(what, sizeof what, "|w| %g, arg %g", mod[w], arg[w]);
+        real_vs_generic(&m, &R, z, mod[w] * bound, tau, 5, what);
+    }
+    free(link);
     tcgpu_model_free(&m);
 }
 
@@ -166,20 +175,10 @@ Test(step, heff_series_is_the_generic_series) {
         double hi = i + 1 < d ? fabs(link[i + 1]) * hypot(z[i].re, z[i].im) : 0;
         vb = fmax(vb, lo + hi);
     }
-    tcgpu_csr A = {d, m.row_ptr, m.col, m.val, m.cls, {0, 0, 0, 0}, NULL, NULL};
     tcgpu_real R = {.K = 1, .heff = 1, .N = N, .dim = d, .la = link, .soa = soa};
-    tcgpu_csr C = A;
-    C.real = &R;
-    tcgpu_cplx *x = xcalloc((size_t)d, sizeof *x), *y = xcalloc((size_t)d, sizeof *y);
-    tcgpu_cplx *t = xcalloc(3 * (size_t)d, sizeof *t);
-    double *J = xcalloc(2001, sizeof *J);
     const double tau[] = {0.5, 4.0, 21.0, 180.0};
-    for (int q = 0; q < 4; ++q) {
-        for (int64_t i = 0; i < d; ++i)
-            x[i] = (tcgpu_cplx){cos(0.53 * (double)i), sin(1.9 * (double)i + 0.1)};
-        series_agree(&A, &C, z, vb, tau[q], x, y, t, J, "heff");
-    }
-    free(link), free(soa), free(z), free(x), free(y), free(t), free(J);
+    real_vs_generic(&m, &R, z, vb, tau, 4, "heff");
+    free(link), free(soa), free(z);
     tcgpu_model_free(&m);
 }
 
@@ -217,21 +216,11 @@ static void multi_series_case(int K, int64_t N) {
             row += fabs(m.val[q]) * hypot(z[ch[q]].re, z[ch[q]].im);
         vb = fmax(vb, row);
     }
-    tcgpu_csr A = {d, m.row_ptr, m.col, m.val, m.cls, {0, 0, 0, 0}, NULL, NULL};
-    tcgpu_csr C = A;
-    C.real = &R;
-    tcgpu_cplx *x = xcalloc((size_t)d, sizeof *x), *y = xcalloc((size_t)d, sizeof *y);
-    tcgpu_cplx *t = xcalloc(3 * (size_t)d, sizeof *t);
-    double *J = xcalloc(2001, sizeof *J);
     const double tau[] = {0.4, 3.0, 25.0, 160.0};
-    for (int q = 0; q < 4; ++q) {
-        for (int64_t i = 0; i < d; ++i)
-            x[i] = (tcgpu_cplx){cos(0.61 * (double)i), sin(1.7 * (double)i + 0.3)};
-        char what[64];
-        snprintf(what, sizeof what, "K %d N %lld", K, (long long)N);
-        series_agree(&A, &C, z, vb, tau[q], x, y, t, J, what);
-    }
-    free(c32), free(ch), free(soa), free(x), free(y), free(t), free(J);
+    char what[64];
+    snprintf(what, sizeof what, "K %d N %lld", K, (long long)N);
+    real_vs_generic(&m, &R, z, vb, tau, 4, what);
+    free(c32), free(ch), free(soa);
     tcgpu_model_free(&m);
 }
 
@@ -264,25 +253,17 @@ static void pair_series_case(int64_t N) {
             ua[i] = g * (double)(n1 + 1) * hi, ub[i] = g * (double)(n2 + 1) * hi;
             vb = fmax(vb, la[i] + lb[i] + ua[i] + ub[i]);
         }
-    tcgpu_real R = {.K = 2, .N = N, .dim = d, .la = la, .ua = ua, .lb = lb, .ub = ub, .soa = l + 4 * rows};
-    tcgpu_csr A = {d, m.row_ptr, m.col, m.val, m.cls, {0, 0, 0, 0}, NULL, NULL};
-    tcgpu_csr C = A;
-    C.real = &R;
-    tcgpu_cplx *x = xcalloc((size_t)d, sizeof *x), *y = xcalloc((size_t)d, sizeof *y);
-    tcgpu_cplx *t = xcalloc(3 * (size_t)d, sizeof *t);
-    double *J = xcalloc(2001, sizeof *J);
+    tcgpu_real R = {.K = 2, .N = N, .dim = d, .la = la, .ua = ua, .lb = lb, .ub = ub,
+                    .soa = l + 4 * rows};
     const tcgpu_cplx z[2][2] = {{{0.31, -0.12}, {-0.2, 0.45}}, {{0.5, 0}, {0, -0.05}}};
     const double tau[] = {0.3, 2.0, 9.0, 120.0};
-    for (int w = 0; w < 2; ++w)
-        for (int q = 0; q < 4; ++q) {
-            for (int64_t i = 0; i < d; ++i)
-                x[i] = (tcgpu_cplx){cos(0.7 * (double)i), sin(2.1 * (double)i + 0.4)};
-            double rho = vb * fmax(hypot(z[w][0].re, z[w][0].im), hypot(z[w][1].re, z[w][1].im));
-            char what[64];
-            snprintf(what, sizeof what, "N %lld, weights %d", (long long)N, w);
-            series_agree(&A, &C, z[w], rho, tau[q], x, y, t, J, what);
-        }
-    free(l), free(x), free(y), free(t), free(J);
+    for (int w = 0; w < 2; ++w) {
+        double rho = vb * fmax(hypot(z[w][0].re, z[w][0].im), hypot(z[w][1].re, z[w][1].im));
+        char what[64];
+        snprintf(what, sizeof what, "N %lld, weights %d", (long long)N, w);
+        real_vs_generic(&m, &R, z[w], rho, tau, 4, what);
+    }
+    free(l);
     tcgpu_model_free(&m);
 }
 
