@@ -296,6 +296,21 @@ pair_term(int64_t lo, int64_t hi, int64_t dn, int64_t up, double s1, double s2,
             xr[i] -= c * ti, xi[i] += c * tr;
         }
 }
+/* The first term on rows [lo, hi): T_1 = Y T_0 into (qr, qi), the sum J_0 T_0 + 2 (-i) J_1 T_1
+ * into (xr, xi). */
+static inline __attribute__((always_inline)) void
+pair_first(int64_t lo, int64_t hi, int64_t dn, int64_t up, double s1, double s2,
+           const double *restrict la, const double *restrict ua, const double *restrict lb,
+           const double *restrict ub, const double *restrict pr, const double *restrict pi,
+           double *restrict qr, double *restrict qi, double *restrict xr, double *restrict xi,
+           double j0, double j1) {
+    for (int64_t i = lo; i < hi; ++i) {
+        qr[i] = PAIR_Y(pr, i), qi[i] = PAIR_Y(pi, i);
+        xr[i] = j0 * pr[i] + 2 * j1 * qi[i];
+        xi[i] = j0 * pi[i] - 2 * j1 * qr[i];
+    }
+}
+
 TCGPU_CLONES static void pair_series(const tcgpu_real *R, const tcgpu_cplx *w, double rho,
                                      const double *J, int n, tcgpu_cplx *x) {
     const int64_t N = R->N, rows = tcgpu_real_rows(N), pad = N + 2, stride = rows + 2 * pad;
@@ -307,15 +322,13 @@ TCGPU_CLONES static void pair_series(const tcgpu_real *R, const tcgpu_cplx *w, d
     double s1 = sqrt(w[0].re * w[0].re + w[0].im * w[0].im) / rho,
            s2 = sqrt(w[1].re * w[1].re + w[1].im * w[1].im) / rho;
     rotate(2, N, w, 1, x, pr, pi);
-    for (int64_t a = 0; a <= N; ++a) {
-        const int64_t i0 = tcgpu_real_row(N, a), dn = square ? N + 1 : N - a + 2,
-                      up = square ? N + 1 : N - a + 1;
-        for (int64_t i = i0; i < i0 + N - a + 1; ++i) {
-            qr[i] = PAIR_Y(pr, i), qi[i] = PAIR_Y(pi, i);
-            xr[i] = J[0] * pr[i] + 2 * J[1] * qi[i];
-            xi[i] = J[0] * pi[i] - 2 * J[1] * qr[i];
-        }
-    }
+    if (square) /* the rows past n1 + n2 = N: 0 from 0 */
+        pair_first(0, rows, N + 1, N + 1, s1, s2, la, ua, lb, ub, pr, pi, qr, qi, xr, xi, J[0],
+                   J[1]);
+    else
+        for (int64_t a = 0, i0 = 0; a <= N; i0 += N - a + 1, ++a)
+            pair_first(i0, i0 + N - a + 1, N - a + 2, N - a + 1, s1, s2, la, ua, lb, ub, pr, pi,
+                       qr, qi, xr, xi, J[0], J[1]);
     s1 *= 2, s2 *= 2;
     for (int k = 2; k <= n; ++k) {
         int odd;
