@@ -91,7 +91,8 @@ tcgpu_status adiabatic_rdot_check(const eig_device *dev, const tcgpu_model *m, d
 #define TCGPU_WINDOW_FRAME 3000
 /* The window readout from this many states on: tc K = 2, N = 40 (861 states), eps = 0.5,
  * tol 1e-6, one thread: beta = 3 12.2 -> 7.5 s, beta = 30 22.3 -> 19.5 s, beta = 0.3 the
- * same (its window is more than half the model: read whole); N = 20 (231 states): 0-20 %. */
+ * same (its window is more than half the model: read whole); N = 20 (231 states, read on
+ * windows from 100 states in that trial): 0-20 %, so not below 400. */
 #define TCGPU_WINDOW_MIN 400
 #define TCGPU_LANCZOS_VECTORS 400
 
