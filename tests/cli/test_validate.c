@@ -133,7 +133,7 @@ Test(validate_cli, without_gnuplot_the_numbers_are_still_written) {
 }
 
 Test(validate_cli, bad_input_is_one_line_and_exit_2) {
-    static const char *bad[] = {"--only nope",       "--N2 109",
+    static const char *bad[] = {"--only nope",       "--N2 301",
                                 "--quick=1",         "--out",
                                 "--large-max 199",   "--large-max 100001",
                                 "--large-max 1e6",   "--large-max -1000",
