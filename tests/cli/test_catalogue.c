@@ -184,7 +184,7 @@ static const char *const cases[] = {
     "validate|--only|fig3,,betac",
     "validate|--only|bogus",
     "validate|--N1|5",
-    "validate|--N2|200",
+    "validate|--N2|301",
     "validate|--out|@F/ok.mlz",
     "validate|--out|/proc/tcgpu",
     "validate|--out|",
