@@ -75,8 +75,8 @@ tcgpu_status tcgpu_scan_shape(const tcgpu_scan_spec *s, int64_t *dim, int *nk) {
     int64_t d = is(s, "tc") ? tcgpu_basis_dim(s->N, K) : is(s, "heff") ? s->N + 1 : K + 1;
     /* no dense readout: src/numerics/adiabatic_tri.c */
     int chain = (is(s, "tc") && K == 1) || is(s, "lz");
-    /* two or more channels: the sparse start and the window readout past
-     * TCGPU_THIRD_ORDER_MAX states (src/numerics/adiabatic_window.c) */
+    /* two or more channels: the window readout (src/numerics/adiabatic_window.c) past
+     * TCGPU_WINDOW_MIN states, the sparse start past TCGPU_THIRD_ORDER_MAX */
     int window = is(s, "tc") && K >= 2;
     if (d < 0 || (d > TCGPU_DENSE_MAX && !chain && !window))
         return tcgpu_fail(TCGPU_EINVAL,

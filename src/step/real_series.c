@@ -82,6 +82,17 @@ static void phasor(tcgpu_cplx w, double *er, double *ei) {
     *ei = r > 0 ? w.im / r : 0;
 }
 
+/* One row turned by (pr, pi) between the AoS state and the SoA parts (to_soa: x -> (ar, ai);
+ * else back); the caller gives the phase's sign. */
+static inline void turn(double pr, double pi, int to_soa, tcgpu_cplx *x, double *ar, double *ai) {
+    if (to_soa) {
+        double xr = x->re, xi = x->im;
+        *ar = pr * xr - pi * xi, *ai = pr * xi + pi * xr;
+    } else {
+        x->re = pr * *ar - pi * *ai, x->im = pr * *ai + pi * *ar;
+    }
+}
+
 /* Rows j = 0 .. n - 1 of a run rotated by e^{i sign (phi + theta j)}, between the AoS state and
  * the SoA parts (to_soa: x -> (ar, ai), sign -1; else back, sign +1): the phase starts at
  * (pr, pi) = e^{i sign phi} and moves by the unit phasor (er, ei) = e^{i sign theta} per row,
@@ -92,14 +103,7 @@ static void rotate_run(int64_t n, double phi, double theta, double pr, double pi
     for (int64_t j = 0; j < n; ++j) {
         if (j % 64 == 0 && j > 0)
             pr = cos(phi + theta * (double)j), pi = sign * sin(phi + theta * (double)j);
-        if (to_soa) {
-            double xr = x[j].re, xi = x[j].im;
-            ar[j] = pr * xr - pi * xi;
-            ai[j] = pr * xi + pi * xr;
-        } else {
-            x[j].re = pr * ar[j] - pi * ai[j];
-            x[j].im = pr * ai[j] + pi * ar[j];
-        }
+        turn(pr, pi, to_soa, &x[j], &ar[j], &ai[j]);
         double q = pr * er - pi * ei;
         pi = pr * ei + pi * er;
         pr = q;
@@ -117,15 +121,9 @@ static void rotate_square(int64_t N, double e1r, double e1i, double e2r, double 
         vr[b] = vr[b - 1] * e2r - vi[b - 1] * e2i, vi[b] = vr[b - 1] * e2i + vi[b - 1] * e2r;
     for (int64_t a = 0, j = 0; a <= N; j += N - a + 1, ++a) {
         tcgpu_cplx *y = x + j;
-        double *restrict yr = ar + a * (N + 1), *restrict yi = ai + a * (N + 1);
+        double *yr = ar + a * (N + 1), *yi = ai + a * (N + 1);
         for (int64_t b = 0; b <= N - a; ++b) {
-            double pr = ur * vr[b] - ui * vi[b], pi = ur * vi[b] + ui * vr[b];
-            if (to_soa) {
-                double xr = y[b].re, xi = y[b].im;
-                yr[b] = pr * xr - pi * xi, yi[b] = pr * xi + pi * xr;
-            } else {
-                y[b].re = pr * yr[b] - pi * yi[b], y[b].im = pr * yi[b] + pi * yr[b];
-            }
+            turn(ur * vr[b] - ui * vi[b], ur * vi[b] + ui * vr[b], to_soa, &y[b], &yr[b], &yi[b]);
         }
         double q = ur * e1r - ui * e1i;
         ui = ur * e1i + ui * e1r, ur = q;
@@ -134,8 +132,8 @@ static void rotate_square(int64_t N, double e1r, double e1i, double e2r, double 
 
 /* The rotation D^(-+1) of K channels' state (K = 1: one run; K = 2 in the square:
  * rotate_square; else a run per block of fixed n1 = a, whose phase e^{i sign th1 a} moves by
- * the first weight's phasor, from a sincos every 64 blocks). Angles are taken only where a sincos needs them (a sincos per block and the
- * atan2 were a tenth of tc K = 2, N = 20). */
+ * the first weight's phasor, from a sincos every 64 blocks). Angles are taken only where a
+ * sincos needs them (a sincos per block and the atan2 were a tenth of tc K = 2, N = 20). */
 static void rotate(int K, int64_t N, const tcgpu_cplx *w, int to_soa, tcgpu_cplx *x, double *ar,
                    double *ai) {
     double sign = to_soa ? -1 : 1, e1r, e1i, e2r, e2i;
@@ -169,15 +167,8 @@ static void rotate(int K, int64_t N, const tcgpu_cplx *w, int to_soa, tcgpu_cplx
 static void rotate_rows(int64_t d, const double *ph, int to_soa, tcgpu_cplx *x, double *ar,
                         double *ai) {
     double sign = to_soa ? -1 : 1;
-    for (int64_t i = 0; i < d; ++i) {
-        double pr = ph[2 * i], pi = sign * ph[2 * i + 1];
-        if (to_soa) {
-            double xr = x[i].re, xi = x[i].im;
-            ar[i] = pr * xr - pi * xi, ai[i] = pr * xi + pi * xr;
-        } else {
-            x[i].re = pr * ar[i] - pi * ai[i], x[i].im = pr * ai[i] + pi * ar[i];
-        }
-    }
+    for (int64_t i = 0; i < d; ++i)
+        turn(ph[2 * i], sign * ph[2 * i + 1], to_soa, &x[i], &ar[i], &ai[i]);
 }
 
 /* A chain (d rows, links `link`), Y = scale V: tc's one channel (one phase, that of w[0]), or
@@ -252,11 +243,11 @@ static void heff_series(const tcgpu_real *R, const tcgpu_cplx *w, double rho, co
     lk[0] = lk[d] = 0;
     ph[0] = 1, ph[1] = 0;
     for (int64_t i = 1; i < d; ++i) {
-        tcgpu_cplx z = w[i - 1];
-        double r = sqrt(z.re * z.re + z.im * z.im), er = r > 0 ? z.re / r : 1,
-               ei = r > 0 ? z.im / r : 0, q = pr * er - pi * ei;
+        double er, ei;
+        phasor(w[i - 1], &er, &ei);
+        double q = pr * er - pi * ei;
         pi = pr * ei + pi * er, pr = q;
-        lk[i] = R->la[i] * r;
+        lk[i] = R->la[i] * sqrt(w[i - 1].re * w[i - 1].re + w[i - 1].im * w[i - 1].im);
         ph[2 * i] = pr, ph[2 * i + 1] = pi;
     }
     chain_series(d, lk, 1 / rho, ph, w, J, n, x, t0, t1, t2);
@@ -390,7 +381,7 @@ csr_apply_row(int64_t i, const int64_t *restrict rp, const int32_t *restrict col
 
 TCGPU_CLONES static void multi_series(const tcgpu_real *R, const tcgpu_cplx *w, double rho,
                                       const double *J, int n, tcgpu_cplx *x) {
-    const int64_t d = R->dim, N = R->N, *restrict rp = R->row_ptr, nnz = rp[d];
+    const int64_t d = R->dim, *restrict rp = R->row_ptr, nnz = rp[d];
     const int32_t *restrict col = R->col;
     double *pr = R->soa, *pi = pr + d, *qr = pi + d, *qi = qr + d;
     double *restrict xr = qi + d, *restrict xi = xr + d, *ph = xi + d, *sv = ph + 2 * d;
@@ -400,7 +391,6 @@ TCGPU_CLONES static void multi_series(const tcgpu_real *R, const tcgpu_cplx *w, 
     for (int64_t e = 0; e < nnz; ++e)
         sv[e] = s[R->ch[e]] * R->val[e];
     multi_phases(R, w, pw, ph);
-    (void)N;
     rotate_rows(d, ph, 1, x, pr, pi);
     for (int64_t i = 0; i < d; ++i) {
         csr_apply_row(i, rp, col, sv, pr, pi, &qr[i], &qi[i]);

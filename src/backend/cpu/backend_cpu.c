@@ -37,9 +37,10 @@ static tcgpu_band blocked_band(const tcgpu_model *m, tcgpu_coupling c, double **
     return b;
 }
 
-/* The real couplings of tc with one or two channels for tcgpu_real_series (step.h), from the
- * builders' link formula (banded.h, tcgpu_tc_link) and roots, in one block with its scratch (the caller frees
- * it); NULL where they do not apply or memory is short (the generic series runs). */
+/* The real couplings of tc with one or two channels, and of heff, for tcgpu_real_series
+ * (step.h), from the builders' link formulas (banded.h: tcgpu_tc_link, tcgpu_heff_link) and
+ * roots, in one block with its scratch (the caller frees it); NULL where they do not apply or
+ * memory is short (the generic series runs). */
 static const tcgpu_real *real_couplings(const tcgpu_model *m, tcgpu_band b, const double *root) {
     if (!root || m->dim < 3)
         return NULL;
@@ -49,7 +50,8 @@ static const tcgpu_real *real_couplings(const tcgpu_model *m, tcgpu_band b, cons
         if (!R)
             return NULL;
         double *la = (double *)(R + 1);
-        *R = (tcgpu_real){.K = 1, .heff = 1, .N = b.N, .dim = m->dim, .la = la, .soa = la + d + 1};
+        *R = (tcgpu_real){
+            .K = 1, .heff = 1, .N = b.N, .dim = m->dim, .la = la, .soa = la + d + 1};
         for (int64_t i = 1; i <= b.N; ++i)
             la[i] = tcgpu_heff_link(b.c, i, b.N);
         return R;
