@@ -257,12 +257,7 @@ int run_check_resources(const run_job *j, const char *dir) {
 #endif
     if (j->batched) /* every batched control holds its frames at once */
         threads = fmin((double)j->batch, total);
-    /* dense: four dim x dim frames per thread; chain: a dozen dim-vectors (src/adiabatic_tri.c) */
-    double d = (double)dim, frames = chain ? 16 * d * 8 : 4 * d * d * 8;
-    if (window) /* a window's frames, and the sparse start's Lanczos vectors */
-        frames = 4 * fmin(d, TCGPU_WINDOW_FRAME) * fmin(d, TCGPU_WINDOW_FRAME) * 8 +
-                 TCGPU_LANCZOS_VECTORS * d * 8;
-    double mem = threads * (frames + 40 * d * 16);
+    double d = (double)dim, mem = threads * adiabatic_sweep_bytes(dim, chain, window);
     double disk = total * (d * 16 + 400 + (j->dist_csv ? d * 40 : 0));
     char what[128];
     snprintf(what, sizeof what, "%.0f sweep%s of %lld states on %.0f thread%s", total,

@@ -205,8 +205,10 @@ tcgpu_status tcgpu_scan_run(const tcgpu_scan_spec *s, const tcgpu_scan_out *out)
 #ifdef _OPENMP
     threads = s->threads > 0 ? s->threads : omp_get_max_threads();
 #endif
-    double d = (double)dim, t = fmin((double)threads, (double)s->sweeps);
-    if ((st = tcgpu_check_memory(t * (4 * d * d * 8 + 40 * d * 16), "the sweeps' work")))
+    int K = channels(s), chain = (is(s, "tc") && K == 1) || is(s, "lz");
+    double t = fmin((double)threads, (double)s->sweeps);
+    if ((st = tcgpu_check_memory(t * adiabatic_sweep_bytes(dim, chain, is(s, "tc") && K >= 2),
+                                 "the sweeps' work")))
         return st;
 #if defined(__GNUC__)
     /* As tcgpu run: spare cores (fewer sweeps than threads) go to the dense start and readout. */

@@ -70,9 +70,11 @@ tcgpu_status adiabatic_window_readout(const eig_device *dev, const tcgpu_model *
                                       const tcgpu_cplx *const *psi, double *const *prob,
                                       double *const *unsure);
 
-/* Test hook: the number of states of the window that adiabatic_window_readout would read. */
+/* Test hook: the number of states of the window that adiabatic_window_readout would read;
+ * *core_drop (where not NULL): the most weight of a state read below the window's core, which
+ * the readout adds to its unsure weight. */
 int64_t adiabatic_window_states(const tcgpu_model *m, int by_rank, int count,
-                                const tcgpu_cplx *const *psi);
+                                const tcgpu_cplx *const *psi, double *core_drop);
 
 /* Test hook: the closed-form dr/dt of the second-order dressing against central differences of
  * the second orders at t -+ dt and t -+ 2 dt, dt = 1e-3 |t|, Richardson-combined (dense frame of
@@ -95,5 +97,11 @@ tcgpu_status adiabatic_rdot_check(const eig_device *dev, const tcgpu_model *m, d
  * windows from 100 states in that trial): 0-20 %, so not below 400. */
 #define TCGPU_WINDOW_MIN 400
 #define TCGPU_LANCZOS_VECTORS 400
+
+/* The bytes one sweep holds at dim states (its start, readouts and march), for the refusals of
+ * tcgpu run and tcgpu_scan_run: a chain (adiabatic_tri_applies) a dozen dim-vectors; tc with two
+ * or more channels (window) past TCGPU_DENSE_MAX a window's four frames and the sparse start's
+ * Lanczos vectors; otherwise four dim x dim frames; plus the march's 40 complex vectors. */
+double adiabatic_sweep_bytes(int64_t dim, int chain, int window);
 
 #endif

@@ -300,8 +300,7 @@ Test(readout, window_equals_dense_and_eigenvector_weights) {
         for (int64_t q = m.row_ptr[i]; q < m.row_ptr[i + 1]; ++q)
             h[i * n + m.col[q]] = m.val[q];
     }
-    cr_assert_eq(LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)n, h, (lapack_int)n, ev),
-                 0);
+    cr_assert_eq(LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)n, h, (lapack_int)n, ev), 0);
     int64_t *fin = malloc((size_t)n * sizeof *fin);
     for (int64_t i = 0; i < n; ++i)
         fin[i] = i;
@@ -324,7 +323,7 @@ Test(readout, window_equals_dense_and_eigenvector_weights) {
     const tcgpu_cplx *pp[1] = {psi};
     double *gp[1] = {got}, *dp[1] = {dense};
     for (int by_rank = 0; by_rank <= 1; ++by_rank) {
-        int64_t nw = adiabatic_window_states(&m, by_rank, 1, pp);
+        int64_t nw = adiabatic_window_states(&m, by_rank, 1, pp, NULL);
         double un = 1, *up[1] = {&un}, worst = 0;
         ASSERT_OK(adiabatic_window_readout(NULL, &m, t, 0, by_rank, 1, pp, gp, up));
         for (int64_t i = 0; i < n; ++i)
@@ -348,5 +347,65 @@ Test(readout, window_equals_dense_and_eigenvector_weights) {
         cr_expect_lt(worst, 1e-10, "by rank %d, order 2: %.3e", by_rank, worst);
     }
     free(h), free(ev), free(fin), free(psi), free(want), free(got), free(dense);
+    tcgpu_model_free(&m);
+}
+
+/* A state with a tail spread thinly over the whole basis (1e-10 in all): the windows of the
+ * smallest core drops hold more than half the states, so the readout widens its drop until the
+ * window is small, reads the eigenvector weights (|<phi_k|psi>|^2 of the whole model's
+ * eigenvectors, tail included) to about the tail's weight, and counts what it cut as unsure. */
+Test(readout, window_cuts_a_spread_tail_and_counts_it_unsure) {
+    tcgpu_model m;
+    const double e[2] = {-1, 1}, t = 150;
+    ASSERT_OK(tcgpu_model_tc(&m, 50, 2, 1.0, 1.0, e));
+    const int64_t n = m.dim;
+    double *h = calloc((size_t)(n * n), sizeof *h), *ev = malloc((size_t)n * sizeof *ev);
+    for (int64_t i = 0; i < n; ++i) {
+        h[i * n + i] = m.b[i] * t + m.a[i];
+        for (int64_t q = m.row_ptr[i]; q < m.row_ptr[i + 1]; ++q)
+            h[i * n + m.col[q]] = m.val[q];
+    }
+    cr_assert_eq(LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)n, h, (lapack_int)n, ev), 0);
+    const double tail = 1e-10; /* total weight of the tail */
+    tcgpu_cplx *psi = calloc((size_t)n, sizeof *psi);
+    for (int64_t i = 0; i < n; ++i) { /* equal moduli, phases that wander */
+        psi[i].re = sqrt(tail / (double)n) * cos(1.7 * (double)i);
+        psi[i].im = sqrt(tail / (double)n) * sin(1.7 * (double)i);
+    }
+    const int rank[] = {0, 3, 7};
+    const double c[] = {0.8, 0.5, sqrt(1 - 0.64 - 0.25)};
+    for (int k = 0; k < 3; ++k)
+        for (int64_t i = 0; i < n; ++i)
+            psi[i].re += c[k] * h[i * n + rank[k]];
+    int64_t *fin = malloc((size_t)n * sizeof *fin);
+    for (int64_t i = 0; i < n; ++i)
+        fin[i] = i;
+    final_model = &m;
+    qsort(fin, (size_t)n, sizeof *fin, by_final);
+    double *want = malloc((size_t)n * sizeof *want), *got = malloc((size_t)n * sizeof *got);
+    for (int64_t r = 0; r < n; ++r) { /* eigenvector of rank r -> final state fin[r] */
+        double re = 0, im = 0;
+        for (int64_t i = 0; i < n; ++i)
+            re += h[i * n + r] * psi[i].re, im += h[i * n + r] * psi[i].im;
+        want[fin[r]] = re * re + im * im;
+    }
+    const tcgpu_cplx *pp[1] = {psi};
+    double *gp[1] = {got};
+    for (int by_rank = 0; by_rank <= 1; ++by_rank) {
+        double drop = -1, un = 0, *up[1] = {&un}, tv = 0;
+        int64_t nw = adiabatic_window_states(&m, by_rank, 1, pp, &drop);
+        ASSERT_OK(adiabatic_window_readout(NULL, &m, t, 0, by_rank, 1, pp, gp, up));
+        for (int64_t i = 0; i < n; ++i)
+            tv += fabs(got[i] - want[i]) / 2;
+        cr_log_info("by rank %d: window of %lld of %lld states, cut %.2e, unsure %.2e, TV %.2e",
+                    by_rank, (long long)nw, (long long)n, drop, un, tv);
+        cr_expect_lt(2 * nw, n, "by rank %d: window of %lld states", by_rank, (long long)nw);
+        /* above 1e-11: the smaller drops' windows did not fit; the eigenvectors' own thin
+         * edges count with the tail */
+        cr_expect(drop > 1e-11 && drop <= 1e-9, "by rank %d: cut %.3e", by_rank, drop);
+        cr_expect_geq(un, drop, "by rank %d: unsure %.3e, cut %.3e", by_rank, un, drop);
+        cr_expect_leq(tv, un, "by rank %d: TV %.3e above the unsure weight %.3e", by_rank, tv, un);
+    }
+    free(h), free(ev), free(fin), free(psi), free(want), free(got);
     tcgpu_model_free(&m);
 }
