@@ -289,18 +289,28 @@ static int by_final(const void *x, const void *y) {
     return (m->a[i] > m->a[j]) - (m->a[i] < m->a[j]);
 }
 
-Test(readout, window_equals_dense_and_eigenvector_weights) {
-    tcgpu_model m;
-    const double e[2] = {-1, 1}, t = 150;
-    ASSERT_OK(tcgpu_model_tc(&m, 50, 2, 1.0, 1.0, e));
-    const int64_t n = m.dim;
+/* tc K = 2, N = 50 (1326 states), e = -1, 1, past its last crossing at t: H(t)'s eigenvectors
+ * (LAPACK, row-major: column r is the eigenvector of energy rank r). */
+static double *pair_model_eigenvectors(tcgpu_model *m, double t) {
+    const double e[2] = {-1, 1};
+    ASSERT_OK(tcgpu_model_tc(m, 50, 2, 1.0, 1.0, e));
+    const int64_t n = m->dim;
     double *h = calloc((size_t)(n * n), sizeof *h), *ev = malloc((size_t)n * sizeof *ev);
     for (int64_t i = 0; i < n; ++i) {
-        h[i * n + i] = m.b[i] * t + m.a[i];
-        for (int64_t q = m.row_ptr[i]; q < m.row_ptr[i + 1]; ++q)
-            h[i * n + m.col[q]] = m.val[q];
+        h[i * n + i] = m->b[i] * t + m->a[i];
+        for (int64_t q = m->row_ptr[i]; q < m->row_ptr[i + 1]; ++q)
+            h[i * n + m->col[q]] = m->val[q];
     }
     cr_assert_eq(LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)n, h, (lapack_int)n, ev), 0);
+    free(ev);
+    return h;
+}
+
+Test(readout, window_equals_dense_and_eigenvector_weights) {
+    tcgpu_model m;
+    const double t = 150;
+    double *h = pair_model_eigenvectors(&m, t);
+    const int64_t n = m.dim;
     int64_t *fin = malloc((size_t)n * sizeof *fin);
     for (int64_t i = 0; i < n; ++i)
         fin[i] = i;
@@ -346,7 +356,7 @@ Test(readout, window_equals_dense_and_eigenvector_weights) {
                     worst, moved);
         cr_expect_lt(worst, 1e-10, "by rank %d, order 2: %.3e", by_rank, worst);
     }
-    free(h), free(ev), free(fin), free(psi), free(want), free(got), free(dense);
+    free(h), free(fin), free(psi), free(want), free(got), free(dense);
     tcgpu_model_free(&m);
 }
 
@@ -356,16 +366,9 @@ Test(readout, window_equals_dense_and_eigenvector_weights) {
  * eigenvectors, tail included) to about the tail's weight, and counts what it cut as unsure. */
 Test(readout, window_cuts_a_spread_tail_and_counts_it_unsure) {
     tcgpu_model m;
-    const double e[2] = {-1, 1}, t = 150;
-    ASSERT_OK(tcgpu_model_tc(&m, 50, 2, 1.0, 1.0, e));
+    const double t = 150;
+    double *h = pair_model_eigenvectors(&m, t);
     const int64_t n = m.dim;
-    double *h = calloc((size_t)(n * n), sizeof *h), *ev = malloc((size_t)n * sizeof *ev);
-    for (int64_t i = 0; i < n; ++i) {
-        h[i * n + i] = m.b[i] * t + m.a[i];
-        for (int64_t q = m.row_ptr[i]; q < m.row_ptr[i + 1]; ++q)
-            h[i * n + m.col[q]] = m.val[q];
-    }
-    cr_assert_eq(LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)n, h, (lapack_int)n, ev), 0);
     const double tail = 1e-10; /* total weight of the tail */
     tcgpu_cplx *psi = calloc((size_t)n, sizeof *psi);
     for (int64_t i = 0; i < n; ++i) { /* equal moduli, phases that wander */
@@ -406,6 +409,6 @@ Test(readout, window_cuts_a_spread_tail_and_counts_it_unsure) {
         cr_expect_geq(un, drop, "by rank %d: unsure %.3e, cut %.3e", by_rank, un, drop);
         cr_expect_leq(tv, un, "by rank %d: TV %.3e above the unsure weight %.3e", by_rank, tv, un);
     }
-    free(h), free(ev), free(fin), free(psi), free(want), free(got);
+    free(h), free(fin), free(psi), free(want), free(got);
     tcgpu_model_free(&m);
 }
