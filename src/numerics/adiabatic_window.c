@@ -23,6 +23,7 @@
  * allows it; past that, the readout reports its states as unsure (the control then reads at a
  * later time), or fails where the caller takes no unsure weight. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -247,6 +248,9 @@ tcgpu_status adiabatic_window_readout(const eig_device *dev, const tcgpu_model *
         }
         return TCGPU_OK;
     }
+    if (getenv("TCGPU_DEBUG")) /* the tuning's view: which drop the frame allowed */
+        fprintf(stderr, "window: t %g, %lld of %lld states, core from weight %.2e, below it %.2e\n",
+                t, (long long)nw, (long long)n, theta, below_core(m, count, psi, theta, 0));
     tcgpu_status st = TCGPU_OK;
     int64_t *idx = malloc((size_t)nw * sizeof *idx), *pos = malloc((size_t)n * sizeof *pos);
     tcgpu_cplx *ps = malloc((size_t)count * (size_t)nw * sizeof *ps);
