@@ -12,5 +12,5 @@ plot 'scaling_single_curves.csv' using 1:2 with lines lw 2 title 'eq 40 (exact)'
 set xlabel '1 - beta/beta_c'
 set ylabel 'peak position m*'
 set key top left
-plot 'scaling_single_curves.csv' using 5:6 with lines lw 2 title 'eq 54', '' using 5:7 with lines dt 2 lw 2 title sprintf('fit: mu = 0.973', 0.972874), 'scaling_single_points.csv' using 4:5 with points pt 7 ps 1.3 lc rgb 'black' title 'simulation'
+plot 'scaling_single_curves.csv' using 5:6 with lines lw 2 title 'eq 54', '' using 5:7 with lines dt 2 lw 2 title sprintf('fit: mu = 0.973', 0.972827), 'scaling_single_points.csv' using 4:5 with points pt 7 ps 1.3 lc rgb 'black' title 'simulation'
 unset multiplot
