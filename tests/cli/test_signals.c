@@ -128,12 +128,15 @@ static void read_prob(const char *dir, double **p, hsize_t *n) {
     H5Fclose(f);
 }
 
+/* The grid of the two tests below: 4000 Landau-Zener sweeps, ~3 s on 2 cores, so that the
+ * signal (0.8 s in) and the kill (after the first progress record, 1 s in) land mid-run; with
+ * 1000 the run had come down to 0.83 s and sometimes ended first. */
 Test(signals, sigterm_during_the_sweeps_leaves_a_resumable_run) {
     char dir[] = "/tmp/tcgpu_sig_XXXXXX", a[128], b[128], cmd[512];
     cr_assert_not_null(mkdtemp(dir));
     snprintf(a, sizeof a, "%s/a", dir);
     snprintf(b, sizeof b, "%s/b", dir);
-    char *args[] = {"tcgpu", "run", "--model", "lz", "--beta", "1:2:1000", "--out", a, NULL};
+    char *args[] = {"tcgpu", "run", "--model", "lz", "--beta", "1:2:4000", "--out", a, NULL};
     pid_t pid = start(dir, args);
     double took;
     int status = signal_and_wait(pid, SIGTERM, 0.8, &took);
@@ -144,7 +147,7 @@ Test(signals, sigterm_during_the_sweeps_leaves_a_resumable_run) {
     snprintf(cmd, sizeof cmd, "%s run --resume %s >/dev/null 2>&1", TCGPU_BIN, a);
     cr_expect_eq(system(cmd), 0, "the interrupted run resumes");
     snprintf(cmd, sizeof cmd,
-             "OMP_NUM_THREADS=2 %s run --model lz --beta 1:2:1000 --out %s >/dev/null 2>&1",
+             "OMP_NUM_THREADS=2 %s run --model lz --beta 1:2:4000 --out %s >/dev/null 2>&1",
              TCGPU_BIN, b);
     cr_expect_eq(system(cmd), 0);
     double *pa, *pb;
@@ -160,7 +163,8 @@ Test(signals, sigterm_during_the_sweeps_leaves_a_resumable_run) {
 }
 
 static cJSON *read_record(const char *dir) {
-    char path[256], text[65536];
+    static char text[1 << 20]; /* run.json lists every rate: 80 kB for 4000 */
+    char path[256];
     snprintf(path, sizeof path, "%s/run.json", dir);
     FILE *f = fopen(path, "r");
     size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
@@ -183,7 +187,7 @@ Test(signals, sigkill_leaves_a_run_that_resumes_to_the_uninterrupted_tables) {
     cr_assert_not_null(mkdtemp(dir));
     snprintf(a, sizeof a, "%s/a", dir);
     snprintf(b, sizeof b, "%s/b", dir);
-    char *args[] = {"tcgpu", "run", "--model", "lz", "--beta", "1:2:1000", "--out", a, NULL};
+    char *args[] = {"tcgpu", "run", "--model", "lz", "--beta", "1:2:4000", "--out", a, NULL};
     pid_t pid = start(dir, args);
     double t0 = now(), seen = 0;
     while (now() - t0 < 10 && seen <= 0) { /* the record rewritten with sweeps done */
@@ -215,10 +219,10 @@ Test(signals, sigkill_leaves_a_run_that_resumes_to_the_uninterrupted_tables) {
     waitpid(pid, NULL, 0);
     r = read_record(a);
     cr_expect(r && cJSON_IsTrue(cJSON_GetObjectItem(r, "completed")), "the resumed run completed");
-    cr_expect_eq(timing(r, "sweeps_done"), 1000);
+    cr_expect_eq(timing(r, "sweeps_done"), 4000);
     cJSON_Delete(r);
     snprintf(cmd, sizeof cmd,
-             "OMP_NUM_THREADS=2 %s run --model lz --beta 1:2:1000 --out %s >/dev/null 2>&1",
+             "OMP_NUM_THREADS=2 %s run --model lz --beta 1:2:4000 --out %s >/dev/null 2>&1",
              TCGPU_BIN, b);
     cr_expect_eq(system(cmd), 0);
     double *pa, *pb;
