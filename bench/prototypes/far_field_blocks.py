@@ -101,23 +101,6 @@ def block_read(S, A, V, sec, beta, b, T2):
         p[m] = pm
     return p
 
-def run_ba(N, beta, T0, T1s, T2s):
-    g = 1.0
-    st, S, A, V, sec = model(N, g, (-1.0, 1.0))
-    P = exact(N, g, beta, st)
-    psi0 = start(S, A, V, beta, T0)
-    for T1 in T1s:
-        psi1, nf1 = march(S, A, V, beta, psi0, -T0, T1)
-        _, _, B = blocks(S, A, V, sec, beta, T1)
-        b1 = B.T @ psi1
-        for T2 in T2s:
-            t = time.time()
-            b2, nev, nst = block_march(S, A, V, sec, beta, b1, T1, T2)
-            p = block_read(S, A, V, sec, beta, b2, T2)
-            tv = 0.5 * np.sum(np.abs(p - P))
-            print(f"N {N} beta {beta} T1 {T1:6.2f} T2 {T2:7.1f}: TV {tv:.2e} (block steps {nst}, evals {nev}; "
-                  f"full march to T1: {nf1} evals) {time.time()-t:.1f}s", flush=True)
-
 def run_ba1(N, beta, T0, T1s, T2, order1=True):
     g = 1.0
     st, S, A, V, sec = model(N, g, (-1.0, 1.0))
