@@ -33,6 +33,8 @@ static int is(const tcgpu_scan_spec *s, const char *name) { return !strcmp(s->mo
 
 /* Channels (labels per state) as the model will have them. */
 static int channels(const tcgpu_scan_spec *s) { return is(s, "lz") ? 1 : is(s, "heff") ? 2 : s->K; }
+/* No dense readout: src/numerics/adiabatic_tri.c. */
+static int is_chain(const tcgpu_scan_spec *s) { return (is(s, "tc") && s->K == 1) || is(s, "lz"); }
 
 tcgpu_status tcgpu_scan_shape(const tcgpu_scan_spec *s, int64_t *dim, int *nk) {
     if (!s || !s->model || (!is(s, "tc") && !is(s, "lz") && !is(s, "do") && !is(s, "heff")))
@@ -73,8 +75,7 @@ tcgpu_status tcgpu_scan_shape(const tcgpu_scan_spec *s, int64_t *dim, int *nk) {
             return st;
     }
     int64_t d = is(s, "tc") ? tcgpu_basis_dim(s->N, K) : is(s, "heff") ? s->N + 1 : K + 1;
-    /* no dense readout: src/numerics/adiabatic_tri.c */
-    int chain = (is(s, "tc") && K == 1) || is(s, "lz");
+    int chain = is_chain(s);
     /* two or more channels: the window readout (src/numerics/adiabatic_window.c) past
      * TCGPU_WINDOW_MIN states, the sparse start past TCGPU_THIRD_ORDER_MAX */
     int window = is(s, "tc") && K >= 2;
@@ -205,10 +206,10 @@ tcgpu_status tcgpu_scan_run(const tcgpu_scan_spec *s, const tcgpu_scan_out *out)
 #ifdef _OPENMP
     threads = s->threads > 0 ? s->threads : omp_get_max_threads();
 #endif
-    int K = channels(s), chain = (is(s, "tc") && K == 1) || is(s, "lz");
     double t = fmin((double)threads, (double)s->sweeps);
-    if ((st = tcgpu_check_memory(t * adiabatic_sweep_bytes(dim, chain, is(s, "tc") && K >= 2),
-                                 "the sweeps' work")))
+    if ((st = tcgpu_check_memory(
+             t * adiabatic_sweep_bytes(dim, is_chain(s), is(s, "tc") && s->K >= 2),
+             "the sweeps' work")))
         return st;
 #if defined(__GNUC__)
     /* As tcgpu run: spare cores (fewer sweeps than threads) go to the dense start and readout. */

@@ -59,41 +59,66 @@ static int ascending(const void *x, const void *y) {
     return (a > b) - (a < b);
 }
 
-/* in[i] = 1 for the window's states of core drop `drop`; the count. *theta: the core's least
- * weight. -1: out of memory. */
-static int64_t window_of(const tcgpu_model *m, int by_rank, int count, const tcgpu_cplx *const *psi,
-                         double drop, char *in, double *theta_out) {
-    int64_t n = m->dim, nw = -1;
-    double *w = malloc((size_t)n * sizeof *w), *srt = malloc((size_t)n * sizeof *srt);
-    char *grown = malloc((size_t)n);
-    slope_key *dia = adiabatic_final_order(m);
-    if (!w || !srt || !grown || !dia)
-        goto done;
+/* What every core drop's window is made of, computed once per readout: each state's largest
+ * weight over the states read (w), the same sorted (srt), the model's final order (dia), and
+ * scratch for the margin. */
+typedef struct {
+    double *w, *srt;
+    slope_key *dia;
+    char *grown;
+} window_base;
+
+static void window_base_free(window_base *x) {
+    free(x->w);
+    free(x->srt);
+    free(x->dia);
+    free(x->grown);
+}
+
+/* -1: out of memory. */
+static int window_base_init(const tcgpu_model *m, int count, const tcgpu_cplx *const *psi,
+                            window_base *x) {
+    int64_t n = m->dim;
+    x->w = malloc((size_t)n * sizeof *x->w);
+    x->srt = malloc((size_t)n * sizeof *x->srt);
+    x->grown = malloc((size_t)n);
+    x->dia = adiabatic_final_order(m);
+    if (!x->w || !x->srt || !x->grown || !x->dia)
+        return -1;
     for (int64_t i = 0; i < n; ++i) {
-        double x = 0;
+        double v = 0;
         for (int s = 0; s < count; ++s)
-            x = fmax(x, psi[s][i].re * psi[s][i].re + psi[s][i].im * psi[s][i].im);
-        w[i] = srt[i] = x;
+            v = fmax(v, psi[s][i].re * psi[s][i].re + psi[s][i].im * psi[s][i].im);
+        x->w[i] = x->srt[i] = v;
     }
-    qsort(srt, (size_t)n, sizeof *srt, ascending);
+    qsort(x->srt, (size_t)n, sizeof *x->srt, ascending);
+    return 0;
+}
+
+/* in[i] = 1 for the window's states of core drop `drop`; the count. *theta: the core's least
+ * weight. */
+static int64_t window_of(const tcgpu_model *m, const window_base *x, int by_rank, double drop,
+                         char *in, double *theta_out) {
+    int64_t n = m->dim;
+    const slope_key *dia = x->dia;
     double left = 0, theta = INFINITY;
     for (int64_t k = 0; k < n; ++k) {
-        if (left + srt[k] > drop) {
-            theta = srt[k];
+        if (left + x->srt[k] > drop) {
+            theta = x->srt[k];
             break;
         }
-        left += srt[k];
+        left += x->srt[k];
     }
     *theta_out = theta;
     for (int64_t i = 0; i < n; ++i)
-        in[i] = w[i] >= theta;
+        in[i] = x->w[i] >= theta;
     for (int layer = 0; layer < WINDOW_MARGIN; ++layer) {
-        memcpy(grown, in, (size_t)n);
+        memcpy(x->grown, in, (size_t)n);
         for (int64_t i = 0; i < n; ++i)
             if (in[i])
                 for (int64_t e = m->row_ptr[i]; e < m->row_ptr[i + 1]; ++e)
-                    grown[m->col[e]] = 1;
-        memcpy(in, grown, (size_t)n);
+                    x->grown[m->col[e]] = 1;
+        memcpy(in, x->grown, (size_t)n);
     }
     if (by_rank) { /* the lowest ranks up to the window's last */
         int64_t last = -1;
@@ -112,14 +137,9 @@ static int64_t window_of(const tcgpu_model *m, int by_rank, int count, const tcg
                 in[dia[r].idx] = 1;
         }
     }
-    nw = 0;
+    int64_t nw = 0;
     for (int64_t i = 0; i < n; ++i)
         nw += in[i];
-done:
-    free(w);
-    free(srt);
-    free(grown);
-    free(dia);
     return nw;
 }
 
@@ -176,44 +196,42 @@ static void sub_model_free(tcgpu_model *s) {
 
 static int window_fits(int64_t nw, int64_t n) { return nw <= TCGPU_WINDOW_FRAME && 2 * nw <= n; }
 
-/* The window of the smallest core drop that fits the frame (else that of the largest drop). */
-static int64_t choose_window(const tcgpu_model *m, int by_rank, int count,
-                             const tcgpu_cplx *const *psi, char *in, double *theta) {
+/* The window of the smallest core drop that fits the frame (else that of the largest drop).
+ * -1: out of memory. */
+static int64_t choose_window(const tcgpu_model *m, int by_rank, window_base *x, char *in,
+                             double *theta) {
     int64_t nw = -1;
-    for (int k = 0; k < WINDOW_DROPS; ++k) {
-        nw = window_of(m, by_rank, count, psi, window_drop[k], in, theta);
-        if (nw < 0 || window_fits(nw, m->dim))
+    for (int k = 0; k < WINDOW_DROPS; ++k)
+        if (window_fits(nw = window_of(m, x, by_rank, window_drop[k], in, theta), m->dim))
             break;
-    }
     return nw;
 }
 
-/* The weight of psi[s] on the states below the core (their largest weight over the states
- * read < theta). */
-static double below_core(const tcgpu_model *m, int count, const tcgpu_cplx *const *psi,
-                         double theta, int s) {
+/* The weight of psi on the states below the core (their largest weight over the states read
+ * < theta). */
+static double below_core(const tcgpu_model *m, const window_base *x, const tcgpu_cplx *psi,
+                         double theta) {
     double out = 0;
-    for (int64_t i = 0; i < m->dim; ++i) {
-        double x = 0;
-        for (int c = 0; c < count; ++c)
-            x = fmax(x, psi[c][i].re * psi[c][i].re + psi[c][i].im * psi[c][i].im);
-        if (x < theta)
-            out += psi[s][i].re * psi[s][i].re + psi[s][i].im * psi[s][i].im;
-    }
+    for (int64_t i = 0; i < m->dim; ++i)
+        if (x->w[i] < theta)
+            out += psi[i].re * psi[i].re + psi[i].im * psi[i].im;
     return out;
 }
 
 int64_t adiabatic_window_states(const tcgpu_model *m, int by_rank, int count,
                                 const tcgpu_cplx *const *psi, double *core_drop) {
+    window_base x = {0};
     char *in = malloc((size_t)m->dim);
     double theta = 0;
-    int64_t nw = in ? choose_window(m, by_rank, count, psi, in, &theta) : -1;
-    free(in);
+    int64_t nw =
+        in && !window_base_init(m, count, psi, &x) ? choose_window(m, by_rank, &x, in, &theta) : -1;
     if (core_drop && nw >= 0) {
         *core_drop = 0;
         for (int s = 0; s < count; ++s)
-            *core_drop = fmax(*core_drop, below_core(m, count, psi, theta, s));
+            *core_drop = fmax(*core_drop, below_core(m, &x, psi[s], theta));
     }
+    window_base_free(&x);
+    free(in);
     return nw;
 }
 
@@ -222,15 +240,18 @@ tcgpu_status adiabatic_window_readout(const eig_device *dev, const tcgpu_model *
                                       const tcgpu_cplx *const *psi, double *const *prob,
                                       double *const *unsure) {
     int64_t n = m->dim;
+    window_base x = {0};
     char *in = malloc((size_t)n);
     double theta = 0;
-    int64_t nw = in ? choose_window(m, by_rank, count, psi, in, &theta) : -1;
-    if (nw < 0) {
+    int64_t nw =
+        in && !window_base_init(m, count, psi, &x) ? choose_window(m, by_rank, &x, in, &theta) : -1;
+    if (nw < 0 || !window_fits(nw, n)) {
+        window_base_free(&x);
         free(in);
-        return tcgpu_fail(TCGPU_ERUNTIME, "out of memory for the readout's window");
     }
+    if (nw < 0)
+        return tcgpu_fail(TCGPU_ERUNTIME, "out of memory for the readout's window");
     if (!window_fits(nw, n)) {
-        free(in);
         if (n <= TCGPU_DENSE_MAX)
             return adiabatic_dense_readout_many(dev, m, t, superadiabatic, by_rank, count, psi,
                                                 prob, unsure);
@@ -250,7 +271,7 @@ tcgpu_status adiabatic_window_readout(const eig_device *dev, const tcgpu_model *
     }
     if (getenv("TCGPU_DEBUG")) /* the tuning's view: which drop the frame allowed */
         fprintf(stderr, "window: t %g, %lld of %lld states, core from weight %.2e, below it %.2e\n",
-                t, (long long)nw, (long long)n, theta, below_core(m, count, psi, theta, 0));
+                t, (long long)nw, (long long)n, theta, below_core(m, &x, psi[0], theta));
     tcgpu_status st = TCGPU_OK;
     int64_t *idx = malloc((size_t)nw * sizeof *idx), *pos = malloc((size_t)n * sizeof *pos);
     tcgpu_cplx *ps = malloc((size_t)count * (size_t)nw * sizeof *ps);
@@ -272,10 +293,10 @@ tcgpu_status adiabatic_window_readout(const eig_device *dev, const tcgpu_model *
         goto done;
     }
     for (int c = 0; c < count; ++c) {
-        tcgpu_cplx *x = ps + (size_t)c * (size_t)nw;
+        tcgpu_cplx *y = ps + (size_t)c * (size_t)nw;
         for (int64_t j = 0; j < nw; ++j)
-            x[j] = psi[c][idx[j]];
-        pp[c] = x;
+            y[j] = psi[c][idx[j]];
+        pp[c] = y;
         qq[c] = pr + (size_t)c * (size_t)nw;
     }
     st = adiabatic_dense_readout_labelled(dev, &s, t, superadiabatic, by_rank, count, pp, qq,
@@ -286,10 +307,11 @@ tcgpu_status adiabatic_window_readout(const eig_device *dev, const tcgpu_model *
         for (int64_t j = 0; j < nw; ++j)
             prob[c][idx[j]] = qq[c][j];
         if (unsure && unsure[c]) /* the window's outside is below the core */
-            *unsure[c] += below_core(m, count, psi, theta, c);
+            *unsure[c] += below_core(m, &x, psi[c], theta);
     }
 done:
     sub_model_free(&s);
+    window_base_free(&x);
     free(in);
     free(idx);
     free(pos);
