@@ -249,6 +249,9 @@ tcgpu_status tcgpu_control_next(tcgpu_control *c, tcgpu_status served, tcgpu_con
             ask(req, TCGPU_CONTROL_ADVANCE, c->check_sweep, NULL, near, NULL, NULL);
             return TCGPU_OK;
         case CTL_START_READ:
+            ctl_debug(c, "start check T0 %g: %lld steps, %lld applications", c->s.T0,
+                      (long long)tcgpu_sweep_steps(c->check_sweep),
+                      (long long)tcgpu_sweep_applications(c->check_sweep));
             c->phase = CTL_START_JUDGE;
             ask(req, TCGPU_CONTROL_READOUT, c->check_sweep, NULL, 0, c->pr, NULL);
             return TCGPU_OK;

@@ -240,6 +240,9 @@ void ctl_round(tcgpu_control *c) {
               c->s.Tr, c->s.kappa,
               (long long)(rep->steps + tcgpu_sweep_steps(c->fine) + tcgpu_sweep_steps(c->coarse)),
               step_now, c->step_env, ew);
+    ctl_debug(c, "applications: fine run %lld, coarse run %lld",
+              (long long)tcgpu_sweep_applications(c->fine),
+              (long long)tcgpu_sweep_applications(c->coarse));
     double ex_w = ctl_window_extrapolation(ex, c->have, d, c->xw, c->xlast, c->xvalid);
     ctl_debug(c, "window-extrapolated estimate %.2e", ex_w);
     int early = o->Tr <= 0 && c->s.Tr < c->s.Tr_floor;

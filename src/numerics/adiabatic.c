@@ -667,16 +667,55 @@ done:
     return st;
 }
 
+double adiabatic_leak_of(const tcgpu_cplx *phi, const tcgpu_cplx *psi, int64_t n) {
+    /* c = <phi|psi>; |psi - c phi|^2 from its small terms (1 - |c|^2 would keep only ~1e-16 of
+     * it) */
+    double cr = 0, ci = 0, l = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        cr += phi[i].re * psi[i].re + phi[i].im * psi[i].im;
+        ci += phi[i].re * psi[i].im - phi[i].im * psi[i].re;
+    }
+    for (int64_t i = 0; i < n; ++i) {
+        double re = psi[i].re - (cr * phi[i].re - ci * phi[i].im);
+        double im = psi[i].im - (cr * phi[i].im + ci * phi[i].re);
+        l += re * re + im * im;
+    }
+    return l;
+}
+
+/* Chains whose start is the chain readout's (adiabatic_start): untied final labels. */
+static int tri_start_applies(const tcgpu_model *m) {
+    if (!adiabatic_tri_applies(m))
+        return 0;
+    slope_key *dia = adiabatic_final_order(m);
+    int64_t *lab = dia ? adiabatic_untied_labels(dia, m->dim) : NULL;
+    free(dia);
+    free(lab);
+    return lab != NULL;
+}
+
+int adiabatic_leak_applies(const tcgpu_model *m, int superadiabatic) {
+    return tri_start_applies(m) || (superadiabatic <= 2 && adiabatic_sparse_applies(m));
+}
+
+tcgpu_status adiabatic_leak(const tcgpu_model *m, double t, int superadiabatic, int count,
+                            const tcgpu_cplx *const *psi, double *leak) {
+    if (!tri_start_applies(m))
+        return adiabatic_sparse_leak(m, t, superadiabatic, count, psi, leak);
+    tcgpu_cplx *phi = malloc((size_t)m->dim * sizeof *phi);
+    tcgpu_status st =
+        phi ? adiabatic_tri_start(m, t, superadiabatic, adiabatic_start_rank(m), phi)
+            : tcgpu_fail(TCGPU_ERUNTIME, "out of memory for the start check");
+    for (int s = 0; !st && s < count; ++s)
+        leak[s] = adiabatic_leak_of(phi, psi[s], m->dim);
+    free(phi);
+    return st;
+}
+
 tcgpu_status adiabatic_start(const eig_device *dev, const tcgpu_model *m, double t,
                              int superadiabatic, tcgpu_cplx *psi) {
-    if (adiabatic_tri_applies(m)) { /* the chain readout (src/adiabatic_tri.c) where untied */
-        slope_key *dia = adiabatic_final_order(m);
-        int64_t *lab = dia ? adiabatic_untied_labels(dia, m->dim) : NULL;
-        free(dia);
-        free(lab);
-        if (lab)
-            return adiabatic_tri_start(m, t, superadiabatic, adiabatic_start_rank(m), psi);
-    }
+    if (tri_start_applies(m)) /* the chain readout (src/adiabatic_tri.c) where untied */
+        return adiabatic_tri_start(m, t, superadiabatic, adiabatic_start_rank(m), psi);
     if (superadiabatic <= 2 && adiabatic_sparse_applies(m))
         return adiabatic_sparse_start(m, t, superadiabatic, psi);
     return adiabatic_dense_start(dev, m, t, superadiabatic, psi);

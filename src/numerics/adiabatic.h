@@ -60,6 +60,15 @@ tcgpu_status adiabatic_sparse_start(const tcgpu_model *m, double t, int superadi
 tcgpu_status adiabatic_sparse_leak(const tcgpu_model *m, double t, int superadiabatic, int count,
                                    const tcgpu_cplx *const *psi, double *leak);
 
+/* A start check's leak without the full readout: leak[s] = |psi[s] - phi <phi|psi[s]>|^2, phi the
+ * dressed eigenvector the start becomes (adiabatic_start's), where that start is the chain's or
+ * the sparse one (adiabatic_leak_applies); the full readout's sum over the other eigenvectors
+ * up to their dressings' overlaps. adiabatic_leak_of: that leak for one state (phi unit). */
+int adiabatic_leak_applies(const tcgpu_model *m, int superadiabatic);
+tcgpu_status adiabatic_leak(const tcgpu_model *m, double t, int superadiabatic, int count,
+                            const tcgpu_cplx *const *psi, double *leak);
+double adiabatic_leak_of(const tcgpu_cplx *phi, const tcgpu_cplx *psi, int64_t n);
+
 /* Models that are not chains past TCGPU_WINDOW_MIN states: the dense readout on a window
  * of the basis around where the states live (src/numerics/adiabatic_window.c), so that its
  * frames hold the window's states, not the model's. adiabatic_readout_many chooses it by

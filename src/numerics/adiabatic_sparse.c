@@ -230,31 +230,11 @@ tcgpu_status adiabatic_sparse_start(const tcgpu_model *m, double t, int superadi
 
 tcgpu_status adiabatic_sparse_leak(const tcgpu_model *m, double t, int superadiabatic, int count,
                                    const tcgpu_cplx *const *psi, double *leak) {
-    int64_t n = m->dim;
-    double *u = malloc((size_t)n * sizeof *u), *y1 = malloc((size_t)n * sizeof *y1);
-    double *y2 = malloc((size_t)n * sizeof *y2);
-    tcgpu_status st = u && y1 && y2 ? dressed_ground(m, t, superadiabatic, u, y1, y2)
-                                    : tcgpu_fail(TCGPU_ERUNTIME, "out of memory for the start");
-    double inv = st ? 0 : 1 / sqrt(1 + dot(y1, y1, n) + dot(y2, y2, n));
-    for (int s = 0; !st && s < count; ++s) {
-        /* c = <phi|psi>, phi = (u + y2 - i y1) inv; the leak |psi - c phi|^2 from its small
-         * terms (1 - |c|^2 would keep only ~1e-16 of it) */
-        double cr = 0, ci = 0;
-        for (int64_t i = 0; i < n; ++i) {
-            double a = inv * (u[i] + y2[i]), b = -inv * y1[i]; /* phi_i = a + i b */
-            cr += a * psi[s][i].re + b * psi[s][i].im;
-            ci += a * psi[s][i].im - b * psi[s][i].re;
-        }
-        double l = 0;
-        for (int64_t i = 0; i < n; ++i) {
-            double a = inv * (u[i] + y2[i]), b = -inv * y1[i];
-            double re = psi[s][i].re - (cr * a - ci * b), im = psi[s][i].im - (cr * b + ci * a);
-            l += re * re + im * im;
-        }
-        leak[s] = l;
-    }
-    free(u);
-    free(y1);
-    free(y2);
+    tcgpu_cplx *phi = malloc((size_t)m->dim * sizeof *phi);
+    tcgpu_status st = phi ? adiabatic_sparse_start(m, t, superadiabatic, phi)
+                          : tcgpu_fail(TCGPU_ERUNTIME, "out of memory for the start");
+    for (int s = 0; !st && s < count; ++s)
+        leak[s] = adiabatic_leak_of(phi, psi[s], m->dim);
+    free(phi);
     return st;
 }

@@ -40,6 +40,10 @@
 
 #define CHUNK 512        /* least ranks per window */
 #define WINDOW_MARGIN 32 /* least margin on either side of a chunk; doubled until it holds */
+/* Bisection (dstebz) instead of dsterf where the window holds this many times the eigenvalues
+ * a chunk needs: bisection costs ~60 Sturm passes of the window per eigenvalue, dsterf ~30
+ * window-lengths of work per eigenvalue of the whole window. */
+#define BISECT_RATIO 64
 
 /* Whether the sites run against the model's indices: where the diagonal falls along them. */
 static int falls(const tcgpu_model *m, double t) {
@@ -165,6 +169,44 @@ static int empty_chunk(const chain *c, int64_t r0, int64_t r1, const int64_t *ne
     return next_weight[a] >= b;
 }
 
+/* The eigenvalues of the window ws .. we - 1 into s->w (local rank order): all of them by
+ * dsterf (O(window^2)), or, where the chunk's ranks and their two neighbours are few beside the
+ * window, those alone by bisection (dstebz, O(window x ranks)); chunk() reads no others. The
+ * start and its checks ask for one rank, whose window before the transition is the whole
+ * chain: tc K = 1, N = 1e5, one dsterf took 16 s there. */
+static tcgpu_status window_values(const chain *c, int64_t ws, int64_t we, int64_t r0, int64_t r1,
+                                  scratch *s) {
+    int64_t lw = we - ws, lo = (r0 > ws ? r0 - 1 : ws) - ws, hi = (r1 < we ? r1 : we - 1) - ws;
+    if ((hi - lo + 1) * BISECT_RATIO > lw) {
+        memcpy(s->w, c->d + ws, (size_t)lw * sizeof *s->w);
+        memcpy(s->e, c->e + ws, (size_t)lw * sizeof *s->e);
+        if (LAPACKE_dsterf_work((lapack_int)lw, s->w, s->e) != 0)
+            return tcgpu_fail(TCGPU_ERUNTIME, "LAPACK dsterf failed on %lld states", (long long)lw);
+        return TCGPU_OK;
+    }
+    lapack_int n = (lapack_int)lw, found = 0, nsplit = 0, info;
+    lapack_int *iw = malloc((size_t)(5 * lw) * sizeof *iw);
+    double *work = malloc((size_t)(5 * lw) * sizeof *work); /* and dstebz's w (n) */
+    if (!iw || !work) {
+        free(iw);
+        free(work);
+        return tcgpu_fail(TCGPU_ERUNTIME, "out of memory for a %lld-state window", (long long)lw);
+    }
+    /* abstol 2 DBL_MIN: each eigenvalue to full relative accuracy, as dsterf's */
+    info = LAPACKE_dstebz_work('I', 'E', n, 0, 0, (lapack_int)lo + 1, (lapack_int)hi + 1,
+                               2 * DBL_MIN, c->d + ws, c->e + ws, &found, &nsplit, work + 4 * lw,
+                               iw, iw + lw, work, iw + 2 * lw);
+    int ok = info == 0 && found == hi - lo + 1;
+    if (ok)
+        memcpy(s->w + lo, work + 4 * lw, (size_t)found * sizeof *s->w);
+    free(iw);
+    free(work);
+    if (!ok)
+        return tcgpu_fail(TCGPU_ERUNTIME, "LAPACK dstebz failed on %lld states (info %d)",
+                          (long long)lw, (int)info);
+    return TCGPU_OK;
+}
+
 /* Ranks r0 .. r1 - 1: the window's eigenvalues (dsterf), its margin grown from *margin until
  * the ranks check and every eigenpair holds. */
 static tcgpu_status chunk(const chain *c, int64_t r0, int64_t r1, int64_t *margin, scratch *s,
@@ -183,10 +225,9 @@ static tcgpu_status chunk(const chain *c, int64_t r0, int64_t r1, int64_t *margi
         if (!tri_scratch_fit(s, lw))
             return tcgpu_fail(TCGPU_ERUNTIME, "out of memory for a %lld-state readout window",
                               (long long)lw);
-        memcpy(s->w, c->d + ws, (size_t)lw * sizeof *s->w);
-        memcpy(s->e, c->e + ws, (size_t)lw * sizeof *s->e);
-        if (LAPACKE_dsterf_work((lapack_int)lw, s->w, s->e) != 0)
-            return tcgpu_fail(TCGPU_ERUNTIME, "LAPACK dsterf failed on %lld states", (long long)lw);
+        tcgpu_status es = window_values(c, ws, we, r0, r1, s);
+        if (es)
+            return es;
         const double *w = s->w - ws; /* w[r]: rank r, if the window's ranks are the chain's */
         int ok = whole || ((r0 == 0 || sturm_count(c, 0.5 * (w[r0 - 1] + w[r0])) == r0) &&
                            (r1 == n || sturm_count(c, 0.5 * (w[r1 - 1] + w[r1])) == r1));

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fpenv.h"
 #include "lockstep.h"
 #include "march_lockstep.h"
 
@@ -276,7 +277,9 @@ tcgpu_status tcgpu_march_lockstep_cpu(const tcgpu_batch_plan *p, const tcgpu_mar
             tcgpu_ls_transpose(n, d, g, 1, (const tcgpu_cplx *)p->x, c.v[TCGPU_LS_X]);
     static const tcgpu_ls_ops ops = {cpu_step,      cpu_half,      cpu_apply, cpu_cheb_first,
                                      cpu_cheb_next, cpu_rk4_stage, cpu_finish};
+    unsigned fp = tcgpu_fpenv_flush();
     st = tcgpu_ls_run(&ops, &c, p->method, steps);
+    tcgpu_fpenv_restore(fp);
     for (int64_t g = 0; g < nd; ++g)
         if (p->xs)
             ((tcgpu_cplx *)p->xs[g % n])[g / n] = c.v[TCGPU_LS_X][g];

@@ -272,6 +272,53 @@ Test(readout, sparse_start_equals_dense) {
     }
 }
 
+/* A chain's start check reads its leak from the one dressed eigenvector the start becomes
+ * (adiabatic_leak: the chain start's, whose window values come by bisection where the whole
+ * chain is the window) instead of the whole readout: against 1 - |<dense start|psi>|^2 for a
+ * state mostly the start, dressing orders 0-2; tc K = 1 slow (N = 400, beta = 0.3, whole-chain
+ * windows) and fast (N = 60, beta = 30). */
+Test(readout, chain_leak_equals_one_minus_overlap) {
+    static const struct {
+        int64_t N;
+        double beta, t;
+    } cases[] = {{400, 0.3, -37.3}, {60, 30.0, -0.4}};
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; ++c) {
+        tcgpu_model m;
+        double e = 0.4;
+        ASSERT_OK(tcgpu_model_tc(&m, cases[c].N, 1, 1.0, cases[c].beta, &e));
+        int64_t n = m.dim;
+        cr_assert(adiabatic_leak_applies(&m, 2));
+        tcgpu_cplx *a = malloc((size_t)n * sizeof *a), *psi = malloc((size_t)n * sizeof *psi);
+        for (int order = 0; order <= 2; ++order) {
+            ASSERT_OK(adiabatic_dense_start(NULL, &m, cases[c].t, order, a));
+            some_state(n, psi, 11u);
+            double norm = 0, re = 0, im = 0;
+            for (int64_t i = 0; i < n; ++i) {
+                psi[i].re = 0.999 * a[i].re + 0.03 * psi[i].re;
+                psi[i].im = 0.999 * a[i].im + 0.03 * psi[i].im;
+                norm += psi[i].re * psi[i].re + psi[i].im * psi[i].im;
+            }
+            for (int64_t i = 0; i < n; ++i) {
+                psi[i].re /= sqrt(norm);
+                psi[i].im /= sqrt(norm);
+                re += a[i].re * psi[i].re + a[i].im * psi[i].im;
+                im += a[i].re * psi[i].im - a[i].im * psi[i].re;
+            }
+            const tcgpu_cplx *pp[1] = {psi};
+            double leak, want = 1 - (re * re + im * im);
+            ASSERT_OK(adiabatic_leak(&m, cases[c].t, order, 1, pp, &leak));
+            cr_log_info("N %lld order %d: leak %.10e, 1 - overlap %.10e", (long long)cases[c].N,
+                        order, leak, want);
+            cr_expect_lt(fabs(leak - want), 1e-10 * want + 1e-15,
+                         "N %lld order %d: leak %.6e, want %.6e", (long long)cases[c].N, order,
+                         leak, want);
+        }
+        free(a);
+        free(psi);
+        tcgpu_model_free(&m);
+    }
+}
+
 /* The window readout of large non-chain models (src/numerics/adiabatic_window.c: the dense
  * readout of the sub-model where the states live), called directly on tc K = 2, N = 30 (496
  * states) past the last crossing (t = 100, beta = 1; the lines of sectors n and n + 1 last

@@ -1,7 +1,9 @@
 /* The shared step functions (src/step/step.h), driven directly: order of convergence, the
  * Chebyshev exponential, unitarity. The CUDA kernels call the same functions. */
+#include <float.h>
 #include <stdio.h>
 
+#include "fpenv.h"
 #include "grid.h"
 #include "ref_quad.h"
 #include "test_common.h"
@@ -301,4 +303,21 @@ Test(step, phases_reduce_like_quad_precision) {
             cr_expect_leq(fabs(e), tol, "class %d t = %.17g: %.17g vs %.17g", c, tt, got, want);
         }
     cr_log_info("largest phase deviation from quad: %.2e rad", worst);
+}
+
+/* The host march flushes subnormal numbers to zero (src/core/fpenv.h: they cost ~100 cycles a
+ * multiply-add on x86, and a start state's far tail is full of them) inside its loops only:
+ * DBL_MIN / 2 is subnormal before and after, zero between. */
+Test(step, march_flushes_subnormals_inside_only) {
+#if defined(__SSE2__)
+    volatile double tiny = DBL_MIN, half = 0.5;
+    cr_assert_neq(tiny * half, 0.0, "gradual underflow off before the march");
+    unsigned old = tcgpu_fpenv_flush();
+    double inside = tiny * half;
+    tcgpu_fpenv_restore(old);
+    cr_assert_eq(inside, 0.0, "a subnormal product kept inside the march: %g", inside);
+    cr_assert_neq(tiny * half, 0.0, "gradual underflow not restored after the march");
+#else
+    cr_skip_test("no SSE control word on this machine: the march keeps gradual underflow");
+#endif
 }

@@ -13,6 +13,7 @@
 #endif
 
 #include "backend.h"
+#include "fpenv.h"
 #include "grid.h"
 
 static tcgpu_grid grid_of(const tcgpu_model *m) {
@@ -201,6 +202,7 @@ static int run_one(const tcgpu_batch_plan *p, int64_t s, tcgpu_cplx *x) {
     double t = p->t_a[s];
     int64_t apps = 0;
     int rc;
+    unsigned fp = tcgpu_fpenv_flush();
     if (fp32) {
         tcgpu_narrow(m->dim, x, xf);
         rc = tcgpu_march_steps_f(&wf, p->method, p->du[s], p->S[s], 0, p->S[s], p->t_b[s], &t, xf,
@@ -213,6 +215,7 @@ static int run_one(const tcgpu_batch_plan *p, int64_t s, tcgpu_cplx *x) {
                                &apps);
         tcgpu_work_free(&wk);
     }
+    tcgpu_fpenv_restore(fp);
     p->apps[s] = rc ? -1 : apps;
     p->t_fail[s] = t;
     return rc;
