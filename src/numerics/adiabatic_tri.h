@@ -24,6 +24,7 @@ typedef struct {
     int reversed, ladder; /* ladder: d rises strictly along the sites */
     double step;          /* mean level step along the sites */
     double glo, ghi;      /* Gershgorin bounds of the spectrum, padded */
+    double bmax;          /* the largest Gershgorin radius: a bound on |H - diag(d)| */
 } chain;
 
 /* The Gershgorin radius of site i's row. */
