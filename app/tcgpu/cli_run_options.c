@@ -206,6 +206,11 @@ int run_parse(const cli_parsed *a, run_job *j) {
             cli_error(CMD, "--eps and --levels both set the energies; expected one of them");
             return CLI_BADINPUT;
         }
+        if (strcmp(j->model, "tc") && strcmp(j->model, "do")) {
+            cli_error(CMD, "--levels sets the channel energies of tc and do; model %s takes %s",
+                      j->model, strcmp(j->model, "heff") ? "none" : "--eps");
+            return CLI_BADINPUT;
+        }
         if (cli_levels(CMD, v, j->K, 0, j->levels) || run_check_grid(j->levels, (size_t)j->K, 0))
             return CLI_BADINPUT;
         j->has_levels = 1;
@@ -213,10 +218,20 @@ int run_parse(const cli_parsed *a, run_job *j) {
     if (cli_values(CMD, "beta", (v = cli_get(a, "beta")) ? v : DEFAULT_BETAS, 1, &j->beta,
                    &j->nb) ||
         cli_values(CMD, "g", (v = cli_get(a, "g")) ? v : "1", 1, &j->g, &j->ng) ||
-        cli_values(CMD, "eps", (v = cli_get(a, "eps")) ? v : "0.25", 1, &j->eps, &j->ne))
+        (!j->has_levels &&
+         cli_values(CMD, "eps", (v = cli_get(a, "eps")) ? v : "0.25", 1, &j->eps, &j->ne)))
         return CLI_BADINPUT;
+    /* Levels set the energies: eps has no value (NaN, written as an empty cell, "-" and null),
+     * where the default 0.25 had been written beside them as if it had been used. */
+    if (j->has_levels && !(j->eps = malloc(sizeof *j->eps))) {
+        cli_error(CMD, "out of memory");
+        return CLI_RUNTIME;
+    }
+    if (j->has_levels)
+        j->eps[0] = NAN, j->ne = 1;
     if (run_check_grid(j->beta, j->nb, "beta") || run_check_grid(j->g, j->ng, "g") ||
-        run_check_grid(j->eps, j->ne, "eps") || run_check_sweeps(j->zip, j->nb, j->ng, j->ne))
+        (!j->has_levels && run_check_grid(j->eps, j->ne, "eps")) ||
+        run_check_sweeps(j->zip, j->nb, j->ng, j->ne))
         return CLI_BADINPUT;
     if (j->zip && !(j->nb == j->ng || j->ng == 1) + !(j->nb == j->ne || j->ne == 1)) {
         cli_error(CMD,

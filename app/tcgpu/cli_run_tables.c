@@ -51,8 +51,10 @@ void run_sweep_write(const run_job *j, const sweep_out *o, FILE *s, FILE *d) {
         tcgpu_reduce_means(m, o->p, mean, &mean_n, &eta);
     double nan = NAN, tv = mlz ? nan : tcgpu_tv(o->p, o->ex, m->dim);
     double mx = mlz ? nan : tcgpu_maxabs(o->p, o->ex, m->dim);
-    fprintf(s, "%zu,%s,%lld,%d,%.17g,%.17g,%.17g,%s,%.17g,%lld,%.3e,%.3e", o->idx, j->model,
-            (long long)m->N, nk, o->g, o->beta, o->eps, j->method ? "magnus4" : "rk4", r->Tr,
+    fprintf(s, "%zu,%s,%lld,%d,%.17g,%.17g,", o->idx, j->model, (long long)m->N, nk, o->g,
+            o->beta);
+    cli_csv_num(s, o->eps);
+    fprintf(s, ",%s,%.17g,%lld,%.3e,%.3e", j->method ? "magnus4" : "rk4", r->Tr,
             (long long)r->steps, r->norm_error, r->err_estimate);
     for (int k = 0; k < nk; ++k)
         fprintf(s, ",%.17g", mean[k]);
@@ -96,7 +98,8 @@ void run_sweep_print(const sweep_out *o) {
     mean_n = eta = NAN;
     if (!mlz) /* as in run_sweep_write: no means of an mlz model */
         tcgpu_reduce_means(m, o->p, mean, &mean_n, &eta);
-    printf("%6zu %10.4g %8.4g %8.4g", o->idx, o->beta, o->g, o->eps);
+    printf("%6zu %10.4g %8.4g", o->idx, o->beta, o->g);
+    cell(8, " %*.4g", o->eps);
     for (int k = 0; k < nk; ++k)
         cell(11, " %*.6g", mean[k]);
     cell(11, " %*.6g", mlz ? NAN : mean_n);

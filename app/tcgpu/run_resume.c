@@ -318,7 +318,8 @@ int run_resume_agrees(const char *cmd, const char *dir, const run_resume *r, dou
         int same = r->ngrid[k] == ngrid[k];
         /* not to the bit: cJSON prints 15 digits when they read back within an ulp or so */
         for (size_t i = 0; same && i < ngrid[k]; ++i)
-            same = fabs(r->grid[k][i] - grid[k][i]) <= 1e-15 * fabs(grid[k][i]);
+            same = fabs(r->grid[k][i] - grid[k][i]) <= 1e-15 * fabs(grid[k][i]) ||
+                   (isnan(r->grid[k][i]) && isnan(grid[k][i])); /* eps beside --levels */
         if (!same) {
             cli_error(cmd,
                       "--resume: %s/run.json records %zu --%s values that its arguments do not "

@@ -121,6 +121,8 @@ static const char *const cases[] = {
     "run|--levels|1,2,3|--out|@W/o",
     "run|--levels|1,1|--out|@W/o",
     "run|--eps|0.1|--levels|1,2|--N|2|--beta|1|--out|@W/o",
+    "run|--model|heff|--levels|1,2|--N|2|--beta|1|--out|@W/o",
+    "run|--model|lz|--levels|1,2|--beta|1|--out|@W/o",
     /* run: ranges the propagation serves, refused with the accepted range */
     "run|--model|lz|--beta|1|--T|1e300|--out|@W/o",
     "run|--model|lz|--beta|1|--T|1e-300|--out|@W/o",

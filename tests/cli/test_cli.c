@@ -821,6 +821,51 @@ Test(cli_run, resume_finishes_an_interrupted_run_like_an_uninterrupted_one) {
     cr_expect_eq(system(cmd), 0);
 }
 
+/* --levels sets the energies: eps has no value there, so summary.csv leaves its cell empty,
+ * the table prints "-" and run.json records null (the default 0.25 had been written beside the
+ * levels as if used); and an interrupted levels run resumes. Levels -0.2, 0.2 are eps = 0.1's
+ * (e_k = 2 (2k - K - 1) eps): the rows equal the eps run's but for that cell. */
+Test(cli_run, levels_leave_eps_empty_and_resume) {
+    char dir[] = "/tmp/tcgpu_levels_XXXXXX", cmd[2048], path[600];
+    static char a[65536], b[65536];
+    const char *job = "run --N 10 --beta 0.3,30 --levels=-0.2,0.2 --no-plot";
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(cmd, sizeof cmd,
+             "cd %s && OMP_NUM_THREADS=1 %s run --N 10 --beta 0.3,30 --eps 0.1 --no-plot --out "
+             "ref >/dev/null 2>&1 && (OMP_NUM_THREADS=1 %s %s --out res >out 2>err & p=$!; n=0; "
+             "while ! grep -qs '^ *0 ' out && [ $n -lt 600 ]; do sleep 0.1; n=$((n+1)); done; "
+             "sleep 0.3; kill -INT $p; wait $p; echo $? >status)",
+             dir, TCGPU_BIN, TCGPU_BIN, job);
+    cr_assert_eq(system(cmd), 0);
+    slurp_in(dir, "status", a, sizeof a);
+    cr_assert_eq(atoi(a), 130, "the run to resume was interrupted (exit %s)", a);
+    slurp_in(dir, "out", a, sizeof a);
+    cr_expect_not_null(strstr(a, " 1        -"), "the table's eps is '-': %s", a);
+    snprintf(cmd, sizeof cmd, "run --resume %s/res", dir);
+    run_result *r = run("OMP_NUM_THREADS=1", cmd);
+    cr_expect_eq(r->status, 0, "resume: %s", r->err);
+    slurp_in(dir, "res/summary.csv", a, sizeof a);
+    slurp_in(dir, "ref/summary.csv", b, sizeof b);
+    cr_expect_eq(count_lines(a), 3, "%s", a);
+    drop_seconds(a);
+    drop_seconds(b);
+    for (char *e; (e = strstr(b, ",0.10000000000000001,"));) /* the eps cell emptied */
+        memmove(e + 1, e + 20, strlen(e + 20) + 1);
+    cr_expect_str_eq(a, b, "the levels run's rows are the eps run's with an empty eps cell");
+    snprintf(path, sizeof path, "%s/res", dir);
+    cJSON *j = read_json(path);
+    cr_assert_not_null(j);
+    cJSON *p = cJSON_GetObjectItem(j, "parameters"), *eps = cJSON_GetObjectItem(p, "eps");
+    cr_expect(cJSON_IsArray(eps) && cJSON_GetArraySize(eps) == 1 &&
+                  cJSON_IsNull(cJSON_GetArrayItem(eps, 0)),
+              "run.json's eps is [null] beside the levels");
+    cr_expect_eq(cJSON_GetArraySize(cJSON_GetObjectItem(p, "levels")), 2);
+    cr_expect(cJSON_IsTrue(cJSON_GetObjectItem(j, "completed")));
+    cJSON_Delete(j);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
 /* --precision single: the default tolerance becomes 1e-4, which the fp32 march meets against the
  * exact engine (tv_exact column), and run.json says which arithmetic ran. */
 Test(cli_run, single_precision_runs_at_1e_4_and_is_recorded) {
