@@ -252,13 +252,9 @@ int run_check_resources(const run_job *j, const char *dir) {
                   : !strcmp(j->model, "lz")   ? 2
                   : !strcmp(j->model, "do")   ? j->K + 1
                                               : 0; /* mlz: known once the file is read */
-    /* one channel (and lz) is a chain: its start and readout need no dense eigenbasis */
-    int chain = (!strcmp(j->model, "tc") && j->K == 1) || !strcmp(j->model, "lz");
-    /* two or more channels past the dense limit: the sparse start and the window readout
-     * (src/numerics/adiabatic_window.c), frames of at most TCGPU_WINDOW_FRAME states (below
-     * it a window that large is read whole: the dense frames' memory) */
-    int window = !strcmp(j->model, "tc") && j->K >= 2 && dim > TCGPU_DENSE_MAX;
-    if (dim > TCGPU_DENSE_MAX && !chain && !window) {
+    /* chains and tc with two or more channels need no dense eigenbasis (adiabatic_sweep_plan) */
+    double bytes;
+    if (!adiabatic_sweep_plan(j->model, j->K, dim, &bytes)) {
         cli_error(CMD,
                   "%lld states (%s, N = %lld): the readout of this model diagonalizes "
                   "densely and stops at %d states (tc has no such limit); ask for a smaller N",
@@ -272,7 +268,7 @@ int run_check_resources(const run_job *j, const char *dir) {
 #endif
     if (j->batched) /* every batched control holds its frames at once */
         threads = fmin((double)j->batch, total);
-    double d = (double)dim, mem = threads * adiabatic_sweep_bytes(dim, chain, window);
+    double d = (double)dim, mem = threads * bytes;
     double disk = total * (d * 16 + 400 + (j->dist_csv ? d * 40 : 0));
     char what[128];
     snprintf(what, sizeof what, "%.0f sweep%s of %lld states on %.0f thread%s", total,

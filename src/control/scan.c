@@ -34,7 +34,6 @@ static int is(const tcgpu_scan_spec *s, const char *name) { return !strcmp(s->mo
 /* Channels (labels per state) as the model will have them. */
 static int channels(const tcgpu_scan_spec *s) { return is(s, "lz") ? 1 : is(s, "heff") ? 2 : s->K; }
 /* No dense readout: src/numerics/adiabatic_tri.c. */
-static int is_chain(const tcgpu_scan_spec *s) { return (is(s, "tc") && s->K == 1) || is(s, "lz"); }
 
 tcgpu_status tcgpu_scan_shape(const tcgpu_scan_spec *s, int64_t *dim, int *nk) {
     if (!s || !s->model || (!is(s, "tc") && !is(s, "lz") && !is(s, "do") && !is(s, "heff")))
@@ -75,11 +74,7 @@ tcgpu_status tcgpu_scan_shape(const tcgpu_scan_spec *s, int64_t *dim, int *nk) {
             return st;
     }
     int64_t d = is(s, "tc") ? tcgpu_basis_dim(s->N, K) : is(s, "heff") ? s->N + 1 : K + 1;
-    int chain = is_chain(s);
-    /* two or more channels: the window readout (src/numerics/adiabatic_window.c) past
-     * TCGPU_WINDOW_MIN states, the sparse start past TCGPU_THIRD_ORDER_MAX */
-    int window = is(s, "tc") && K >= 2;
-    if (d < 0 || (d > TCGPU_DENSE_MAX && !chain && !window))
+    if (d < 0 || !adiabatic_sweep_plan(s->model, K, d, NULL))
         return tcgpu_fail(TCGPU_EINVAL,
                           "N = %lld: more than %d states, where the readout of this model "
                           "(dense) stops (tc has no such limit); expected a smaller N",
@@ -206,10 +201,9 @@ tcgpu_status tcgpu_scan_run(const tcgpu_scan_spec *s, const tcgpu_scan_out *out)
 #ifdef _OPENMP
     threads = s->threads > 0 ? s->threads : omp_get_max_threads();
 #endif
-    double t = fmin((double)threads, (double)s->sweeps);
-    if ((st = tcgpu_check_memory(
-             t * adiabatic_sweep_bytes(dim, is_chain(s), is(s, "tc") && s->K >= 2),
-             "the sweeps' work")))
+    double t = fmin((double)threads, (double)s->sweeps), bytes;
+    adiabatic_sweep_plan(s->model, channels(s), dim, &bytes);
+    if ((st = tcgpu_check_memory(t * bytes, "the sweeps' work")))
         return st;
 #if defined(__GNUC__)
     /* As tcgpu run: spare cores (fewer sweeps than threads) go to the dense start and readout. */

@@ -112,5 +112,10 @@ tcgpu_status adiabatic_rdot_check(const eig_device *dev, const tcgpu_model *m, d
  * or more channels (window) past TCGPU_DENSE_MAX a window's four frames and the sparse start's
  * Lanczos vectors; otherwise four dim x dim frames; plus the march's 40 complex vectors. */
 double adiabatic_sweep_bytes(int64_t dim, int chain, int window);
+/* The same decided from the model's name (tc, lz, do, heff, mlz), channels K and dim, before
+ * the model is built (tcgpu run's and tcgpu_scan_run's checks): one channel of tc and lz are
+ * chains, tc with K >= 2 is read on windows; returns 0 where the readout would be dense past
+ * TCGPU_DENSE_MAX (the request is refused), else 1 with *bytes (may be NULL) as above. */
+int adiabatic_sweep_plan(const char *model, int K, int64_t dim, double *bytes);
 
 #endif

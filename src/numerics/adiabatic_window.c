@@ -54,6 +54,14 @@ double adiabatic_sweep_bytes(int64_t dim, int chain, int window) {
     return frames + 40 * d * 16;
 }
 
+int adiabatic_sweep_plan(const char *model, int K, int64_t dim, double *bytes) {
+    int tc = !strcmp(model, "tc"), chain = (tc && K == 1) || !strcmp(model, "lz");
+    int window = tc && K >= 2;
+    if (bytes)
+        *bytes = adiabatic_sweep_bytes(dim, chain, window);
+    return chain || window || dim <= TCGPU_DENSE_MAX;
+}
+
 static int ascending(const void *x, const void *y) {
     double a = *(const double *)x, b = *(const double *)y;
     return (a > b) - (a < b);
