@@ -746,20 +746,27 @@ static void drop_seconds(char *csv) {
  * 2.5 (N = 4, beta = 1 became too fast with the second-order readout, N = 10, beta = 3 with the
  * sixth: 0.3 s, and the signal missed it), so the signal sent 0.3 s after sweep 0's row lands
  * inside sweep 1. */
-Test(cli_run, resume_finishes_an_interrupted_run_like_an_uninterrupted_one) {
-    char dir[] = "/tmp/tcgpu_resume_XXXXXX", cmd[2048], path[600];
-    static char a[65536], b[65536];
-    const char *job = "run --N 10 --beta 0.3,30 --eps 0.1 --dist-csv";
-    cr_assert_not_null(mkdtemp(dir));
+/* In dir: ref_job run to the end into ref/, and job into res/, interrupted by SIGINT once its
+ * first sweep is on stdout (res/out); the interrupted run must exit 130. */
+static void run_ref_and_interrupted(const char *dir, const char *ref_job, const char *job) {
+    char cmd[2048], status[64];
     snprintf(cmd, sizeof cmd,
              "cd %s && OMP_NUM_THREADS=1 %s %s --out ref >/dev/null 2>&1 && "
              "(OMP_NUM_THREADS=1 %s %s --out res >out 2>err & p=$!; n=0; while ! grep -qs "
              "'^ *0 ' out && [ $n -lt 600 ]; do sleep 0.1; n=$((n+1)); done; sleep 0.3; "
              "kill -INT $p; wait $p; echo $? >status)",
-             dir, TCGPU_BIN, job, TCGPU_BIN, job);
+             dir, TCGPU_BIN, ref_job, TCGPU_BIN, job);
     cr_assert_eq(system(cmd), 0);
-    slurp_in(dir, "status", a, sizeof a);
-    cr_assert_eq(atoi(a), 130, "the run to resume was interrupted (exit %s)", a);
+    slurp_in(dir, "status", status, sizeof status);
+    cr_assert_eq(atoi(status), 130, "the run to resume was interrupted (exit %s)", status);
+}
+
+Test(cli_run, resume_finishes_an_interrupted_run_like_an_uninterrupted_one) {
+    char dir[] = "/tmp/tcgpu_resume_XXXXXX", cmd[2048], path[600];
+    static char a[65536], b[65536];
+    const char *job = "run --N 10 --beta 0.3,30 --eps 0.1 --dist-csv";
+    cr_assert_not_null(mkdtemp(dir));
+    run_ref_and_interrupted(dir, job, job);
     slurp_in(dir, "res/summary.csv", a, sizeof a);
     cr_assert_eq(count_lines(a), 2, "header and sweep 0 before resuming: %s", a);
     char sweep0[4096];
@@ -830,15 +837,7 @@ Test(cli_run, levels_leave_eps_empty_and_resume) {
     static char a[65536], b[65536];
     const char *job = "run --N 10 --beta 0.3,30 --levels=-0.2,0.2 --no-plot";
     cr_assert_not_null(mkdtemp(dir));
-    snprintf(cmd, sizeof cmd,
-             "cd %s && OMP_NUM_THREADS=1 %s run --N 10 --beta 0.3,30 --eps 0.1 --no-plot --out "
-             "ref >/dev/null 2>&1 && (OMP_NUM_THREADS=1 %s %s --out res >out 2>err & p=$!; n=0; "
-             "while ! grep -qs '^ *0 ' out && [ $n -lt 600 ]; do sleep 0.1; n=$((n+1)); done; "
-             "sleep 0.3; kill -INT $p; wait $p; echo $? >status)",
-             dir, TCGPU_BIN, TCGPU_BIN, job);
-    cr_assert_eq(system(cmd), 0);
-    slurp_in(dir, "status", a, sizeof a);
-    cr_assert_eq(atoi(a), 130, "the run to resume was interrupted (exit %s)", a);
+    run_ref_and_interrupted(dir, "run --N 10 --beta 0.3,30 --eps 0.1 --no-plot", job);
     slurp_in(dir, "out", a, sizeof a);
     cr_expect_not_null(strstr(a, " 1        -"), "the table's eps is '-': %s", a);
     snprintf(cmd, sizeof cmd, "run --resume %s/res", dir);

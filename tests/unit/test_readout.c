@@ -49,6 +49,25 @@ static void some_state(int64_t n, tcgpu_cplx *psi, unsigned seed) {
     }
 }
 
+/* psi = a state mostly a (0.999 a plus 0.03 of a pseudo-random state, normalized); returns
+ * 1 - |<a|psi>|^2, the leak out of a (unit) that the start checks measure. */
+static double mostly(const tcgpu_cplx *a, int64_t n, tcgpu_cplx *psi, unsigned seed) {
+    some_state(n, psi, seed);
+    double norm = 0, re = 0, im = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        psi[i].re = 0.999 * a[i].re + 0.03 * psi[i].re;
+        psi[i].im = 0.999 * a[i].im + 0.03 * psi[i].im;
+        norm += psi[i].re * psi[i].re + psi[i].im * psi[i].im;
+    }
+    for (int64_t i = 0; i < n; ++i) {
+        psi[i].re /= sqrt(norm);
+        psi[i].im /= sqrt(norm);
+        re += a[i].re * psi[i].re + a[i].im * psi[i].im;
+        im += a[i].re * psi[i].im - a[i].im * psi[i].re;
+    }
+    return 1 - (re * re + im * im);
+}
+
 /* Both readouts of two states at t; returns the largest difference of any probability. */
 static double readout_diff(const tcgpu_model *m, double t, int superadiabatic) {
     int64_t n = m->dim;
@@ -245,24 +264,10 @@ Test(readout, sparse_start_equals_dense) {
         cr_log_info("K %d N %lld: |order 2 - order 0| = %.2e", cases[c].K, (long long)cases[c].N,
                     sqrt(dressed));
         cr_expect_gt(sqrt(dressed), 1e-6);
-        some_state(n, psi, 7u);
-        for (int64_t i = 0; i < n; ++i) { /* mostly the start state, some of everything else */
-            psi[i].re = 0.999 * a[i].re + 0.03 * psi[i].re;
-            psi[i].im = 0.999 * a[i].im + 0.03 * psi[i].im;
-        }
-        double norm = 0, re = 0, im = 0;
-        for (int64_t i = 0; i < n; ++i)
-            norm += psi[i].re * psi[i].re + psi[i].im * psi[i].im;
-        for (int64_t i = 0; i < n; ++i) {
-            psi[i].re /= sqrt(norm);
-            psi[i].im /= sqrt(norm);
-            re += a[i].re * psi[i].re + a[i].im * psi[i].im;
-            im += a[i].re * psi[i].im - a[i].im * psi[i].re;
-        }
+        double want = mostly(a, n, psi, 7u);
         const tcgpu_cplx *pp[1] = {psi};
         double leak;
         ASSERT_OK(adiabatic_sparse_leak(&m, cases[c].t, 2, 1, pp, &leak));
-        double want = 1 - (re * re + im * im);
         cr_expect_lt(fabs(leak - want), 1e-10 * want + 1e-15, "K %d N %lld: leak %.6e, want %.6e",
                      cases[c].K, (long long)cases[c].N, leak, want);
         free(a);
@@ -291,21 +296,8 @@ Test(readout, chain_leak_equals_one_minus_overlap) {
         tcgpu_cplx *a = malloc((size_t)n * sizeof *a), *psi = malloc((size_t)n * sizeof *psi);
         for (int order = 0; order <= 2; ++order) {
             ASSERT_OK(adiabatic_dense_start(NULL, &m, cases[c].t, order, a));
-            some_state(n, psi, 11u);
-            double norm = 0, re = 0, im = 0;
-            for (int64_t i = 0; i < n; ++i) {
-                psi[i].re = 0.999 * a[i].re + 0.03 * psi[i].re;
-                psi[i].im = 0.999 * a[i].im + 0.03 * psi[i].im;
-                norm += psi[i].re * psi[i].re + psi[i].im * psi[i].im;
-            }
-            for (int64_t i = 0; i < n; ++i) {
-                psi[i].re /= sqrt(norm);
-                psi[i].im /= sqrt(norm);
-                re += a[i].re * psi[i].re + a[i].im * psi[i].im;
-                im += a[i].re * psi[i].im - a[i].im * psi[i].re;
-            }
+            double leak, want = mostly(a, n, psi, 11u);
             const tcgpu_cplx *pp[1] = {psi};
-            double leak, want = 1 - (re * re + im * im);
             ASSERT_OK(adiabatic_leak(&m, cases[c].t, order, 1, pp, &leak));
             cr_log_info("N %lld order %d: leak %.10e, 1 - overlap %.10e", (long long)cases[c].N,
                         order, leak, want);
