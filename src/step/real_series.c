@@ -27,6 +27,10 @@
 
 #define TCGPU_CHAIN_LEVELS 16 /* terms per pass over a block */
 #define TCGPU_CHAIN_BLOCK 256 /* rows per block: 6 vectors and the links, ~14 KB */
+#define TCGPU_PAIR_BLOCKED_ROWS 24000 /* two channels: terms blocked from this many rows */
+#define TCGPU_PAIR_LEVELS 16          /* ... terms per pass */
+#define TCGPU_PAIR_BLOCK 2048 /* ... and rows per block: with 15 (N + 2) rows of skew, ~0.5 MB
+                               * of vectors and links at N = 300, within a core's L2 */
 
 /* Term k of rows [lo, hi) (no edge row): T_k = s (L_i T_{k-1, i-1} + L_{i+1} T_{k-1, i+1}) -
  * T_{k-2, i}, written over T_{k-2} (dr, di), and added to the sum with the coefficient c
@@ -321,18 +325,69 @@ TCGPU_CLONES static void pair_series(const tcgpu_real *R, const tcgpu_cplx *w, d
             pair_first(i0, i0 + N - a + 1, N - a + 2, N - a + 1, s1, s2, la, ua, lb, ub, pr, pi,
                        qr, qi, xr, xi, J[0], J[1]);
     s1 *= 2, s2 *= 2;
-    for (int k = 2; k <= n; ++k) {
-        int odd;
-        double c = series_coef(k, J[k], &odd);
-        if (square)
-            pair_term(0, rows, N + 1, N + 1, s1, s2, la, ua, lb, ub, qr, qi, pr, pi, xr, xi, c,
-                      odd);
-        else
-            for (int64_t a = 0, i0 = 0; a <= N; i0 += N - a + 1, ++a)
-                pair_term(i0, i0 + N - a + 1, N - a + 2, N - a + 1, s1, s2, la, ua, lb, ub, qr,
-                          qi, pr, pi, xr, xi, c, odd);
-        double *t = pr;
-        pr = qr, qr = t, t = pi, pi = qi, qi = t;
+    if (square || rows < TCGPU_PAIR_BLOCKED_ROWS) {
+        for (int k = 2; k <= n; ++k) {
+            int odd;
+            double c = series_coef(k, J[k], &odd);
+            if (square)
+                pair_term(0, rows, N + 1, N + 1, s1, s2, la, ua, lb, ub, qr, qi, pr, pi, xr, xi,
+                          c, odd);
+            else
+                for (int64_t a = 0, i0 = 0; a <= N; i0 += N - a + 1, ++a)
+                    pair_term(i0, i0 + N - a + 1, N - a + 2, N - a + 1, s1, s2, la, ua, lb, ub,
+                              qr, qi, pr, pi, xr, xi, c, odd);
+            double *t = pr;
+            pr = qr, qr = t, t = pi, pi = qi, qi = t;
+        }
+        rotate(2, N, w, 0, x, xr, xi);
+        return;
+    }
+    /* As the chain's: TCGPU_PAIR_LEVELS terms per pass over blocks of rows, term q of a block
+     * skewed back by q S rows, S = N + 2 the farthest neighbour (a row's n1 neighbours lie
+     * N - n1 + 1 and N - n1 + 2 rows away), so that each term finds its neighbours' previous
+     * term computed and not yet overwritten; the rows' operations and their order are the
+     * unblocked loop's. Where the six vectors and four links leave a core's L2 (2 MB here)
+     * the unblocked loop is memory-bound: one thread, ns per row and term unblocked ->
+     * blocked, tc K = 2, N = 300 (45451 rows): 3.0 -> 1.8; N = 250 (31626): 2.4 -> 1.8;
+     * N = 200 (20301): 1.75 both; N = 100 (5151) 1.65 -> 1.8, hence the threshold. */
+    const int64_t S = N + 2;
+    for (int k0 = 2; k0 <= n; k0 += TCGPU_PAIR_LEVELS) {
+        int levels = n - k0 + 1 < TCGPU_PAIR_LEVELS ? n - k0 + 1 : TCGPU_PAIR_LEVELS;
+        double c[TCGPU_PAIR_LEVELS];
+        int odd[TCGPU_PAIR_LEVELS];
+        for (int q = 0; q < levels; ++q)
+            c[q] = series_coef(k0 + q, J[k0 + q], &odd[q]);
+        for (int64_t b0 = 0; b0 < rows + (levels - 1) * S; b0 += TCGPU_PAIR_BLOCK) {
+            for (int q = 0; q < levels; ++q) {
+                /* even q: T over p (neighbours q); odd q: over q (neighbours p) */
+                double *dr = q % 2 ? qr : pr, *di = q % 2 ? qi : pi;
+                const double *nr = q % 2 ? pr : qr, *ni = q % 2 ? pi : qi;
+                int64_t lo = b0 - q * S, hi = lo + TCGPU_PAIR_BLOCK;
+                lo = lo < 0 ? 0 : lo;
+                hi = hi > rows ? rows : hi;
+                if (lo >= hi)
+                    continue;
+                /* the n1 block a holding row lo: the largest a with row(a) <= lo */
+                int64_t a = 0, top = N;
+                while (a < top) {
+                    int64_t mid = (a + top + 1) / 2;
+                    if (tcgpu_real_row(N, mid) <= lo)
+                        a = mid;
+                    else
+                        top = mid - 1;
+                }
+                for (int64_t i0 = tcgpu_real_row(N, a); a <= N && i0 < hi;
+                     i0 += N - a + 1, ++a) {
+                    int64_t r0 = i0 > lo ? i0 : lo, r1 = i0 + N - a + 1 < hi ? i0 + N - a + 1 : hi;
+                    pair_term(r0, r1, N - a + 2, N - a + 1, s1, s2, la, ua, lb, ub, nr, ni, dr,
+                              di, xr, xi, c[q], odd[q]);
+                }
+            }
+        }
+        if (levels % 2) { /* the last term is in p: it becomes T_{k-1} of the next pass */
+            double *t = pr;
+            pr = qr, qr = t, t = pi, pi = qi, qi = t;
+        }
     }
     rotate(2, N, w, 0, x, xr, xi);
 }

@@ -270,10 +270,12 @@ static void pair_series_case(int64_t N) {
 }
 
 /* N = 14: the square; N = 70: blocks in the basis order, and rows past 64, where the phases
- * restart from a sincos. */
+ * restart from a sincos; N = 230 (26796 rows): the terms blocked, 16 per pass over blocks of
+ * rows skewed by N + 2 per term (TCGPU_PAIR_BLOCKED_ROWS). */
 Test(step, pair_series_is_the_generic_series) {
     pair_series_case(14);
     pair_series_case(70);
+    pair_series_case(230);
 }
 
 Test(step, bessel_values) {
