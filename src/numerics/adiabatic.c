@@ -689,9 +689,10 @@ static int tri_start_applies(const tcgpu_model *m) {
         return 0;
     slope_key *dia = adiabatic_final_order(m);
     int64_t *lab = dia ? adiabatic_untied_labels(dia, m->dim) : NULL;
+    int untied = lab != NULL;
     free(dia);
     free(lab);
-    return lab != NULL;
+    return untied;
 }
 
 int adiabatic_leak_applies(const tcgpu_model *m, int superadiabatic) {
