@@ -223,12 +223,13 @@ int run_parse(const cli_parsed *a, run_job *j) {
         return CLI_BADINPUT;
     /* Levels set the energies: eps has no value (NaN, written as an empty cell, "-" and null),
      * where the default 0.25 had been written beside them as if it had been used. */
-    if (j->has_levels && !(j->eps = malloc(sizeof *j->eps))) {
-        cli_error(CMD, "out of memory");
-        return CLI_RUNTIME;
-    }
-    if (j->has_levels)
+    if (j->has_levels) {
+        if (!(j->eps = malloc(sizeof *j->eps))) {
+            cli_error(CMD, "out of memory");
+            return CLI_RUNTIME;
+        }
         j->eps[0] = NAN, j->ne = 1;
+    }
     if (run_check_grid(j->beta, j->nb, "beta") || run_check_grid(j->g, j->ng, "g") ||
         (!j->has_levels && run_check_grid(j->eps, j->ne, "eps")) ||
         run_check_sweeps(j->zip, j->nb, j->ng, j->ne))

@@ -33,7 +33,6 @@ static int is(const tcgpu_scan_spec *s, const char *name) { return !strcmp(s->mo
 
 /* Channels (labels per state) as the model will have them. */
 static int channels(const tcgpu_scan_spec *s) { return is(s, "lz") ? 1 : is(s, "heff") ? 2 : s->K; }
-/* No dense readout: src/numerics/adiabatic_tri.c. */
 
 tcgpu_status tcgpu_scan_shape(const tcgpu_scan_spec *s, int64_t *dim, int *nk) {
     if (!s || !s->model || (!is(s, "tc") && !is(s, "lz") && !is(s, "do") && !is(s, "heff")))

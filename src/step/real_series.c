@@ -7,7 +7,7 @@
  * The series is then real arithmetic on the rotated state's real and imaginary parts (SoA):
  * per row and term two multiply-adds per link, where the generic application (step_body.h)
  * multiplies complex weights per link and makes a second pass for the recurrence and two
- * copies. One channel (a chain) computes a block of rows and TCGPU_CHAIN_LEVELS terms at a
+ * copies. One channel (a chain) computes a block of rows and TCGPU_SERIES_LEVELS terms at a
  * time, skewed by a row per term (term q of a block covers rows [a - q, a + B - q)), so a
  * block's vectors stay in the first-level cache for all its terms. tc K = 1, N = 10^4 and 10^5,
  * one thread: ~5 ns per row and term for the generic series, ~1 ns here (docs/numerics.md). */
@@ -25,10 +25,9 @@
 #define TCGPU_CLONES
 #endif
 
-#define TCGPU_CHAIN_LEVELS 16 /* terms per pass over a block */
+#define TCGPU_SERIES_LEVELS 16 /* terms per pass over a block (chains, two channels) */
 #define TCGPU_CHAIN_BLOCK 256 /* rows per block: 6 vectors and the links, ~14 KB */
 #define TCGPU_PAIR_BLOCKED_ROWS 24000 /* two channels: terms blocked from this many rows */
-#define TCGPU_PAIR_LEVELS 16          /* ... terms per pass */
 #define TCGPU_PAIR_BLOCK 2048 /* ... and rows per block: with 15 (N + 2) rows of skew, ~0.5 MB
                                * of vectors and links at N = 300, within a core's L2 */
 
@@ -77,6 +76,15 @@ static inline void chain_edge(int64_t i, int64_t d, double s, const double *L, c
 static double series_coef(int k, double Jk, int *odd) {
     *odd = k % 2;
     return (k % 4 == 0 || k % 4 == 3) ? 2 * Jk : -2 * Jk;
+}
+
+/* The terms of a blocked pass from term k0 (at most TCGPU_SERIES_LEVELS, up to n) and their
+ * coefficients (series_coef); returns their count. */
+static int pass_coefs(int k0, int n, const double *J, double *c, int *odd) {
+    int levels = n - k0 + 1 < TCGPU_SERIES_LEVELS ? n - k0 + 1 : TCGPU_SERIES_LEVELS;
+    for (int q = 0; q < levels; ++q)
+        c[q] = series_coef(k0 + q, J[k0 + q], &odd[q]);
+    return levels;
 }
 
 /* The unit phasor of w (1 where w = 0). */
@@ -199,12 +207,9 @@ TCGPU_CLONES static void chain_series(int64_t d, const double *link, double scal
         xi[i] = J[0] * pi[i] - 2 * J[1] * qr[i];
     }
     double s = 2 * scale;
-    for (int k0 = 2; k0 <= n; k0 += TCGPU_CHAIN_LEVELS) {
-        int levels = n - k0 + 1 < TCGPU_CHAIN_LEVELS ? n - k0 + 1 : TCGPU_CHAIN_LEVELS;
-        double c[TCGPU_CHAIN_LEVELS];
-        int odd[TCGPU_CHAIN_LEVELS];
-        for (int q = 0; q < levels; ++q)
-            c[q] = series_coef(k0 + q, J[k0 + q], &odd[q]);
+    for (int k0 = 2; k0 <= n; k0 += TCGPU_SERIES_LEVELS) {
+        double c[TCGPU_SERIES_LEVELS];
+        int odd[TCGPU_SERIES_LEVELS], levels = pass_coefs(k0, n, J, c, odd);
         for (int64_t a = 0; a < d + levels; a += TCGPU_CHAIN_BLOCK) {
             for (int q = 0; q < levels; ++q) {
                 /* even q: T over p (neighbours q); odd q: over q (neighbours p) */
@@ -342,7 +347,7 @@ TCGPU_CLONES static void pair_series(const tcgpu_real *R, const tcgpu_cplx *w, d
         rotate(2, N, w, 0, x, xr, xi);
         return;
     }
-    /* As the chain's: TCGPU_PAIR_LEVELS terms per pass over blocks of rows, term q of a block
+    /* As the chain's: TCGPU_SERIES_LEVELS terms per pass over blocks of rows, term q of a block
      * skewed back by q S rows, S = N + 2 the farthest neighbour (a row's n1 neighbours lie
      * N - n1 + 1 and N - n1 + 2 rows away), so that each term finds its neighbours' previous
      * term computed and not yet overwritten; the rows' operations and their order are the
@@ -351,12 +356,9 @@ TCGPU_CLONES static void pair_series(const tcgpu_real *R, const tcgpu_cplx *w, d
      * blocked, tc K = 2, N = 300 (45451 rows): 3.0 -> 1.8; N = 250 (31626): 2.4 -> 1.8;
      * N = 200 (20301): 1.75 both; N = 100 (5151) 1.65 -> 1.8, hence the threshold. */
     const int64_t S = N + 2;
-    for (int k0 = 2; k0 <= n; k0 += TCGPU_PAIR_LEVELS) {
-        int levels = n - k0 + 1 < TCGPU_PAIR_LEVELS ? n - k0 + 1 : TCGPU_PAIR_LEVELS;
-        double c[TCGPU_PAIR_LEVELS];
-        int odd[TCGPU_PAIR_LEVELS];
-        for (int q = 0; q < levels; ++q)
-            c[q] = series_coef(k0 + q, J[k0 + q], &odd[q]);
+    for (int k0 = 2; k0 <= n; k0 += TCGPU_SERIES_LEVELS) {
+        double c[TCGPU_SERIES_LEVELS];
+        int odd[TCGPU_SERIES_LEVELS], levels = pass_coefs(k0, n, J, c, odd);
         for (int64_t b0 = 0; b0 < rows + (levels - 1) * S; b0 += TCGPU_PAIR_BLOCK) {
             for (int q = 0; q < levels; ++q) {
                 /* even q: T over p (neighbours q); odd q: over q (neighbours p) */
