@@ -115,6 +115,11 @@ static int write_outputs(vctx *c, int argc, char **argv, const check_log *log, c
             c->gnuplot ? "gnuplot (PNG)"
                        : "skipped: gnuplot not found (CSV data and .gp scripts "
                          "are written)");
+    if (c->reused)
+        fprintf(f,
+                "- sweeps taken back from an earlier, interrupted run into this folder: %d "
+                "(computed by commit %s)\n\n",
+                c->reused, c->reused_from);
     fprintf(f, "**Result: %s** — %d passed, %d failed, %d not run.\n\n",
             c->fail == 0 && rc == CLI_OK ? "all checks passed" : "FAILED", c->pass, c->fail,
             c->notrun);
@@ -148,6 +153,9 @@ static int write_outputs(vctx *c, int argc, char **argv, const check_log *log, c
     cJSON_AddNumberToObject(j, "passed", c->pass);
     cJSON_AddNumberToObject(j, "failed", c->fail);
     cJSON_AddNumberToObject(j, "not_run", c->notrun);
+    cJSON_AddNumberToObject(j, "reused_sweeps", c->reused);
+    if (c->reused)
+        cJSON_AddStringToObject(j, "reused_sweeps_commits", c->reused_from);
     for (int i = 0; i < NCHECKS; ++i) {
         if (!log[i].ran)
             continue;
@@ -315,6 +323,8 @@ static int validate_lead(int argc, char **argv) {
     fflush(c.body);
     double wall = v_seconds(&c);
     int rw = write_outputs(&c, argc, argv, log, started, load0, wall, rc);
+    if (rc == CLI_OK && rw == CLI_OK) /* complete: a later run must not take these back */
+        v_cache_clear(&c);
     fclose(c.body);
     free(c.body_buf);
     cJSON_Delete((cJSON *)c.json);

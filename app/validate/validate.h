@@ -23,6 +23,8 @@ typedef struct {
     const char *check; /* id of the running check (progress lines, run.json) */
     void *json;        /* cJSON array of result rows */
     struct timespec t0;
+    int reused;           /* sweeps taken from DIR/sweeps (validate_cache.c) */
+    char reused_from[96]; /* the commits that computed them, comma-separated */
 } vctx;
 
 /* One entry of the campaign. run returns CLI_OK, or CLI_RUNTIME / CLI_INTERRUPTED when the
@@ -80,6 +82,17 @@ typedef struct {
 } vsweep;
 
 int v_sweeps(vctx *c, vsweep *s, size_t n, const char *what);
+
+/* The cache of finished sweeps in DIR/sweeps (validate_cache.c). v_cache_load fills p, ex
+ * ([dim]), report (seconds, error estimate, Tr) and commit, returning 1, or returns 0 when the
+ * folder holds no whole file for exactly this sweep. v_cache_store returns 0 if it could not
+ * write. v_note_reused counts a sweep taken back, for the report. */
+void v_sweep_key(const vsweep *s, char *buf, size_t len);
+int v_cache_load(const vctx *c, const vsweep *s, int64_t dim, double *p, double *ex,
+                 double report[3], char *commit, size_t commit_len);
+int v_cache_store(const vctx *c, const vsweep *s);
+void v_cache_clear(const vctx *c);
+void v_note_reused(vctx *c, const char *commit);
 /* Ranks > 0 under MPI: compute the sweeps of every v_sweeps batch rank 0 sends. */
 int v_serve_sweeps(void);
 void v_sweeps_free(vsweep *s, size_t n);

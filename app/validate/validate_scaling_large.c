@@ -74,9 +74,10 @@ static void absorb(vsize *z, const vsweep *s) {
 
 /* All sizes advance together, one batch of sweeps per round, so that the cores share the
  * small sizes' sweeps while the largest runs; the largest come first in a batch (the longest
- * jobs first keep the last wave short). Round 0 also runs the eq 55 sweeps: their rates are
- * fractions of eq 50's estimate, and u = 1 - beta/beta_c is read against the simulated root
- * once it is known. */
+ * jobs first keep the last wave short). Round 1 also runs the eq 55 sweeps (their rates are
+ * fractions of eq 50's estimate; u = 1 - beta/beta_c is read against the simulated root once it
+ * is known): round 0 holds two sweeps per size, round 1 one, so beside round 1's the five fill
+ * the cores, where in round 0 they left round 1's lone sweep a round of its own. */
 static int search(vctx *c, vsize *z, int nz) {
     enum { MAXB = MAXN * (NM + 2) };
     vsweep *s = calloc(MAXB, sizeof *s);
@@ -85,21 +86,21 @@ static int search(vctx *c, vsize *z, int nz) {
     if (!s)
         return CLI_RUNTIME;
     for (int round = 0;; ++round) {
-        int ns = 0, nroot = 0;
+        int ns = 0;
         memset(s, 0, MAXB * sizeof *s);
         for (int i = nz - 1; i >= 0; --i) {
-            for (int j = z[i].n; !z[i].state && j < (round ? z[i].n + 1 : 2); ++j, ++nroot) {
+            for (int j = z[i].n; !z[i].state && j < (round ? z[i].n + 1 : 2); ++j) {
                 own[ns] = &z[i];
                 slot[ns] = -1;
                 v_single_sweep(&s[ns++], z[i].N, z[i].beta[j]);
             }
-            for (int j = 0; !round && j < NM; ++j) {
+            for (int j = 0; round == 1 && z[i].state >= 0 && j < NM; ++j) {
                 own[ns] = &z[i];
                 slot[ns] = j;
                 v_single_sweep(&s[ns++], z[i].N, MFAC[j] * z[i].b50);
             }
         }
-        if (!nroot)
+        if (!ns)
             return free(s), CLI_OK;
         char what[64];
         snprintf(what, sizeof what, "beta_c search, round %d", round + 1);

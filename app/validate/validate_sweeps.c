@@ -69,6 +69,7 @@ typedef struct {
     size_t n, done;
     const char *what;
     int rc;
+    unsigned char *cached; /* taken from the folder's cache (validate_cache.c) */
 } vloop;
 
 /* A sweep's outcome joins the batch: the first failure is kept, progress is reported. */
@@ -89,6 +90,45 @@ static void sweep_done(vloop *L, size_t i, int rc) {
     }
 }
 
+/* A finished sweep goes to the folder's cache; a cache that cannot be written costs only the
+ * resumption, so it is said once and the campaign goes on. */
+static void keep(vloop *L, size_t i) {
+    static int warned;
+    if (v_cache_store(L->c, &L->s[i]))
+        return;
+    int first;
+#pragma omp atomic capture
+    first = warned++;
+    if (!first)
+        fprintf(stderr, "tcgpu validate: warning: cannot keep finished sweeps in %s/sweeps; an "
+                        "interrupted campaign will recompute them\n", L->c->dir);
+}
+
+/* A sweep an earlier run into this folder finished: its model is rebuilt here (cheap beside the
+ * sweep), its distributions and control report read back. */
+static int from_cache(vloop *L, size_t i) {
+    vsweep *s = &L->s[i];
+    double e[TCGPU_MAX_CHANNELS], rep[3];
+    char commit[64];
+    if (build(s, e))
+        return 0;
+    s->built = 1;
+    s->p = malloc((size_t)s->m.dim * sizeof *s->p);
+    s->ex = malloc((size_t)s->m.dim * sizeof *s->ex);
+    if (!s->p || !s->ex ||
+        !v_cache_load(L->c, s, s->m.dim, s->p, s->ex, rep, commit, sizeof commit)) {
+        v_sweeps_free(s, 1);
+        return 0;
+    }
+    s->seconds = rep[0];
+    s->err_estimate = rep[1];
+    s->Tr = rep[2];
+    s->tv = tcgpu_tv(s->p, s->ex, s->m.dim);
+    tcgpu_reduce_means(&s->m, s->p, s->mean, &s->mean_n, &s->eta);
+    v_note_reused(L->c, commit);
+    return 1;
+}
+
 static int stopping(vloop *L) {
     int stop;
 #pragma omp atomic read
@@ -101,6 +141,8 @@ static void sweep_local(void *ctx, size_t i) {
     if (stopping(L))
         return;
     tcgpu_status st = one(&L->s[i]);
+    if (!st)
+        keep(L, i);
     sweep_done(L, i, st ? cli_status("validate", st) : CLI_OK);
 }
 
@@ -159,15 +201,14 @@ static void sweep_remote(void *ctx, size_t i, run_mpi_result *res) {
             s->Tr = res->r.Tr;
             s->tv = tcgpu_tv(s->p, s->ex, s->m.dim);
             tcgpu_reduce_means(&s->m, s->p, s->mean, &s->mean_n, &s->eta);
+            keep(L, i);
         }
     }
     sweep_done(L, i, rc);
 }
 
-static int never_kept(void *ctx, size_t i) {
-    (void)ctx;
-    (void)i;
-    return 0;
+static int cached(void *ctx, size_t i) {
+    return ((vloop *)ctx)->cached[i];
 }
 
 static int batch_failed(void *ctx) {
@@ -191,7 +232,7 @@ static int sweeps_mpi(vloop *L) {
                           .ctx = L,
                           .local = sweep_local,
                           .remote = sweep_remote,
-                          .kept = never_kept,
+                          .kept = cached,
                           .failed = batch_failed};
         rc = run_mpi_lead("validate", &w);
     } else
@@ -203,25 +244,44 @@ static int sweeps_mpi(vloop *L) {
 }
 
 int v_sweeps(vctx *c, vsweep *s, size_t n, const char *what) {
-    vloop L = {.c = c, .s = s, .n = n, .what = what};
+    vloop L = {.c = c, .s = s, .n = n, .what = what, .cached = calloc(n ? n : 1, 1)};
+    size_t *todo = malloc((n ? n : 1) * sizeof *todo), ntodo = 0;
+    if (!L.cached || !todo) {
+        free(L.cached);
+        free(todo);
+        cli_error("validate", "out of memory for %zu sweeps", n);
+        return CLI_RUNTIME;
+    }
+    for (size_t i = 0; i < n; ++i) {
+        if ((L.cached[i] = (unsigned char)from_cache(&L, i)))
+            sweep_done(&L, i, CLI_OK);
+        else
+            todo[ntodo++] = i;
+    }
 #if defined(__GNUC__)
     int blas_threads = 1; /* fewer sweeps than threads: the spare ones go to the dense algebra */
 #ifdef _OPENMP
-    if (n > 0 && (size_t)omp_get_max_threads() > n && run_mpi_size() == 1)
-        blas_threads = omp_get_max_threads() / (int)n;
+    if (ntodo > 0 && (size_t)omp_get_max_threads() > ntodo && run_mpi_size() == 1)
+        blas_threads = omp_get_max_threads() / (int)ntodo;
 #endif
     if (openblas_set_num_threads)
         openblas_set_num_threads(blas_threads);
 #endif
-    v_progress(c, "%s: %zu sweeps", what, n);
+    v_progress(c, "%s: %zu sweeps%s", what, n, n > ntodo ? " (some taken from this folder's "
+                                                            "cache of finished sweeps)" : "");
     int rc = CLI_OK;
     if (run_mpi_size() > 1 && !run_mpi_stopped())
         rc = sweeps_mpi(&L);
+    else if (ntodo == 1)
+        sweep_local(&L, todo[0]); /* outside a parallel region: its fine and coarse runs share
+                                   * the cores */
     else {
 #pragma omp parallel for schedule(dynamic, 1)
-        for (size_t i = 0; i < n; ++i)
-            sweep_local(&L, i);
+        for (size_t k = 0; k < ntodo; ++k)
+            sweep_local(&L, todo[k]);
     }
+    free(L.cached);
+    free(todo);
     rc = rc ? rc : L.rc;
     if (!rc && tcgpu_stop_requested())
         rc = CLI_INTERRUPTED;
