@@ -31,7 +31,7 @@ static const vcheck checks[] = {
     {"do_eps", "Demkov-Osherov and eps-independence", vcheck_do_eps, 1},
     {"scaling1", "Scaling laws from simulations, single channel", vcheck_scaling_single, 1},
     {"scaling2", "Scaling laws from simulations, two channels", vcheck_scaling_two, 1},
-    {"scaling-large", "Scaling laws across N (up to 1e4) from simulations, single channel",
+    {"scaling-large", "Scaling laws across N (1e2 to --large-max) from simulations, single channel",
      vcheck_scaling_large, 1},
     {"semiclassical", "Semiclassical limit: truncated Wigner against the exact moments",
      vcheck_semiclassical, 1},
@@ -40,7 +40,10 @@ enum { NCHECKS = sizeof checks / sizeof *checks };
 
 static const cli_option opts[] = {
     {"quick", 0, "the small campaign (minutes on 2 cores; CI)"},
-    {"out", 1, "output folder (default: a new folder tcgpu-validate-DATE-TIME)"},
+    {"out", 1,
+     "output folder (default: a new folder tcgpu-validate-DATE-TIME); run into the same folder "
+     "again, an interrupted campaign takes back the sweeps it finished (kept in DIR/sweeps "
+     "until it completes)"},
     {"only", 1, "comma-separated check ids to run (default all; see --list)"},
     {"list", 0, "list the checks and exit"},
     {"N1", 1, "molecules of the simulated single-channel scaling (default 1000, quick 200)"},

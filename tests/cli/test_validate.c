@@ -259,3 +259,86 @@ Test(validate_cli, scaling_large_finds_beta_c_and_mu_at_small_sizes, .timeout = 
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     cr_expect_eq(system(cmd), 0);
 }
+
+/* The CSV without its last column (the sweeps' seconds), for comparing two runs. */
+static void drop_last_column(char *s) {
+    char *w = s;
+    for (char *line = s; *line;) {
+        char *end = strchr(line, '\n'), *comma = NULL;
+        size_t n = end ? (size_t)(end - line) : strlen(line);
+        for (char *q = line; q < line + n; ++q)
+            if (*q == ',')
+                comma = q;
+        size_t keep = comma ? (size_t)(comma - line) : n;
+        memmove(w, line, keep);
+        w += keep;
+        *w++ = '\n';
+        line += n + (end != NULL);
+    }
+    *w = '\0';
+}
+
+static int cache_files(const char *dir) {
+    char cmd[2400];
+    snprintf(cmd, sizeof cmd, "ls %s 2>/dev/null | grep -c '^[0-9a-f]\\{16\\}\\.h5$' >%s.count",
+             dir, dir);
+    if (system(cmd) == -1)
+        return -1;
+    snprintf(cmd, sizeof cmd, "%s.count", dir);
+    char *s = slurp(cmd);
+    unlink(cmd);
+    return s ? atoi(s) : -1;
+}
+
+Test(validate_cli, an_interrupted_campaign_takes_its_finished_sweeps_back, .timeout = 300) {
+    char dir[] = "/tmp/tcgpu_validate_XXXXXX", cmd[2048], path[1100];
+    static char ref[1 << 20];
+    cr_assert_not_null(mkdtemp(dir));
+    const char *job = "validate --only scaling-large --large-max 1000";
+    /* Interrupted at its second finished sweep (the campaign has ~20 more, seconds in all). */
+    snprintf(cmd, sizeof cmd,
+             "cd %s && OMP_NUM_THREADS=1 %s %s --out ref 2>/dev/null && "
+             "(OMP_NUM_THREADS=1 %s %s --out res 2>err & p=$!; n=0; while ! grep -qs "
+             "'2/.* done (N' err && [ $n -lt 1200 ]; do sleep 0.05; n=$((n+1)); done; "
+             "kill -INT $p; wait $p; echo $? >status)",
+             dir, TCGPU_BIN, job, TCGPU_BIN, job);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/status", dir);
+    char *st = slurp(path);
+    cr_assert(st && atoi(st) == 130, "the campaign was interrupted (exit %s)", st ? st : "?");
+    snprintf(path, sizeof path, "%s/res/sweeps", dir);
+    int kept = cache_files(path);
+    cr_assert_geq(kept, 2, "the finished sweeps are kept in res/sweeps (each before its progress line)");
+    snprintf(cmd, sizeof cmd, "ls %s | grep -v '\\.h5$' | grep -q .", path);
+    cr_expect_neq(system(cmd), 0, "no temporary file is left in res/sweeps");
+    /* One kept file damaged: it is recomputed, not an error. */
+    snprintf(cmd, sizeof cmd, "f=$(ls %s/*.h5 | head -1) && printf 'not hdf5' >$f", path);
+    cr_assert_eq(system(cmd), 0);
+
+    snprintf(cmd, sizeof cmd, "cd %s && OMP_NUM_THREADS=1 %s %s --out res 2>err2", dir, TCGPU_BIN,
+             job);
+    cr_expect_eq(run_status(cmd), 0);
+    snprintf(path, sizeof path, "%s/ref/scaling_large.csv", dir);
+    char *s = slurp(path);
+    cr_assert_not_null(s);
+    memcpy(ref, s, strlen(s) + 1);
+    drop_last_column(ref);
+    snprintf(path, sizeof path, "%s/res/scaling_large.csv", dir);
+    cr_assert_not_null(s = slurp(path));
+    drop_last_column(s);
+    cr_expect_str_eq(s, ref, "the resumed campaign's results equal the uninterrupted one's");
+    snprintf(path, sizeof path, "%s/res/run.json", dir);
+    cJSON *j = cJSON_Parse(slurp(path));
+    cr_assert_not_null(j);
+    cr_expect(cJSON_IsTrue(cJSON_GetObjectItem(j, "all_passed")));
+    cr_expect_eq(cJSON_GetObjectItem(j, "reused_sweeps")->valueint, kept - 1,
+                 "every whole kept sweep was taken back, the damaged one recomputed");
+    cJSON_Delete(j);
+    snprintf(path, sizeof path, "%s/res/report.md", dir);
+    cr_expect_not_null(strstr(slurp(path), "sweeps taken back from an earlier"));
+    snprintf(path, sizeof path, "%s/res/sweeps", dir);
+    struct stat sb;
+    cr_expect_neq(stat(path, &sb), 0, "a completed campaign removes its kept sweeps");
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_expect_eq(system(cmd), 0);
+}
