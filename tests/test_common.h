@@ -59,4 +59,21 @@ static inline void spread_state(const tcgpu_model *m, double *x) {
         x[i] /= sqrt(norm);
 }
 
+#ifdef TCGPU_BIN
+#include <stdio.h>
+/* `tcgpu JOB --out res`, one thread, in dir, stopped by SIGINT `delay` seconds after its file
+ * `file` (out: stdout, err: stderr) first matches the grep pattern `pattern` (or after 60 s);
+ * its stdout and stderr are left in dir/out and dir/err, its exit status in dir/status. */
+static inline void run_then_interrupt(const char *dir, const char *job, const char *file,
+                                      const char *pattern, double delay) {
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "cd %s && (OMP_NUM_THREADS=1 %s %s --out res >out 2>err & p=$!; n=0; while ! grep "
+             "-qs '%s' %s && [ $n -lt 1200 ]; do sleep 0.05; n=$((n+1)); done; sleep %g; "
+             "kill -INT $p; wait $p; echo $? >status)",
+             dir, TCGPU_BIN, job, pattern, file, delay);
+    cr_assert_eq(system(cmd), 0);
+}
+#endif
+
 #endif
