@@ -17,9 +17,15 @@
 
 #include "step.h"
 
-/* An AVX2/FMA clone beside the baseline one, chosen at load time (GCC on x86-64 with ifunc);
- * elsewhere the baseline build alone. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+/* AVX-512 and AVX2/FMA clones beside the baseline one, chosen at load time (GCC on x86-64 with
+ * ifunc); elsewhere the baseline build alone. Each row's operations are the same in every clone
+ * (C11 mode: no contraction into FMAs), so the results are bit-identical; the AVX-512 clone's
+ * wider loads take tc K = 1, N = 1e4 from 0.84 to 0.76 ns per row and term and K = 2, N = 20
+ * from 2.6 to 2.0 (one thread, Xeon with AVX-512; docs/numerics.md). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) &&      \
+    __GNUC__ >= 12
+#define TCGPU_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#elif defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #define TCGPU_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define TCGPU_CLONES
