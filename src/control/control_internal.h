@@ -35,7 +35,8 @@
  * since its start check reads low near t = 0). */
 #define CTL_STEP_SHARE 2
 #define CTL_WINDOW_SHARE 4
-#define CTL_WINDOW_POWER_HIGH 4 /* ctl_window_power */
+#define CTL_WINDOW_POWER_HIGH 4  /* ctl_window_power */
+#define CTL_WINDOW_POWER_CHAIN 6 /* ctl_window_power */
 #define CTL_KAPPA_CUT_MAX 0.75  /* ctl_kappa_cut */
 #define CTL_START_SHARE 4
 #define CTL_START_SHARE_HEFF 40

@@ -113,8 +113,20 @@ double ctl_window_share(const tcgpu_control *c, double err_step) {
  * 6e-8). Tr^-4 there keeps a factor ~2 over the decay measured, for the oscillation. Chains
  * (one channel, second order) too: their readouts' differences fall like Tr^-8.8 (tc K = 1,
  * N = 10^4, beta_c: 8.6e-5 -> 1.0e-5 from Tr = 0.301 to 0.384) and Tr^-8.6 (N = 10^5: bounds
- * 2.4e-3 -> 7.6e-5 from 0.146 to 0.218), and Tr^-2 took one rung more than the window needed. */
+ * 2.4e-3 -> 7.6e-5 from 0.146 to 0.218), and Tr^-2 took one rung more than the window needed.
+ * Chains of more than two states now assume Tr^-6: the true error at fixed windows fell like
+ * Tr^-7.9 (N = 10^4, beta_c: TV 6.2e-4, 7.3e-5, 1.05e-5 at T = 0.185, 0.236, 0.301), the
+ * estimates' rounds like Tr^-6.8 (N = 1000, 0.1 beta_c) to Tr^-8.5 (N = 1000, beta_c), so Tr^-4
+ * overstated the residual ~4.6 times (estimate 4.9e-5 for a TV of 1.05e-5); with Tr^-6 the
+ * estimates stay 2.3-3.8 times above the TV (tc K = 1, tol 1e-4: N = 1000, 3000 and 1e4 at
+ * 0.5-1 beta_c; tol 1e-6: N = 10-1000 at beta 0.05-100, all within tol, est >= TV/2), and
+ * N = 1e4 at 0.5 beta_c stops at Tr = 0.66 instead of 0.85 (39.9 -> 30.1 s). Two-state chains
+ * (lz, tc N = 1) keep Tr^-4. The bound of a rung that cannot pass (ctl_rung_far) keeps its
+ * Tr^-2 form: larger than Tr^-6's, so the rungs it skips (lengthening the window only) stay as
+ * they were; Tr^-6's own bound skipped fewer and read more (N = 1e4, 0.7 beta_c: +9 %). */
 double ctl_window_power(const tcgpu_control *c) {
+    if (adiabatic_tri_applies(c->m) && c->m->dim > 2)
+        return CTL_WINDOW_POWER_CHAIN;
     return c->fine && (tcgpu_sweep_dressing(c->fine) >= 4 || adiabatic_tri_applies(c->m))
                ? CTL_WINDOW_POWER_HIGH
                : 2;
