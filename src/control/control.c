@@ -224,7 +224,7 @@ static int next_rung(tcgpu_control *c, double *t) {
     static const double ratio[3] = {CTL_RUNG_FAR, CTL_RUNG_NEAR, 1.0};
     for (; c->q < 3; ++c->q) {
         *t = c->s.Tr / ratio[c->q];
-        if (!(*t > c->t0) || *t < tcgpu_sweep_time(c->fine))
+        if (c->have[c->q] || !(*t > c->t0) || *t < tcgpu_sweep_time(c->fine))
             continue;
         if (c->q == 2 && ctl_rung_far(c))
             return 0;
@@ -274,7 +274,8 @@ tcgpu_status tcgpu_control_next(tcgpu_control *c, tcgpu_status served, tcgpu_con
              * (tc K = 1, N = 1e4, beta_c: T0 = 0.113; the rung at 0.089 failed after readouts
              * at 0.069 and 0.078 that took 8 of the sweep's 31 s, against ~1 s at t = 0.3). */
             double below = adiabatic_tri_applies(c->m) ? 1 / CTL_CHAIN_FIRST_RUNG
-                                                       : CTL_LADDER_GROWTH;
+                                                       : CTL_RUNG_FAR * CTL_RUNG_FAR /
+                                                             CTL_LADDER_GROWTH;
             while (!c->heff && !c->s.by_rank && o->Tr <= 0 &&
                    c->s.Tr * CTL_LADDER_GROWTH * below <= c->s.T0 * (1 + 1e-12)) {
                 c->s.Tr *= CTL_LADDER_GROWTH;
@@ -308,16 +309,19 @@ tcgpu_status tcgpu_control_next(tcgpu_control *c, tcgpu_status served, tcgpu_con
                 c->phase = CTL_ATTEMPT;
                 continue;
             }
-            memset(c->have, 0, sizeof c->have);
             c->far = 0;
             c->q = 0;
-            if (c->carry) { /* this round's Tr / CTL_RUNG_FAR is the last round's Tr */
-                memcpy(c->pf, c->pf + 2 * c->d, (size_t)c->d * sizeof *c->pf);
-                memcpy(c->pc, c->pc + 2 * c->d, (size_t)c->d * sizeof *c->pc);
-                c->have[0] = 1;
-                c->q = 1;
+            if (c->carry) { /* this round's Tr / CTL_RUNG_FAR and Tr / CTL_RUNG_NEAR are the last
+                             * round's Tr / CTL_RUNG_NEAR and Tr */
+                size_t n = (size_t)c->d;
+                memmove(c->pf, c->pf + n, 2 * n * sizeof *c->pf);
+                memmove(c->pc, c->pc + n, 2 * n * sizeof *c->pc);
+                c->have[0] = c->have[1];
+                c->have[1] = c->have[2];
+                c->have[2] = 0;
                 c->carry = 0;
-            }
+            } else
+                memset(c->have, 0, sizeof c->have);
             c->phase = CTL_RUNG;
             continue;
         case CTL_RUNG:

@@ -6,16 +6,18 @@
 #include "tcgpu/model.h"
 
 /* The readout ladder: each round reads the runs out at Tr / CTL_RUNG_FAR, Tr / CTL_RUNG_NEAR and
- * Tr, then grows Tr by CTL_LADDER_GROWTH = CTL_RUNG_FAR, so that a completed round's readout at
- * Tr is the next round's first (ctl_round: two new readouts a round). */
+ * Tr, then grows Tr by CTL_LADDER_GROWTH = CTL_RUNG_NEAR, so that a round's readouts at
+ * Tr / CTL_RUNG_NEAR and Tr are the next round's first two (CTL_GROW: one new readout a round,
+ * as many per decade of Tr as the rounds of CTL_RUNG_FAR with two, and a window accepted at
+ * most 1.13 beyond the one that would have passed, 1.277 before). */
 #define CTL_RUNG_NEAR 1.13
 #define CTL_RUNG_FAR (CTL_RUNG_NEAR * CTL_RUNG_NEAR)
-#define CTL_LADDER_GROWTH CTL_RUNG_FAR
+#define CTL_LADDER_GROWTH CTL_RUNG_NEAR
 #define CTL_CHAIN_FIRST_RUNG 1.5 /* a chain's first rung: at or below this times T0 */
-/* Rounds of one attempt (Tr up to 1.2769^33 = 3200 times its first value); from
+/* Rounds of one attempt (Tr up to 1.13^66 = 3200 times its first value); from
  * CTL_FAR_LAST_GROW on every rung takes its third readout. */
-#define CTL_MAX_GROW 33
-#define CTL_FAR_LAST_GROW 31
+#define CTL_MAX_GROW 66
+#define CTL_FAR_LAST_GROW 62
 /* A rung whose first two readouts lie this many tol apart fails without its third. */
 #define CTL_FAR_TOL 10
 /* A rung whose bound, divided by CTL_LADDER_GROWTH^p per rung, stays above tol is skipped (at
@@ -25,7 +27,7 @@
  * 2.4e-7 at 33.9, where p = 12 had skipped the rung at 36.9 and read at 47.1). */
 #define CTL_FAR_DECAY_CHAIN 12
 #define CTL_FAR_DECAY 20
-#define CTL_FAR_SKIP 3
+#define CTL_FAR_SKIP 6
 /* The same for start checks (start_judge; T0 grows by CTL_START_GROWTH). */
 #define CTL_START_SKIP 2
 /* Richardson's denominator for a 4th-order method: error ratio 2^4 between kappa and 2 kappa. */

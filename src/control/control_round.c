@@ -165,7 +165,8 @@ static void end_attempt(tcgpu_control *c) {
     c->phase = CTL_ATTEMPT;
 }
 
-/* The next rung set, at a longer window; carry: it starts with this round's readout at Tr. */
+/* The next rung set, at a longer window; carry: it starts with this round's readouts at
+ * Tr / CTL_RUNG_NEAR and Tr, those it has (CTL_GROW). */
 static void grow(tcgpu_control *c, int carry) {
     c->s.Tr *= CTL_LADDER_GROWTH;
     c->grow++;
@@ -200,7 +201,7 @@ void ctl_round(tcgpu_control *c) {
             ctl_debug(c, "Tr %g skipped (ew >= %.2e)", c->s.Tr,
                       c->far * pow(CTL_LADDER_GROWTH, -decay * k));
         }
-        grow(c, 0);
+        grow(c, !skips); /* a far rung's readout at Tr / 1.13 is the next one's first */
         return;
     }
     /* Norm lost by the steps is error too (it moves the readout's total by as much): an RK4
@@ -324,5 +325,5 @@ void ctl_round(tcgpu_control *c) {
         end_attempt(c);
         return;
     }
-    grow(c, c->have[2]);
+    grow(c, 1);
 }
