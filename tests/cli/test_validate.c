@@ -305,7 +305,7 @@ Test(validate_cli, an_interrupted_campaign_takes_its_finished_sweeps_back, .time
     cr_assert(st && atoi(st) == 130, "the campaign was interrupted (exit %s)", st ? st : "?");
     snprintf(path, sizeof path, "%s/res/sweeps", dir);
     int kept = cache_files(path);
-    cr_assert_geq(kept, 2, "the finished sweeps are kept in res/sweeps (each before its progress line)");
+    cr_assert_geq(kept, 2, "finished sweeps kept in res/sweeps (each before its progress line)");
     snprintf(cmd, sizeof cmd, "ls %s | grep -v '\\.h5$' | grep -q .", path);
     cr_expect_neq(system(cmd), 0, "no temporary file is left in res/sweeps");
     /* One kept file damaged: it is recomputed, not an error. */
