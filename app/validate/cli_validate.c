@@ -120,8 +120,9 @@ static int write_outputs(vctx *c, int argc, char **argv, const check_log *log, c
                          "are written)");
     if (c->reused)
         fprintf(f,
-                "- sweeps taken back from an earlier, interrupted run into this folder: %d "
-                "(computed by commit %s)\n\n",
+                "- sweeps taken back from this folder's kept sweeps instead of recomputed (an "
+                "earlier, interrupted run into it, or the same sweep in another check): %d "
+                "(computed by %s)\n\n",
                 c->reused, c->reused_from);
     fprintf(f, "**Result: %s** — %d passed, %d failed, %d not run.\n\n",
             c->fail == 0 && rc == CLI_OK ? "all checks passed" : "FAILED", c->pass, c->fail,

@@ -332,7 +332,7 @@ Test(validate_cli, an_interrupted_campaign_takes_its_finished_sweeps_back, .time
                  "every whole kept sweep was taken back, the damaged one recomputed");
     cJSON_Delete(j);
     snprintf(path, sizeof path, "%s/res/report.md", dir);
-    cr_expect_not_null(strstr(slurp(path), "sweeps taken back from an earlier"));
+    cr_expect_not_null(strstr(slurp(path), "sweeps taken back from this folder"));
     snprintf(path, sizeof path, "%s/res/sweeps", dir);
     struct stat sb;
     cr_expect_neq(stat(path, &sb), 0, "a completed campaign removes its kept sweeps");
