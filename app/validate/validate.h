@@ -88,6 +88,7 @@ int v_sweeps(vctx *c, vsweep *s, size_t n, const char *what);
  * folder holds no whole file for exactly this sweep. v_cache_store returns 0 if it could not
  * write. v_note_reused counts a sweep taken back, for the report. */
 void v_sweep_key(const vsweep *s, char *buf, size_t len);
+int v_cache_has(const vctx *c, const vsweep *s); /* a file for this sweep exists */
 int v_cache_load(const vctx *c, const vsweep *s, int64_t dim, double *p, double *ex,
                  double report[3], char *commit, size_t commit_len);
 int v_cache_store(const vctx *c, const vsweep *s);

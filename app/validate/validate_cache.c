@@ -85,6 +85,13 @@ static int read_doubles(hid_t file, const char *name, double *v, hsize_t n) {
     return ok;
 }
 
+int v_cache_has(const vctx *c, const vsweep *s) {
+    char key[256], path[4096];
+    v_sweep_key(s, key, sizeof key);
+    path_of(c, key, path, sizeof path);
+    return access(path, R_OK) == 0;
+}
+
 int v_cache_load(const vctx *c, const vsweep *s, int64_t dim, double *p, double *ex,
                  double report[3], char *commit, size_t commit_len) {
     char key[256], path[4096], stored[256];

@@ -110,7 +110,7 @@ static int from_cache(vloop *L, size_t i) {
     vsweep *s = &L->s[i];
     double e[TCGPU_MAX_CHANNELS], rep[3];
     char commit[64];
-    if (build(s, e))
+    if (!v_cache_has(L->c, s) || build(s, e))
         return 0;
     s->built = 1;
     s->p = malloc((size_t)s->m.dim * sizeof *s->p);
@@ -252,12 +252,9 @@ int v_sweeps(vctx *c, vsweep *s, size_t n, const char *what) {
         cli_error("validate", "out of memory for %zu sweeps", n);
         return CLI_RUNTIME;
     }
-    for (size_t i = 0; i < n; ++i) {
-        if ((L.cached[i] = (unsigned char)from_cache(&L, i)))
-            sweep_done(&L, i, CLI_OK);
-        else
+    for (size_t i = 0; i < n; ++i)
+        if (!(L.cached[i] = (unsigned char)from_cache(&L, i)))
             todo[ntodo++] = i;
-    }
 #if defined(__GNUC__)
     int blas_threads = 1; /* fewer sweeps than threads: the spare ones go to the dense algebra */
 #ifdef _OPENMP
@@ -267,8 +264,11 @@ int v_sweeps(vctx *c, vsweep *s, size_t n, const char *what) {
     if (openblas_set_num_threads)
         openblas_set_num_threads(blas_threads);
 #endif
-    v_progress(c, "%s: %zu sweeps%s", what, n, n > ntodo ? " (some taken from this folder's "
-                                                            "cache of finished sweeps)" : "");
+    v_progress(c, "%s: %zu sweeps%s", what, n,
+               n > ntodo ? " (some taken back from this folder's kept sweeps)" : "");
+    for (size_t i = 0; i < n; ++i)
+        if (L.cached[i])
+            sweep_done(&L, i, CLI_OK);
     int rc = CLI_OK;
     if (run_mpi_size() > 1 && !run_mpi_stopped())
         rc = sweeps_mpi(&L);
