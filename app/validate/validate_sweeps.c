@@ -32,6 +32,16 @@ static tcgpu_status build(vsweep *s, double *e) {
     }
 }
 
+/* The results read off a sweep's distributions (s->p, s->ex) and its control's report, wherever
+ * it was computed: here, on another rank, or in an earlier run into this folder. */
+static void finish(vsweep *s, double seconds, double err_estimate, double Tr) {
+    s->tv = tcgpu_tv(s->p, s->ex, s->m.dim);
+    s->seconds = seconds;
+    s->err_estimate = err_estimate;
+    s->Tr = Tr;
+    tcgpu_reduce_means(&s->m, s->p, s->mean, &s->mean_n, &s->eta);
+}
+
 static tcgpu_status one(vsweep *s) {
     double e[TCGPU_MAX_CHANNELS];
     tcgpu_status st = build(s, e);
@@ -49,11 +59,7 @@ static tcgpu_status one(vsweep *s) {
     const double *lev = s->kind == TCGPU_MODEL_LZ || s->kind == TCGPU_MODEL_HEFF ? NULL : e;
     if ((st = tcgpu_exact_for_model(&s->m, lev, s->ex)))
         return st;
-    s->tv = tcgpu_tv(s->p, s->ex, s->m.dim);
-    s->seconds = r.seconds;
-    s->err_estimate = r.err_estimate;
-    s->Tr = r.Tr;
-    tcgpu_reduce_means(&s->m, s->p, s->mean, &s->mean_n, &s->eta);
+    finish(s, r.seconds, r.err_estimate, r.Tr);
     return TCGPU_OK;
 }
 
@@ -120,11 +126,7 @@ static int from_cache(vloop *L, size_t i) {
         v_sweeps_free(s, 1);
         return 0;
     }
-    s->seconds = rep[0];
-    s->err_estimate = rep[1];
-    s->Tr = rep[2];
-    s->tv = tcgpu_tv(s->p, s->ex, s->m.dim);
-    tcgpu_reduce_means(&s->m, s->p, s->mean, &s->mean_n, &s->eta);
+    finish(s, rep[0], rep[1], rep[2]);
     v_note_reused(L->c, commit);
     return 1;
 }
@@ -196,11 +198,7 @@ static void sweep_remote(void *ctx, size_t i, run_mpi_result *res) {
             s->p = res->p;
             s->ex = res->ex;
             res->p = res->ex = NULL;
-            s->seconds = res->r.seconds;
-            s->err_estimate = res->r.err_estimate;
-            s->Tr = res->r.Tr;
-            s->tv = tcgpu_tv(s->p, s->ex, s->m.dim);
-            tcgpu_reduce_means(&s->m, s->p, s->mean, &s->mean_n, &s->eta);
+            finish(s, res->r.seconds, res->r.err_estimate, res->r.Tr);
             keep(L, i);
         }
     }

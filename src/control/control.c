@@ -264,10 +264,11 @@ tcgpu_status tcgpu_control_next(tcgpu_control *c, tcgpu_status served, tcgpu_con
             }
             c->err_start = c->rep->err_window + c->s.missed;
             c->t0 = c->heff ? c->s.T0 : -c->s.T0;
-            /* A sweep through the transition (not read by rank) is read out no earlier than a
-             * rung before its start time, a chain (the tri readout) from the rung at or below
-             * 1.5 times it (CTL_CHAIN_FIRST_RUNG): over the cost matrix's tc and mlz sweeps
-             * Tr/T0 was 1.32 to 31, over its chains (tc K = 1, N = 100 and 1000, 0.1 to 10
+            /* A sweep through the transition (not read by rank) is read out no earlier than
+             * T0 / 1.63 (a rung of 1.277 before its start time: the first rung is the highest at
+             * or below T0 / 1.443 on the ladder of 1.13), a chain (the tri readout) from the rung
+             * at or below 1.5 times it (CTL_CHAIN_FIRST_RUNG): over the cost matrix's tc and mlz
+             * sweeps Tr/T0 was 1.32 to 31, over its chains (tc K = 1, N = 100 and 1000, 0.1 to 10
              * beta_c) and N = 1e4 and 1e5 at beta_c 1.5 to 7.6 (read by rank, where the start
              * waits for the far ground state: 0.13-1), and a chain's early readouts cost most:
              * where its eigenvectors spread over most of it, each window is the whole chain

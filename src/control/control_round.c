@@ -125,11 +125,10 @@ double ctl_window_share(const tcgpu_control *c, double err_step) {
  * Tr^-2 form: larger than Tr^-6's, so the rungs it skips (lengthening the window only) stay as
  * they were; Tr^-6's own bound skipped fewer and read more (N = 1e4, 0.7 beta_c: +9 %). */
 double ctl_window_power(const tcgpu_control *c) {
-    if (adiabatic_tri_applies(c->m) && c->m->dim > 2)
+    int chain = adiabatic_tri_applies(c->m);
+    if (chain && c->m->dim > 2)
         return CTL_WINDOW_POWER_CHAIN;
-    return c->fine && (tcgpu_sweep_dressing(c->fine) >= 4 || adiabatic_tri_applies(c->m))
-               ? CTL_WINDOW_POWER_HIGH
-               : 2;
+    return c->fine && (tcgpu_sweep_dressing(c->fine) >= 4 || chain) ? CTL_WINDOW_POWER_HIGH : 2;
 }
 
 /* The factor on kappa after a step check that read err against its budget: the step error of

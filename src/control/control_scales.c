@@ -107,8 +107,8 @@ double ctl_start_kappa(double kappa, double tol) {
  * fallen like Tr^-2 over the last two rounds, the extrapolations from r = 1.3 and r = 1.13 must
  * agree, and so must this round's and the last round's (Tr/g, g = CTL_LADDER_GROWTH; its
  * error is larger by g^3 - 1 if the remainder falls like Tr^-3). Without the first check, tc
- * K = 2, N = 1,
- * eps = 0.5, beta = 30 stopped at Tr = 22.5 with an estimate of 2.2e-7 and a true 1.2e-6. Returns
+ * K = 2, N = 1, eps = 0.5, beta = 30 stopped at Tr = 22.5 with an estimate of 2.2e-7 and a true
+ * 1.2e-6. Returns
  * the estimate (infinite before the second round); x: ex's extrapolations (2d), xlast: the last
  * completed round's (d, valid if xvalid; the caller moves x there once the round is done). */
 double ctl_window_extrapolation(const double *ex, const int *have, int64_t d, double *x,
