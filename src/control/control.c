@@ -123,6 +123,23 @@ static void ask(tcgpu_control_request *req, tcgpu_control_kind kind, tcgpu_sweep
     *req = (tcgpu_control_request){kind, b ? 2 : 1, {a, b}, t, {pa, pb}};
 }
 
+/* The start's error from the check's leak L out of the dressed ground state: a leaked
+ * amplitude of norm sqrt(L) changes the final distribution by up to sqrt(L) in total variation,
+ * by interfering with the main one wherever both reach the same final state. Where the exact
+ * solution leaves at most a weight M outside the adiabatic outcome (ctl_scales.nonadiab), the
+ * main amplitude ends in one state i but for a remainder of norm sqrt(M), and the leaked one,
+ * orthogonal to the ground state at the start, reaches i only through the final state's
+ * backward image outside the ground state, also of norm <= sqrt(M): the terms of p' - p =
+ * (|a|^2 - 1) p + 2 Re(conj(U top) U d) + |U d|^2 then sum to at most L + 4 sqrt(L M) + L in
+ * absolute value, and the TV is half that. tc K = 2, N = 20, eps = 0.5, beta = 0.3 (M =
+ * 1.6e-9), T0 = 10.96: sqrt(L) 7.0e-7, L + 2 sqrt(L M) 5.7e-11 (sqrt(L) was 6.0e-6, 3.3e-5,
+ * 6.2e-7, 2.6e-8 as T0 grew 1.5 times a round, to 55.5: 4660 steps), TV 2.45e-9 at T0 = 10.96
+ * (787 steps); N = 40: sqrt(L) 4.9e-5, TV 8.0e-10. */
+static double start_error(const tcgpu_control *c, double leak) {
+    double amp = sqrt(leak);
+    return isfinite(c->s.nonadiab) ? fmin(amp, leak + 2 * amp * sqrt(c->s.nonadiab)) : amp;
+}
+
 /* Start window: grown for the MLZ models, moved towards t = 0+ for heff. A window the caller
  * fixed is checked once, so that its start error is part of the estimate (heff with a fixed
  * window 1e4 starts at t = 1 and ended 0.45 off with an estimate of 2e-9).
@@ -258,7 +275,7 @@ tcgpu_status tcgpu_control_next(tcgpu_control *c, tcgpu_status served, tcgpu_con
         case CTL_START_JUDGE:
             tcgpu_sweep_end(c->check_sweep);
             c->check_sweep = NULL;
-            if (start_judge(c, tcgpu_start_check_error(c->pr, c->d))) {
+            if (start_judge(c, start_error(c, tcgpu_start_check_leak(c->pr, c->d)))) {
                 c->phase = CTL_START;
                 continue;
             }

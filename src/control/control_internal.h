@@ -73,6 +73,8 @@ typedef struct {
     double t0_floor; /* heff: the window starts at t > 0 */
     double T0, Tr, kappa;
     double missed;   /* nonadiabatic weight a shrunk window may miss (added to the estimate) */
+    double nonadiab; /* bound on the exact solution's weight outside the adiabatic outcome
+                      * (tc, lz, do: K x/(1 - x); INFINITY for the other models) */
     double Tr_floor; /* heff: no window is accepted before Tr reaches it */
     int by_rank;     /* readouts label eigenvectors by energy rank (adiabatic sweeps) */
 } ctl_scales;

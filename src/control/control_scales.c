@@ -21,7 +21,7 @@
 /* Time scales: the transition ~ g sqrt(N)/beta + 1/sqrt(beta) around the channel resonances
  * at t = e_k/beta, the redistribution between channels ~ g^2 N/(beta de) for K >= 2. */
 ctl_scales ctl_default_scales(const tcgpu_model *m, double tol) {
-    ctl_scales s = {0, 0, 0, 0.5, 0, 0, 0};
+    ctl_scales s = {0, 0, 0, 0.5, 0, INFINITY, 0, 0};
     double g = m->g, beta = m->beta, n = (double)(m->N > 1 ? m->N : 1);
     /* Neither window check can see a transition that has not happened yet, so the windows
      * start on the resonance scale g sqrt(N)/beta: shrunk by 1/sqrt(c), c = 2 pi g^2/beta, the
@@ -36,9 +36,10 @@ ctl_scales ctl_default_scales(const tcgpu_model *m, double tol) {
      * terms of a 1001-state matrix). */
     double adiab = 6.283185307179586 * g * g / beta, x = exp(-adiab);
     double missed = (m->K > 1 ? m->K : 1) * x / (1 - x);
-    int shrink =
-        (m->kind == TCGPU_MODEL_TC || m->kind == TCGPU_MODEL_LZ || m->kind == TCGPU_MODEL_DO) &&
-        missed < tol / SHRINK_SHARE;
+    int exact_bound =
+        m->kind == TCGPU_MODEL_TC || m->kind == TCGPU_MODEL_LZ || m->kind == TCGPU_MODEL_DO;
+    int shrink = exact_bound && missed < tol / SHRINK_SHARE;
+    s.nonadiab = exact_bound ? missed : INFINITY;
     s.missed = shrink ? missed : 0;
     double ttr = g * sqrt(n) / beta * (shrink ? 1.0 / sqrt(adiab) : 1.0) + 1.0 / sqrt(beta);
     double emin = 0, emax = 0, gap = INFINITY;

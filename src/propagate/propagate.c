@@ -372,7 +372,7 @@ tcgpu_status tcgpu_start_check_begin(const eig_device *dense, const tcgpu_model 
     return st;
 }
 
-double tcgpu_start_check_error(const double *pr, int64_t d) {
+double tcgpu_start_check_leak(const double *pr, int64_t d) {
     /* leakage out of the dressed ground state, summed from its small terms */
     int64_t top = 0;
     for (int64_t i = 1; i < d; ++i)
@@ -380,7 +380,7 @@ double tcgpu_start_check_error(const double *pr, int64_t d) {
     double leak = 0;
     for (int64_t i = 0; i < d; ++i)
         leak += i == top ? 0.0 : pr[i];
-    return sqrt(leak);
+    return leak;
 }
 
 tcgpu_status tcgpu_sweep_start_error(const tcgpu_model *m, tcgpu_method method,
@@ -398,7 +398,7 @@ tcgpu_status tcgpu_sweep_start_error(const tcgpu_model *m, tcgpu_method method,
     if (!st)
         st = tcgpu_sweep_readout(s, pr);
     if (!st)
-        *err = tcgpu_start_check_error(pr, d);
+        *err = sqrt(tcgpu_start_check_leak(pr, d));
     free(pr);
     tcgpu_sweep_end(s);
     return st;

@@ -50,8 +50,8 @@ int tcgpu_control_dressing(const tcgpu_model *m);
 #define TCGPU_FAR_DRESSING_6_MAX 500
 
 /* The start check (tcgpu_sweep_start_error) in three pieces: a sweep begun earlier than the
- * window's start, which is to be advanced to *near and read out, and the error its readout
- * pr (dim doubles) gives. */
+ * window's start, which is to be advanced to *near and read out, and the weight its readout
+ * pr (dim doubles) puts outside the dressed ground state (the control turns it into an error). */
 /* tcgpu_sweep_begin with the dense frames of start and readouts on dense (NULL: the host). */
 tcgpu_status tcgpu_sweep_begin_on(const eig_device *dense, const tcgpu_model *m,
                                   tcgpu_method method, tcgpu_precision precision, double t_start,
@@ -60,7 +60,7 @@ tcgpu_status tcgpu_sweep_begin_on(const eig_device *dense, const tcgpu_model *m,
 tcgpu_status tcgpu_start_check_begin(const eig_device *dense, const tcgpu_model *m,
                                      tcgpu_method method, tcgpu_precision precision, double T0,
                                      double kappa, tcgpu_sweep **s, double *near);
-double tcgpu_start_check_error(const double *pr, int64_t d);
+double tcgpu_start_check_leak(const double *pr, int64_t d);
 
 /* The sweep's state in c's memory (uploaded the first time), for a batched advance. NULL when
  * out of memory. */
