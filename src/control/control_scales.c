@@ -70,10 +70,9 @@ ctl_scales ctl_default_scales(const tcgpu_model *m, double tol) {
         return s;
     }
     /* Start small: the start and readout checks grow the window where the sweep needs it
-     * (slow sweeps follow the ground state so closely that short windows suffice). */
-    /* A sweep that stays adiabatic (shrink) follows its dressed ground state through the
-     * channel resonances at e_k/beta as well, so its window need not reach them: the start and
-     * readout checks grow it where the dressing is not yet exact. tc K = 2, N = 20, tol 1e-6,
+     * (slow sweeps follow the ground state so closely that short windows suffice). A sweep that
+     * stays adiabatic (shrink) follows its dressed ground state through the channel resonances
+     * at e_k/beta as well, so its window need not reach them. tc K = 2, N = 20, tol 1e-6,
      * fixed windows (-2, 2): eps = 0.5, beta = 0.24: TV 2.9e-9 (2.4e-9 at the (-12.7, 12.7) that
      * reaches the resonances); eps = 0.1, beta = 0.05: 1.3e-10 (3.9e-11 at 22.7); N = 40, eps =
      * 0.5, beta = 0.3: 2.3e-9 (8.0e-10 at 13.0). */
