@@ -24,9 +24,10 @@ def data(t):
     Akm = np.where(off, h / np.where(off, gap, 1), 0)
     return E - beta * t * Sk - Dk, Akm
 
-a, b = 1 / T2, 1 / Tr
+a, b = (0.0 if T2 <= 0 else 1 / T2), 1 / Tr
 rng = np.random.default_rng(1)
 test_s = a + (b - a) * rng.random(40)
+test_s = test_s[test_s > 1e-3]
 exact_d = [data(1 / s) for s in test_s]
 for M in (6, 8, 10, 12, 16, 20):
     th = (2 * np.arange(M) + 1) * np.pi / (2 * M)
