@@ -267,6 +267,26 @@ Test(sweep, heff_two_pair_start_check_separates_its_step_error) {
                   est, tv);
 }
 
+/* heff's window share: the window could take half of what the start and step errors leave, and
+ * heff's window estimate can read 0.3-0.5 of the window error near a node of its oscillating
+ * readout residual; two rates of the 40-rate scans (beta = 0.05-100, log-spaced) then ended over
+ * tol: n = 2, beta = 0.351: TV 1.08e-6 (estimate 4.28e-7); n = 5, beta = 1.13: TV 2.92e-6
+ * (3.94e-7). heff keeps tol/4 (ctl_window_share). */
+Test(sweep, heff_window_share_keeps_scan_rates_within_tol) {
+    static const int n[] = {2, 5};
+    static const double betas[] = {0.35106533790804995, 1.1304171051372545};
+    for (int i = 0; i < 2; ++i) {
+        tcgpu_model m;
+        double est, norm;
+        ASSERT_OK(tcgpu_model_heff(&m, n[i], 1.0, betas[i], 0.5));
+        double tv = run_tv(&m, NULL, TCGPU_METHOD_MAGNUS4, 1e-6, &est, &norm);
+        cr_expect_leq(tv, 1e-6, "heff n=%d beta=%g: TV %.3e", n[i], betas[i], tv);
+        cr_expect_geq(est, tv / 2,
+                      "heff n=%d beta=%g: estimate %.3e below half the true error %.3e", n[i],
+                      betas[i], est, tv);
+    }
+}
+
 Test(sweep, users_mlz_file_reproduces_demkov_osherov) {
     /* The DO model written as a user's file: level 0 of slope 2 crossing levels at -1, 0.5. */
     char path[] = "/tmp/tcgpu_mlz_XXXXXX";
