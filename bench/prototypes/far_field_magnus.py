@@ -2,7 +2,7 @@
 docs/numerics.md, eleventh session): per sector block, Schroedinger picture,
 K = diag(E - beta t S) - i A(t) (A real antisymmetric, K Hermitian), two Gauss points and the
 commutator term, exact exponentials; against the DOP853 continuation at rtol 1e-12.
-Usage: far_field_magnus.py N eps beta Tr T2 T0"""
+Usage: far_field_magnus.py N eps beta Tr T2 T0 [log]  (log: steps h = eta t, eta = 0.4 ... 0.05)"""
 import sys
 import numpy as np
 from scipy.linalg import expm
@@ -30,15 +30,19 @@ def K(t):
 d0 = dress(U0.T @ psi, amat(E0, h0), ~same)
 # the reference evolves b = e^{i theta} d with theta = beta t^2 S/2 + D t; here d itself, with
 # the common beta t^2 S/2 phase per sector removed -> compare |d|^2 and relative phases via |.|^2
-for steps in (20, 40, 80, 160, 320):
-    hs = (T2 - Tr) / steps
-    d = d0.copy(); t = Tr
-    c3 = np.sqrt(3) / 6
-    for j in range(steps):
-        K1, K2 = K(t + (0.5 - c3) * hs), K(t + (0.5 + c3) * hs)
+c3 = np.sqrt(3) / 6
+logsteps = len(sys.argv) > 7 and sys.argv[7] == "log"
+for steps, eta in ((20, 0.4), (40, 0.2), (80, 0.1), (160, 0.05), (320, 0.025)):
+    ts = [Tr]
+    while ts[-1] < T2 - 1e-12:
+        ts.append(min(T2, ts[-1] * (1 + eta)) if logsteps else Tr + len(ts) * (T2 - Tr) / steps)
+    d = d0.copy()
+    for a, b in zip(ts[:-1], ts[1:]):
+        hs = b - a
+        K1, K2 = K(a + (0.5 - c3) * hs), K(a + (0.5 + c3) * hs)
         Om = -1j * hs / 2 * (K1 + K2) - np.sqrt(3) / 12 * hs * hs * (K2 @ K1 - K1 @ K2)
         d = expm(Om) @ d
-        t += hs
+    steps, hs = len(ts) - 1, ts[-1] - ts[-2]
     # phases: reference dref = d(T2) in the Schrodinger picture with E - beta t S? continuation()
     # returns r.y * exp(-i theta(T2)) where theta includes beta t^2 S/2; ours lacks the
     # beta (T2^2 - Tr^2) S/2 phase per sector: a phase per sector, invisible in |d|^2 and in
