@@ -43,6 +43,21 @@ def labels(U, A, sec):
     return own, lab
 
 
+def sectors_at(S, A, V, sec, beta, Tr):
+    """The frame at Tr, each eigenvector's diabatic label and energies, and the pair masks."""
+    E0, U0, h0 = frame(S, A, V, beta, Tr)
+    own, lab = labels(U0, A, sec)
+    same = own[:, None] == own[None, :]
+    return U0, lab, S[lab], A[lab], same, same & ~np.eye(len(E0), dtype=bool)
+
+
+def aligned(S, A, V, beta, t, U0):
+    """The frame at t, eigenvector signs aligned with U0's."""
+    E, U, h = frame(S, A, V, beta, t)
+    sg = np.sign(np.sum(U * U0, axis=0))
+    return E, U * sg, h * sg[:, None] * sg[None, :]
+
+
 def amat(E, h):
     """First-order admixtures a[m, k] = h_mk / (E_k - E_m)^2."""
     G = E[None, :] - E[:, None]

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 from scipy.linalg import expm
 from far_field_blocks import model, march
-from far_field_continuation import frame, labels, amat, dress, continuation
+from far_field_continuation import aligned, amat, continuation, dress, frame, sectors_at
 
 N, eps, beta, Tr, T2, T0 = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6])
 st, S, A, V, sec = model(N, 1.0, (-2 * eps, 2 * eps))
@@ -17,13 +17,9 @@ psi, _ = march(S, A, V, beta, psi, -T0, Tr)
 # reference: DOP853 continuation
 dref, fr2, same, lab, nfev = continuation(S, A, V, sec, beta, psi, Tr, T2, rtol=1e-12)
 E0, U0, h0 = frame(S, A, V, beta, Tr)
-own, lab = labels(U0, A, sec)
-Sk, Dk = S[lab], A[lab]
-same = own[:, None] == own[None, :]
-off = same & ~np.eye(len(E0), dtype=bool)
+U0, lab, Sk, Dk, same, off = sectors_at(S, A, V, sec, beta, Tr)
 def K(t):
-    E, U, hh = frame(S, A, V, beta, t)
-    sg = np.sign(np.sum(U * U0, axis=0)); hh = hh * sg[:, None] * sg[None, :]
+    E, U, hh = aligned(S, A, V, beta, t, U0)
     gap = E[None, :] - E[:, None]
     Akm = np.where(off, hh / np.where(off, gap, 1), 0)
     return np.diag(E - beta * t * Sk) - 1j * Akm     # block diagonal by sector (A only in-sector)

@@ -6,20 +6,15 @@ Usage: far_field_nodes.py N eps beta Tr T2"""
 import sys
 import numpy as np
 from far_field_blocks import model
-from far_field_continuation import frame, labels
+from far_field_continuation import aligned, sectors_at
 
 N, eps, beta = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
 Tr, T2 = float(sys.argv[4]), float(sys.argv[5])
 st, S, A, V, sec = model(N, 1.0, (-2 * eps, 2 * eps))
-E0, U0, h0 = frame(S, A, V, beta, Tr)
-own, lab = labels(U0, A, sec)
-Sk, Dk = S[lab], A[lab]
-same = own[:, None] == own[None, :]
-off = same & ~np.eye(len(E0), dtype=bool)
+U0, lab, Sk, Dk, same, off = sectors_at(S, A, V, sec, beta, Tr)
 
 def data(t):
-    E, U, h = frame(S, A, V, beta, t)
-    sg = np.sign(np.sum(U * U0, axis=0)); U = U * sg; h = h * sg[:, None] * sg[None, :]
+    E, U, h = aligned(S, A, V, beta, t, U0)
     gap = E[None, :] - E[:, None]
     Akm = np.where(off, h / np.where(off, gap, 1), 0)
     return E - beta * t * Sk - Dk, Akm
