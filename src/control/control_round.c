@@ -105,9 +105,9 @@ double ctl_probe_time(tcgpu_control *c, double t) {
  * (3.9e-7). With tol/4 the four scans (n = 1, 2, 5, 10) end within tol, est >= 0.51 TV, for
  * 3-6 % more steps. */
 double ctl_window_share(const tcgpu_control *c, double err_step) {
-    double left = (c->tol - c->err_start - err_step) / 2;
     if (c->heff)
         return c->tol / CTL_WINDOW_SHARE;
+    double left = (c->tol - c->err_start - err_step) / 2;
     return fmax(c->tol / CTL_WINDOW_SHARE, isfinite(left) ? left : 0);
 }
 

@@ -277,13 +277,10 @@ Test(sweep, heff_window_share_keeps_scan_rates_within_tol) {
     static const double betas[] = {0.35106533790804995, 1.1304171051372545};
     for (int i = 0; i < 2; ++i) {
         tcgpu_model m;
-        double est, norm;
+        char what[64];
         ASSERT_OK(tcgpu_model_heff(&m, n[i], 1.0, betas[i], 0.5));
-        double tv = run_tv(&m, NULL, TCGPU_METHOD_MAGNUS4, 1e-6, &est, &norm);
-        cr_expect_leq(tv, 1e-6, "heff n=%d beta=%g: TV %.3e", n[i], betas[i], tv);
-        cr_expect_geq(est, tv / 2,
-                      "heff n=%d beta=%g: estimate %.3e below half the true error %.3e", n[i],
-                      betas[i], est, tv);
+        snprintf(what, sizeof what, "heff n=%d beta=%g", n[i], betas[i]);
+        expect_case(&m, NULL, what);
     }
 }
 
