@@ -32,6 +32,7 @@
 #include <time.h>
 
 #include "adiabatic.h"
+#include "adiabatic_labels.h"
 #include "backend.h"
 #include "control_impl.h"
 #include "propagate_internal.h"
@@ -97,6 +98,9 @@ tcgpu_status tcgpu_control_create(tcgpu_context *ctx, const tcgpu_model *m,
     c->kc = ctl_start_kappa(c->s.kappa, c->tol);
     c->check_kappa = c->kc;
     c->e_last = INFINITY;
+    const char *ff = getenv("TCGPU_FAR_FIELD"); /* "0": the dense readouts only (comparisons) */
+    c->far_ok = !(ff && ff[0] == '0') && far_field_applies(m, tcgpu_control_dressing(m));
+    c->far_next = adiabatic_last_crossing(m);
     c->phase = CTL_START;
     *out = c;
     return TCGPU_OK;
@@ -235,6 +239,46 @@ static void ctl_dressing_up(tcgpu_control *c) {
     }
 }
 
+/* The far field for the readouts from t on, where it applies and t is past every crossing.
+ * Where the sectors have not separated, their mixing 1 - w (w the least weight of an
+ * eigenvector in its sector) falls like t^-2 (tc K = 2, N = 20, eps = 0.5, beta = 100: 0.30,
+ * 0.19, 0.12, 0.055, 0.017 at t = 0.90, 1.14, 1.49, 2.21, 4.00), so the next try is where that
+ * reaches 1 - FAR_FIELD_SEPARATED, and *later (else 0) asks the ladder to read nothing before it;
+ * where the interpolation missed its check, its error falls like t^-10 or faster (eps = 0.1,
+ * beta = 100, eight nodes: 7.1e-5, 1.2e-7, 1.4e-9 at t = 1.99, 3.24, 5.28; twelve: 1.1e-6,
+ * 1.6e-11 at 1.99, 4.68), at most CTL_FAR_FIELD_LEAP times further (eps = 0.1, beta = 11.4:
+ * 2.6e-3 at 11.1 asked for 54; a march without readouts so far ends in a late step check). */
+static tcgpu_status far_try(tcgpu_control *c, double t, double *later) {
+    *later = 0;
+    if (c->ff || !c->far_ok || c->o.Tr > 0 || !(t >= c->far_next))
+        return TCGPU_OK;
+    double w, miss;
+    tcgpu_status st = far_field_create(c->dense, c->m, t, tcgpu_control_dressing(c->m),
+                                       c->tol, &c->ff, &w, &miss);
+    if (st)
+        return st;
+    if (c->ff) {
+        ctl_debug(c, "t %g: far field from here", t);
+        tcgpu_sweep_set_far(c->fine, c->ff);
+        tcgpu_sweep_set_far(c->coarse, c->ff);
+        return TCGPU_OK;
+    }
+    if (++c->far_tries >= CTL_FAR_FIELD_TRIES || isinf(miss)) {
+        c->far_ok = 0;
+        ctl_debug(c, "t %g: no far field (weight %.3f, interpolation %.2g of its bound)", t, w,
+                  miss);
+        return TCGPU_OK;
+    }
+    double grow = w < FAR_FIELD_SEPARATED ? sqrt((1 - w) / (1 - FAR_FIELD_SEPARATED))
+                                          : fmin(pow(miss, 0.1), CTL_FAR_FIELD_LEAP);
+    c->far_next = t * fmax(grow * CTL_FAR_FIELD_MARGIN, CTL_RUNG_NEAR);
+    if (w >= CTL_FAR_FIELD_SURE) /* below, the t^-2 law is no forecast (1 - w ~ 1) */
+        *later = c->far_next;
+    ctl_debug(c, "t %g: far field from %g (weight %.3f, interpolation %.2g of its bound)", t,
+              c->far_next, w, miss);
+    return TCGPU_OK;
+}
+
 /* The next readout time of the rung set from c->q on, or a phase change: returns 1 with
  * c->q and *t set where a readout is due, 0 where the rung set is complete or cut short. */
 static int next_rung(tcgpu_control *c, double *t) {
@@ -253,7 +297,7 @@ static int next_rung(tcgpu_control *c, double *t) {
 tcgpu_status tcgpu_control_next(tcgpu_control *c, tcgpu_status served, tcgpu_control_request *req) {
     const tcgpu_auto_opts *o = &c->o;
     tcgpu_status st = served;
-    double t, near;
+    double t, near, later;
     if (st)
         goto out;
     for (;;) {
@@ -315,6 +359,8 @@ tcgpu_status tcgpu_control_next(tcgpu_control *c, tcgpu_status served, tcgpu_con
                 goto out;
             tcgpu_sweep_rank_labels(c->fine, c->s.by_rank);
             tcgpu_sweep_rank_labels(c->coarse, c->s.by_rank);
+            tcgpu_sweep_set_far(c->fine, c->ff);
+            tcgpu_sweep_set_far(c->coarse, c->ff);
             c->grow = 0;
             c->carry = 0;
             c->phase = CTL_GROW;
@@ -361,6 +407,24 @@ tcgpu_status tcgpu_control_next(tcgpu_control *c, tcgpu_status served, tcgpu_con
             c->phase = CTL_RUNG;
             continue;
         case CTL_RUNG_READ:
+            if ((st = far_try(c, tcgpu_sweep_time(c->fine), &later)))
+                goto out;
+            /* no readouts before the far field's next try where it is near and the dense
+             * readouts are far from passing: else they may pass first (tc K = 2, N = 20,
+             * eps = 0.5, beta = 1.3: the sectors separate only near t = 98, the dense readouts
+             * passed at 37; eps = 0.1, beta = 1.3: at its first rung set) */
+            if (later > 0 && later <= CTL_FAR_FIELD_SKIP * tcgpu_sweep_time(c->fine) &&
+                c->dense_ew > CTL_FAR_FIELD_DENSE_FAR * c->tol) {
+                while (c->s.Tr / CTL_RUNG_FAR < later && c->grow < CTL_FAR_LAST_GROW - 2) {
+                    c->s.Tr *= CTL_LADDER_GROWTH;
+                    c->grow++;
+                }
+                c->ew_last[1] = c->ew_last[0] = 0;
+                c->xvalid = 0;
+                c->carry = 0;
+                c->phase = CTL_GROW;
+                continue;
+            }
             ctl_debug(c, "read at t %g", tcgpu_sweep_time(c->fine));
             c->phase = CTL_RUNG_DONE;
             ask(req, TCGPU_CONTROL_READOUT, c->fine, c->coarse, 0, c->pf + c->q * c->d,
@@ -409,6 +473,7 @@ void tcgpu_control_free(tcgpu_control *c) {
     tcgpu_sweep_end(c->check_sweep);
     tcgpu_sweep_end(c->fine);
     tcgpu_sweep_end(c->coarse);
+    far_field_free(c->ff);
     free(c->buf);
     free(c);
 }

@@ -4,6 +4,7 @@
 
 #include "control_internal.h"
 #include "eig.h"
+#include "far_field.h"
 #include "tcgpu/control.h"
 
 typedef enum {
@@ -49,6 +50,13 @@ struct tcgpu_control {
      * the last one's extrapolation. It is kept when kappa is halved: the runs start again at
      * the Tr reached, and the readouts compared are extrapolated in the step. */
     double ew_last[2];
+    /* The far field's readouts (far_field.h): from the first rung past every crossing where
+     * the sectors have separated; tried again from far_next (CTL_FAR_FIELD_LATER times the
+     * last try) where they had not. */
+    far_field *ff;
+    int far_ok, far_tries;
+    double far_next;
+    double dense_ew; /* the last rung set's window estimate or bound (0: none judged yet) */
 };
 
 void ctl_debug(const tcgpu_control *c, const char *fmt, ...)

@@ -39,6 +39,7 @@
 #define CTL_WINDOW_SHARE 4
 #define CTL_WINDOW_POWER_HIGH 4  /* ctl_window_power */
 #define CTL_WINDOW_POWER_CHAIN 6 /* ctl_window_power */
+#define CTL_WINDOW_POWER_FAR 3   /* ctl_round: the far field's readouts */
 #define CTL_KAPPA_CUT_MAX 0.75  /* ctl_kappa_cut */
 #define CTL_START_SHARE 4
 #define CTL_START_SHARE_HEFF 40
@@ -65,6 +66,20 @@
  * whose states are compared (ctl_probe_time). */
 #define CTL_LEVEL_VSHARE 0.9
 #define CTL_PROBES 4
+/* The far field (far_field.h): its estimate of the readout residual at T2 is added to the
+ * window estimate (ctl_round); a try that failed is repeated where
+ * its measures predict a pass, times CTL_FAR_FIELD_MARGIN (at most CTL_FAR_FIELD_LEAP times
+ * further), at most CTL_FAR_FIELD_TRIES times (far_try); the ladder reads nothing before a
+ * try at most CTL_FAR_FIELD_SKIP times ahead where its last estimate was above
+ * CTL_FAR_FIELD_DENSE_FAR tol (some rungs from passing) and the forecast is one (a least
+ * weight of CTL_FAR_FIELD_SURE or more: tc K = 2, N = 40, eps = 0.5, beta = 3 read 0.039 at
+ * t = 32.6 and asked for 78.6; its dense readouts passed at 41.6). */
+#define CTL_FAR_FIELD_MARGIN 1.1
+#define CTL_FAR_FIELD_TRIES 4
+#define CTL_FAR_FIELD_LEAP 2
+#define CTL_FAR_FIELD_SKIP 2.5
+#define CTL_FAR_FIELD_DENSE_FAR 100
+#define CTL_FAR_FIELD_SURE 0.2
 /* Step-halving attempts when the caller sets none. */
 #define CTL_DEFAULT_ATTEMPTS 8
 #define CTL_DEFAULT_TOL 1e-6

@@ -188,6 +188,7 @@ void ctl_round(tcgpu_control *c) {
     double tol = c->tol, *pf = c->pf, *pc = c->pc, *ex = c->ex;
     if (c->far > 0) { /* the round's history: the bound (falls_like_tr2 reads it low) */
         ctl_debug(c, "Tr %g fails without its readout at Tr (ew >= %.2e)", c->s.Tr, c->far);
+        c->dense_ew = c->far;
         c->ew_last[1] = c->ew_last[0];
         c->ew_last[0] = c->far;
         c->xvalid = 0;
@@ -253,9 +254,18 @@ void ctl_round(tcgpu_control *c) {
         ex[i] = pf[i] + (pf[i] - pc[i]) / CTL_RICHARDSON;
     double unsure = tcgpu_sweep_unsure(c->fine), ew = unsure; /* labels in doubt */
     double pw = ctl_window_power(c);
+    /* Far-field readouts (far_field.h) differ from rung to rung by the continuation's error,
+     * which falls like Tr^-4.2 ... Tr^-4.8 (docs/numerics.md); their common residual at T2 is
+     * the far field's own estimate, added. */
+    double far_r = fmax(tcgpu_sweep_far_resid(c->fine), tcgpu_sweep_far_resid(c->coarse));
+    int far = c->ff && c->s.Tr / CTL_RUNG_FAR >= far_field_start(c->ff) && far_r >= 0;
+    if (far)
+        pw = CTL_WINDOW_POWER_FAR;
     for (int q = 0; q < 2; ++q)
         if (c->have[q])
             ew = fmax(ew, tcgpu_tv(ex + q * d, ex + 2 * d, d) / (pow(ratio[q], pw) - 1));
+    if (far_r > 0)
+        ew += far_r;
     ctl_debug(c, "T0 %g Tr %g kappa %g steps %lld err_step %.2e (largest %.2e) ew %.2e", c->s.T0,
               c->s.Tr, c->s.kappa,
               (long long)(rep->steps + tcgpu_sweep_steps(c->fine) + tcgpu_sweep_steps(c->coarse)),
@@ -267,7 +277,7 @@ void ctl_round(tcgpu_control *c) {
     ctl_debug(c, "window-extrapolated estimate %.2e", ex_w);
     int early = o->Tr <= 0 && c->s.Tr < c->s.Tr_floor;
     double share = ctl_window_share(c, c->step_env);
-    int use_x = !early && !(ew < share) && ex_w < share && unsure < share && o->Tr <= 0 &&
+    int use_x = !early && !far && !(ew < share) && ex_w < share && unsure < share && o->Tr <= 0 &&
                 ctl_falls_like_tr2(ew, c->ew_last[0]) &&
                 ctl_falls_like_tr2(c->ew_last[0], c->ew_last[1]);
     /* The step check applies to what is returned. The extrapolation weighs the fine readouts at
@@ -300,6 +310,7 @@ void ctl_round(tcgpu_control *c) {
         }
     }
     /* the round is complete: it becomes the window history */
+    c->dense_ew = ew;
     c->ew_last[1] = c->ew_last[0];
     c->ew_last[0] = ew;
     c->xvalid = c->have[0] && c->have[1];

@@ -15,14 +15,14 @@
 
 #include <cblas.h>
 
-static void frame_free(frame *f) {
+void adiabatic_frame_free(frame *f) {
     free(f->u);
     free(f->e);
     free(f->hdot);
 }
 
-static tcgpu_status frame_build(const eig_device *dev, const tcgpu_model *m, double t,
-                                int with_hdot, frame *f) {
+tcgpu_status adiabatic_frame_build(const eig_device *dev, const tcgpu_model *m, double t,
+                                   int with_hdot, frame *f) {
     int64_t n = m->dim;
     if (n > TCGPU_DENSE_MAX)
         return tcgpu_fail(TCGPU_EINVAL,
@@ -42,7 +42,7 @@ static tcgpu_status frame_build(const eig_device *dev, const tcgpu_model *m, dou
     if (!f->u || !f->e || (with_hdot && (!f->hdot || !s || !work))) {
         free(s);
         free(work);
-        frame_free(f);
+        adiabatic_frame_free(f);
         return tcgpu_fail(TCGPU_ERUNTIME, "out of memory for a %lld-state eigenbasis",
                           (long long)n);
     }
@@ -64,7 +64,7 @@ static tcgpu_status frame_build(const eig_device *dev, const tcgpu_model *m, dou
     free(s);
     free(work);
     if (st)
-        frame_free(f);
+        adiabatic_frame_free(f);
     return st;
 }
 
@@ -293,12 +293,12 @@ static double *second_order_differenced(const eig_device *dev, const tcgpu_model
     int ok = 1;
     for (int side = 0; side < 2 && ok; ++side) {
         frame g;
-        if (frame_build(dev, m, t + (side ? dt : -dt), 1, &g)) {
+        if (adiabatic_frame_build(dev, m, t + (side ? dt : -dt), 1, &g)) {
             ok = 0;
             break;
         }
         ok = frame_align(&g, f) && (rp[side] = second_order(&g, gid));
-        frame_free(&g);
+        adiabatic_frame_free(&g);
     }
     if (ok)
         for (size_t i = 0; i < nn; ++i)
@@ -336,7 +336,7 @@ static double *third_order(const frame *f, const int64_t *gid, const double *r,
 tcgpu_status adiabatic_rdot_check(const eig_device *dev, const tcgpu_model *m, double t,
                                   double *max_diff, double *max_rate) {
     frame f;
-    tcgpu_status st = frame_build(dev, m, t, 1, &f);
+    tcgpu_status st = adiabatic_frame_build(dev, m, t, 1, &f);
     if (st)
         return st;
     int64_t n = f.n, *gid = malloc((size_t)n * sizeof *gid + 1);
@@ -359,7 +359,7 @@ tcgpu_status adiabatic_rdot_check(const eig_device *dev, const tcgpu_model *m, d
     free(b1);
     free(b2);
     free(gid);
-    frame_free(&f);
+    adiabatic_frame_free(&f);
     return st;
 }
 
@@ -390,7 +390,7 @@ static int dressing_series(const eig_device *dev, const tcgpu_model *m, double t
     for (int i = -half; i <= half && ok; ++i) {
         if (i == 0)
             g[AT(0)] = *f;
-        else if (frame_build(dev, m, t + i * dl, 1, &g[AT(i)])) {
+        else if (adiabatic_frame_build(dev, m, t + i * dl, 1, &g[AT(i)])) {
             ok = 0;
             break;
         } else {
@@ -466,7 +466,7 @@ static int dressing_series(const eig_device *dev, const tcgpu_model *m, double t
 #undef AT
     for (int i = 0; i < PTS; ++i) {
         if (built & (1 << i))
-            frame_free(&g[i]);
+            adiabatic_frame_free(&g[i]);
         free(P[i]);
         for (int j = 1; j <= KMAX; ++j)
             free(c[j][i]);
@@ -542,7 +542,7 @@ int64_t adiabatic_start_rank(const tcgpu_model *m) {
 tcgpu_status adiabatic_dense_start(const eig_device *dev, const tcgpu_model *m, double t,
                                    int superadiabatic, tcgpu_cplx *psi) {
     frame f;
-    tcgpu_status st = frame_build(dev, m, t, superadiabatic, &f);
+    tcgpu_status st = adiabatic_frame_build(dev, m, t, superadiabatic, &f);
     if (st)
         return st;
     int64_t n = f.n, k = adiabatic_start_rank(m);
@@ -579,7 +579,7 @@ tcgpu_status adiabatic_dense_start(const eig_device *dev, const tcgpu_model *m, 
         psi[i].re /= sqrt(norm);
         psi[i].im /= sqrt(norm);
     }
-    frame_free(&f);
+    adiabatic_frame_free(&f);
     return TCGPU_OK;
 }
 
@@ -616,54 +616,80 @@ tcgpu_status adiabatic_dense_readout_many(const eig_device *dev, const tcgpu_mod
                                             unsure);
 }
 
+void adiabatic_readout_frame_free(readout_frame *rf) {
+    free(rf->r2);
+    free(rf->r3);
+    free(rf->label);
+    free(rf->grp);
+    free(rf->gid);
+    adiabatic_frame_free(&rf->f);
+    memset(rf, 0, sizeof *rf);
+}
+
+tcgpu_status adiabatic_readout_frame(const eig_device *dev, const tcgpu_model *m, double t,
+                                     int superadiabatic, int settled, readout_frame *rf) {
+    memset(rf, 0, sizeof *rf);
+    tcgpu_status st = adiabatic_frame_build(dev, m, t, superadiabatic, &rf->f);
+    if (st)
+        return st;
+    int64_t n = rf->f.n;
+    rf->settled = settled;
+    rf->superadiabatic = superadiabatic;
+    rf->label = malloc((size_t)n * sizeof *rf->label);
+    rf->grp = malloc((size_t)n * sizeof *rf->grp);
+    rf->gid = malloc((size_t)n * sizeof *rf->gid);
+    if (!rf->label || !rf->grp || !rf->gid)
+        st = tcgpu_fail(TCGPU_ERUNTIME, "out of memory for the readout");
+    if (!st && !(st = adiabatic_assign_labels(m, &rf->f, settled, rf->label)) &&
+        !(st = adiabatic_tie_groups(m, rf->grp))) {
+        for (int64_t j = 0; j < n; ++j)
+            rf->gid[j] = rf->grp[rf->label[j]];
+        higher_orders(dev, m, t, &rf->f, rf->gid, superadiabatic, &rf->r2, &rf->r3);
+    }
+    if (st)
+        adiabatic_readout_frame_free(rf);
+    return st;
+}
+
+void adiabatic_readout_frame_read(const readout_frame *rf, const tcgpu_model *m,
+                                  const tcgpu_cplx *c, tcgpu_cplx *d, double *prob,
+                                  double *unsure) {
+    const frame *f = &rf->f;
+    for (int64_t j = 0; j < f->n; ++j) {
+        d[j] = rf->superadiabatic ? dressed_overlap(f, c, rf->gid, rf->r2, rf->r3, j) : c[j];
+        prob[rf->label[j]] = d[j].re * d[j].re + d[j].im * d[j].im;
+    }
+    adiabatic_read_ties_diabatic(f, rf->label, rf->grp, d, prob);
+    if (unsure)
+        *unsure = unsure_mass(m, f, rf->settled, rf->label, d);
+}
+
 tcgpu_status adiabatic_dense_readout_labelled(const eig_device *dev, const tcgpu_model *m,
                                               double t, int superadiabatic, int settled,
                                               int count, const tcgpu_cplx *const *psi,
                                               double *const *prob, double *const *unsure) {
-    frame f;
-    tcgpu_status st = frame_build(dev, m, t, superadiabatic, &f);
+    readout_frame rf;
+    tcgpu_status st = adiabatic_readout_frame(dev, m, t, superadiabatic, settled, &rf);
     if (st)
         return st;
-    int64_t n = f.n, *label = malloc((size_t)n * sizeof *label);
-    int64_t *grp = malloc((size_t)n * sizeof *grp), *gid = malloc((size_t)n * sizeof *gid);
+    int64_t n = rf.f.n;
     tcgpu_cplx *c = malloc((size_t)n * sizeof *c), *d = malloc((size_t)n * sizeof *d);
-    double *r2 = NULL, *r3 = NULL;
-    if (!label || !grp || !gid || !c || !d) {
+    if (!c || !d)
         st = tcgpu_fail(TCGPU_ERUNTIME, "out of memory for the readout");
-        goto done;
-    }
-    if ((st = adiabatic_assign_labels(m, &f, settled, label)) ||
-        (st = adiabatic_tie_groups(m, grp)))
-        goto done;
-    for (int64_t j = 0; j < n; ++j)
-        gid[j] = grp[label[j]];
-    higher_orders(dev, m, t, &f, gid, superadiabatic, &r2, &r3);
-    for (int s = 0; s < count; ++s) {
+    for (int s = 0; !st && s < count; ++s) {
         for (int64_t j = 0; j < n; ++j) { /* c = U^T psi */
             double re = 0, im = 0;
             for (int64_t i = 0; i < n; ++i) {
-                re += f.u[j * n + i] * psi[s][i].re;
-                im += f.u[j * n + i] * psi[s][i].im;
+                re += rf.f.u[j * n + i] * psi[s][i].re;
+                im += rf.f.u[j * n + i] * psi[s][i].im;
             }
             c[j] = (tcgpu_cplx){re, im};
         }
-        for (int64_t j = 0; j < n; ++j) {
-            d[j] = superadiabatic ? dressed_overlap(&f, c, gid, r2, r3, j) : c[j];
-            prob[s][label[j]] = d[j].re * d[j].re + d[j].im * d[j].im;
-        }
-        adiabatic_read_ties_diabatic(&f, label, grp, d, prob[s]);
-        if (unsure && unsure[s])
-            *unsure[s] = unsure_mass(m, &f, settled, label, d);
+        adiabatic_readout_frame_read(&rf, m, c, d, prob[s], unsure ? unsure[s] : NULL);
     }
-done:
-    free(r2);
-    free(r3);
-    free(label);
-    free(grp);
-    free(gid);
     free(c);
     free(d);
-    frame_free(&f);
+    adiabatic_readout_frame_free(&rf);
     return st;
 }
 

@@ -34,6 +34,29 @@ double adiabatic_last_crossing(const tcgpu_model *m);
 /* label_of_rank[r], the state of energy rank r as t -> +inf; NULL on ties or short memory. */
 int64_t *adiabatic_untied_labels(const slope_key *dia, int64_t n);
 
+/* The dense frame of H(t) (eigenvectors, energies and, with with_hdot, dH/dt in the eigenbasis)
+ * and its release. */
+tcgpu_status adiabatic_frame_build(const eig_device *dev, const tcgpu_model *m, double t,
+                                   int with_hdot, frame *f);
+void adiabatic_frame_free(frame *f);
+
+/* A dense readout's data at one time: the frame, the labels and tie groups, the dressing's
+ * higher orders (r2, r3; NULL where not used). Built once, it reads any number of states
+ * (adiabatic_readout_frame_read: c the eigenbasis amplitudes U^T psi; d: scratch, the dressed
+ * amplitudes on return; unsure may be NULL). */
+typedef struct {
+    frame f;
+    int64_t *label, *grp, *gid;
+    double *r2, *r3;
+    int settled, superadiabatic;
+} readout_frame;
+tcgpu_status adiabatic_readout_frame(const eig_device *dev, const tcgpu_model *m, double t,
+                                     int superadiabatic, int settled, readout_frame *rf);
+void adiabatic_readout_frame_read(const readout_frame *rf, const tcgpu_model *m,
+                                  const tcgpu_cplx *c, tcgpu_cplx *d, double *prob,
+                                  double *unsure);
+void adiabatic_readout_frame_free(readout_frame *rf);
+
 /* The dense readout (adiabatic_dense_readout_many) with its labelling chosen by the caller:
  * settled, by energy rank; else by slope group (the window readout's sub-models). */
 tcgpu_status adiabatic_dense_readout_labelled(const eig_device *dev, const tcgpu_model *m,

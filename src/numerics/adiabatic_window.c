@@ -29,6 +29,7 @@
 
 #include "adiabatic.h"
 #include "adiabatic_labels.h"
+#include "far_field.h"
 
 #define WINDOW_MARGIN 3 /* coupling steps around the core */
 
@@ -51,6 +52,8 @@ double adiabatic_sweep_bytes(int64_t dim, int chain, int window) {
         frames = 16 * d * 8;
     else if (window && dim > TCGPU_DENSE_MAX)
         frames = 4 * f * f * 8 + TCGPU_LANCZOS_VECTORS * d * 8;
+    if (!chain && dim <= FAR_FIELD_MAX)
+        frames += far_field_bytes(dim);
     return frames + 40 * d * 16;
 }
 

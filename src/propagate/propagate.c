@@ -103,6 +103,8 @@ struct tcgpu_sweep {
     tcgpu_context *ctx;      /* resident: the context that holds the state at dev */
     double *dev;
     int stale; /* the host's x is behind dev */
+    far_field *far;   /* readouts from its start on continue in-sector (far_field.h), or NULL */
+    double far_resid; /* of the last readout where it was the far field's, else -1 */
 };
 
 const tcgpu_model *tcgpu_sweep_model(const tcgpu_sweep *s) { return s->m; }
@@ -201,6 +203,7 @@ tcgpu_status tcgpu_sweep_begin_on(const eig_device *dense, const tcgpu_model *m,
     s->kappa = kappa;
     s->t = t_start;
     s->superadiabatic = superadiabatic;
+    s->far_resid = -1;
     tcgpu_status st = work_alloc(m, &s->wk, &s->x, &s->psi);
     if (!st && precision == TCGPU_FP32) {
         s->xf = malloc((size_t)m->dim * sizeof *s->xf);
@@ -260,6 +263,17 @@ static tcgpu_status read_sweeps(tcgpu_sweep *const *s, int n, double *const *pro
         }
         return st;
     }
+    for (int i = 0; i < n; ++i)
+        s[i]->far_resid = -1;
+    if (s[0]->far && s[0]->t >= far_field_start(s[0]->far)) {
+        double r;
+        tcgpu_status st = far_field_readout(s[0]->far, s[0]->t, n, psi, prob, &r);
+        for (int i = 0; !st && i < n; ++i) {
+            s[i]->unsure = 0; /* labels by rank: the caller's Ta is past every crossing */
+            s[i]->far_resid = r;
+        }
+        return st;
+    }
     return adiabatic_readout_many_async(s[0]->dense, s[0]->m, s[0]->t, s[0]->superadiabatic,
                                         s[0]->rank_labels, n, psi, prob, unsure);
 }
@@ -268,7 +282,7 @@ tcgpu_status tcgpu_sweep_readout(tcgpu_sweep *s, double *prob) { return read_swe
 
 tcgpu_status tcgpu_sweep_readout_pair(tcgpu_sweep *a, tcgpu_sweep *b, double *pa, double *pb) {
     if (a->m != b->m || a->t != b->t || a->superadiabatic != b->superadiabatic ||
-        a->rank_labels != b->rank_labels || a->leak_only != b->leak_only)
+        a->far != b->far || a->rank_labels != b->rank_labels || a->leak_only != b->leak_only)
         return tcgpu_fail(TCGPU_EINVAL,
                           "paired readout of sweeps at t = %g and %g: expected one "
                           "model, one time and one dressing",
@@ -279,6 +293,9 @@ tcgpu_status tcgpu_sweep_readout_pair(tcgpu_sweep *a, tcgpu_sweep *b, double *pa
 }
 
 double tcgpu_sweep_unsure(const tcgpu_sweep *s) { return s->unsure; }
+
+void tcgpu_sweep_set_far(tcgpu_sweep *s, far_field *f) { s->far = f; }
+double tcgpu_sweep_far_resid(const tcgpu_sweep *s) { return s->far_resid; }
 
 void tcgpu_sweep_rank_labels(tcgpu_sweep *s, int on) { s->rank_labels = on != 0; }
 

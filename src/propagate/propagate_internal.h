@@ -5,6 +5,7 @@
 #define TCGPU_PROPAGATE_INTERNAL_H
 
 #include "eig.h"
+#include "far_field.h"
 #include "tcgpu/march.h"
 #include "tcgpu/propagate.h"
 
@@ -22,6 +23,12 @@ void tcgpu_sweep_set_dressing(tcgpu_sweep *s, int order);
 double tcgpu_sweep_distance(tcgpu_sweep *a, tcgpu_sweep *b);
 /* The share of the grid's |V| term in its squared rate at t (at the sweep's level). */
 double tcgpu_sweep_vshare(const tcgpu_sweep *s, double t);
+
+/* The far field (far_field.h) that reads the sweep from its start on (NULL: the dense readouts),
+ * and the estimate of the readout residual at its T2 from the sweep's last readout (-1 where
+ * that readout was not the far field's). */
+void tcgpu_sweep_set_far(tcgpu_sweep *s, far_field *f);
+double tcgpu_sweep_far_resid(const tcgpu_sweep *s);
 
 /* The dressing order (tcgpu_sweep_opts.superadiabatic) of the accuracy control's runs and start
  * checks: the third order in the dense start and readout (src/numerics/adiabatic.c,

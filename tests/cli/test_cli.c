@@ -744,10 +744,10 @@ static void drop_seconds(char *csv) {
 }
 
 /* --resume after Ctrl-C: the sweep finished before the signal is kept (not redone), the rest is
- * computed, and every table equals an uninterrupted run's. Sweep 0 takes 0.1 s, sweep 1 about
- * 2.5 (N = 4, beta = 1 became too fast with the second-order readout, N = 10, beta = 3 with the
- * sixth: 0.3 s, and the signal missed it), so the signal sent 0.3 s after sweep 0's row lands
- * inside sweep 1. */
+ * computed, and every table equals an uninterrupted run's. Sweep 0 takes 0.3 s, sweep 1 about
+ * 1.1 (N = 4, beta = 1 became too fast with the second-order readout, N = 10, beta = 3 with the
+ * sixth: 0.3 s, and N = 10, eps = 0.1, beta = 30 at tol 1e-6 with the far field: 0.16 s; the
+ * signal missed them), so the signal sent 0.3 s after sweep 0's row lands inside sweep 1. */
 /* In dir: ref_job run to the end into ref/, and job into res/, interrupted by SIGINT once its
  * first sweep is on stdout (res/out); the interrupted run must exit 130. */
 static void run_ref_and_interrupted(const char *dir, const char *ref_job, const char *job) {
@@ -763,7 +763,7 @@ static void run_ref_and_interrupted(const char *dir, const char *ref_job, const 
 Test(cli_run, resume_finishes_an_interrupted_run_like_an_uninterrupted_one) {
     char dir[] = "/tmp/tcgpu_resume_XXXXXX", cmd[2048], path[600];
     static char a[65536], b[65536];
-    const char *job = "run --N 10 --beta 0.3,30 --eps 0.1 --dist-csv";
+    const char *job = "run --N 10 --beta 0.3,30 --eps 0.1 --tol 1e-8 --dist-csv";
     cr_assert_not_null(mkdtemp(dir));
     run_ref_and_interrupted(dir, job, job);
     slurp_in(dir, "res/summary.csv", a, sizeof a);
@@ -834,9 +834,9 @@ Test(cli_run, resume_finishes_an_interrupted_run_like_an_uninterrupted_one) {
 Test(cli_run, levels_leave_eps_empty_and_resume) {
     char dir[] = "/tmp/tcgpu_levels_XXXXXX", cmd[2048], path[600];
     static char a[65536], b[65536];
-    const char *job = "run --N 10 --beta 0.3,30 --levels=-0.2,0.2 --no-plot";
+    const char *job = "run --N 10 --beta 0.3,30 --levels=-0.2,0.2 --tol 1e-8 --no-plot";
     cr_assert_not_null(mkdtemp(dir));
-    run_ref_and_interrupted(dir, "run --N 10 --beta 0.3,30 --eps 0.1 --no-plot", job);
+    run_ref_and_interrupted(dir, "run --N 10 --beta 0.3,30 --eps 0.1 --tol 1e-8 --no-plot", job);
     slurp_in(dir, "out", a, sizeof a);
     cr_expect_not_null(strstr(a, " 1        -"), "the table's eps is '-': %s", a);
     snprintf(cmd, sizeof cmd, "run --resume %s/res", dir);
