@@ -419,7 +419,7 @@ tcgpu_status far_field_create(const eig_device *dev, const tcgpu_model *m, doubl
             free(h);
             free(e);
         }
-    } else if (!st)
+    } else if (!st && !isinf(*miss))
         debug(f, "Ta %g: sectors not separated", Ta);
     if (st || !ok) {
         far_field_free(f);
