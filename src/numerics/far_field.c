@@ -33,7 +33,7 @@
 #define FAR_TARGET_SHARE 16 /* the readout residual at T2 is kept below tol / 16 */
 #define FAR_T2_RATIO 1.3    /* the second readout time, for the residual */
 #define FAR_T2_FIRST 3.0    /* the first T2, times Ta */
-#define FAR_T2_DECAY 4      /* the order-3 readout residual falls like T2^-4 ... T2^-5 */
+#define FAR_T2_DECAY 5 /* the order-3 readout residual falls like T2^-4.9 ... T2^-5.4 */
 #define FAR_T2_MOVES 12
 #define FAR_H_SPREAD 10.0 /* step times the largest in-sector spread of energies */
 #define FAR_H_REL 0.05    /* step at most this times t (A and e vary on the scale t) */
