@@ -34,6 +34,8 @@ struct tcgpu_control {
     int heff, rounds;
     ctl_phase phase;
     double *buf, *pf, *pc, *ex, *xw, *xlast, *xc, *pr;
+    tcgpu_cplx *start; /* the runs' dressed start at t0 (has_start: computed) */
+    int has_start;
     /* start checks */
     tcgpu_sweep *check_sweep;
     double kc, check_kappa, e, e_last;

@@ -188,6 +188,16 @@ tcgpu_status tcgpu_sweep_begin(const tcgpu_model *m, tcgpu_method method, tcgpu_
 tcgpu_status tcgpu_sweep_begin_on(const eig_device *dense, const tcgpu_model *m,
                                   tcgpu_method method, tcgpu_precision precision, double t_start,
                                   double kappa, int superadiabatic, tcgpu_sweep **out) {
+    return tcgpu_sweep_begin_from(dense, m, method, precision, t_start, kappa, superadiabatic,
+                                  NULL, out);
+}
+
+const tcgpu_cplx *tcgpu_sweep_start_state(const tcgpu_sweep *s) { return s->psi; }
+
+tcgpu_status tcgpu_sweep_begin_from(const eig_device *dense, const tcgpu_model *m,
+                                    tcgpu_method method, tcgpu_precision precision,
+                                    double t_start, double kappa, int superadiabatic,
+                                    const tcgpu_cplx *start, tcgpu_sweep **out) {
     *out = NULL;
     if (!(kappa > 0) || !isfinite(t_start) || (m->inverse_t && !(t_start > 0)))
         return tcgpu_fail(TCGPU_EINVAL,
@@ -213,7 +223,9 @@ tcgpu_status tcgpu_sweep_begin_on(const eig_device *dense, const tcgpu_model *m,
         else
             s->fp32 = &s->wf;
     }
-    if (!st) /* on a helper: a stop request ends a long dense start at once */
+    if (!st && start)
+        memcpy(s->psi, start, (size_t)m->dim * sizeof *s->psi);
+    else if (!st) /* on a helper: a stop request ends a long dense start at once */
         st = adiabatic_start_async(dense, m, t_start, superadiabatic, s->psi);
     if (!st)
         to_frame(m, t_start, s->psi, s->x, +1);

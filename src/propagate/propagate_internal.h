@@ -64,6 +64,15 @@ tcgpu_status tcgpu_sweep_begin_on(const eig_device *dense, const tcgpu_model *m,
                                   tcgpu_method method, tcgpu_precision precision, double t_start,
                                   double kappa, int superadiabatic, tcgpu_sweep **s);
 
+/* The same from a start state computed before (start: dim amplitudes in the lab frame at
+ * t_start, the dressed start of that order), e.g. an earlier run's (tcgpu_sweep_start_state:
+ * valid until that run first advances or reads out). */
+tcgpu_status tcgpu_sweep_begin_from(const eig_device *dense, const tcgpu_model *m,
+                                    tcgpu_method method, tcgpu_precision precision,
+                                    double t_start, double kappa, int superadiabatic,
+                                    const tcgpu_cplx *start, tcgpu_sweep **s);
+const tcgpu_cplx *tcgpu_sweep_start_state(const tcgpu_sweep *s);
+
 tcgpu_status tcgpu_start_check_begin(const eig_device *dense, const tcgpu_model *m,
                                      tcgpu_method method, tcgpu_precision precision, double T0,
                                      double kappa, tcgpu_sweep **s, double *near);
