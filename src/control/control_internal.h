@@ -28,8 +28,10 @@
 #define CTL_FAR_DECAY_CHAIN 12
 #define CTL_FAR_DECAY 20
 #define CTL_FAR_SKIP 6
-/* The same for start checks (start_judge; T0 grows by CTL_START_GROWTH). */
+/* The same for start checks (start_judge; T0 grows by CTL_START_GROWTH), whose error falls
+ * like T0^-CTL_START_DECAY or slower in the dense models. */
 #define CTL_START_SKIP 2
+#define CTL_START_DECAY 8
 /* Richardson's denominator for a 4th-order method: error ratio 2^4 between kappa and 2 kappa. */
 #define CTL_RICHARDSON 15
 /* Fractions of tol each check must meet: step error < tol / CTL_STEP_SHARE, window error <
