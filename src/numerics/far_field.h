@@ -44,7 +44,8 @@ double far_field_start(const far_field *f);
 
 /* prob[s]: the distribution of psi[s] (lab frame, at t >= Ta) continued to T2 and read there;
  * *resid: the estimate of that readout's residual (TV; T2 moves out until it is below the
- * target, or as far as it may). count <= 2. */
+ * target, or as far as it may). count <= 2. *resid = -1 (prob untouched, TCGPU_OK) where it
+ * declines: a frame at T2 that does not continue the nodes; its start is then +inf. */
 tcgpu_status far_field_readout(far_field *f, double t, int count, const tcgpu_cplx *const *psi,
                                double *const *prob, double *resid);
 void far_field_free(far_field *f);

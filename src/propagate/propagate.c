@@ -284,7 +284,8 @@ static tcgpu_status read_sweeps(tcgpu_sweep *const *s, int n, double *const *pro
             s[i]->unsure = 0; /* labels by rank: the caller's Ta is past every crossing */
             s[i]->far_resid = r;
         }
-        return st;
+        if (st || r >= 0) /* r < 0: it declined (far_field_readout), the dense readout reads */
+            return st;
     }
     return adiabatic_readout_many_async(s[0]->dense, s[0]->m, s[0]->t, s[0]->superadiabatic,
                                         s[0]->rank_labels, n, psi, prob, unsure);
