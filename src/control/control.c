@@ -104,6 +104,7 @@ tcgpu_status tcgpu_control_create(tcgpu_context *ctx, const tcgpu_model *m,
     const char *ff = getenv("TCGPU_FAR_FIELD"); /* "0": the dense readouts only (comparisons) */
     c->far_ok = !(ff && ff[0] == '0') && far_field_applies(m, tcgpu_control_dressing(m));
     c->far_next = adiabatic_last_crossing(m);
+    ctl_in_sector_setup(c);
     c->phase = CTL_START;
     *out = c;
     return TCGPU_OK;
@@ -488,6 +489,10 @@ void tcgpu_control_free(tcgpu_control *c) {
     tcgpu_sweep_end(c->fine);
     tcgpu_sweep_end(c->coarse);
     far_field_free(c->ff);
+    free(c->shift);
+    free(c->by_slope);
+    free(c->grp_lo);
+    free(c->grp_hi);
     free(c->start);
     free(c->buf);
     free(c);

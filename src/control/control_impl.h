@@ -59,6 +59,11 @@ struct tcgpu_control {
     int far_ok, far_tries;
     double far_next;
     double dense_ew; /* the last rung set's window estimate or bound (0: none judged yet) */
+    /* In-sector crossings (ctl_in_sector_crossing): each diabatic state's second-order shift
+     * times t, and the states ordered by slope with each one's group range in that order
+     * (NULL where not computed: chains, heff, 1/t terms). */
+    double *shift;
+    int64_t *by_slope, *grp_lo, *grp_hi;
 };
 
 void ctl_debug(const tcgpu_control *c, const char *fmt, ...)
@@ -83,6 +88,10 @@ double ctl_window_share(const tcgpu_control *c, double err_step);
 double ctl_window_power(const tcgpu_control *c);
 double ctl_kappa_cut(double err, double budget);
 int ctl_far_skips(double bound, double growth, double decay, double limit, int room);
+/* The last time a diabatic state populated above tol / CTL_IN_SECTOR_POP in p still crosses
+ * another of its slope group (second-order lines a + shift / t); 0 where none, or not computed. */
+double ctl_in_sector_crossing(const tcgpu_control *c, const double *p);
+void ctl_in_sector_setup(tcgpu_control *c);
 double ctl_far_decay(const tcgpu_control *c);
 
 #endif

@@ -82,6 +82,10 @@
 #define CTL_FAR_FIELD_SKIP 2.5
 #define CTL_FAR_FIELD_DENSE_FAR 100
 #define CTL_FAR_FIELD_SURE 0.2
+/* No window is accepted before CTL_IN_SECTOR_MARGIN times the last in-sector crossing of a
+ * populated state (ctl_in_sector_crossing; populated: above tol / CTL_IN_SECTOR_POP). */
+#define CTL_IN_SECTOR_MARGIN 1.25
+#define CTL_IN_SECTOR_POP 10
 /* Step-halving attempts when the caller sets none. */
 #define CTL_DEFAULT_ATTEMPTS 8
 #define CTL_DEFAULT_TOL 1e-6

@@ -1,9 +1,11 @@
 /* The accuracy control's judgement of a rung set (src/control.c has the estimates and the
  * phases): halve the step, grow the window, or stop. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "adiabatic.h"
+#include "adiabatic_labels.h"
 #include "control_impl.h"
 #include "propagate_internal.h"
 
@@ -165,6 +167,76 @@ int ctl_far_skips(double bound, double growth, double decay, double limit, int r
     return k;
 }
 
+/* In-sector crossings. Two diabatic states of one slope group (sector) follow, to second order
+ * in the couplings, the lines a_i + c_i / t, c_i = sum_j V_ij^2 / (b_i - b_j) over the states
+ * of other slopes it is coupled to; where two lines still cross after the readout, t* =
+ * (c_j - c_i) / (a_i - a_j) > Tr, a readout that labels the eigenvectors of the group by their
+ * final order reads the pair swapped if the crossing is passed diabatically (states more than one
+ * move apart: couplings of higher order, gaps ~0). tc K = 3, N = 8, levels -1, 0.3, 1.1: beta =
+ * 4.13 accepted Tr = 43.0 with TV 3.05e-6 under an estimate of 6.6e-7, beta = 3.23 Tr = 33.3,
+ * TV 1.09e-6; the last crossings of populated states ((0,8,0) with (2,3,3), 0.2 apart) lie at
+ * 50.9 and 65.0; over the cost matrix's tc rows and 30 more K = 3 rates every other window
+ * was past its t* (tc K = 2, N = 20, eps = 0.5, beta = 1.3: 2.3 against Tr = 36.9; K = 3,
+ * N = 10, beta = 10: 31.0 against 46.3). */
+void ctl_in_sector_setup(tcgpu_control *c) {
+    const tcgpu_model *m = c->m;
+    int64_t n = m->dim;
+    if (m->inverse_t || m->w || c->heff || adiabatic_tri_applies(m))
+        return;
+    c->shift = calloc((size_t)n, sizeof *c->shift);
+    c->by_slope = malloc((size_t)n * sizeof *c->by_slope);
+    c->grp_lo = malloc((size_t)n * sizeof *c->grp_lo);
+    c->grp_hi = malloc((size_t)n * sizeof *c->grp_hi);
+    slope_key *dia = adiabatic_final_order(m); /* ascending slope, then constant */
+    if (!c->shift || !c->by_slope || !c->grp_lo || !c->grp_hi || !dia) {
+        free(dia);
+        free(c->shift);
+        free(c->by_slope);
+        free(c->grp_lo);
+        free(c->grp_hi);
+        c->shift = NULL;
+        c->by_slope = c->grp_lo = c->grp_hi = NULL;
+        return;
+    }
+    for (int64_t i = 0; i < n; ++i) {
+        for (int64_t e = m->row_ptr[i]; e < m->row_ptr[i + 1]; ++e) {
+            double db = m->b[i] - m->b[m->col[e]];
+            if (db != 0)
+                c->shift[i] += m->val[e] * m->val[e] / db;
+        }
+        c->by_slope[i] = dia[i].idx;
+    }
+    for (int64_t r = 0, lo = 0; r < n; ++r) {
+        if (r > 0 && dia[r].b != dia[r - 1].b)
+            lo = r;
+        c->grp_lo[dia[r].idx] = lo;
+    }
+    for (int64_t r = n - 1, hi = n; r >= 0; --r) {
+        if (r < n - 1 && dia[r].b != dia[r + 1].b)
+            hi = r + 1;
+        c->grp_hi[dia[r].idx] = hi;
+    }
+    free(dia);
+}
+
+double ctl_in_sector_crossing(const tcgpu_control *c, const double *p) {
+    if (!c->shift)
+        return 0;
+    const tcgpu_model *m = c->m;
+    double last = 0;
+    for (int64_t i = 0; i < m->dim; ++i) {
+        if (!(p[i] >= c->tol / CTL_IN_SECTOR_POP))
+            continue;
+        for (int64_t r = c->grp_lo[i]; r < c->grp_hi[i]; ++r) {
+            int64_t j = c->by_slope[r];
+            double da = m->a[i] - m->a[j], t = (c->shift[j] - c->shift[i]) / da;
+            if (j != i && da != 0 && t > last)
+                last = t;
+        }
+    }
+    return last;
+}
+
 /* The runs end; the next attempt (kappa halved) or the end. */
 static void end_attempt(tcgpu_control *c) {
     ctl_end_runs(c);
@@ -276,6 +348,12 @@ void ctl_round(tcgpu_control *c) {
     double ex_w = ctl_window_extrapolation(ex, c->have, d, c->xw, c->xlast, c->xvalid);
     ctl_debug(c, "window-extrapolated estimate %.2e", ex_w);
     int early = o->Tr <= 0 && c->s.Tr < c->s.Tr_floor;
+    double crossing = o->Tr <= 0 ? ctl_in_sector_crossing(c, pf + 2 * d) : 0;
+    if (!early && c->s.Tr < CTL_IN_SECTOR_MARGIN * crossing) {
+        early = 1;
+        ctl_debug(c, "Tr %g: a populated state crosses in its sector until t = %g", c->s.Tr,
+                  crossing);
+    }
     double share = ctl_window_share(c, c->step_env);
     int use_x = !early && !far && !(ew < share) && ex_w < share && unsure < share && o->Tr <= 0 &&
                 ctl_falls_like_tr2(ew, c->ew_last[0]) &&

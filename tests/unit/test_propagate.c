@@ -89,6 +89,17 @@ Test(sweep, tavis_cummings_small_cases_within_1e6) {
     expect_case(&m, e2, "tc K=2 N=4 beta=0.5 eps=0.5");
 }
 
+/* Unequal levels put pairs of nearly degenerate states into one sector, whose second-order
+ * lines a + c / t still cross late: (0,8,0) and (2,3,3), 0.2 apart, at t = 50.9 for beta = 4.13.
+ * A window that ended at 43.0 read the pair swapped (TV 3.05e-6 under an estimate of 6.6e-7);
+ * the control now waits past such crossings of populated states (ctl_in_sector_crossing). */
+Test(sweep, windows_wait_for_late_in_sector_crossings) {
+    static const double e3[3] = {-1, 0.3, 1.1};
+    tcgpu_model m;
+    ASSERT_OK(tcgpu_model_tc(&m, 8, 3, 1.0, 4.1275951986109289, e3));
+    expect_case(&m, e3, "tc K=3 N=8 levels -1,0.3,1.1 beta=4.13");
+}
+
 Test(sweep, degenerate_final_states_are_read_out_in_the_diabatic_basis) {
     /* Pair energies (-2, 0, 2): (1,0,1) and (0,2,0) stay degenerate as t -> +inf and the
      * induced shifts do not split them (second order depends on n alone). Projecting on the
