@@ -229,8 +229,9 @@ double ctl_in_sector_crossing(const tcgpu_control *c, const double *p) {
             continue;
         for (int64_t r = c->grp_lo[i]; r < c->grp_hi[i]; ++r) {
             int64_t j = c->by_slope[r];
+            /* tied states (adiabatic_tie_groups' tolerance) are read in the diabatic basis */
             double da = m->a[i] - m->a[j], t = (c->shift[j] - c->shift[i]) / da;
-            if (j != i && da != 0 && t > last)
+            if (j != i && fabs(da) > 1e-9 * (fabs(m->a[i]) + 1) && t > last)
                 last = t;
         }
     }
