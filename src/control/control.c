@@ -493,6 +493,7 @@ void tcgpu_control_free(tcgpu_control *c) {
     free(c->by_slope);
     free(c->grp_lo);
     free(c->grp_hi);
+    free(c->tie);
     free(c->start);
     free(c->buf);
     free(c);

@@ -53,17 +53,18 @@ struct tcgpu_control {
      * the Tr reached, and the readouts compared are extrapolated in the step. */
     double ew_last[2];
     /* The far field's readouts (far_field.h): from the first rung past every crossing where
-     * the sectors have separated; tried again from far_next (CTL_FAR_FIELD_LATER times the
-     * last try) where they had not. */
+     * the sectors have separated; tried again from far_next (far_try's forecast) where they
+     * had not, at most CTL_FAR_FIELD_TRIES times. */
     far_field *ff;
     int far_ok, far_tries;
     double far_next;
     double dense_ew; /* the last rung set's window estimate or bound (0: none judged yet) */
     /* In-sector crossings (ctl_in_sector_crossing): each diabatic state's second-order shift
      * times t, and the states ordered by slope with each one's group range in that order
-     * (NULL where not computed: chains, heff, 1/t terms). */
+     * (NULL where not computed: chains, heff, 1/t terms), and the tie groups
+     * (adiabatic_tie_groups). */
     double *shift;
-    int64_t *by_slope, *grp_lo, *grp_hi;
+    int64_t *by_slope, *grp_lo, *grp_hi, *tie;
 };
 
 void ctl_debug(const tcgpu_control *c, const char *fmt, ...)

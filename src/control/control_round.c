@@ -187,15 +187,18 @@ void ctl_in_sector_setup(tcgpu_control *c) {
     c->by_slope = malloc((size_t)n * sizeof *c->by_slope);
     c->grp_lo = malloc((size_t)n * sizeof *c->grp_lo);
     c->grp_hi = malloc((size_t)n * sizeof *c->grp_hi);
+    c->tie = malloc((size_t)n * sizeof *c->tie);
     slope_key *dia = adiabatic_final_order(m); /* ascending slope, then constant */
-    if (!c->shift || !c->by_slope || !c->grp_lo || !c->grp_hi || !dia) {
+    if (!c->shift || !c->by_slope || !c->grp_lo || !c->grp_hi || !c->tie || !dia ||
+        adiabatic_tie_groups(m, c->tie)) {
         free(dia);
         free(c->shift);
         free(c->by_slope);
         free(c->grp_lo);
         free(c->grp_hi);
+        free(c->tie);
         c->shift = NULL;
-        c->by_slope = c->grp_lo = c->grp_hi = NULL;
+        c->by_slope = c->grp_lo = c->grp_hi = c->tie = NULL;
         return;
     }
     for (int64_t i = 0; i < n; ++i) {
@@ -229,9 +232,10 @@ double ctl_in_sector_crossing(const tcgpu_control *c, const double *p) {
             continue;
         for (int64_t r = c->grp_lo[i]; r < c->grp_hi[i]; ++r) {
             int64_t j = c->by_slope[r];
-            /* tied states (adiabatic_tie_groups' tolerance) are read in the diabatic basis */
-            double da = m->a[i] - m->a[j], t = (c->shift[j] - c->shift[i]) / da;
-            if (j != i && fabs(da) > 1e-9 * (fabs(m->a[i]) + 1) && t > last)
+            if (c->tie[j] == c->tie[i]) /* i itself, or tied: read in the diabatic basis */
+                continue;
+            double t = (c->shift[j] - c->shift[i]) / (m->a[i] - m->a[j]);
+            if (t > last)
                 last = t;
         }
     }
